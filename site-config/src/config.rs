@@ -1,0 +1,449 @@
+//! `site.yaml`: the site's title, address, business details, theme and forms.
+//!
+//! Read once into typed values; a value that cannot be right (a base URL without a
+//! scheme, a currency that is not three capital letters) is refused here with its
+//! line, so later code can trust it.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::{from_yaml_located, Diagnostic, Diagnostics, Error, FormDecl};
+
+/// Everything in `site.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    /// The site's name, shown in every page title.
+    pub title: String,
+    /// The public address, `https://example.com` (no trailing slash once loaded).
+    pub base_url: BaseUrl,
+    /// One or two sentences about the clinic; the home page's meta description.
+    pub description: String,
+    /// BCP 47 language tag of the content (`en-GB`).
+    #[serde(default = "default_language")]
+    pub language: String,
+    /// Theme folder under `themes/`.
+    #[serde(default = "default_theme")]
+    pub theme: String,
+    /// Default ISO 4217 currency for prices.
+    pub currency: Currency,
+    /// The clinic's IANA time zone (`Europe/London`), for times shown to staff.
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    /// Main navigation, in order.
+    #[serde(default)]
+    pub menu: Vec<MenuItem>,
+    /// Name, address, phone and hours, shown in the footer and in structured data.
+    pub business: Business,
+    /// Where the form service runs, and what it needs to know.
+    #[serde(default)]
+    pub form_service: FormServiceConfig,
+    /// Form declarations, by form name (`consultation`).
+    #[serde(default)]
+    pub forms: BTreeMap<String, FormDecl>,
+    /// A YAML file, relative to the site root, holding more form declarations.
+    #[serde(default)]
+    pub forms_file: Option<PathBuf>,
+    /// Free values for themes.
+    #[serde(default)]
+    pub extra: BTreeMap<String, serde_yaml::Value>,
+}
+
+fn default_language() -> String {
+    "en".into()
+}
+fn default_theme() -> String {
+    "default".into()
+}
+fn default_timezone() -> String {
+    "UTC".into()
+}
+
+/// A navigation link.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct MenuItem {
+    /// Link text.
+    pub title: String,
+    /// Site path (`/services/`).
+    pub url: String,
+}
+
+/// The clinic as a business.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Business {
+    /// Trading name.
+    pub name: String,
+    /// schema.org type for structured data.
+    #[serde(default = "default_schema_type")]
+    pub schema_type: SchemaType,
+    /// Public email address.
+    pub email: String,
+    /// Public phone number as written for people (`020 7946 0000`).
+    pub phone: String,
+    /// Phone number in international form for `tel:` links (`+442079460000`).
+    #[serde(default)]
+    pub phone_international: Option<String>,
+    /// Postal address.
+    pub address: Address,
+    /// Opening hours, one entry per run of days with the same hours.
+    #[serde(default)]
+    pub opening_hours: Vec<OpeningHours>,
+    /// Site path of the privacy notice.
+    #[serde(default = "default_privacy")]
+    pub privacy_url: String,
+}
+
+fn default_schema_type() -> SchemaType {
+    SchemaType("MedicalClinic".into())
+}
+fn default_privacy() -> String {
+    "/privacy/".into()
+}
+
+/// A postal address.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    /// Street and number.
+    pub street: String,
+    /// Town or city.
+    pub locality: String,
+    /// County, state or region.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Postcode.
+    pub postal_code: String,
+    /// ISO 3166 country code (`GB`).
+    pub country: String,
+}
+
+/// Hours for a run of days.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpeningHours {
+    /// English day names (`Monday`).
+    pub days: Vec<Weekday>,
+    /// Opening time, `HH:MM`.
+    pub opens: ClockTime,
+    /// Closing time, `HH:MM`.
+    pub closes: ClockTime,
+}
+
+/// Settings for the form service, and where the site's forms post to.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FormServiceConfig {
+    /// Public address of the form service (`https://forms.example.com`). Without it,
+    /// forms post to `/forms/...` on the site's own host.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The clinic's own sender, `Name <address>`.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Where staff emails go.
+    #[serde(default)]
+    pub staff_email: Option<String>,
+    /// Days to keep submissions before `purge` removes them.
+    #[serde(default)]
+    pub retention_days: Option<u32>,
+    /// Further settings that only the form service reads.
+    #[serde(default)]
+    pub settings: BTreeMap<String, serde_yaml::Value>,
+}
+
+macro_rules! checked_string {
+    ($(#[$doc:meta])* $name:ident, $check:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+        #[serde(try_from = "String")]
+        pub struct $name(String);
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, String> {
+                let check: fn(&str) -> Result<String, String> = $check;
+                check(&s).map($name)
+            }
+        }
+
+        impl $name {
+            /// The checked value.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+checked_string!(
+    /// An absolute `http(s)://` address without a trailing slash.
+    BaseUrl,
+    |s| {
+        let t = s.trim().trim_end_matches('/');
+        let rest = t
+            .strip_prefix("https://")
+            .or_else(|| t.strip_prefix("http://"))
+            .ok_or_else(|| format!("base_url `{s}` must start with https:// or http://"))?;
+        if rest.is_empty() || rest.contains(char::is_whitespace) {
+            return Err(format!("base_url `{s}` has no host name"));
+        }
+        Ok(t.to_string())
+    }
+);
+
+checked_string!(
+    /// An ISO 4217 code such as `GBP`.
+    Currency,
+    |s| {
+        if s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()) {
+            Ok(s.to_string())
+        } else {
+            Err(format!(
+                "currency `{s}` is not an ISO 4217 code (three capital letters, like GBP or EUR)"
+            ))
+        }
+    }
+);
+
+checked_string!(
+    /// A 24-hour time, `HH:MM`.
+    ClockTime,
+    |s| {
+        let ok = s.len() == 5
+            && s.as_bytes()[2] == b':'
+            && s[..2].parse::<u8>().is_ok_and(|h| h < 24)
+            && s[3..].parse::<u8>().is_ok_and(|m| m < 60);
+        if ok {
+            Ok(s.to_string())
+        } else {
+            Err(format!("time `{s}` must be written HH:MM, like 09:30"))
+        }
+    }
+);
+
+const WEEKDAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+checked_string!(
+    /// An English day name, `Monday` to `Sunday`.
+    Weekday,
+    |s| {
+        WEEKDAYS
+            .iter()
+            .find(|d| d.eq_ignore_ascii_case(s.trim()))
+            .map(|d| d.to_string())
+            .ok_or_else(|| {
+                let hint = crate::suggest(s, WEEKDAYS)
+                    .map(|d| format!(" (did you mean {d}?)"))
+                    .unwrap_or_default();
+                format!("`{s}` is not a day of the week{hint}")
+            })
+    }
+);
+
+const SCHEMA_TYPES: [&str; 6] = [
+    "MedicalClinic",
+    "MedicalBusiness",
+    "HealthAndBeautyBusiness",
+    "DaySpa",
+    "BeautySalon",
+    "LocalBusiness",
+];
+
+checked_string!(
+    /// A schema.org business type the generator knows to be valid.
+    SchemaType,
+    |s| {
+        if SCHEMA_TYPES.contains(&s) {
+            Ok(s.to_string())
+        } else {
+            Err(format!(
+                "schema_type `{s}` is not one of {}",
+                SCHEMA_TYPES.join(", ")
+            ))
+        }
+    }
+);
+
+impl SiteConfig {
+    /// Reads `site.yaml` in `root`, and `forms_file` if it names one.
+    pub fn load(root: &Path) -> Result<SiteConfig, Error> {
+        let path = root.join("site.yaml");
+        let src = fs::read_to_string(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let shown = Path::new("site.yaml");
+        let mut config = Self::parse(&src, shown)?;
+        if let Some(file) = config.forms_file.clone() {
+            let full = root.join(&file);
+            let forms_src = fs::read_to_string(&full).map_err(|source| Error::Io {
+                path: full.clone(),
+                source,
+            })?;
+            let more: BTreeMap<String, FormDecl> =
+                from_yaml_located(&forms_src, &file, 1).map_err(|d| Error::Invalid(d.into()))?;
+            let mut problems = Diagnostics::default();
+            for (name, decl) in more {
+                if config.forms.contains_key(&name) {
+                    problems.push(Diagnostic::new(
+                        &file,
+                        format!("form `{name}` is declared both here and in site.yaml"),
+                    ));
+                }
+                for d in decl.check(&name, &file, &forms_src) {
+                    problems.push(d);
+                }
+                config.forms.insert(name, decl);
+            }
+            if !problems.is_empty() {
+                return Err(Error::Invalid(problems));
+            }
+        }
+        Ok(config)
+    }
+
+    /// Parses `site.yaml` text; `path` is only used in messages.
+    pub fn parse(src: &str, path: &Path) -> Result<SiteConfig, Error> {
+        let config: SiteConfig =
+            from_yaml_located(src, path, 1).map_err(|d| Error::Invalid(d.into()))?;
+        let mut problems = Diagnostics::default();
+        for (name, decl) in &config.forms {
+            for d in decl.check(name, path, src) {
+                problems.push(d);
+            }
+        }
+        for item in &config.menu {
+            if !item.url.starts_with('/') {
+                problems.push(
+                    Diagnostic::new(
+                        path,
+                        format!(
+                            "menu link `{}` must be a site path starting with /",
+                            item.url
+                        ),
+                    )
+                    .at_line(crate::forms::line_of(src, &item.url).unwrap_or(1)),
+                );
+            }
+        }
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(Error::Invalid(problems))
+        }
+    }
+
+    /// Where a form posts: the form service's address, or the site's own host.
+    pub fn form_action(&self, form: &str) -> String {
+        let base = self
+            .form_service
+            .url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/'))
+            .unwrap_or("");
+        format!("{base}/forms/{form}")
+    }
+
+    /// The site's origin (`https://example.com`), which form posts must come from.
+    pub fn origin(&self) -> &str {
+        let url = self.base_url.as_str();
+        let after_scheme = url.find("://").map_or(0, |i| i + 3);
+        match url[after_scheme..].find('/') {
+            Some(i) => &url[..after_scheme + i],
+            None => url,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "\
+title: Clinic
+base_url: https://clinic.example/
+description: A clinic.
+currency: GBP
+business:
+  name: Clinic
+  email: hello@clinic.example
+  phone: 020 0000 0000
+  address:
+    street: 1 High Street
+    locality: London
+    postal_code: N1 1AA
+    country: GB
+  opening_hours:
+    - days: [Monday, tuesday]
+      opens: '09:00'
+      closes: '17:30'
+";
+
+    #[test]
+    fn minimal_config_loads_with_defaults() {
+        let c = SiteConfig::parse(MINIMAL, Path::new("site.yaml")).unwrap();
+        assert_eq!(c.base_url.as_str(), "https://clinic.example");
+        assert_eq!(c.theme, "default");
+        assert_eq!(c.business.opening_hours[0].days[1].as_str(), "Tuesday");
+        assert_eq!(c.form_action("consultation"), "/forms/consultation");
+        assert_eq!(c.origin(), "https://clinic.example");
+    }
+
+    fn first_problem(src: &str) -> Diagnostic {
+        SiteConfig::parse(src, Path::new("site.yaml"))
+            .unwrap_err()
+            .into_diagnostics()
+            .0
+            .remove(0)
+    }
+
+    #[test]
+    fn bad_values_name_their_line() {
+        let d = first_problem(&MINIMAL.replace("currency: GBP", "currency: pounds"));
+        assert_eq!(d.line, Some(4));
+        assert!(d.message.contains("ISO 4217"), "{}", d.message);
+
+        let d = first_problem(&MINIMAL.replace("'17:30'", "'5pm'"));
+        assert_eq!(d.line, Some(17));
+        assert!(d.message.contains("HH:MM"), "{}", d.message);
+
+        let d = first_problem(&MINIMAL.replace("https://clinic.example/", "clinic.example"));
+        assert_eq!(d.line, Some(2));
+    }
+
+    #[test]
+    fn misspelt_key_gets_a_suggestion() {
+        let d = first_problem(&MINIMAL.replace("description:", "descripton:"));
+        assert_eq!(d.line, Some(3));
+        assert_eq!(d.hint.as_deref(), Some("did you mean `description`?"));
+    }
+
+    #[test]
+    fn origin_drops_any_path() {
+        let c = SiteConfig::parse(
+            &MINIMAL.replace("https://clinic.example/", "https://clinic.example/spa/"),
+            Path::new("site.yaml"),
+        )
+        .unwrap();
+        assert_eq!(c.origin(), "https://clinic.example");
+    }
+}

@@ -1,0 +1,359 @@
+//! A form as HTML, from its declaration: empty on the site, or filled in with messages
+//! beside each field when the form service shows it again after a post with mistakes.
+//!
+//! It needs no script: labels are real `<label>`s, limits are HTML attributes, and
+//! errors follow the error-summary pattern (a list of links to the fields at the top).
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::{FieldKind, FormDecl, FormField, ServiceRef};
+
+/// What to put in a form: the answers given and the message for each field that needs
+/// fixing. Empty for a fresh form.
+#[derive(Debug, Clone, Default)]
+pub struct FormState {
+    /// Answers by field name.
+    pub values: BTreeMap<String, String>,
+    /// A message per field name, in plain words.
+    pub errors: BTreeMap<String, String>,
+}
+
+/// Escapes text for HTML content and quoted attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The `<form>` for `decl`, posting to `action`.
+///
+/// `services` fills `service` fields; `preselect` chooses one of them (the service page
+/// the form sits on) unless `state` already has an answer.
+pub fn render_form(
+    name: &str,
+    decl: &FormDecl,
+    action: &str,
+    services: &[ServiceRef],
+    preselect: Option<&str>,
+    state: &FormState,
+) -> String {
+    let mut h = String::with_capacity(4096);
+    let id = |field: &str| format!("{name}-{}", field.replace('_', "-"));
+    let _ = write!(
+        h,
+        "<form class=\"form\" id=\"form-{name}\" method=\"post\" action=\"{}\" accept-charset=\"utf-8\">\n",
+        escape_html(action)
+    );
+    if !state.errors.is_empty() {
+        h.push_str("<div class=\"error-summary\" role=\"alert\" tabindex=\"-1\" id=\"");
+        h.push_str(name);
+        h.push_str(
+            "-errors\">\n<h2 class=\"error-summary__title\">There is a problem</h2>\n<ul>\n",
+        );
+        for f in decl
+            .fields
+            .iter()
+            .filter(|f| state.errors.contains_key(&f.name))
+        {
+            let _ = writeln!(
+                h,
+                "<li><a href=\"#{}\">{}</a></li>",
+                id(&f.name),
+                escape_html(&state.errors[&f.name])
+            );
+        }
+        h.push_str("</ul>\n</div>\n");
+    }
+    for f in &decl.fields {
+        let value = state
+            .values
+            .get(&f.name)
+            .map(String::as_str)
+            .or(if f.kind == FieldKind::Service {
+                preselect
+            } else {
+                None
+            })
+            .unwrap_or("");
+        render_field(
+            &mut h,
+            &id(&f.name),
+            f,
+            value,
+            state.errors.get(&f.name),
+            services,
+        );
+    }
+    // Bots fill every field; people never see this one. Hidden by CSS, not inline style,
+    // so the pages need no 'unsafe-inline' in their Content-Security-Policy.
+    let hp = id(&decl.honeypot);
+    let _ = write!(
+        h,
+        "<div class=\"form__hp\" aria-hidden=\"true\"><label for=\"{hp}\">Leave this field empty</label>\
+         <input id=\"{hp}\" name=\"{}\" type=\"text\" value=\"\" tabindex=\"-1\" autocomplete=\"off\"></div>\n",
+        escape_html(&decl.honeypot)
+    );
+    let _ = write!(
+        h,
+        "<button type=\"submit\" class=\"button\">{}</button>\n</form>\n",
+        escape_html(&decl.submit)
+    );
+    h
+}
+
+fn render_field(
+    h: &mut String,
+    id: &str,
+    f: &FormField,
+    value: &str,
+    error: Option<&String>,
+    services: &[ServiceRef],
+) {
+    let mut describedby = Vec::new();
+    if f.help.is_some() {
+        describedby.push(format!("{id}-hint"));
+    }
+    if error.is_some() {
+        describedby.push(format!("{id}-error"));
+    }
+    let mut attrs = String::new();
+    if !describedby.is_empty() {
+        let _ = write!(attrs, " aria-describedby=\"{}\"", describedby.join(" "));
+    }
+    if error.is_some() {
+        attrs.push_str(" aria-invalid=\"true\"");
+    }
+    if f.required {
+        attrs.push_str(" required");
+    }
+    let class = if error.is_some() {
+        "field field--error"
+    } else {
+        "field"
+    };
+    let label_text = label_html(f);
+    let help = |h: &mut String| {
+        if let Some(help) = &f.help {
+            let _ = writeln!(
+                h,
+                "<p class=\"field__hint\" id=\"{id}-hint\">{}</p>",
+                escape_html(help)
+            );
+        }
+        if let Some(e) = error {
+            let _ = writeln!(
+                h,
+                "<p class=\"field__error\" id=\"{id}-error\"><span class=\"visually-hidden\">Error: </span>{}</p>",
+                escape_html(e)
+            );
+        }
+    };
+    let v = escape_html(value);
+    let name = escape_html(&f.name);
+    match f.kind {
+        FieldKind::Radio => {
+            let _ = writeln!(
+                h,
+                "<fieldset class=\"{class}\" id=\"{id}\"{}>\n<legend class=\"field__label\">{label_text}</legend>",
+                if describedby.is_empty() {
+                    String::new()
+                } else {
+                    format!(" aria-describedby=\"{}\"", describedby.join(" "))
+                }
+            );
+            help(h);
+            for (i, c) in f.choices.iter().enumerate() {
+                let cid = format!("{id}-{}", i + 1);
+                let checked = if c.value == value { " checked" } else { "" };
+                let _ = writeln!(
+                    h,
+                    "<div class=\"choice\"><input type=\"radio\" id=\"{cid}\" name=\"{name}\" value=\"{}\"{checked}{}><label for=\"{cid}\">{}</label></div>",
+                    escape_html(&c.value),
+                    if f.required { " required" } else { "" },
+                    escape_html(&c.label)
+                );
+            }
+            h.push_str("</fieldset>\n");
+        }
+        FieldKind::Checkbox => {
+            let _ = writeln!(h, "<div class=\"{class} field--checkbox\">");
+            help(h);
+            let checked = if value == "yes" { " checked" } else { "" };
+            let _ = writeln!(
+                h,
+                "<div class=\"choice\"><input type=\"checkbox\" id=\"{id}\" name=\"{name}\" value=\"yes\"{checked}{attrs}><label for=\"{id}\">{label_text}</label></div>"
+            );
+            if let Some(link) = &f.link {
+                let _ = writeln!(
+                    h,
+                    "<p class=\"field__link\"><a href=\"{}\">{}</a></p>",
+                    escape_html(&link.href),
+                    escape_html(&link.text)
+                );
+            }
+            h.push_str("</div>\n");
+        }
+        _ => {
+            let _ = writeln!(h, "<div class=\"{class}\">\n<label class=\"field__label\" for=\"{id}\">{label_text}</label>");
+            help(h);
+            let autocomplete = f
+                .autocomplete
+                .as_deref()
+                .map(|a| format!(" autocomplete=\"{}\"", escape_html(a)))
+                .unwrap_or_default();
+            let max = f.max_length();
+            match f.kind {
+                FieldKind::Textarea => {
+                    let _ = writeln!(
+                        h,
+                        "<textarea id=\"{id}\" name=\"{name}\" rows=\"5\" maxlength=\"{max}\"{attrs}{autocomplete}>{v}</textarea>"
+                    );
+                }
+                FieldKind::Select | FieldKind::Service => {
+                    let _ = writeln!(
+                        h,
+                        "<select id=\"{id}\" name=\"{name}\"{attrs}{autocomplete}>"
+                    );
+                    let _ = writeln!(h, "<option value=\"\">Choose…</option>");
+                    let options: Vec<(&str, &str)> = if f.kind == FieldKind::Service {
+                        services
+                            .iter()
+                            .map(|s| (s.slug.as_str(), s.title.as_str()))
+                            .collect()
+                    } else {
+                        f.choices
+                            .iter()
+                            .map(|c| (c.value.as_str(), c.label.as_str()))
+                            .collect()
+                    };
+                    for (val, label) in options {
+                        let sel = if val == value { " selected" } else { "" };
+                        let _ = writeln!(
+                            h,
+                            "<option value=\"{}\"{sel}>{}</option>",
+                            escape_html(val),
+                            escape_html(label)
+                        );
+                    }
+                    h.push_str("</select>\n");
+                }
+                _ => {
+                    let ty = match f.kind {
+                        FieldKind::Email => "email",
+                        FieldKind::Tel => "tel",
+                        _ => "text",
+                    };
+                    let minlength = f
+                        .min_length
+                        .map(|m| format!(" minlength=\"{m}\""))
+                        .unwrap_or_default();
+                    let _ = writeln!(
+                        h,
+                        "<input id=\"{id}\" name=\"{name}\" type=\"{ty}\" value=\"{v}\" maxlength=\"{max}\"{minlength}{attrs}{autocomplete}>"
+                    );
+                }
+            }
+            h.push_str("</div>\n");
+        }
+    }
+}
+
+fn label_html(f: &FormField) -> String {
+    let mut s = escape_html(&f.label);
+    if !f.required && f.kind != FieldKind::Checkbox {
+        s.push_str(" <span class=\"field__optional\">(optional)</span>");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decl() -> FormDecl {
+        serde_yaml::from_str(
+            "title: Book\nthank_you: /t/\nfields:\n\
+             - {name: name, label: Your name, type: text, required: true, autocomplete: name}\n\
+             - {name: how, label: How, type: radio, required: true, choices: [{value: phone, label: By phone}, {value: video, label: Video call}]}\n\
+             - {name: service, label: Service, type: service, required: true}\n\
+             - {name: message, label: Message, type: textarea, help: No medical history please}\n\
+             - {name: consent, label: I agree, type: checkbox, required: true, link: {text: Privacy notice, href: /privacy/}}\n",
+        )
+        .unwrap()
+    }
+
+    fn services() -> Vec<ServiceRef> {
+        vec![
+            ServiceRef {
+                slug: "smp".into(),
+                title: "SMP".into(),
+                order: 0,
+            },
+            ServiceRef {
+                slug: "peel".into(),
+                title: "Peel".into(),
+                order: 0,
+            },
+        ]
+    }
+
+    #[test]
+    fn fresh_form_has_labels_limits_and_honeypot() {
+        let html = render_form(
+            "consultation",
+            &decl(),
+            "/forms/consultation",
+            &services(),
+            Some("peel"),
+            &FormState::default(),
+        );
+        assert!(html
+            .contains("<label class=\"field__label\" for=\"consultation-name\">Your name</label>"));
+        assert!(
+            html.contains("maxlength=\"200\" required autocomplete=\"name\""),
+            "{html}"
+        );
+        assert!(html.contains("<option value=\"peel\" selected>Peel</option>"));
+        assert!(html.contains("Message <span class=\"field__optional\">(optional)</span>"));
+        assert!(html.contains("aria-describedby=\"consultation-message-hint\""));
+        assert!(html.contains("name=\"website\""));
+        assert!(!html.contains("error-summary"));
+        assert!(!html.contains("style="), "no inline styles under our CSP");
+    }
+
+    #[test]
+    fn answers_are_kept_and_escaped_with_errors_beside_fields() {
+        let mut state = FormState::default();
+        state.values.insert("name".into(), "<b>\"Al\"</b>".into());
+        state.values.insert("how".into(), "video".into());
+        state.values.insert("consent".into(), "yes".into());
+        state
+            .errors
+            .insert("service".into(), "Choose a service".into());
+        let html = render_form(
+            "consultation",
+            &decl(),
+            "/f",
+            &services(),
+            Some("smp"),
+            &state,
+        );
+        assert!(html.contains("value=\"&lt;b&gt;&quot;Al&quot;&lt;/b&gt;\""));
+        assert!(html.contains("value=\"video\" checked"));
+        assert!(html.contains("value=\"yes\" checked"));
+        assert!(html.contains("<li><a href=\"#consultation-service\">Choose a service</a></li>"));
+        assert!(html.contains("aria-invalid=\"true\""));
+        assert!(html.contains("id=\"consultation-service-error\""));
+        assert!(!html.contains("<b>"));
+    }
+}

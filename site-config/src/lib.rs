@@ -1,0 +1,24 @@
+//! The site's shared vocabulary, read by both the generator and the form service.
+//!
+//! `site.yaml` ([`SiteConfig`]), the form declarations inside it ([`FormDecl`]), the
+//! list of services taken from `content/services/` ([`ServiceRef`]), the HTML for a
+//! form ([`render_form`]) and the [`Diagnostic`] that reports a mistake with its
+//! file, line and column. Neither program depends on the other; both depend on this.
+
+mod config;
+mod diagnostic;
+mod error;
+mod form_html;
+mod forms;
+mod services;
+mod slug;
+mod yaml;
+
+pub use config::{Address, Business, FormServiceConfig, MenuItem, OpeningHours, SiteConfig};
+pub use diagnostic::{line_col, Diagnostic, Diagnostics};
+pub use error::Error;
+pub use form_html::{escape_html, render_form, FormState};
+pub use forms::{Choice, FieldKind, FormDecl, FormField};
+pub use services::{discover_services, split_front_matter, FrontMatterSplit, ServiceRef};
+pub use slug::slugify;
+pub use yaml::{from_yaml_located, suggest};

@@ -1,0 +1,159 @@
+//! YAML into typed values, with serde_yaml's errors turned into [`Diagnostic`]s.
+//!
+//! serde_yaml reports positions inside the text it was given; callers that cut YAML
+//! out of a larger file (front matter) pass the line it started on so the position
+//! points into the real file.
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+
+use crate::Diagnostic;
+
+/// Parses `src` as YAML into `T`, or describes the first mistake.
+///
+/// `first_line` is the 1-based line of `src`'s first line within `path`. An unknown
+/// field gets a "did you mean" hint naming the closest field serde expected.
+pub fn from_yaml_located<T: DeserializeOwned>(
+    src: &str,
+    path: &Path,
+    first_line: usize,
+) -> Result<T, Diagnostic> {
+    serde_yaml::from_str(src).map_err(|e| to_diagnostic(&e, src, path, first_line))
+}
+
+fn to_diagnostic(e: &serde_yaml::Error, src: &str, path: &Path, first_line: usize) -> Diagnostic {
+    let full = e.to_string();
+    let mut message = full.clone();
+    let mut diag_pos = None;
+    if let Some(loc) = e.location() {
+        let suffix = format!(" at line {} column {}", loc.line(), loc.column());
+        if let Some(stripped) = full.strip_suffix(&suffix) {
+            message = stripped.to_string();
+        }
+        diag_pos = Some((loc.line() + first_line - 1, loc.column()));
+    }
+    // Errors from converting a value come back placed at the start of the enclosing
+    // mapping (or the document); look for the quoted value from there on.
+    if !message.contains("unknown field") {
+        let from = diag_pos.map_or(1, |(line, _)| line + 1 - first_line);
+        if let Some((l, c)) = quoted_value_position(&message, src, from) {
+            diag_pos = Some((l + first_line - 1, c));
+        }
+    }
+    let hint = unknown_field_hint(&message);
+    let message = plain_words(&message);
+    let mut d = Diagnostic::new(path, message);
+    if let Some((line, col)) = diag_pos {
+        d = d.at(line, col);
+    } else {
+        d = d.at_line(first_line);
+    }
+    if let Some(h) = hint {
+        d = d.with_hint(h);
+    }
+    d
+}
+
+/// serde_yaml gives no position for errors raised while converting a value (our
+/// checked types); they quote the offending value in backticks, so find where it is.
+fn quoted_value_position(message: &str, src: &str, from_line: usize) -> Option<(usize, usize)> {
+    let start = message.find('`')? + 1;
+    let value = &message[start..start + message[start..].find('`')?];
+    if value.is_empty() {
+        return None;
+    }
+    src.lines()
+        .enumerate()
+        .skip(from_line.saturating_sub(1))
+        .find_map(|(i, line)| {
+            let (_, after_colon) = line.split_once(':')?;
+            let at = after_colon.find(value)?;
+            let col = line.len() - after_colon.len() + at;
+            Some((i + 1, line[..col].chars().count() + 1))
+        })
+}
+
+/// serde's wording is precise but terse; editors are not programmers.
+fn plain_words(message: &str) -> String {
+    let m = message.replace("invalid type: ", "wrong kind of value: ");
+    if m.contains("unknown field") {
+        if let Some(rest) = m.split(", expected").next() {
+            return rest.to_string();
+        }
+    }
+    m
+}
+
+/// For "unknown field `durration`, expected one of `title`, `duration`", suggests the
+/// closest expected name, or lists them when none is close.
+fn unknown_field_hint(message: &str) -> Option<String> {
+    let start = message.find("unknown field `")? + "unknown field `".len();
+    let end = start + message[start..].find('`')?;
+    let field = &message[start..end];
+    let expected: Vec<&str> = message[end + 1..]
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|s| !s.is_empty())
+        .collect();
+    match suggest(field, expected.iter().copied()) {
+        Some(best) => Some(format!("did you mean `{best}`?")),
+        None if !expected.is_empty() => Some(format!("known fields: {}", expected.join(", "))),
+        None => None,
+    }
+}
+
+/// The candidate most like `input`, if any is similar enough to be a likely typo.
+pub fn suggest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(input, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Demo {
+        title: String,
+        duration: String,
+    }
+
+    #[test]
+    fn unknown_field_names_line_and_closest_field() {
+        let src = "title: A\ndurration: 1hr\n";
+        let d = from_yaml_located::<Demo>(src, Path::new("a.md"), 2).unwrap_err();
+        assert_eq!(d.line, Some(3), "line counts from the file's start");
+        assert_eq!(d.message, "unknown field `durration`");
+        assert_eq!(d.hint.as_deref(), Some("did you mean `duration`?"));
+    }
+
+    #[test]
+    fn far_off_names_list_the_known_fields() {
+        let src = "title: A\nzzz: 1\n";
+        let d = from_yaml_located::<Demo>(src, Path::new("a.md"), 1).unwrap_err();
+        assert_eq!(d.hint.as_deref(), Some("known fields: title, duration"));
+    }
+
+    #[test]
+    fn wrong_type_is_worded_plainly() {
+        let src = "title: [1]\nduration: x\n";
+        let d = from_yaml_located::<Demo>(src, Path::new("a.md"), 1).unwrap_err();
+        assert!(d.message.contains("wrong kind of value"), "{}", d.message);
+        assert_eq!(d.line, Some(1));
+    }
+
+    #[test]
+    fn suggest_prefers_the_closest() {
+        assert_eq!(suggest("sumary", ["summary", "sessions"]), Some("summary"));
+        assert_eq!(suggest("qqq", ["summary"]), None);
+    }
+}
