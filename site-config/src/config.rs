@@ -135,7 +135,9 @@ pub struct OpeningHours {
 }
 
 /// Settings for the form service, and where the site's forms post to.
-#[derive(Debug, Clone, Deserialize, Default)]
+///
+/// Every field has a default, so a site without a `form_service:` section still loads.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FormServiceConfig {
     /// Public address of the form service (`https://forms.example.com`). Without it,
@@ -151,9 +153,73 @@ pub struct FormServiceConfig {
     /// Days to keep submissions before `purge` removes them.
     #[serde(default)]
     pub retention_days: Option<u32>,
+    /// Origins besides the site's own whose browser posts are accepted
+    /// (`http://127.0.0.1:1111` for a local preview).
+    #[serde(default)]
+    pub extra_origins: Vec<String>,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` header is believed.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// Posts allowed per client address.
+    #[serde(default)]
+    pub rate_limit: RateLimit,
+    /// Hours the outbox keeps retrying an email before marking it failed.
+    #[serde(default = "default_outbox_retry_hours")]
+    pub outbox_retry_hours: u32,
+    /// Whether the visitor gets a short fixed acknowledgement email.
+    #[serde(default)]
+    pub acknowledge: bool,
+    /// Seconds within which the same answers to the same form are stored once.
+    #[serde(default = "default_dedupe_seconds")]
+    pub dedupe_seconds: u32,
     /// Further settings that only the form service reads.
     #[serde(default)]
     pub settings: BTreeMap<String, serde_yaml::Value>,
+}
+
+impl Default for FormServiceConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            from: None,
+            staff_email: None,
+            retention_days: None,
+            extra_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
+            rate_limit: RateLimit::default(),
+            outbox_retry_hours: default_outbox_retry_hours(),
+            acknowledge: false,
+            dedupe_seconds: default_dedupe_seconds(),
+            settings: BTreeMap::new(),
+        }
+    }
+}
+
+fn default_outbox_retry_hours() -> u32 {
+    48
+}
+fn default_dedupe_seconds() -> u32 {
+    120
+}
+
+/// A token bucket per client address: `burst` posts at once, refilled at `per_minute`.
+/// `per_minute: 0` turns the limit off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    /// Posts a minute, sustained.
+    pub per_minute: u32,
+    /// Posts allowed in a quick run.
+    pub burst: u32,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self {
+            per_minute: 6,
+            burst: 5,
+        }
+    }
 }
 
 macro_rules! checked_string {
@@ -286,12 +352,18 @@ checked_string!(
 impl SiteConfig {
     /// Reads `site.yaml` in `root`, and `forms_file` if it names one.
     pub fn load(root: &Path) -> Result<SiteConfig, Error> {
-        let path = root.join("site.yaml");
-        let src = fs::read_to_string(&path).map_err(|source| Error::Io {
-            path: path.clone(),
+        Self::load_file(&root.join("site.yaml"))
+    }
+
+    /// Reads a site configuration file under any name; `forms_file` is taken relative to
+    /// the file's folder, which is the site root.
+    pub fn load_file(path: &Path) -> Result<SiteConfig, Error> {
+        let root = path.parent().unwrap_or(Path::new("."));
+        let src = fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
             source,
         })?;
-        let shown = Path::new("site.yaml");
+        let shown = Path::new(path.file_name().unwrap_or(path.as_os_str()));
         let mut config = Self::parse(&src, shown)?;
         if let Some(file) = config.forms_file.clone() {
             let full = root.join(&file);
@@ -435,6 +507,48 @@ business:
         let d = first_problem(&MINIMAL.replace("description:", "descripton:"));
         assert_eq!(d.line, Some(3));
         assert_eq!(d.hint.as_deref(), Some("did you mean `description`?"));
+    }
+
+    #[test]
+    fn form_service_settings_have_defaults_and_are_checked() {
+        let c = SiteConfig::parse(MINIMAL, Path::new("site.yaml")).unwrap();
+        let fs = &c.form_service;
+        assert_eq!(fs.outbox_retry_hours, 48);
+        assert_eq!(fs.rate_limit, RateLimit::default());
+        assert!(!fs.acknowledge);
+        assert_eq!(fs.dedupe_seconds, 120);
+
+        let src = format!(
+            "{MINIMAL}form_service:\n  url: https://forms.clinic.example\n  staff_email: s@clinic.example\n  \
+             trusted_proxies: [10.0.0.1]\n  extra_origins: ['http://127.0.0.1:1111']\n  \
+             rate_limit: {{per_minute: 0, burst: 1}}\n  outbox_retry_hours: 1\n  acknowledge: true\n"
+        );
+        let c = SiteConfig::parse(&src, Path::new("site.yaml")).unwrap();
+        let fs = &c.form_service;
+        assert_eq!(fs.trusted_proxies, ["10.0.0.1"]);
+        assert_eq!(fs.extra_origins, ["http://127.0.0.1:1111"]);
+        assert_eq!(fs.rate_limit.per_minute, 0);
+        assert_eq!(fs.outbox_retry_hours, 1);
+        assert!(fs.acknowledge);
+        assert_eq!(
+            c.form_action("consultation"),
+            "https://forms.clinic.example/forms/consultation"
+        );
+
+        let d = first_problem(&format!("{MINIMAL}form_service:\n  rate_limt: {{}}\n"));
+        assert_eq!(d.line, Some(19), "{d}");
+        assert_eq!(d.hint.as_deref(), Some("did you mean `rate_limit`?"));
+    }
+
+    #[test]
+    fn load_file_reads_any_name() {
+        let dir = std::env::temp_dir().join(format!("cfg-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("local.yaml");
+        fs::write(&path, MINIMAL).unwrap();
+        let c = SiteConfig::load_file(&path).unwrap();
+        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(c.title, "Clinic");
     }
 
     #[test]

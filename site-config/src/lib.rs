@@ -14,7 +14,9 @@ mod services;
 mod slug;
 mod yaml;
 
-pub use config::{Address, Business, FormServiceConfig, MenuItem, OpeningHours, SiteConfig};
+pub use config::{
+    Address, Business, FormServiceConfig, MenuItem, OpeningHours, RateLimit, SiteConfig,
+};
 pub use diagnostic::{line_col, Diagnostic, Diagnostics};
 pub use error::Error;
 pub use form_html::{escape_html, render_form, FormState};
