@@ -1,1 +1,80 @@
-fn main() {}
+//! The `generator` binary: parses the command line, runs the command, and is the
+//! one place that picks the exit status (0 success, 1 site problems, 2 usage).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use generator::cli::{Cli, Command, NewCommand};
+use generator::cmd;
+use generator::site::BuildOptions;
+use generator::Error;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Error> {
+    match cli.command {
+        Command::Build {
+            root,
+            output,
+            drafts,
+            base_url,
+        } => cmd::build::run(
+            &BuildOptions {
+                root,
+                drafts,
+                base_url,
+            },
+            output.as_deref(),
+        ),
+        Command::Check { root, drafts } => cmd::check::run(&BuildOptions {
+            root,
+            drafts,
+            base_url: None,
+        }),
+        Command::New {
+            what: NewCommand::Service { title, root },
+        } => {
+            let path = cmd::new::service(&root, &title)?;
+            eprintln!(
+                "created {} (a draft: set `draft: false` to publish it)",
+                path.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn report(e: &Error) {
+    match e {
+        Error::Site(problems) => {
+            for d in &problems.0 {
+                eprintln!("error: {d}");
+            }
+            let n = problems.len();
+            eprintln!(
+                "{n} problem{} found; nothing was written",
+                if n == 1 { "" } else { "s" }
+            );
+        }
+        other => eprintln!("error: {other}"),
+    }
+}

@@ -1,0 +1,264 @@
+//! What `check` adds to a build: every internal link and `#anchor` resolves, every
+//! image exists and has alt text. It reads the built output, so links written by
+//! templates are checked too, and points at the Markdown line where it can.
+
+use std::collections::{HashMap, HashSet};
+
+use site_config::{Diagnostic, Diagnostics};
+
+use crate::output::{Output, OutputFile};
+use crate::site::{output_path, Site};
+
+/// Every broken link, missing anchor, missing image and image without alt text.
+pub fn check_site(site: &Site) -> Diagnostics {
+    let mut problems = Diagnostics::default();
+    let ids = collect_ids(&site.output);
+    let base = site.config.base_url.as_str();
+
+    // Links written in Markdown: reported at their line.
+    let mut reported: HashSet<(String, String)> = HashSet::new();
+    for page in &site.content.pages {
+        for l in &page.links {
+            let link = &l.link;
+            if link.is_image && link.missing_alt {
+                problems.push(
+                    Diagnostic::new(&page.source, format!("image {} has no alt text", link.url))
+                        .at(link.line, link.column)
+                        .with_hint("describe the image between the brackets: ![A treatment room](room.jpg)"),
+                );
+            }
+            if let Some(why) = broken(&link.url, &page.url, base, &site.output, &ids) {
+                let what = if link.is_image { "image" } else { "link" };
+                problems.push(
+                    Diagnostic::new(
+                        &page.source,
+                        format!("{what} to {} in the {}: {why}", link.url, l.place),
+                    )
+                    .at(link.line, link.column),
+                );
+            }
+            reported.insert((output_path(&page.url), link.url.clone()));
+        }
+        if let Some(img) = &page.image {
+            if broken(img, &page.url, base, &site.output, &ids).is_some() {
+                problems.push(
+                    Diagnostic::new(&page.source, format!("image: {img} does not exist"))
+                        .with_hint(
+                            "put the image next to the page or in static/, and give its path",
+                        ),
+                );
+            }
+        }
+    }
+
+    // Everything else in the output: links and images from templates.
+    let by_output: HashMap<String, &std::path::Path> = site
+        .content
+        .pages
+        .iter()
+        .map(|p| (output_path(&p.url), p.source.as_path()))
+        .collect();
+    for (path, file) in &site.output {
+        let OutputFile::Bytes(bytes) = file else {
+            continue;
+        };
+        if !path.ends_with(".html") {
+            continue;
+        }
+        let html = String::from_utf8_lossy(bytes);
+        let page_url = page_url_of(path);
+        let source = by_output
+            .get(path)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| path.clone());
+        for (attr, url) in attributes(&html, &["href", "src"]) {
+            if reported.contains(&(path.clone(), url.clone()))
+                || attr == "src" && url.starts_with("data:")
+            {
+                continue;
+            }
+            if let Some(why) = broken(&url, &page_url, base, &site.output, &ids) {
+                problems.push(Diagnostic::new(
+                    source.as_str(),
+                    format!("the page's template links to {url}: {why}"),
+                ));
+                reported.insert((path.clone(), url));
+            }
+        }
+        for tag in img_tags(&html) {
+            if !tag.contains(" alt=") {
+                problems.push(Diagnostic::new(
+                    source.as_str(),
+                    format!("an image in the page's template has no alt text: {tag}"),
+                ));
+            }
+        }
+    }
+    problems.sort();
+    problems.0.dedup();
+    problems
+}
+
+fn page_url_of(output_path: &str) -> String {
+    match output_path.strip_suffix("index.html") {
+        Some(dir) => format!("/{dir}"),
+        None => format!("/{output_path}"),
+    }
+}
+
+/// Why `url`, found on the page at `from`, leads nowhere; `None` when it is fine or external.
+fn broken(
+    url: &str,
+    from: &str,
+    base: &str,
+    out: &Output,
+    ids: &HashMap<String, HashSet<String>>,
+) -> Option<String> {
+    let url = url
+        .strip_prefix(base)
+        .filter(|r| r.starts_with('/'))
+        .unwrap_or(url);
+    if url.contains("://")
+        || url.starts_with("mailto:")
+        || url.starts_with("tel:")
+        || url.starts_with("//")
+    {
+        return None;
+    }
+    let (path, fragment) = match url.split_once('#') {
+        Some((p, f)) => (p, Some(f)),
+        None => (url, None),
+    };
+    let path = path.split('?').next().unwrap_or("");
+    let target = if path.is_empty() {
+        output_path(from)
+    } else if path.starts_with('/') {
+        output_path(path)
+    } else {
+        output_path(&crate::content::resolve_from_url(from, path))
+    };
+    let exists = out.contains_key(&target) || out.contains_key(&format!("{target}/index.html"));
+    if !exists {
+        let hint = if path.ends_with(".md") {
+            " (no page comes from that file)"
+        } else {
+            ""
+        };
+        return Some(format!(
+            "there is no page or file at {}{hint}",
+            if path.is_empty() { from } else { path }
+        ));
+    }
+    match fragment {
+        Some(f) if !f.is_empty() => {
+            let page_ids = ids
+                .get(&target)
+                .or_else(|| ids.get(&format!("{target}/index.html")));
+            match page_ids {
+                Some(set) if set.contains(f) => None,
+                Some(_) => Some(format!("there is no #{f} on that page")),
+                None => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn collect_ids(out: &Output) -> HashMap<String, HashSet<String>> {
+    out.iter()
+        .filter(|(p, _)| p.ends_with(".html"))
+        .filter_map(|(p, f)| match f {
+            OutputFile::Bytes(b) => {
+                let html = String::from_utf8_lossy(b);
+                Some((
+                    p.clone(),
+                    attributes(&html, &["id"])
+                        .into_iter()
+                        .map(|(_, v)| v)
+                        .collect(),
+                ))
+            }
+            OutputFile::Copy(_) => None,
+        })
+        .collect()
+}
+
+/// Values of the named attributes, entity-decoded. A scan, not a parser: good for
+/// the well-formed HTML our own templates produce.
+fn attributes(html: &str, names: &[&str]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for name in names {
+        let needle = format!(" {name}=\"");
+        let mut rest = html;
+        while let Some(i) = rest.find(&needle) {
+            rest = &rest[i + needle.len()..];
+            if let Some(end) = rest.find('"') {
+                out.push((name.to_string(), decode(&rest[..end])));
+                rest = &rest[end..];
+            }
+        }
+    }
+    // Not links: JSON-LD and meta tags are plain text; skip what is inside scripts.
+    out
+}
+
+fn img_tags(html: &str) -> Vec<&str> {
+    let mut tags = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find("<img") {
+        rest = &rest[i..];
+        let end = rest.find('>').map_or(rest.len(), |e| e + 1);
+        tags.push(&rest[..end]);
+        rest = &rest[end..];
+    }
+    tags
+}
+
+fn decode(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#x2F;", "/")
+        .replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_scan_decodes() {
+        let html = r#"<a href="/a/?x=1&amp;y=2">x</a><h2 id="faq">"#;
+        assert_eq!(
+            attributes(html, &["href"]),
+            vec![("href".into(), "/a/?x=1&y=2".into())]
+        );
+        assert_eq!(attributes(html, &["id"]), vec![("id".into(), "faq".into())]);
+    }
+
+    #[test]
+    fn broken_links_are_explained() {
+        let mut out = Output::new();
+        out.insert(
+            "about/index.html".into(),
+            OutputFile::Bytes(b"<h2 id=\"team\">".to_vec()),
+        );
+        out.insert("img/a.jpg".into(), OutputFile::Bytes(vec![]));
+        let ids = collect_ids(&out);
+        let b = |u: &str| broken(u, "/", "https://c.example", &out, &ids);
+        assert_eq!(b("/about/"), None);
+        assert_eq!(b("/about/#team"), None);
+        assert_eq!(b("https://c.example/about/"), None);
+        assert_eq!(b("/img/a.jpg"), None);
+        assert_eq!(b("https://elsewhere.example/x"), None);
+        assert!(b("/about/#nope").unwrap().contains("no #nope"));
+        assert!(b("/prices/")
+            .unwrap()
+            .contains("no page or file at /prices/"));
+        assert!(
+            b("/about").is_none(),
+            "a folder without slash is served by hosts"
+        );
+    }
+}

@@ -1,0 +1,76 @@
+//! The command line, declared with clap; doc comments are the help text.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Builds the clinic's website from Markdown content and a theme.
+///
+/// Exit status: 0 when everything worked, 1 when the site has problems (each is
+/// printed as `file:line:column: message`), 2 when the command was used wrongly.
+#[derive(Debug, Parser)]
+#[command(name = "generator", version)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The generator's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build the site into the output folder (replaced only when the build succeeds).
+    Build {
+        /// The site root, holding site.yaml.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Where to write the site [default: dist in the site root].
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Include pages marked `draft: true`.
+        #[arg(long)]
+        drafts: bool,
+        /// Use this address instead of base_url from site.yaml.
+        #[arg(long)]
+        base_url: Option<String>,
+    },
+    /// Check everything a build checks, plus links, anchors, images and alt text; writes nothing.
+    Check {
+        /// The site root, holding site.yaml.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Also check pages marked `draft: true`.
+        #[arg(long)]
+        drafts: bool,
+    },
+    /// Create a new page from a template with every field explained.
+    New {
+        /// What to create.
+        #[command(subcommand)]
+        what: NewCommand,
+    },
+}
+
+/// Things `new` can create.
+#[derive(Debug, Subcommand)]
+pub enum NewCommand {
+    /// A service page at content/services/<slug>.md.
+    Service {
+        /// The service's name, such as "Laser Hair Removal".
+        title: String,
+        /// The site root, holding site.yaml.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+}

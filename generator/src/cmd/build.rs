@@ -1,0 +1,26 @@
+//! `generator build`: build in memory, then swap the output folder in whole.
+
+use std::path::Path;
+use std::time::Instant;
+
+use crate::output::{check_output_dir, write_atomically};
+use crate::site::{build, BuildOptions};
+use crate::Error;
+
+/// Builds the site at `opts.root` into `output` (default: `dist` in the root).
+/// Prints a one-line summary.
+pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
+    let started = Instant::now();
+    let output = output.map_or_else(|| opts.root.join("dist"), Path::to_path_buf);
+    check_output_dir(&opts.root, &output)?;
+    let site = build(opts)?;
+    write_atomically(&site.output, &output)?;
+    eprintln!(
+        "built {} pages ({} files) into {} in {} ms",
+        site.content.pages.len(),
+        site.output.len(),
+        output.display(),
+        started.elapsed().as_millis()
+    );
+    Ok(())
+}

@@ -1,0 +1,6 @@
+//! One module per command. Each sets options, calls the library and reports; exit
+//! codes are chosen in `main`.
+
+pub mod build;
+pub mod check;
+pub mod new;

@@ -1,0 +1,106 @@
+//! `generator new service "Title"`: a new service page with every field explained.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use site_config::slugify;
+
+use crate::Error;
+
+/// Writes `content/services/<slug>.md` under `root` and returns its path. Never
+/// overwrites an existing page.
+pub fn service(root: &Path, title: &str) -> Result<PathBuf, Error> {
+    let title = title.trim();
+    let slug = slugify(title);
+    if slug.is_empty() {
+        return Err(Error::Usage(format!(
+            "\"{title}\" gives no usable file name; use letters or digits in the title"
+        )));
+    }
+    if title.contains(['\n', '\r']) {
+        return Err(Error::Usage("the title must be one line".into()));
+    }
+    let dir = root.join("content").join("services");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let path = dir.join(format!("{slug}.md"));
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => Error::Usage(format!(
+                "{} already exists; edit it, or choose another title",
+                path.display()
+            )),
+            _ => Error::io(&path, e),
+        })?;
+    file.write_all(scaffold(title).as_bytes())
+        .map_err(|e| Error::io(&path, e))?;
+    Ok(path)
+}
+
+fn scaffold(title: &str) -> String {
+    let quoted = serde_yaml::to_string(title).unwrap_or_else(|_| format!("\"{title}\"\n"));
+    format!(
+        r#"---
+# The service's name, as visitors see it.
+title: {title_yaml}
+# One or two sentences: shown in listings, search results and link previews.
+summary: Write one or two sentences that say what this treatment does and who it is for.
+# How long one appointment takes: 45 min, 1 hr, 1h 30m, 90m, 2 hours.
+duration: 1 hr
+# Price in the site's currency (a plain number). 0 shows "Free".
+# Delete the line to show "Price on consultation".
+price: 100
+# Another ISO 4217 currency for this service only (the site's default is in site.yaml).
+# currency: EUR
+# How many sessions a course usually takes: 1, or a range such as 2-3.
+sessions: 1
+# Position in the services list (lower first; equal numbers sort by title).
+order: 100
+# true keeps the page out of the site until you are ready (build --drafts shows it).
+draft: true
+# The address is /services/<slug>/; set this to change it. Lowercase, digits, hyphens.
+# slug: {slug}
+# Old addresses that should send visitors here.
+# aliases: [/old-address/]
+# A picture for the page and link previews, next to this file or in static/.
+# image_alt is required with it: describe the picture for people who cannot see it.
+# image: {slug}.jpg
+# image_alt: A practitioner preparing the treatment room
+# Questions people ask. Answers can use Markdown.
+faqs:
+  - question: Is there any downtime?
+    answer: Say what people can expect afterwards, and for how long.
+  - question: How do I prepare?
+    answer: Say what to do, or avoid, before the appointment.
+# Free values for the theme.
+# extra:
+#   badge: New
+---
+Describe the treatment here in Markdown. Use `##` for section headings: the page's
+title is its only top-level heading.
+
+## What happens during the treatment
+
+## Aftercare
+"#,
+        title_yaml = quoted.trim_end(),
+        slug = slugify(title),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scaffold_is_valid_front_matter() {
+        let text = scaffold("Laser: \"Hair\" Removal");
+        let split = site_config::split_front_matter(&text).unwrap();
+        let v: serde_yaml::Value = serde_yaml::from_str(split.yaml).unwrap();
+        assert_eq!(v["title"].as_str(), Some("Laser: \"Hair\" Removal"));
+        assert_eq!(v["draft"].as_bool(), Some(true));
+    }
+}

@@ -1,0 +1,356 @@
+//! Walks `content/`, reads every page (in parallel), refuses two pages on one URL,
+//! and renders each page's Markdown with links resolved against the other pages.
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use site_config::{slugify, Diagnostic, Diagnostics, SiteConfig};
+use walkdir::WalkDir;
+
+use super::page::{parse_page, resolve_site_path, LocatedLink};
+use super::{Page, PageKind};
+use crate::markdown;
+
+/// Everything under `content/`.
+#[derive(Debug, Default)]
+pub struct Content {
+    /// Published pages (drafts only when asked for), services ordered by `order`, then title.
+    pub pages: Vec<Page>,
+    /// Files that are not Markdown, with the site path they are copied to.
+    pub assets: Vec<(PathBuf, String)>,
+}
+
+impl Content {
+    /// The services, in listing order.
+    pub fn services(&self) -> impl Iterator<Item = &Page> {
+        self.pages.iter().filter(|p| p.kind == PageKind::Service)
+    }
+}
+
+/// Ids the theme's templates use around page content; headings must not take them.
+const RESERVED_IDS: [&str; 6] = ["main", "top", "content", "faqs", "book", "comments"];
+
+/// Reads the content of the site at `root`. Returns every problem found, across all files.
+pub fn load_content(
+    root: &Path,
+    config: &SiteConfig,
+    drafts: bool,
+) -> Result<Content, Diagnostics> {
+    let content_dir = root.join("content");
+    let mut problems = Diagnostics::default();
+    if !content_dir.is_dir() {
+        problems.push(Diagnostic::new(
+            "content",
+            "there is no content/ folder in the site root",
+        ));
+        return Err(problems);
+    }
+    let mut sources = Vec::new();
+    let mut assets = Vec::new();
+    for entry in WalkDir::new(&content_dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| !is_ignored(e.file_name().to_str().unwrap_or("")))
+    {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e
+                    .path()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| content_dir.clone());
+                problems.push(Diagnostic::new(
+                    shown(root, &path),
+                    format!("cannot read: {e}"),
+                ));
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let path = entry.into_path();
+        let rel = path
+            .strip_prefix(&content_dir)
+            .unwrap_or(&path)
+            .to_path_buf();
+        if path.extension().is_some_and(|e| e == "md") {
+            sources.push((path, rel));
+        } else {
+            let url = format!(
+                "/{}",
+                rel.iter()
+                    .filter_map(|p| p.to_str())
+                    .collect::<Vec<_>>()
+                    .join("/")
+            );
+            assets.push((path, url));
+        }
+    }
+
+    let parsed: Vec<Result<Page, Vec<Diagnostic>>> = sources
+        .par_iter()
+        .map(|(path, rel)| {
+            let shown = shown(root, path);
+            let bytes = fs::read(path)
+                .map_err(|e| vec![Diagnostic::new(&shown, format!("cannot read: {e}"))])?;
+            let src = String::from_utf8(bytes).map_err(|e| {
+                let (line, col) = line_col_bytes(e.as_bytes(), e.utf8_error().valid_up_to());
+                vec![Diagnostic::new(&shown, "the file is not valid UTF-8 text")
+                    .at(line, col)
+                    .with_hint("save it as UTF-8 in your editor")]
+            })?;
+            parse_page(&shown, rel, &src, config)
+        })
+        .collect();
+    let mut pages = Vec::with_capacity(parsed.len());
+    for p in parsed {
+        match p {
+            Ok(page) => pages.push(page),
+            Err(ds) => ds.into_iter().for_each(|d| problems.push(d)),
+        }
+    }
+    pages.retain(|p| drafts || !p.draft);
+
+    check_urls(&pages, &mut problems);
+    if !pages.iter().any(|p| p.kind == PageKind::Home) {
+        problems.push(
+            Diagnostic::new("content/_index.md", "the home page is missing")
+                .with_hint("create content/_index.md with a title and the home page's text"),
+        );
+    }
+    let has_services = pages.iter().any(|p| p.kind == PageKind::Service);
+    if has_services && !pages.iter().any(|p| p.kind == PageKind::Services) {
+        problems.push(
+            Diagnostic::new(
+                "content/services/_index.md",
+                "the services listing page is missing",
+            )
+            .with_hint("create content/services/_index.md with a title and an introduction"),
+        );
+    }
+
+    let md_urls: HashMap<String, String> = pages
+        .iter()
+        .map(|p| {
+            (
+                content_key(p.source.strip_prefix("content").unwrap_or(&p.source)),
+                p.url.clone(),
+            )
+        })
+        .collect();
+    let rendered: Vec<Vec<Diagnostic>> = pages
+        .par_iter_mut()
+        .map(|page| render_markdown(page, &md_urls))
+        .collect();
+    rendered
+        .into_iter()
+        .flatten()
+        .for_each(|d| problems.push(d));
+
+    if !problems.is_empty() {
+        problems.sort();
+        return Err(problems);
+    }
+    pages.sort_by(|a, b| {
+        (a.kind != PageKind::Service, a.order, &a.title, &a.url).cmp(&(
+            b.kind != PageKind::Service,
+            b.order,
+            &b.title,
+            &b.url,
+        ))
+    });
+    Ok(Content { pages, assets })
+}
+
+/// Editors' temp and backup files, and hidden files, are not content.
+pub fn is_ignored(name: &str) -> bool {
+    name.starts_with('.')
+        || name.ends_with('~')
+        || name.starts_with(".#")
+        || (name.starts_with('#') && name.ends_with('#'))
+        || name.ends_with(".swp")
+        || name.ends_with(".swx")
+        || name.ends_with(".tmp")
+        || name == "4913" // vim's write test file
+}
+
+fn shown(root: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(root).unwrap_or(path).to_path_buf()
+}
+
+fn line_col_bytes(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = &bytes[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let col = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
+    (line, col)
+}
+
+fn content_key(rel: &Path) -> String {
+    rel.iter()
+        .filter_map(|p| p.to_str())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn check_urls(pages: &[Page], problems: &mut Diagnostics) {
+    let mut owners: HashMap<String, &Path> = HashMap::new();
+    for p in pages {
+        if let Some(other) = owners.insert(p.url.clone(), &p.source) {
+            problems.push(
+                Diagnostic::new(
+                    &p.source,
+                    format!(
+                        "this page and {} would both be published at {}",
+                        other.display(),
+                        p.url
+                    ),
+                )
+                .at_line(1)
+                .with_hint("give one of them a different `slug`"),
+            );
+        }
+    }
+    for p in pages {
+        for alias in &p.aliases {
+            let key = normalise_alias(alias);
+            if let Some(other) = owners.insert(key, &p.source) {
+                problems.push(
+                    Diagnostic::new(
+                        &p.source,
+                        format!(
+                            "alias {alias} is already the address of {}",
+                            other.display()
+                        ),
+                    )
+                    .at_line(1),
+                );
+            }
+        }
+    }
+}
+
+/// `/old` and `/old/` are the same address on static hosts.
+pub fn normalise_alias(alias: &str) -> String {
+    let trimmed = alias.trim_end_matches('/');
+    let has_ext = trimmed
+        .rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains('.'));
+    if has_ext {
+        trimmed.to_string()
+    } else {
+        format!("{trimmed}/")
+    }
+}
+
+fn render_markdown(page: &mut Page, md_urls: &HashMap<String, String>) -> Vec<Diagnostic> {
+    let rel: PathBuf = page
+        .source
+        .strip_prefix("content")
+        .unwrap_or(&page.source)
+        .to_path_buf();
+    let resolve = |dest: &str| resolve_link(&rel, dest, md_urls);
+    let mut taken: HashSet<String> = RESERVED_IDS.iter().map(|s| s.to_string()).collect();
+    let mut problems = Vec::new();
+    let body = markdown::render(&page.body, &resolve, &mut taken);
+    for line in &body.h1_lines {
+        problems.push(
+            Diagnostic::new(
+                &page.source,
+                "a level-1 heading in the text; the page title is the page's only top heading",
+            )
+            .at_line(line + page.body_line - 1)
+            .with_hint("use `##` for sections"),
+        );
+    }
+    page.content = body.html;
+    page.anchors = body.anchors;
+    let offset = page.body_line - 1;
+    page.links = body
+        .links
+        .into_iter()
+        .map(|mut l| {
+            l.line += offset;
+            LocatedLink {
+                link: l,
+                place: "body",
+            }
+        })
+        .collect();
+    if let Some(service) = page.service.as_mut() {
+        for faq in &mut service.faqs {
+            let id = format!("faq-{}", slugify(&faq.question));
+            faq.id = unique(&id, &mut taken);
+            page.anchors.push(faq.id.clone());
+            let answer = markdown::render(&faq.answer_md, &resolve, &mut taken);
+            faq.answer = answer.html;
+            page.anchors.extend(answer.anchors);
+            // Answers are YAML strings: their lines are not the file's, so point at the FAQ.
+            page.links.extend(answer.links.into_iter().map(|mut l| {
+                l.line = faq.line;
+                l.column = 1;
+                LocatedLink {
+                    link: l,
+                    place: "FAQ answer",
+                }
+            }));
+        }
+    }
+    problems
+}
+
+fn unique(wanted: &str, taken: &mut HashSet<String>) -> String {
+    let mut candidate = wanted.to_string();
+    let mut n = 1;
+    while !taken.insert(candidate.clone()) {
+        candidate = format!("{wanted}-{n}");
+        n += 1;
+    }
+    candidate
+}
+
+/// A link target as written in Markdown, resolved: `other.md#x` -> `/other/#x`,
+/// `pic.jpg` -> `/services/pic.jpg`. Absolute URLs, site paths and `#anchors` stay.
+fn resolve_link(rel: &Path, dest: &str, md_urls: &HashMap<String, String>) -> Option<String> {
+    if dest.is_empty() || dest.starts_with('#') || dest.starts_with('/') || has_scheme(dest) {
+        return None;
+    }
+    let (path, fragment) = match dest.split_once('#') {
+        Some((p, f)) => (p, Some(f)),
+        None => (dest, None),
+    };
+    let site_path = resolve_site_path(rel, path);
+    let mut url = if path.ends_with(".md") {
+        match md_urls.get(site_path.trim_start_matches('/')) {
+            Some(u) => u.clone(),
+            // Left as written; `check` reports it as a link to a missing page.
+            None => return Some(site_path),
+        }
+    } else {
+        site_path
+    };
+    if let Some(f) = fragment {
+        url.push('#');
+        url.push_str(f);
+    }
+    Some(url)
+}
+
+fn has_scheme(s: &str) -> bool {
+    match s.find(':') {
+        Some(i) => {
+            s[..i]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+                && i > 0
+        }
+        None => false,
+    }
+}

@@ -1,0 +1,556 @@
+//! One page: its front matter checked and turned into the values templates use.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use site_config::{from_yaml_located, slugify, Diagnostic, SiteConfig};
+
+use super::front_matter::{Extra, PageFront, ServiceFront, Sessions};
+use super::{Duration, Price};
+use crate::markdown::LinkRef;
+
+/// What kind of page a file is, by where it sits in `content/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PageKind {
+    /// `content/_index.md`.
+    Home,
+    /// `content/services/_index.md`.
+    Services,
+    /// `content/services/*.md`.
+    Service,
+    /// Any other Markdown file.
+    Page,
+}
+
+impl PageKind {
+    /// The template used unless the page names another.
+    pub fn default_template(self) -> &'static str {
+        match self {
+            PageKind::Home => "home.html",
+            PageKind::Services => "services.html",
+            PageKind::Service => "service.html",
+            PageKind::Page => "page.html",
+        }
+    }
+}
+
+/// A checked page, ready to render.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub kind: PageKind,
+    /// Source file relative to the site root (`content/services/smp.md`).
+    pub source: PathBuf,
+    /// Site path (`/services/smp/`).
+    pub url: String,
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub template: String,
+    pub form: Option<String>,
+    pub order: i64,
+    pub draft: bool,
+    pub aliases: Vec<String>,
+    /// Site path of the page's image.
+    pub image: Option<String>,
+    pub image_alt: Option<String>,
+    pub extra: Extra,
+    pub service: Option<ServiceFacts>,
+    /// Markdown body and the line it starts on.
+    pub body: String,
+    pub body_line: usize,
+    /// Filled in by rendering the Markdown.
+    pub content: String,
+    pub links: Vec<LocatedLink>,
+    pub anchors: Vec<String>,
+}
+
+/// A link found in a page, with its line in the source file.
+#[derive(Debug, Clone)]
+pub struct LocatedLink {
+    pub link: LinkRef,
+    /// Where it was found, for messages ("body", "FAQ 2").
+    pub place: &'static str,
+}
+
+/// Facts only a service has.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceFacts {
+    pub duration: Duration,
+    pub price: Price,
+    pub sessions: Option<Sessions>,
+    pub faqs: Vec<Faq>,
+}
+
+/// A question with its answer rendered to HTML.
+#[derive(Debug, Clone, Serialize)]
+pub struct Faq {
+    pub question: String,
+    /// HTML.
+    pub answer: String,
+    #[serde(skip)]
+    pub answer_md: String,
+    /// Line of the answer in the source file.
+    #[serde(skip)]
+    pub line: usize,
+    /// Anchor of this question on the page.
+    pub id: String,
+}
+
+/// Reads one Markdown file's front matter. `rel` is the path under `content/`.
+/// Returns every problem found in the file.
+pub(super) fn parse_page(
+    root_rel: &Path,
+    rel: &Path,
+    src: &str,
+    config: &SiteConfig,
+) -> Result<Page, Vec<Diagnostic>> {
+    let Some(split) = site_config::split_front_matter(src) else {
+        return Err(vec![Diagnostic::new(
+            root_rel,
+            "front matter opened with `---` is never closed",
+        )
+        .at(1, 1)
+        .with_hint("end the front matter with a line holding only `---`")]);
+    };
+    if split.yaml.trim().is_empty() {
+        return Err(vec![Diagnostic::new(
+            root_rel,
+            "no front matter; every page needs at least a title",
+        )
+        .at(1, 1)
+        .with_hint(
+            "start the file with `---`, a line `title: ...`, and `---`",
+        )]);
+    }
+    let kind = kind_of(rel);
+    let key_line = |key: &str| {
+        split
+            .yaml
+            .lines()
+            .position(|l| {
+                l.strip_prefix(key)
+                    .is_some_and(|r| r.trim_start().starts_with(':'))
+            })
+            .map_or(split.yaml_line, |i| i + split.yaml_line)
+    };
+    let at = |key: &str, msg: String| Diagnostic::new(root_rel, msg).at_line(key_line(key));
+    let mut problems = Vec::new();
+
+    let (
+        title,
+        summary,
+        template,
+        form,
+        order,
+        draft,
+        slug,
+        aliases,
+        image,
+        image_alt,
+        extra,
+        service,
+    );
+    if kind == PageKind::Service {
+        let f: ServiceFront =
+            from_yaml_located(split.yaml, root_rel, split.yaml_line).map_err(|d| vec![d])?;
+        if f.summary.trim().is_empty() {
+            problems.push(at(
+                "summary",
+                "summary is empty; write one or two sentences for listings and search results"
+                    .into(),
+            ));
+        }
+        let mut faqs = Vec::with_capacity(f.faqs.len());
+        for (i, faq) in f.faqs.into_iter().enumerate() {
+            let line = faq_line(split.yaml, i).map_or(split.yaml_line, |l| l + split.yaml_line);
+            if faq.question.trim().is_empty() || faq.answer.trim().is_empty() {
+                problems.push(
+                    Diagnostic::new(
+                        root_rel,
+                        format!("FAQ {} needs both a question and an answer", i + 1),
+                    )
+                    .at_line(line),
+                );
+            }
+            faqs.push(Faq {
+                question: faq.question.trim().to_string(),
+                answer: String::new(),
+                answer_md: faq.answer,
+                line,
+                id: String::new(),
+            });
+        }
+        let currency = f
+            .currency
+            .map_or_else(|| config.currency.as_str().to_string(), |c| c.0);
+        service = Some(ServiceFacts {
+            duration: f.duration,
+            price: Price {
+                amount: f.price,
+                currency,
+            },
+            sessions: f.sessions,
+            faqs,
+        });
+        (title, summary, template, form) = (f.title, f.summary, None, None);
+        (order, draft, slug, aliases, image, image_alt, extra) = (
+            f.order,
+            f.draft,
+            f.slug,
+            f.aliases,
+            f.image,
+            f.image_alt,
+            f.extra,
+        );
+    } else {
+        let f: PageFront =
+            from_yaml_located(split.yaml, root_rel, split.yaml_line).map_err(|d| vec![d])?;
+        service = None;
+        (title, summary, template, form) =
+            (f.title, f.summary.unwrap_or_default(), f.template, f.form);
+        (order, draft, slug, aliases, image, image_alt, extra) = (
+            f.order,
+            f.draft,
+            f.slug,
+            f.aliases,
+            f.image,
+            f.image_alt,
+            f.extra,
+        );
+    }
+
+    if title.trim().is_empty() {
+        problems.push(at("title", "title is empty".into()));
+    }
+    let slug = match slug {
+        Some(s) if site_config::slugify(&s) == s && !s.is_empty() => s,
+        Some(s) => {
+            problems.push(
+                at(
+                    "slug",
+                    format!("slug `{s}` may use only lowercase letters, digits and single hyphens"),
+                )
+                .with_hint(format!("try `{}`", slugify(&s))),
+            );
+            slugify(&s)
+        }
+        None => {
+            let stem = rel.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+            let s = if stem == "_index" {
+                rel.parent()
+                    .and_then(|p| p.file_name())
+                    .and_then(|s| s.to_str())
+                    .map(slugify)
+                    .unwrap_or_default()
+            } else {
+                slugify(stem)
+            };
+            if s.is_empty() && kind != PageKind::Home {
+                problems.push(
+                    Diagnostic::new(root_rel, "the file name gives no usable URL")
+                        .at(1, 1)
+                        .with_hint("rename the file, or set `slug:`"),
+                );
+            }
+            s
+        }
+    };
+    for alias in &aliases {
+        if !alias.starts_with('/')
+            || alias.contains("..")
+            || alias.contains(char::is_whitespace)
+            || alias.contains(['"', '<', '>', '#', '?'])
+        {
+            problems.push(at(
+                "aliases",
+                format!("alias `{alias}` must be a site path such as `/old-page/` (starting with /, no spaces, `..`, `?` or `#`)"),
+            ));
+        }
+    }
+    match (&image, &image_alt) {
+        (Some(_), None) => problems.push(at(
+            "image",
+            "`image` needs `image_alt`: a short description for people who cannot see it".into(),
+        )),
+        (Some(_), Some(alt)) if alt.trim().is_empty() => problems.push(at(
+            "image_alt",
+            "image_alt is empty; describe the image in a few words".into(),
+        )),
+        (None, Some(_)) => problems.push(at(
+            "image_alt",
+            "image_alt is set but there is no `image`".into(),
+        )),
+        _ => {}
+    }
+    if let Some(f) = &form {
+        if !config.forms.contains_key(f) {
+            let names: Vec<&str> = config.forms.keys().map(String::as_str).collect();
+            let mut d = at("form", format!("form `{f}` is not declared in site.yaml"));
+            if let Some(s) = site_config::suggest(f, names.iter().copied()) {
+                d = d.with_hint(format!("did you mean `{s}`?"));
+            } else if !names.is_empty() {
+                d = d.with_hint(format!("declared forms: {}", names.join(", ")));
+            }
+            problems.push(d);
+        }
+    }
+    if let Some(t) = &template {
+        if !t.ends_with(".html") || t.contains("..") {
+            problems.push(at(
+                "template",
+                format!("template `{t}` must be a `.html` file in the theme's templates"),
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+
+    let image = image.map(|i| resolve_site_path(rel, &i));
+    let url = url_for(kind, rel, &slug);
+    Ok(Page {
+        kind,
+        source: root_rel.to_path_buf(),
+        url,
+        slug,
+        title: title.trim().to_string(),
+        summary: summary.trim().to_string(),
+        template: template.unwrap_or_else(|| kind.default_template().to_string()),
+        form,
+        order,
+        draft,
+        aliases,
+        image,
+        image_alt,
+        extra,
+        service,
+        body: split.body.to_string(),
+        body_line: split.body_line,
+        content: String::new(),
+        links: Vec::new(),
+        anchors: Vec::new(),
+    })
+}
+
+fn kind_of(rel: &Path) -> PageKind {
+    let parts: Vec<&str> = rel.iter().filter_map(|p| p.to_str()).collect();
+    match parts.as_slice() {
+        ["_index.md"] => PageKind::Home,
+        ["services", "_index.md"] => PageKind::Services,
+        ["services", _] => PageKind::Service,
+        _ => PageKind::Page,
+    }
+}
+
+/// The pretty URL of a page: `about.md` -> `/about/`, `a/_index.md` -> `/a/`.
+fn url_for(kind: PageKind, rel: &Path, slug: &str) -> String {
+    match kind {
+        PageKind::Home => "/".into(),
+        PageKind::Services => "/services/".into(),
+        _ => {
+            let mut dirs: Vec<String> = rel
+                .parent()
+                .into_iter()
+                .flat_map(|p| p.iter())
+                .filter_map(|p| p.to_str())
+                .map(str::to_string)
+                .collect();
+            if rel.file_stem().is_some_and(|s| s == "_index") {
+                dirs.pop();
+            }
+            let mut url = String::from("/");
+            for d in dirs {
+                url.push_str(&d);
+                url.push('/');
+            }
+            url.push_str(slug);
+            url.push('/');
+            url
+        }
+    }
+}
+
+/// A path written in a page (`before.jpg`, `../img/a.jpg`, `/img/a.jpg`) as a site path,
+/// resolved against the page's folder under `content/`.
+pub(super) fn resolve_site_path(rel: &Path, target: &str) -> String {
+    if target.starts_with('/') || target.contains("://") {
+        return target.to_string();
+    }
+    let mut parts: Vec<String> = rel
+        .parent()
+        .into_iter()
+        .flat_map(|p| p.iter())
+        .filter_map(|p| p.to_str())
+        .map(str::to_string)
+        .collect();
+    for seg in target.split('/') {
+        match seg {
+            "." | "" => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s.to_string()),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// 0-based line (within the YAML) of the `i`-th item under `faqs:`.
+fn faq_line(yaml: &str, i: usize) -> Option<usize> {
+    let start = yaml.lines().position(|l| l.starts_with("faqs:"))?;
+    yaml.lines()
+        .enumerate()
+        .skip(start + 1)
+        .filter(|(_, l)| l.trim_start().starts_with("- "))
+        .filter(|(_, l)| {
+            let indent = l.len() - l.trim_start().len();
+            indent <= 2
+        })
+        .nth(i)
+        .map(|(n, _)| n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> SiteConfig {
+        SiteConfig::parse(
+            "title: C\nbase_url: https://c.example\ndescription: d\ncurrency: GBP\n\
+             business:\n  name: C\n  email: a@c.example\n  phone: '1'\n  address:\n    \
+             street: s\n    locality: l\n    postal_code: p\n    country: GB\n",
+            Path::new("site.yaml"),
+        )
+        .unwrap()
+    }
+
+    fn parse(rel: &str, src: &str) -> Result<Page, Vec<Diagnostic>> {
+        let root_rel = Path::new("content").join(rel);
+        parse_page(&root_rel, Path::new(rel), src, &config())
+    }
+
+    fn errors(rel: &str, src: &str) -> String {
+        parse(rel, src)
+            .unwrap_err()
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    const SERVICE: &str = "---\ntitle: Scalp Micropigmentation\nsummary: Pigment that looks like hair.\nduration: 1h 30m\nprice: 0\nsessions: 2-3\nfaqs:\n  - question: Does it hurt?\n    answer: A little.\n  - question: How long?\n    answer: Years.\n---\nBody\n";
+
+    #[test]
+    fn a_service_page_is_read_and_typed() {
+        let p = parse("services/scalp-micropigmentation.md", SERVICE).unwrap();
+        assert_eq!(p.kind, PageKind::Service);
+        assert_eq!(p.url, "/services/scalp-micropigmentation/");
+        let s = p.service.unwrap();
+        assert_eq!(s.duration.to_string(), "1 hr 30 min");
+        assert!(s.price.is_free());
+        assert_eq!(s.price.currency, "GBP");
+        assert_eq!(s.sessions.unwrap().to_string(), "2–3");
+        assert_eq!(s.faqs.len(), 2);
+        assert_eq!(s.faqs[1].line, 10, "line of the second FAQ in the file");
+        assert_eq!(p.body_line, 13);
+    }
+
+    #[test]
+    fn urls_by_place() {
+        let page = |rel: &str| parse(rel, "---\ntitle: T\n---\n").unwrap().url;
+        assert_eq!(page("_index.md"), "/");
+        assert_eq!(page("about.md"), "/about/");
+        assert_eq!(
+            page("consultation/thank-you.md"),
+            "/consultation/thank-you/"
+        );
+        assert_eq!(page("clinic/_index.md"), "/clinic/");
+        assert_eq!(page("Our Team.md"), "/our-team/");
+        assert_eq!(
+            parse("a.md", "---\ntitle: T\nslug: b\n---\n").unwrap().url,
+            "/b/"
+        );
+    }
+
+    #[test]
+    fn each_mistake_names_its_line() {
+        let e = errors(
+            "services/x.md",
+            &SERVICE.replace("duration: 1h 30m", "duration: soon"),
+        );
+        assert!(e.starts_with("content/services/x.md:4:"), "{e}");
+        assert!(e.contains("`soon`"), "{e}");
+
+        let e = errors("services/x.md", &SERVICE.replace("price: 0", "price: -20"));
+        assert!(e.starts_with("content/services/x.md:5:"), "{e}");
+
+        let e = errors(
+            "services/x.md",
+            &SERVICE.replace("sessions: 2-3", "sesions: 2-3"),
+        );
+        assert!(e.starts_with("content/services/x.md:6:"), "{e}");
+        assert!(e.contains("did you mean `sessions`?"), "{e}");
+
+        let e = errors(
+            "services/x.md",
+            &SERVICE.replace("summary: Pigment that looks like hair.\n", ""),
+        );
+        assert!(e.contains("missing field `summary`"), "{e}");
+    }
+
+    #[test]
+    fn cross_field_rules_are_all_reported() {
+        let e = errors(
+            "about.md",
+            "---\ntitle: ''\nslug: Our Team\nimage: a.jpg\naliases: [old]\nform: contcat\n---\n",
+        );
+        assert!(e.contains("about.md:2: title is empty"), "{e}");
+        assert!(e.contains("about.md:3: slug `Our Team`"), "{e}");
+        assert!(e.contains("help: try `our-team`"), "{e}");
+        assert!(e.contains("about.md:4: `image` needs `image_alt`"), "{e}");
+        assert!(e.contains("about.md:5: alias `old`"), "{e}");
+        assert!(
+            e.contains("about.md:6: form `contcat` is not declared"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unclosed_or_missing_front_matter() {
+        assert!(errors("a.md", "---\ntitle: A\n").contains("a.md:1:1: front matter opened"));
+        assert!(errors("a.md", "Just text").contains("no front matter"));
+        assert!(errors("a.md", "---\n: : :\n---\n").starts_with("content/a.md:"));
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_the_page_folder() {
+        let rel = Path::new("services/smp.md");
+        assert_eq!(resolve_site_path(rel, "before.jpg"), "/services/before.jpg");
+        assert_eq!(resolve_site_path(rel, "../img/a.jpg"), "/img/a.jpg");
+        assert_eq!(resolve_site_path(rel, "/x.jpg"), "/x.jpg");
+    }
+}
+
+/// A relative address resolved against the URL of the page it appears on
+/// (`/services/smp/` + `a.jpg` -> `/services/smp/a.jpg`), as a browser would.
+pub fn resolve_from_url(from: &str, rel: &str) -> String {
+    let mut parts: Vec<&str> = from.split('/').filter(|p| !p.is_empty()).collect();
+    if !from.ends_with('/') {
+        parts.pop();
+    }
+    for seg in rel.split('/') {
+        match seg {
+            "." | "" => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    let mut out = format!("/{}", parts.join("/"));
+    if rel.ends_with('/') && out != "/" {
+        out.push('/');
+    }
+    out
+}

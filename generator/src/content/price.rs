@@ -1,0 +1,195 @@
+//! What a service costs: an amount in a currency, free, or "price on consultation".
+
+use std::fmt;
+
+use serde::{de, Deserialize, Deserializer, Serialize};
+
+/// An amount in minor units (pence), read from a plain YAML number >= 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Amount(u64);
+
+impl Amount {
+    /// From a number as written in YAML; at most two decimals.
+    pub fn from_f64(v: f64) -> Result<Amount, String> {
+        if !v.is_finite() || v < 0.0 {
+            return Err(format!("price `{v}` must be a number of 0 or more"));
+        }
+        let minor = (v * 100.0).round();
+        if (minor - v * 100.0).abs() > 1e-6 {
+            return Err(format!("price `{v}` has more than two decimals"));
+        }
+        if minor > 1e12 {
+            return Err(format!("price `{v}` is too large"));
+        }
+        Ok(Amount(minor as u64))
+    }
+
+    /// The amount in minor units.
+    pub fn minor(self) -> u64 {
+        self.0
+    }
+
+    /// `150.00`, as schema.org's `price` wants it.
+    pub fn decimal(self) -> String {
+        format!("{}.{:02}", self.0 / 100, self.0 % 100)
+    }
+}
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = Amount;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number of 0 or more")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Amount, E> {
+                v.checked_mul(100)
+                    .filter(|m| *m <= 100_000_000_000_000)
+                    .map(Amount)
+                    .ok_or_else(|| E::custom(format!("price `{v}` is too large")))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Amount, E> {
+                if v < 0 {
+                    return Err(E::custom(format!(
+                        "price `{v}` must be a number of 0 or more"
+                    )));
+                }
+                self.visit_u64(v as u64)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Amount, E> {
+                Amount::from_f64(v).map_err(E::custom)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Amount, E> {
+                Err(E::custom(format!(
+                    "price `{v}` must be a plain number such as 150 or 49.50 (the currency comes from `currency` or site.yaml; leave price out for \"price on consultation\")"
+                )))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A service's price as shown: an amount in a currency, free, or on consultation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Price {
+    /// None means "price on consultation".
+    pub amount: Option<Amount>,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
+impl Price {
+    /// True when the amount is zero.
+    pub fn is_free(&self) -> bool {
+        self.amount.is_some_and(|a| a.0 == 0)
+    }
+
+    /// What people read: `£150`, `£49.50`, `Free`, `Price on consultation`.
+    pub fn text(&self) -> String {
+        let Some(amount) = self.amount else {
+            return "Price on consultation".into();
+        };
+        if amount.0 == 0 {
+            return "Free".into();
+        }
+        let number = if amount.0 % 100 == 0 {
+            group_thousands(amount.0 / 100)
+        } else {
+            format!("{}.{:02}", group_thousands(amount.0 / 100), amount.0 % 100)
+        };
+        match currency_symbol(&self.currency) {
+            Some(sym) => format!("{sym}{number}"),
+            None => format!("{number} {}", self.currency),
+        }
+    }
+}
+
+fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn currency_symbol(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "GBP" => "£",
+        "EUR" => "€",
+        "USD" => "$",
+        "JPY" => "¥",
+        "INR" => "₹",
+        _ => return None,
+    })
+}
+
+impl Serialize for Price {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Price", 5)?;
+        st.serialize_field("amount", &self.amount.map(Amount::decimal))?;
+        st.serialize_field("currency", &self.currency)?;
+        st.serialize_field("text", &self.text())?;
+        st.serialize_field("is_free", &self.is_free())?;
+        st.serialize_field("on_consultation", &self.amount.is_none())?;
+        st.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn price(yaml: Option<&str>, currency: &str) -> Price {
+        Price {
+            amount: yaml.map(|y| serde_yaml::from_str(y).unwrap()),
+            currency: currency.into(),
+        }
+    }
+
+    #[test]
+    fn shows_prices_as_people_read_them() {
+        assert_eq!(price(Some("0"), "GBP").text(), "Free");
+        assert_eq!(price(Some("0.0"), "GBP").text(), "Free");
+        assert_eq!(price(None, "GBP").text(), "Price on consultation");
+        assert_eq!(price(Some("150"), "GBP").text(), "£150");
+        assert_eq!(price(Some("49.5"), "EUR").text(), "€49.50");
+        assert_eq!(price(Some("1250"), "USD").text(), "$1,250");
+        assert_eq!(price(Some("80"), "CHF").text(), "80 CHF");
+        assert_eq!(
+            price(Some("150"), "GBP").amount.unwrap().decimal(),
+            "150.00"
+        );
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_price() {
+        for (yaml, needle) in [
+            ("-5", "0 or more"),
+            ("'£50'", "plain number"),
+            ("12.345", "two decimals"),
+            (".nan", "0 or more"),
+            ("99999999999999999", "too large"),
+        ] {
+            let err = serde_yaml::from_str::<Amount>(yaml)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{yaml}: {err}");
+        }
+    }
+
+    #[test]
+    fn templates_get_every_form_of_the_price() {
+        let v = serde_json::to_value(price(None, "GBP")).unwrap();
+        assert_eq!(v["on_consultation"], true);
+        assert_eq!(v["amount"], serde_json::Value::Null);
+        let v = serde_json::to_value(price(Some("0"), "GBP")).unwrap();
+        assert_eq!(v["is_free"], true);
+        assert_eq!(v["amount"], "0.00");
+    }
+}

@@ -1,0 +1,15 @@
+//! The clinic site generator: Markdown content and a Tera theme in, a static site for
+//! any CDN out. `main.rs` parses the command line; everything it runs lives here so
+//! tests can build sites the way the binary does.
+
+pub mod check;
+pub mod cli;
+pub mod cmd;
+pub mod content;
+mod error;
+pub mod markdown;
+pub mod output;
+pub mod site;
+pub mod templates;
+
+pub use error::Error;

@@ -1,0 +1,140 @@
+//! schema.org JSON-LD: the business on the home page, each service with its offer
+//! (and its duration as a property of the offer), and a service's FAQs as an FAQPage.
+//!
+//! Built as `serde_json` values, never by string templates, so the JSON is always
+//! valid; only types and properties schema.org defines are used.
+
+use serde_json::{json, Map, Value};
+use site_config::SiteConfig;
+
+use crate::content::Page;
+
+/// The clinic as a schema.org business, with a stable `@id` other nodes refer to.
+pub fn business(config: &SiteConfig) -> Value {
+    let b = &config.business;
+    let base = config.base_url.as_str();
+    let mut address = Map::new();
+    address.insert("@type".into(), "PostalAddress".into());
+    address.insert("streetAddress".into(), b.address.street.clone().into());
+    address.insert("addressLocality".into(), b.address.locality.clone().into());
+    if let Some(r) = &b.address.region {
+        address.insert("addressRegion".into(), r.clone().into());
+    }
+    address.insert("postalCode".into(), b.address.postal_code.clone().into());
+    address.insert("addressCountry".into(), b.address.country.clone().into());
+    let hours: Vec<Value> = b
+        .opening_hours
+        .iter()
+        .map(|h| {
+            json!({
+                "@type": "OpeningHoursSpecification",
+                "dayOfWeek": h.days.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
+                "opens": h.opens.as_str(),
+                "closes": h.closes.as_str(),
+            })
+        })
+        .collect();
+    json!({
+        "@type": b.schema_type.as_str(),
+        "@id": format!("{base}/#business"),
+        "name": b.name,
+        "description": config.description,
+        "url": format!("{base}/"),
+        "email": b.email,
+        "telephone": b.phone_international.as_deref().unwrap_or(&b.phone),
+        "address": Value::Object(address),
+        "openingHoursSpecification": hours,
+    })
+}
+
+/// JSON-LD for a page, or `None` when the page has none.
+pub fn for_page(page: &Page, config: &SiteConfig) -> Option<Value> {
+    let base = config.base_url.as_str();
+    let permalink = format!("{base}{}", page.url);
+    match page.kind {
+        crate::content::PageKind::Home => Some(with_context(business(config))),
+        crate::content::PageKind::Service => {
+            let s = page.service.as_ref()?;
+            let mut offer = Map::new();
+            offer.insert("@type".into(), "Offer".into());
+            offer.insert("url".into(), permalink.clone().into());
+            offer.insert("priceCurrency".into(), s.price.currency.clone().into());
+            match s.price.amount {
+                Some(a) => {
+                    offer.insert("price".into(), a.decimal().into());
+                }
+                None => {
+                    offer.insert("description".into(), "Price on consultation".into());
+                }
+            }
+            offer.insert(
+                "additionalProperty".into(),
+                json!({
+                    "@type": "PropertyValue",
+                    "name": "Duration",
+                    "propertyID": "https://schema.org/duration",
+                    "value": s.duration.iso8601(),
+                }),
+            );
+            let mut service = json!({
+                "@type": "Service",
+                "@id": format!("{permalink}#service"),
+                "name": page.title,
+                "description": page.summary,
+                "url": permalink,
+                "provider": {"@id": format!("{base}/#business")},
+                "offers": Value::Object(offer),
+            });
+            if let (Some(img), Some(obj)) = (&page.image, service.as_object_mut()) {
+                obj.insert("image".into(), format!("{base}{img}").into());
+            }
+            let mut graph = vec![service, business(config)];
+            if !s.faqs.is_empty() {
+                graph.push(json!({
+                    "@type": "FAQPage",
+                    "@id": format!("{permalink}#faqs"),
+                    "url": permalink,
+                    "mainEntity": s.faqs.iter().map(|f| json!({
+                        "@type": "Question",
+                        "name": f.question,
+                        "acceptedAnswer": {"@type": "Answer", "text": f.answer.trim()},
+                    })).collect::<Vec<_>>(),
+                }));
+            }
+            Some(json!({"@context": "https://schema.org", "@graph": graph}))
+        }
+        _ => None,
+    }
+}
+
+fn with_context(mut v: Value) -> Value {
+    if let Some(obj) = v.as_object_mut() {
+        let mut out = Map::new();
+        out.insert("@context".into(), "https://schema.org".into());
+        out.extend(std::mem::take(obj));
+        return Value::Object(out);
+    }
+    v
+}
+
+/// JSON text safe inside `<script type="application/ld+json">`: a `</script>` in any
+/// string must not end the element, so `<` is written as its JSON escape.
+pub fn to_script_text(v: &Value) -> String {
+    serde_json::to_string(v)
+        .unwrap_or_default()
+        .replace('<', "\\u003c")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_text_cannot_close_the_element() {
+        let v = json!({"text": "</script><script>alert(1)</script>"});
+        let s = to_script_text(&v);
+        assert!(!s.contains("</"));
+        let back: Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, v);
+    }
+}

@@ -1,0 +1,135 @@
+//! The files hosts and crawlers read: `sitemap.xml`, `robots.txt`, `_headers`,
+//! `_redirects`, and an HTML redirect page for each alias.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use site_config::{escape_html, SiteConfig};
+
+/// A sitemap listing `urls` (site paths) as absolute addresses.
+pub fn sitemap_xml(config: &SiteConfig, urls: &[&str]) -> String {
+    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    for url in urls {
+        let _ = writeln!(
+            s,
+            "  <url><loc>{}{}</loc></url>",
+            config.base_url,
+            escape_html(url)
+        );
+    }
+    s.push_str("</urlset>\n");
+    s
+}
+
+/// Allows everything and points at the sitemap.
+pub fn robots_txt(config: &SiteConfig) -> String {
+    format!(
+        "User-agent: *\nAllow: /\n\nSitemap: {}/sitemap.xml\n",
+        config.base_url
+    )
+}
+
+/// The origin (`https://forms.example.com`) of an absolute URL.
+fn origin_of(url: &str) -> Option<&str> {
+    let after = url.find("://")? + 3;
+    Some(match url[after..].find('/') {
+        Some(i) => &url[..after + i],
+        None => url,
+    })
+}
+
+/// Header rules in the `_headers` format Netlify and Cloudflare Pages read.
+///
+/// Security headers apply everywhere. Cache rules must not overlap, because those
+/// hosts join the values of every matching rule: fingerprinted assets under
+/// `/assets/` are immutable, and HTML (matched by pretty-URL patterns one per folder
+/// depth) is cached briefly.
+pub fn headers_file(config: &SiteConfig, page_urls: &[&str]) -> String {
+    let form_origin = config.form_service.url.as_deref().and_then(origin_of);
+    let extra = form_origin.map(|o| format!(" {o}")).unwrap_or_default();
+    let csp = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; \
+         connect-src 'self'{extra}; form-action 'self'{extra}; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+    );
+    let mut s = String::new();
+    let _ = writeln!(s, "/*");
+    let _ = writeln!(s, "  Content-Security-Policy: {csp}");
+    // Not no-referrer: with it, browsers send `Origin: null` on form posts, and the
+    // form service could not tell the site's own forms from anyone else's.
+    let _ = writeln!(s, "  Referrer-Policy: strict-origin-when-cross-origin");
+    let _ = writeln!(s, "  X-Content-Type-Options: nosniff");
+    let _ = writeln!(s, "  X-Frame-Options: DENY");
+    let _ = writeln!(
+        s,
+        "  Permissions-Policy: camera=(), microphone=(), geolocation=(), payment=()"
+    );
+    let _ = writeln!(s, "  Cross-Origin-Opener-Policy: same-origin");
+    if config.base_url.as_str().starts_with("https://") {
+        let _ = writeln!(
+            s,
+            "  Strict-Transport-Security: max-age=31536000; includeSubDomains"
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n/assets/*\n  Cache-Control: public, max-age=31536000, immutable"
+    );
+    let html_cache = "  Cache-Control: public, max-age=300, must-revalidate";
+    let depths: BTreeSet<usize> = page_urls
+        .iter()
+        .map(|u| {
+            u.trim_matches('/')
+                .split('/')
+                .filter(|p| !p.is_empty())
+                .count()
+        })
+        .collect();
+    for depth in depths {
+        let pattern: String = (0..depth).map(|i| format!("/:p{i}")).collect();
+        let _ = writeln!(s, "\n{pattern}/\n{html_cache}");
+    }
+    for file in ["/404.html", "/sitemap.xml", "/robots.txt"] {
+        let _ = writeln!(s, "\n{file}\n{html_cache}");
+    }
+    s
+}
+
+/// `_redirects`: one permanent redirect per alias.
+pub fn redirects_file(aliases: &[(String, String)]) -> String {
+    let mut s = String::new();
+    for (from, to) in aliases {
+        let _ = writeln!(s, "{from} {to} 301");
+    }
+    s
+}
+
+/// A page at an alias path that sends browsers and crawlers on, for hosts that do
+/// not read `_redirects`.
+pub fn alias_page(config: &SiteConfig, to: &str) -> String {
+    let target = escape_html(&format!("{}{}", config.base_url, to));
+    format!(
+        "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<title>Moved</title>\n\
+         <meta name=\"robots\" content=\"noindex\">\n<link rel=\"canonical\" href=\"{target}\">\n\
+         <meta http-equiv=\"refresh\" content=\"0; url={target}\">\n</head>\n<body>\n\
+         <p>This page has moved to <a href=\"{target}\">{target}</a>.</p>\n</body>\n</html>\n",
+        lang = escape_html(&config.language)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_of_urls() {
+        assert_eq!(
+            origin_of("https://forms.example.com/x"),
+            Some("https://forms.example.com")
+        );
+        assert_eq!(
+            origin_of("http://127.0.0.1:3000"),
+            Some("http://127.0.0.1:3000")
+        );
+        assert_eq!(origin_of("/relative"), None);
+    }
+}

@@ -1,0 +1,298 @@
+//! The theme's Tera templates, overridden file by file by the site's `templates/`,
+//! parsed once per build, with the helper functions themes use (`asset`, `url`, `form`).
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use site_config::{render_form, Diagnostic, Diagnostics, FormState, ServiceRef, SiteConfig};
+use tera::{Context, Tera, Value};
+use walkdir::WalkDir;
+
+use crate::content::is_ignored;
+use crate::output::AssetMap;
+
+/// The parsed templates and where each came from (for messages).
+pub struct Templates {
+    tera: Tera,
+    paths: HashMap<String, PathBuf>,
+    sources: HashMap<String, String>,
+}
+
+impl Templates {
+    /// Reads `themes/<theme>/templates` and the site's `templates/`, the site's
+    /// file winning when both have one of the same name.
+    pub fn load(root: &Path, theme: &str) -> Result<Templates, Diagnostics> {
+        let theme_dir = root.join("themes").join(theme).join("templates");
+        let mut problems = Diagnostics::default();
+        if !theme_dir.is_dir() {
+            problems.push(
+                Diagnostic::new(
+                    "site.yaml",
+                    format!("theme `{theme}` has no templates folder at themes/{theme}/templates"),
+                )
+                .with_hint("check `theme:` in site.yaml"),
+            );
+            return Err(problems);
+        }
+        let mut paths: HashMap<String, PathBuf> = HashMap::new();
+        for dir in [theme_dir, root.join("templates")] {
+            if !dir.is_dir() {
+                continue;
+            }
+            for e in WalkDir::new(&dir)
+                .into_iter()
+                .filter_entry(|e| !is_ignored(e.file_name().to_str().unwrap_or("")))
+                .flatten()
+            {
+                if e.file_type().is_file() {
+                    let rel = e.path().strip_prefix(&dir).unwrap_or(e.path());
+                    let name = rel
+                        .iter()
+                        .filter_map(|p| p.to_str())
+                        .collect::<Vec<_>>()
+                        .join("/");
+                    paths.insert(
+                        name,
+                        e.path()
+                            .strip_prefix(root)
+                            .unwrap_or(e.path())
+                            .to_path_buf(),
+                    );
+                }
+            }
+        }
+        let mut sources = HashMap::new();
+        for (name, rel) in &paths {
+            match fs::read_to_string(root.join(rel)) {
+                Ok(s) => {
+                    sources.insert(name.clone(), s);
+                }
+                Err(e) => problems.push(Diagnostic::new(rel, format!("cannot read: {e}"))),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let mut tera = Tera::default();
+        tera.autoescape_on(vec![".html", ".xml"]);
+        // Tera's own escaper also escapes `/`, which bloats every URL in the output.
+        tera.set_escape_fn(escape_for_tera);
+        // Add one by one first so a syntax error names its own file...
+        for (name, src) in &sources {
+            if let Err(e) = tera::Template::new(name, None, src) {
+                problems.push(template_diagnostic(&paths[name], src, &e, None));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        // ...then together, which resolves `extends` and `include`.
+        let all: Vec<(&str, &str)> = sources
+            .iter()
+            .map(|(n, s)| (n.as_str(), s.as_str()))
+            .collect();
+        if let Err(e) = tera.add_raw_templates(all) {
+            let (name, src) = sources
+                .iter()
+                .find(|(n, _)| error_chain(&e).contains(&format!("'{n}'")))
+                .map(|(n, s)| (n.clone(), s.as_str()))
+                .unwrap_or_default();
+            let path = paths
+                .get(&name)
+                .cloned()
+                .unwrap_or_else(|| PathBuf::from("templates"));
+            problems.push(template_diagnostic(&path, src, &e, None));
+            return Err(problems);
+        }
+        Ok(Templates {
+            tera,
+            paths,
+            sources,
+        })
+    }
+
+    /// Registers `asset()`, `url()` and `form()` for this build.
+    pub fn register_functions(
+        &mut self,
+        config: Arc<SiteConfig>,
+        assets: AssetMap,
+        services: Arc<Vec<ServiceRef>>,
+    ) {
+        self.tera.register_function("asset", move |args: &HashMap<String, Value>| {
+            let path = str_arg(args, "path", "asset")?;
+            let key = path.trim_start_matches('/');
+            assets
+                .get(key)
+                .map(|u| Value::String(u.clone()))
+                .ok_or_else(|| tera::Error::msg(format!("asset(path=\"{path}\"): there is no file `{key}` in the theme's or site's static/ folder")))
+        });
+        let base = config.base_url.as_str().to_string();
+        self.tera
+            .register_function("url", move |args: &HashMap<String, Value>| {
+                let path = str_arg(args, "path", "url")?;
+                if path.contains("://") {
+                    return Ok(Value::String(path));
+                }
+                if !path.starts_with('/') {
+                    return Err(tera::Error::msg(format!(
+                        "url(path=\"{path}\"): give a site path starting with /"
+                    )));
+                }
+                Ok(Value::String(format!("{base}{path}")))
+            });
+        self.tera
+            .register_function("form", move |args: &HashMap<String, Value>| {
+                let name = str_arg(args, "name", "form")?;
+                let decl = config.forms.get(&name).ok_or_else(|| {
+                    tera::Error::msg(format!(
+                        "form(name=\"{name}\"): no form `{name}` is declared in site.yaml"
+                    ))
+                })?;
+                let preselect = args.get("service").and_then(Value::as_str);
+                let html = render_form(
+                    &name,
+                    decl,
+                    &config.form_action(&name),
+                    &services,
+                    preselect,
+                    &FormState::default(),
+                );
+                Ok(Value::String(html))
+            });
+    }
+
+    /// True when a template of this name exists.
+    pub fn has(&self, name: &str) -> bool {
+        self.paths.contains_key(name)
+    }
+
+    /// Renders `name` for the page from `page_source`; a failure names both.
+    pub fn render(
+        &self,
+        name: &str,
+        ctx: &Context,
+        page_source: &Path,
+    ) -> Result<String, Diagnostic> {
+        self.tera.render(name, ctx).map_err(|e| {
+            let path = self
+                .paths
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| PathBuf::from(name));
+            let src = self.sources.get(name).map(String::as_str).unwrap_or("");
+            template_diagnostic(&path, src, &e, Some(page_source))
+        })
+    }
+}
+
+fn escape_for_tera(s: &str) -> String {
+    site_config::escape_html(s)
+}
+
+fn str_arg(args: &HashMap<String, Value>, key: &str, func: &str) -> tera::Result<String> {
+    match args.get(key) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(other) => Err(tera::Error::msg(format!(
+            "{func}(): `{key}` must be a string, not {other}"
+        ))),
+        None => Err(tera::Error::msg(format!("{func}() needs `{key}=...`"))),
+    }
+}
+
+fn error_chain(e: &tera::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+/// A Tera error as a diagnostic with the template's path and, where it can be found,
+/// the line: Tera gives one for syntax errors; for render errors we look for the
+/// variable or function it names.
+fn template_diagnostic(path: &Path, src: &str, e: &tera::Error, page: Option<&Path>) -> Diagnostic {
+    let chain = error_chain(e);
+    let (line, col) = pest_position(&chain)
+        .or_else(|| named_position(&chain, src))
+        .unwrap_or((0, 0));
+    let message = chain
+        .split(": ")
+        .filter(|p| !p.starts_with("Failed to render") && !p.starts_with("Failed to parse"))
+        .collect::<Vec<_>>()
+        .join(": ");
+    let message = message
+        .split(" --> ")
+        .next()
+        .unwrap_or(&message)
+        .trim()
+        .replace('\n', " ");
+    let mut message = if message.is_empty() {
+        chain.clone()
+    } else {
+        message
+    };
+    if let Some(page) = page {
+        message = format!("{message} (while rendering {})", page.display());
+    }
+    let mut d = Diagnostic::new(path, message);
+    if line > 0 {
+        d = d.at(line, col.max(1));
+    }
+    d
+}
+
+fn pest_position(chain: &str) -> Option<(usize, usize)> {
+    let rest = &chain[chain.find("--> ")? + 4..];
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == ':'))
+        .unwrap_or(rest.len());
+    let (l, c) = rest[..end].split_once(':')?;
+    Some((l.parse().ok()?, c.parse().ok()?))
+}
+
+fn named_position(chain: &str, src: &str) -> Option<(usize, usize)> {
+    let start = chain.find('`')? + 1;
+    let name = &chain[start..start + chain[start..].find('`')?];
+    if name.is_empty() {
+        return None;
+    }
+    src.lines()
+        .enumerate()
+        .find_map(|(i, l)| l.find(name).map(|c| (i + 1, l[..c].chars().count() + 1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_carry_tera_position() {
+        let mut t = Tera::default();
+        let e = t
+            .add_raw_template("x.html", "<p>\n{{ page.title </p>")
+            .unwrap_err();
+        let d = template_diagnostic(Path::new("themes/t/templates/x.html"), "", &e, None);
+        assert_eq!(d.line, Some(2), "{d}");
+    }
+
+    #[test]
+    fn render_errors_point_at_the_variable_and_page() {
+        let src = "<p>\n{{ page.nope }}</p>";
+        let mut t = Tera::default();
+        t.add_raw_template("x.html", src).unwrap();
+        let e = t.render("x.html", &Context::new()).unwrap_err();
+        let d = template_diagnostic(
+            Path::new("x.html"),
+            src,
+            &e,
+            Some(Path::new("content/a.md")),
+        );
+        assert_eq!(d.line, Some(2), "{d}");
+        assert!(d.message.contains("page.nope"), "{d}");
+        assert!(d.message.contains("while rendering content/a.md"), "{d}");
+    }
+}
