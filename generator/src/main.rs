@@ -21,10 +21,11 @@ fn main() -> ExitCode {
             };
         }
     };
+    let writes = matches!(cli.command, Command::Build { .. });
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            report(&e);
+            report(&e, writes);
             ExitCode::from(e.exit_code())
         }
     }
@@ -63,17 +64,19 @@ fn run(cli: Cli) -> Result<(), Error> {
     }
 }
 
-fn report(e: &Error) {
+fn report(e: &Error, writes: bool) {
     match e {
         Error::Site(problems) => {
             for d in &problems.0 {
                 eprintln!("error: {d}");
             }
             let n = problems.len();
-            eprintln!(
-                "{n} problem{} found; nothing was written",
-                if n == 1 { "" } else { "s" }
-            );
+            let plural = if n == 1 { "" } else { "s" };
+            if writes {
+                eprintln!("{n} problem{plural} found; nothing was written");
+            } else {
+                eprintln!("{n} problem{plural} found");
+            }
         }
         other => eprintln!("error: {other}"),
     }

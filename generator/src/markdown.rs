@@ -156,6 +156,15 @@ pub fn render(
                 }
                 events.push(event);
             }
+            // pulldown-cmark writes column alignment as `style=` attributes, which the
+            // site's Content-Security-Policy (no 'unsafe-inline') would block.
+            Event::Start(Tag::Table(aligns)) => {
+                let plain = aligns
+                    .iter()
+                    .map(|_| pulldown_cmark::Alignment::None)
+                    .collect();
+                events.push(Event::Start(Tag::Table(plain)));
+            }
             other => events.push(other),
         }
     }
@@ -224,6 +233,13 @@ mod tests {
         assert!(r.html.contains("“quoted”"));
         assert!(r.html.contains("footnote-definition"));
         assert_eq!(r.anchors, ["1"]);
+    }
+
+    #[test]
+    fn table_alignment_writes_no_inline_style() {
+        let r = md("| a | b |\n|:--|--:|\n| 1 | 2 |\n");
+        assert!(r.html.contains("<td>1</td>"), "{}", r.html);
+        assert!(!r.html.contains("style="));
     }
 
     #[test]

@@ -219,17 +219,19 @@ fn template_diagnostic(path: &Path, src: &str, e: &tera::Error, page: Option<&Pa
     let (line, col) = pest_position(&chain)
         .or_else(|| named_position(&chain, src))
         .unwrap_or((0, 0));
-    let message = chain
-        .split(": ")
-        .filter(|p| !p.starts_with("Failed to render") && !p.starts_with("Failed to parse"))
-        .collect::<Vec<_>>()
-        .join(": ");
-    let message = message
-        .split(" --> ")
-        .next()
-        .unwrap_or(&message)
-        .trim()
-        .replace('\n', " ");
+    // A syntax error from pest reads " --> 4:1 | <source> | = expected ..."; keep the last part.
+    let message = match chain.find(" --> ") {
+        Some(_) => chain
+            .lines()
+            .find_map(|l| l.trim_start().strip_prefix("= "))
+            .map(|m| format!("template syntax error: {m}"))
+            .unwrap_or_else(|| "template syntax error".to_string()),
+        None => chain
+            .split(": ")
+            .filter(|p| !p.starts_with("Failed to render") && !p.starts_with("Failed to parse"))
+            .collect::<Vec<_>>()
+            .join(": "),
+    };
     let mut message = if message.is_empty() {
         chain.clone()
     } else {

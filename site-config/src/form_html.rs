@@ -49,9 +49,9 @@ pub fn render_form(
 ) -> String {
     let mut h = String::with_capacity(4096);
     let id = |field: &str| format!("{name}-{}", field.replace('_', "-"));
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<form class=\"form\" id=\"form-{name}\" method=\"post\" action=\"{}\" accept-charset=\"utf-8\">\n",
+        "<form class=\"form\" id=\"form-{name}\" method=\"post\" action=\"{}\" accept-charset=\"utf-8\">",
         escape_html(action)
     );
     if !state.errors.is_empty() {
@@ -97,10 +97,10 @@ pub fn render_form(
     // Bots fill every field; people never see this one. Hidden by CSS, not inline style,
     // so the pages need no 'unsafe-inline' in their Content-Security-Policy.
     let hp = id(&decl.honeypot);
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<div class=\"form__hp\" aria-hidden=\"true\"><label for=\"{hp}\">Leave this field empty</label>\
-         <input id=\"{hp}\" name=\"{}\" type=\"text\" value=\"\" tabindex=\"-1\" autocomplete=\"off\"></div>\n",
+         <input id=\"{hp}\" name=\"{}\" type=\"text\" value=\"\" tabindex=\"-1\" autocomplete=\"off\"></div>",
         escape_html(&decl.honeypot)
     );
     let _ = write!(

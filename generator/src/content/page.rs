@@ -411,6 +411,29 @@ fn faq_line(yaml: &str, i: usize) -> Option<usize> {
         .map(|(n, _)| n)
 }
 
+/// A relative address resolved against the URL of the page it appears on
+/// (`/services/smp/` + `a.jpg` -> `/services/smp/a.jpg`), as a browser would.
+pub fn resolve_from_url(from: &str, rel: &str) -> String {
+    let mut parts: Vec<&str> = from.split('/').filter(|p| !p.is_empty()).collect();
+    if !from.ends_with('/') {
+        parts.pop();
+    }
+    for seg in rel.split('/') {
+        match seg {
+            "." | "" => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    let mut out = format!("/{}", parts.join("/"));
+    if rel.ends_with('/') && out != "/" {
+        out.push('/');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -530,27 +553,4 @@ mod tests {
         assert_eq!(resolve_site_path(rel, "../img/a.jpg"), "/img/a.jpg");
         assert_eq!(resolve_site_path(rel, "/x.jpg"), "/x.jpg");
     }
-}
-
-/// A relative address resolved against the URL of the page it appears on
-/// (`/services/smp/` + `a.jpg` -> `/services/smp/a.jpg`), as a browser would.
-pub fn resolve_from_url(from: &str, rel: &str) -> String {
-    let mut parts: Vec<&str> = from.split('/').filter(|p| !p.is_empty()).collect();
-    if !from.ends_with('/') {
-        parts.pop();
-    }
-    for seg in rel.split('/') {
-        match seg {
-            "." | "" => {}
-            ".." => {
-                parts.pop();
-            }
-            s => parts.push(s),
-        }
-    }
-    let mut out = format!("/{}", parts.join("/"));
-    if rel.ends_with('/') && out != "/" {
-        out.push('/');
-    }
-    out
 }

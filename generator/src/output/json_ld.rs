@@ -82,13 +82,20 @@ pub fn for_page(page: &Page, config: &SiteConfig) -> Option<Value> {
                 "name": page.title,
                 "description": page.summary,
                 "url": permalink,
-                "provider": {"@id": format!("{base}/#business")},
+                // The full business is on the home page; repeating it here would cost
+                // a service page about a kilobyte of its 30 KB budget.
+                "provider": {
+                    "@type": config.business.schema_type.as_str(),
+                    "@id": format!("{base}/#business"),
+                    "name": config.business.name,
+                    "url": format!("{base}/"),
+                },
                 "offers": Value::Object(offer),
             });
             if let (Some(img), Some(obj)) = (&page.image, service.as_object_mut()) {
                 obj.insert("image".into(), format!("{base}{img}").into());
             }
-            let mut graph = vec![service, business(config)];
+            let mut graph = vec![service];
             if !s.faqs.is_empty() {
                 graph.push(json!({
                     "@type": "FAQPage",

@@ -1,0 +1,71 @@
+//! `generator check`: links, anchors, images and alt text, all listed, nothing written.
+
+use crate::site_test::SiteTest;
+
+#[test]
+fn a_good_site_passes() {
+    let t = SiteTest::from_fixture("basic");
+    t.run(&["check"]).success().stderr_has("no problems found");
+    assert!(!t.path("dist").exists(), "check writes nothing");
+}
+
+#[test]
+fn lists_every_broken_link_anchor_and_image() {
+    let t = SiteTest::from_fixture("basic");
+    t.write(
+        "content/links.md",
+        "---\ntitle: Links\nsummary: Broken on purpose.\n---\nSee [prices](/prices/).\n\n\
+         Read [the team](about.md#staff) and [aftercare](services/scalp.md#aftercare).\n\n\
+         ![](door.svg)\n\n![A missing picture](missing.png)\n\n[Gone](old.md)\n",
+    );
+    let run = t.run(&["check"]).failure(1);
+    let e = &run.stderr;
+    assert!(e.contains("content/links.md:5:5: link to /prices/ in the body: there is no page or file at /prices/"), "{e}");
+    assert!(e.contains("content/links.md:7:6: link to /about/#staff in the body: there is no #staff on that page"), "{e}");
+    assert!(!e.contains("#aftercare"), "a good anchor is fine: {e}");
+    assert!(
+        e.contains("content/links.md:9:1: image /door.svg has no alt text"),
+        "{e}"
+    );
+    assert!(
+        e.contains("content/links.md:11:1: image to /missing.png"),
+        "{e}"
+    );
+    assert!(e.contains("content/links.md:13:1: link to /old.md"), "{e}");
+    assert!(!t.path("dist").exists());
+}
+
+#[test]
+fn broken_links_in_faq_answers_point_at_the_faq() {
+    let t = SiteTest::from_fixture("basic");
+    t.change(
+        "content/services/scalp.md",
+        "[touch-up](peel.md)",
+        "[touch-up](touch-up.md)",
+    );
+    t.run(&["check"]).failure(1).stderr_has(
+        "content/services/scalp.md:12:1: link to /services/touch-up.md in the FAQ answer",
+    );
+}
+
+#[test]
+fn broken_links_in_templates_are_found() {
+    let t = SiteTest::from_fixture("basic");
+    t.write("templates/page.html", "{% extends \"base.html\" %}{% block content %}<a href=\"/nowhere/\">x</a>{% endblock content %}");
+    t.run(&["check"])
+        .failure(1)
+        .stderr_has("content/about.md: the page's template links to /nowhere/");
+}
+
+#[test]
+fn missing_front_matter_image_is_found() {
+    let t = SiteTest::from_fixture("basic");
+    t.change(
+        "content/about.md",
+        "summary: Who we are.",
+        "summary: Who we are.\nimage: nope.jpg\nimage_alt: Nothing",
+    );
+    t.run(&["check"])
+        .failure(1)
+        .stderr_has("content/about.md: image: /nope.jpg does not exist");
+}

@@ -1,0 +1,12 @@
+//! The generator's integration tests: the real binary run on fixture sites.
+//!
+//! Each module covers one feature. [`SiteTest`] copies a fixture from
+//! `tests/fixtures/` (plus the repository's default theme) into a temporary folder,
+//! lets a test change files, and runs the binary there.
+
+mod build;
+mod check;
+mod errors;
+mod example_site;
+mod new;
+mod site_test;

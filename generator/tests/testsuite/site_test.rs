@@ -1,0 +1,140 @@
+//! A fixture site in a temporary folder, and a runner for the `generator` binary.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub(crate) struct SiteTest {
+    dir: tempfile::TempDir,
+}
+
+/// How a run ended and what it printed on stderr.
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    #[track_caller]
+    pub(crate) fn success(self) -> Run {
+        assert_eq!(self.code, 0, "expected success; stderr:\n{}", self.stderr);
+        self
+    }
+
+    #[track_caller]
+    pub(crate) fn failure(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}; stderr:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub(crate) fn stderr_has(self, needle: &str) -> Run {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+}
+
+pub(crate) fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+pub(crate) fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_generator"))
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(from).unwrap();
+        let target = to.join(rel);
+        if entry.file_type().is_dir() {
+            fs::create_dir_all(&target).unwrap();
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+impl SiteTest {
+    /// A copy of `tests/fixtures/<name>` with the default theme.
+    pub(crate) fn from_fixture(name: &str) -> SiteTest {
+        let dir = tempfile::tempdir().unwrap();
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        copy_dir(&fixture, dir.path());
+        copy_dir(
+            &repo_root().join("themes/default"),
+            &dir.path().join("themes/default"),
+        );
+        SiteTest { dir }
+    }
+
+    pub(crate) fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub(crate) fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub(crate) fn write(&self, rel: &str, contents: &str) -> &Self {
+        let p = self.path(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, contents).unwrap();
+        self
+    }
+
+    pub(crate) fn read(&self, rel: &str) -> String {
+        fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+
+    /// Replaces `from` by `to` in a file; the text must be there.
+    #[track_caller]
+    pub(crate) fn change(&self, rel: &str, from: &str, to: &str) -> &Self {
+        let text = self.read(rel);
+        assert!(text.contains(from), "{rel} does not contain {from:?}");
+        self.write(rel, &text.replacen(from, to, 1))
+    }
+
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
+        Run::from(bin().args(args).current_dir(self.root()).output().unwrap())
+    }
+
+    pub(crate) fn build(&self) -> Run {
+        self.run(&["build"])
+    }
+
+    /// Every file under `rel` with its bytes, for before/after comparisons.
+    pub(crate) fn snapshot_dir(&self, rel: &str) -> BTreeMap<String, Vec<u8>> {
+        let base = self.path(rel);
+        walkdir::WalkDir::new(&base)
+            .into_iter()
+            .map(Result::unwrap)
+            .filter(|e| e.file_type().is_file())
+            .map(|e| {
+                let key = e.path().strip_prefix(&base).unwrap().display().to_string();
+                (key, fs::read(e.path()).unwrap())
+            })
+            .collect()
+    }
+}
