@@ -1,6 +1,6 @@
 //! The clinic's own example site in the repository: it builds, passes `check`, keeps
 //! service pages under the weight budget, and (where the Nu Html Checker is
-//! installed, as CI does) produces valid HTML.
+//! installed, as CI does) produces valid HTML and CSS.
 
 use std::process::Command;
 
@@ -71,7 +71,7 @@ fn example_site_html_is_valid() {
     let pages: Vec<_> = walkdir::WalkDir::new(out.path())
         .into_iter()
         .map(Result::unwrap)
-        .filter(|e| e.path().extension().is_some_and(|x| x == "html"))
+        .filter(|e| e.path().extension().is_some_and(|x| x == "html" || x == "css"))
         .map(|e| e.into_path())
         .collect();
     assert!(pages.len() > 10);
