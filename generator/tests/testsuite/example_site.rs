@@ -71,7 +71,11 @@ fn example_site_html_is_valid() {
     let pages: Vec<_> = walkdir::WalkDir::new(out.path())
         .into_iter()
         .map(Result::unwrap)
-        .filter(|e| e.path().extension().is_some_and(|x| x == "html" || x == "css"))
+        .filter(|e| {
+            e.path()
+                .extension()
+                .is_some_and(|x| x == "html" || x == "css")
+        })
         .map(|e| e.into_path())
         .collect();
     assert!(pages.len() > 10);
