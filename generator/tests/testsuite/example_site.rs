@@ -79,17 +79,22 @@ fn example_site_html_is_valid() {
         .map(|e| e.into_path())
         .collect();
     assert!(pages.len() > 10);
-    let result = Command::new(vnu)
-        .arg("--errors-only")
-        .args(&pages)
-        .output()
-        .unwrap();
-    assert!(
-        result.status.success(),
-        "HTML validation failed:\n{}{}",
-        String::from_utf8_lossy(&result.stdout),
-        String::from_utf8_lossy(&result.stderr)
-    );
+    let (css, html): (Vec<_>, Vec<_>) = pages
+        .iter()
+        .partition(|p| p.extension().is_some_and(|x| x == "css"));
+    for (kind, files) in [("--html", html), ("--css", css)] {
+        let result = Command::new(&vnu)
+            .args(["--errors-only", kind])
+            .args(&files)
+            .output()
+            .unwrap();
+        assert!(
+            result.status.success(),
+            "validation ({kind}) failed:\n{}{}",
+            String::from_utf8_lossy(&result.stdout),
+            String::from_utf8_lossy(&result.stderr)
+        );
+    }
 }
 
 fn which(name: &str) -> Result<std::path::PathBuf, ()> {
