@@ -163,6 +163,23 @@ impl Templates {
             });
     }
 
+    /// Every template that uses `name`, directly or through others (`extends`,
+    /// `include`, `import`), with `name` itself.
+    pub fn dependents(&self, name: &str) -> Vec<String> {
+        let mut found = vec![name.to_string()];
+        let mut i = 0;
+        while i < found.len() {
+            let target = found[i].clone();
+            for (user, src) in &self.sources {
+                if !found.contains(user) && references(src).iter().any(|r| *r == target) {
+                    found.push(user.clone());
+                }
+            }
+            i += 1;
+        }
+        found
+    }
+
     /// True when a template of this name exists.
     pub fn has(&self, name: &str) -> bool {
         self.paths.contains_key(name)
@@ -185,6 +202,21 @@ impl Templates {
             template_diagnostic(&path, src, &e, Some(page_source))
         })
     }
+}
+
+/// Names a template pulls in with `extends`, `include` or `import`.
+fn references(src: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for tag in src.split("{%").skip(1) {
+        let tag = tag.trim_start_matches('-').trim_start();
+        if ["extends", "include", "import"].iter().any(|k| tag.starts_with(k)) {
+            let mut parts = tag.split(['"', '\'']);
+            if let (Some(_), Some(name)) = (parts.next(), parts.next()) {
+                out.push(name);
+            }
+        }
+    }
+    out
 }
 
 fn escape_for_tera(s: &str) -> String {
@@ -270,6 +302,12 @@ fn named_position(chain: &str, src: &str) -> Option<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_references() {
+        let src = "{% extends \"base.html\" %}{%- include 'partials/a.html' %}{% import \"m.html\" as m %}{% if x %}";
+        assert_eq!(references(src), ["base.html", "partials/a.html", "m.html"]);
+    }
 
     #[test]
     fn syntax_errors_carry_tera_position() {

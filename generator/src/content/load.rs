@@ -92,18 +92,7 @@ pub fn load_content(
 
     let parsed: Vec<Result<Page, Vec<Diagnostic>>> = sources
         .par_iter()
-        .map(|(path, rel)| {
-            let shown = shown(root, path);
-            let bytes = fs::read(path)
-                .map_err(|e| vec![Diagnostic::new(&shown, format!("cannot read: {e}"))])?;
-            let src = String::from_utf8(bytes).map_err(|e| {
-                let (line, col) = line_col_bytes(e.as_bytes(), e.utf8_error().valid_up_to());
-                vec![Diagnostic::new(&shown, "the file is not valid UTF-8 text")
-                    .at(line, col)
-                    .with_hint("save it as UTF-8 in your editor")]
-            })?;
-            parse_page(&shown, rel, &src, config)
-        })
+        .map(|(path, rel)| read_page(root, path, rel, config))
         .collect();
     let mut pages = Vec::with_capacity(parsed.len());
     for p in parsed {
@@ -163,6 +152,28 @@ pub fn load_content(
         ))
     });
     Ok(Content { pages, assets })
+}
+
+/// Reads and parses one Markdown file (`path`, which is `rel` under `content/`).
+pub(crate) fn read_page(root: &Path, path: &Path, rel: &Path, config: &SiteConfig) -> Result<Page, Vec<Diagnostic>> {
+    let shown = shown(root, path);
+    let bytes = fs::read(path).map_err(|e| vec![Diagnostic::new(&shown, format!("cannot read: {e}"))])?;
+    let src = String::from_utf8(bytes).map_err(|e| {
+        let (line, col) = line_col_bytes(e.as_bytes(), e.utf8_error().valid_up_to());
+        vec![Diagnostic::new(&shown, "the file is not valid UTF-8 text")
+            .at(line, col)
+            .with_hint("save it as UTF-8 in your editor")]
+    })?;
+    parse_page(&shown, rel, &src, config)
+}
+
+/// Each page's source under `content/` (`services/smp.md`) to its URL, for resolving
+/// links between Markdown files.
+pub(crate) fn md_urls(pages: &[Page]) -> HashMap<String, String> {
+    pages
+        .iter()
+        .map(|p| (content_key(p.source.strip_prefix("content").unwrap_or(&p.source)), p.url.clone()))
+        .collect()
 }
 
 /// Editors' temp and backup files, and hidden files, are not content.
@@ -250,7 +261,7 @@ pub fn normalise_alias(alias: &str) -> String {
     }
 }
 
-fn render_markdown(page: &mut Page, md_urls: &HashMap<String, String>) -> Vec<Diagnostic> {
+pub(crate) fn render_markdown(page: &mut Page, md_urls: &HashMap<String, String>) -> Vec<Diagnostic> {
     let rel: PathBuf = page
         .source
         .strip_prefix("content")

@@ -9,9 +9,11 @@ mod front_matter;
 mod load;
 mod page;
 mod price;
+mod reload;
 
 pub use duration::Duration;
 pub use front_matter::{Extra, Sessions};
 pub use load::{is_ignored, load_content, normalise_alias, Content};
 pub use page::{resolve_from_url, Faq, LocatedLink, Page, PageKind, ServiceFacts};
 pub use price::{Amount, Price};
+pub use reload::reload_page;

@@ -1,0 +1,280 @@
+//! The whole site in memory: config, templates, content and static files loaded once,
+//! and rendered into an [`Output`] map. `build` renders everything; `serve` keeps a
+//! [`Site`] and re-renders only the pages a change affects.
+
+mod context;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde_json::{json, Value};
+use site_config::{Diagnostic, Diagnostics, ServiceRef, SiteConfig};
+
+use crate::content::{load_content, normalise_alias, Content, PageKind};
+use crate::output::{self, json_ld, AssetMap, Output, OutputFile};
+use crate::templates::Templates;
+use crate::Error;
+use context::{page_context, page_value, site_value};
+
+/// What a build needs to know beyond the site itself.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// The site root (holds `site.yaml`).
+    pub root: PathBuf,
+    /// Include pages marked `draft: true`.
+    pub drafts: bool,
+    /// Replaces `base_url` from `site.yaml` (for previews and staging).
+    pub base_url: Option<String>,
+}
+
+/// A loaded site and its rendered output.
+pub struct Site {
+    /// The options it was loaded with.
+    pub opts: BuildOptions,
+    /// The configuration.
+    pub config: Arc<SiteConfig>,
+    /// The pages and assets.
+    pub content: Content,
+    /// Every output file, once rendered.
+    pub output: Output,
+    templates: Templates,
+    assets: AssetMap,
+    site_value: Value,
+    services_value: Value,
+}
+
+/// Loads and renders the whole site. Every problem found in config, content and
+/// templates is returned together.
+pub fn build(opts: &BuildOptions) -> Result<Site, Error> {
+    let mut site = Site::load(opts)?;
+    site.render_all()?;
+    Ok(site)
+}
+
+impl Site {
+    /// Reads config, templates, content and static files; renders nothing.
+    pub fn load(opts: &BuildOptions) -> Result<Site, Error> {
+        let root = &opts.root;
+        let mut config = SiteConfig::load(root)?;
+        if let Some(url) = &opts.base_url {
+            config.base_url = url.clone().try_into().map_err(Error::Usage)?;
+        }
+        let config = Arc::new(config);
+        let (templates, content) = match (Templates::load(root, &config.theme), load_content(root, &config, opts.drafts)) {
+            (Ok(t), Ok(c)) => (t, c),
+            (t, c) => {
+                let mut all = Diagnostics::default();
+                for d in t.err().into_iter().chain(c.err()).flatten() {
+                    all.push(d);
+                }
+                return Err(Error::Site(all));
+            }
+        };
+        let mut site = Site {
+            opts: opts.clone(),
+            site_value: site_value(&config),
+            config,
+            content,
+            output: Output::new(),
+            templates,
+            assets: AssetMap::new(),
+            services_value: Value::Null,
+        };
+        site.load_static()?;
+        site.services_changed();
+        Ok(site)
+    }
+
+    /// Reads the static files again; returns the fingerprinted URLs that changed
+    /// (old, new), so open pages can swap a stylesheet.
+    pub fn load_static(&mut self) -> Result<Vec<(String, String)>, Error> {
+        self.output.retain(|path, _| path.ends_with(".html") || !is_static_output(path, &self.assets));
+        let old = std::mem::take(&mut self.assets);
+        self.assets = output::collect_static(&self.opts.root, &self.config.theme, &mut self.output)?;
+        let mut changed = Vec::new();
+        for (key, url) in &self.assets {
+            if let Some(before) = old.get(key) {
+                if before != url {
+                    changed.push((before.clone(), url.clone()));
+                }
+            }
+        }
+        // Pages link fingerprinted files by name: point them at the new names
+        // rather than rendering every page again.
+        for (before, after) in &changed {
+            for file in self.output.values_mut() {
+                if let OutputFile::Bytes(bytes) = file {
+                    if let Some(text) = std::str::from_utf8(bytes).ok().filter(|t| t.contains(before.as_str())) {
+                        *bytes = text.replace(before.as_str(), after).into_bytes();
+                    }
+                }
+            }
+        }
+        self.register_functions();
+        Ok(changed)
+    }
+
+    /// Reads the templates again.
+    pub fn load_templates(&mut self) -> Result<(), Error> {
+        self.templates = Templates::load(&self.opts.root, &self.config.theme)?;
+        self.register_functions();
+        Ok(())
+    }
+
+    /// The names of the templates that use `name` (itself included), through
+    /// `extends`, `include` and `import`.
+    pub fn templates_using(&self, name: &str) -> Vec<String> {
+        self.templates.dependents(name)
+    }
+
+    /// Call after the list of services (titles, slugs, order) may have changed.
+    pub fn services_changed(&mut self) {
+        self.services_value = Value::Array(
+            self.content.services().map(|p| page_value(p, &self.config, false)).collect(),
+        );
+        self.register_functions();
+    }
+
+    fn register_functions(&mut self) {
+        let services: Vec<ServiceRef> = self
+            .content
+            .services()
+            .map(|p| ServiceRef { slug: p.slug.clone(), title: p.title.clone(), order: p.order })
+            .collect();
+        self.templates.register_functions(self.config.clone(), self.assets.clone(), Arc::new(services));
+    }
+
+    /// Renders every page and the site-wide files.
+    pub fn render_all(&mut self) -> Result<(), Error> {
+        let all: Vec<usize> = (0..self.content.pages.len()).collect();
+        self.check_templates()?;
+        self.render_pages(&all)?;
+        self.render_site_files()?;
+        Ok(())
+    }
+
+    fn check_templates(&self) -> Result<(), Error> {
+        let mut problems = Diagnostics::default();
+        for p in &self.content.pages {
+            if !self.templates.has(&p.template) {
+                problems.push(Diagnostic::new(
+                    &p.source,
+                    format!("template `{}` does not exist in the theme or the site's templates/", p.template),
+                ));
+            }
+        }
+        if !self.templates.has("404.html") {
+            problems.push(Diagnostic::new(
+                format!("themes/{}/templates/404.html", self.config.theme),
+                "the theme has no 404.html template",
+            ));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Site(problems))
+        }
+    }
+
+    /// Renders the pages at these indexes into the output; on any failure nothing
+    /// is changed and every failure is returned.
+    pub fn render_pages(&mut self, indexes: &[usize]) -> Result<Vec<String>, Error> {
+        let rendered: Vec<Result<(String, Vec<u8>), Diagnostic>> = indexes
+            .par_iter()
+            .map(|&i| {
+                let page = &self.content.pages[i];
+                let listing = matches!(page.kind, PageKind::Home | PageKind::Services);
+                let ctx = page_context(
+                    &self.site_value,
+                    page_value(page, &self.config, true),
+                    &page.url,
+                    json_ld::for_page(page, &self.config),
+                    listing.then_some(&self.services_value),
+                );
+                let html = self.templates.render(&page.template, &ctx, &page.source)?;
+                Ok((output_path(&page.url), html.into_bytes()))
+            })
+            .collect();
+        let mut problems = Diagnostics::default();
+        let mut done = Vec::with_capacity(rendered.len());
+        for r in rendered {
+            match r {
+                Ok(file) => done.push(file),
+                Err(d) => problems.push(d),
+            }
+        }
+        if !problems.is_empty() {
+            problems.sort();
+            return Err(Error::Site(problems));
+        }
+        let paths = done.iter().map(|(p, _)| p.clone()).collect();
+        for (path, bytes) in done {
+            self.output.insert(path, OutputFile::Bytes(bytes));
+        }
+        Ok(paths)
+    }
+
+    /// `404.html`, alias pages, `_redirects`, `_headers`, `sitemap.xml`, `robots.txt`,
+    /// and the files beside pages.
+    pub fn render_site_files(&mut self) -> Result<(), Error> {
+        let config = &self.config;
+        let not_found = json!({
+            "kind": "404", "title": "Page not found", "summary": "", "url": "/404.html",
+            "permalink": format!("{}/404.html", config.base_url), "content": "", "slug": "404",
+            "template": "404.html", "form": null, "image": null, "image_alt": null, "extra": {},
+        });
+        let ctx = page_context(&self.site_value, not_found, "/404.html", None, Some(&self.services_value));
+        let html = self
+            .templates
+            .render("404.html", &ctx, Path::new("404.html"))
+            .map_err(|d| Error::Site(d.into()))?;
+        let out = &mut self.output;
+        out.insert("404.html".into(), OutputFile::Bytes(html.into_bytes()));
+        for (src, url) in &self.content.assets {
+            out.insert(url.trim_start_matches('/').to_string(), OutputFile::Copy(src.clone()));
+        }
+        let mut aliases = Vec::new();
+        for page in &self.content.pages {
+            for alias in &page.aliases {
+                let key = normalise_alias(alias);
+                out.insert(output_path(&key), OutputFile::Bytes(output::alias_page(config, &page.url).into_bytes()));
+                aliases.push((alias.clone(), page.url.clone()));
+            }
+        }
+        let urls: Vec<&str> = self.content.pages.iter().map(|p| p.url.as_str()).collect();
+        out.insert("_redirects".into(), OutputFile::Bytes(output::redirects_file(&aliases).into_bytes()));
+        out.insert("_headers".into(), OutputFile::Bytes(output::headers_file(config, &urls).into_bytes()));
+        out.insert("sitemap.xml".into(), OutputFile::Bytes(output::sitemap_xml(config, &urls).into_bytes()));
+        out.insert("robots.txt".into(), OutputFile::Bytes(output::robots_txt(config).into_bytes()));
+        Ok(())
+    }
+}
+
+fn is_static_output(path: &str, assets: &AssetMap) -> bool {
+    assets.values().any(|u| u.trim_start_matches('/') == path)
+}
+
+/// `/services/smp/` -> `services/smp/index.html`; a path with a file name stays as it is.
+pub fn output_path(url: &str) -> String {
+    let trimmed = url.trim_start_matches('/');
+    if trimmed.is_empty() {
+        "index.html".into()
+    } else if trimmed.ends_with('/') {
+        format!("{trimmed}index.html")
+    } else {
+        trimmed.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_paths() {
+        assert_eq!(output_path("/"), "index.html");
+        assert_eq!(output_path("/services/smp/"), "services/smp/index.html");
+        assert_eq!(output_path("/404.html"), "404.html");
+    }
+}
