@@ -1,1 +1,29 @@
-fn main() {}
+//! `form-service`: the command line. Parsing and exit codes live here; the work is in
+//! the library so that tests can drive it the same way.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match form_service::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help and version to stdout with success, usage mistakes to stderr.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    form_service::cli::init_logging();
+    match form_service::cmd::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("form-service: {e:#}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The command line, as clap reads it. Doc comments here are the `--help` text.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Receives the site's forms, keeps every submission in SQLite, and emails staff.
+///
+/// Exit status: 0 on success, 1 when something failed while running, 2 for a mistake
+/// on the command line.
+///
+/// Mail: with SMTP_URL set (smtps://user:pass@host:465, or smtp://...:587 for STARTTLS)
+/// email is sent over TLS; SMTP_ALLOW_PLAIN=1 permits an unencrypted server. Without
+/// SMTP_URL, emails are written as .eml files to DATA_DIR/mail.
+#[derive(Debug, Parser)]
+#[command(name = "form-service", version)]
+pub struct Cli {
+    /// The site's configuration file (its folder is the site root).
+    #[arg(long, global = true, default_value = "site.yaml")]
+    pub config: PathBuf,
+    /// Folder for the database and written emails.
+    #[arg(long, global = true, default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service.
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        listen: SocketAddr,
+        /// The generated site, whose pages frame error answers.
+        #[arg(long, default_value = "dist")]
+        site_dir: PathBuf,
+        /// The site's public address, overriding base_url (as `generator build --base-url`).
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Another origin whose browser posts are accepted (repeatable), such as
+        /// http://127.0.0.1:1111 for a local preview.
+        #[arg(long = "allow-origin")]
+        allow_origins: Vec<String>,
+    },
+    /// Print a form's submissions.
+    Export {
+        /// The form's name (`consultation`).
+        form: String,
+        /// Only submissions received on or after this day (YYYY-MM-DD, clinic time).
+        #[arg(long)]
+        since: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
+    },
+    /// Delete submissions (and their emails) older than a number of days.
+    Purge {
+        /// Age in days; defaults to form_service.retention_days in the config.
+        #[arg(long)]
+        older_than: Option<u32>,
+    },
+    /// Erase everything from one person: their submissions and the emails about them.
+    Forget {
+        /// Their email address.
+        email: String,
+    },
+    /// Show or retry emails that wait or failed.
+    Outbox {
+        /// What to do (default: list).
+        #[command(subcommand)]
+        action: Option<OutboxAction>,
+    },
+}
+
+/// `outbox` subcommands.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum OutboxAction {
+    /// List emails waiting or failed.
+    List,
+    /// Send one email again (by its id from `list`).
+    Retry {
+        /// Outbox id.
+        id: i64,
+    },
+    /// Send every failed email again.
+    RetryFailed,
+}
+
+/// Formats `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Comma-separated, safe to open in a spreadsheet.
+    Csv,
+    /// A JSON array.
+    Json,
+}
+
+/// Logs to stderr; `RUST_LOG` chooses the level (default `info`).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let cli = Cli::try_parse_from(["form-service", "serve"]).unwrap();
+        assert_eq!(cli.config, PathBuf::from("site.yaml"));
+        assert_eq!(cli.data_dir, PathBuf::from("./data"));
+        let Command::Serve { listen, site_dir, .. } = cli.command else {
+            panic!()
+        };
+        assert_eq!(listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(site_dir, PathBuf::from("dist"));
+        let cli = Cli::try_parse_from(["form-service", "outbox", "retry", "7"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Outbox { action: Some(OutboxAction::Retry { id: 7 }) }
+        ));
+        assert!(Cli::try_parse_from(["form-service", "export"]).is_err());
+    }
+}

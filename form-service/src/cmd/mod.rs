@@ -1,0 +1,47 @@
+//! One function per subcommand; each sets things up, calls the library and reports.
+
+mod export;
+mod outbox;
+mod privacy;
+mod serve;
+
+use std::io::Write;
+
+use crate::cli::{Cli, Command};
+use crate::Error;
+
+pub use export::{csv_field, write_csv, write_json};
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<(), Error> {
+    match cli.command {
+        Command::Serve {
+            listen,
+            site_dir,
+            base_url,
+            allow_origins,
+        } => serve::run(&cli.config, &cli.data_dir, listen, site_dir, base_url, allow_origins),
+        Command::Export {
+            form,
+            since,
+            format,
+        } => export::run(&cli.config, &cli.data_dir, &form, since.as_deref(), format),
+        Command::Purge { older_than } => privacy::purge(&cli.config, &cli.data_dir, older_than),
+        Command::Forget { email } => privacy::forget(&cli.data_dir, &email),
+        Command::Outbox { action } => outbox::run(&cli.config, &cli.data_dir, action),
+    }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn print(text: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("stdout", e)),
+        _ => Ok(()),
+    }
+}
+
+/// `2026-03-03T14:05:00Z` for seconds since the epoch.
+fn utc(at: i64) -> String {
+    jiff::Timestamp::from_second(at).map_or_else(|_| at.to_string(), |t| t.to_string())
+}

@@ -1,0 +1,213 @@
+//! Checks made before a post's body is read: is the form known, does a browser post
+//! come from the site, and has this client address posted too often.
+//!
+//! The client address is the connection's peer, or, when the peer is a configured
+//! proxy, the nearest untrusted address in `X-Forwarded-For`.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::{ORIGIN, REFERER};
+use axum::http::{HeaderMap, Method};
+use axum::middleware::Next;
+use axum::response::Response;
+use site_config::RateLimit;
+
+use super::error::AppError;
+use super::AppState;
+use crate::settings::origin_of;
+
+/// Runs on `/forms/{form}` before the handler.
+pub(super) async fn guard(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+    next: Next,
+) -> Result<Response, AppError> {
+    let form = req
+        .uri()
+        .path()
+        .strip_prefix("/forms/")
+        .unwrap_or_default();
+    if app.settings.form(form).is_none() {
+        return Err(AppError::NotFound);
+    }
+    if req.method() == Method::POST {
+        if !origin_allowed(req.headers(), &app.settings.allowed_origins) {
+            tracing::info!(form, "refused a post from another origin");
+            return Err(AppError::WrongOrigin);
+        }
+        let ip = client_ip(peer, req.headers(), &app.settings.trusted_proxies);
+        app.limiter.check(ip, Instant::now()).map_err(|retry| {
+            tracing::info!(form, "rate limit reached");
+            AppError::TooMany(retry)
+        })?;
+    }
+    Ok(next.run(req).await)
+}
+
+/// Browsers send `Origin` with every POST (and `Referer` on older ones). Programs send
+/// neither and are let through; anything that names another origin, or `null`, is not.
+pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+    let named = headers
+        .get(ORIGIN)
+        .or_else(|| headers.get(REFERER))
+        .map(|v| v.to_str().map(origin_of));
+    match named {
+        None => true,
+        Some(Ok(o)) => allowed.iter().any(|a| *a == o),
+        Some(Err(_)) => false,
+    }
+}
+
+/// The address to rate-limit: the peer, unless the peer is a trusted proxy.
+pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    let mut ip = canonical(peer.ip());
+    if !trusted.contains(&ip) {
+        return ip;
+    }
+    // Walk the chain from the nearest hop; the first address no trusted proxy vouches
+    // for is the client. Everything left of it could have been written by the client.
+    let chain: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    for hop in chain.iter().rev() {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(h) => {
+                ip = canonical(h);
+                if !trusted.contains(&ip) {
+                    return ip;
+                }
+            }
+            Err(_) => return ip,
+        }
+    }
+    ip
+}
+
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// A token bucket per address (IPv6 by /64, since one host may hold the whole block).
+#[derive(Debug)]
+pub struct RateLimiter {
+    limit: RateLimit,
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+/// Buckets kept before full ones are forgotten.
+const MAX_TRACKED: usize = 100_000;
+
+impl RateLimiter {
+    /// A limiter; `per_minute: 0` allows everything.
+    pub fn new(limit: RateLimit) -> Self {
+        Self {
+            limit,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes a token for `ip`, or says in how many seconds one will be there.
+    pub fn check(&self, ip: IpAddr, now: Instant) -> Result<(), u64> {
+        if self.limit.per_minute == 0 {
+            return Ok(());
+        }
+        let key = match ip {
+            IpAddr::V6(v6) => {
+                let s = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+            v4 => v4,
+        };
+        let burst = f64::from(self.limit.burst.max(1));
+        let rate = f64::from(self.limit.per_minute) / 60.0;
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if buckets.len() >= MAX_TRACKED {
+            buckets.retain(|_, (tokens, at)| {
+                *tokens + now.duration_since(*at).as_secs_f64() * rate < burst
+            });
+        }
+        let (tokens, at) = buckets.entry(key).or_insert((burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - *tokens) / rate).ceil().max(1.0) as u64)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        for (k, v) in pairs {
+            m.append(*k, v.parse().unwrap());
+        }
+        m
+    }
+
+    #[test]
+    fn origin_rules() {
+        let allowed = vec!["https://clinic.example".to_string()];
+        assert!(origin_allowed(&headers(&[]), &allowed));
+        assert!(origin_allowed(&headers(&[("origin", "https://clinic.example")]), &allowed));
+        assert!(!origin_allowed(&headers(&[("origin", "https://evil.example")]), &allowed));
+        assert!(!origin_allowed(&headers(&[("origin", "null")]), &allowed));
+        assert!(origin_allowed(
+            &headers(&[("referer", "https://clinic.example/services/x/")]),
+            &allowed
+        ));
+        assert!(!origin_allowed(
+            &headers(&[("referer", "https://clinic.example.evil.example/")]),
+            &allowed
+        ));
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let h = headers(&[("x-forwarded-for", "6.6.6.6, 203.0.113.9")]);
+        let direct: SocketAddr = "198.51.100.7:5000".parse().unwrap();
+        assert_eq!(client_ip(direct, &h, &[proxy]), "198.51.100.7".parse::<IpAddr>().unwrap());
+        let via: SocketAddr = "10.0.0.1:5000".parse().unwrap();
+        assert_eq!(client_ip(via, &h, &[proxy]), "203.0.113.9".parse::<IpAddr>().unwrap());
+        assert_eq!(client_ip(via, &headers(&[]), &[proxy]), proxy);
+        let mapped: SocketAddr = "[::ffff:198.51.100.7]:1".parse().unwrap();
+        assert_eq!(client_ip(mapped, &h, &[]), "198.51.100.7".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn bucket_allows_a_burst_then_refills() {
+        let l = RateLimiter::new(RateLimit { per_minute: 6, burst: 2 });
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let t = Instant::now();
+        assert!(l.check(ip, t).is_ok());
+        assert!(l.check(ip, t).is_ok());
+        assert_eq!(l.check(ip, t), Err(10));
+        assert!(l.check("192.0.2.2".parse().unwrap(), t).is_ok(), "other addresses unaffected");
+        assert!(l.check(ip, t + Duration::from_secs(10)).is_ok());
+        let v6a: IpAddr = "2001:db8::1".parse().unwrap();
+        let v6b: IpAddr = "2001:db8::2".parse().unwrap();
+        assert!(l.check(v6a, t).is_ok() && l.check(v6b, t).is_ok());
+        assert!(l.check(v6a, t).is_err(), "one /64 shares a bucket");
+    }
+}

@@ -1,0 +1,126 @@
+//! The HTTP side: [`app`] builds the router from an [`AppState`], so tests drive it with
+//! `tower::ServiceExt::oneshot` exactly as the server does.
+//!
+//! Routes: `POST /forms/{form}` (and its CORS preflight) and `GET /health`. Layers,
+//! outermost first: a last-resort panic catcher, `answer` (bodies for errors, security
+//! and CORS headers), the whole-request and body timeouts, and the panic catcher that
+//! turns a handler's panic into a 500 page.
+
+mod answer;
+pub mod error;
+pub mod extract;
+mod forms;
+pub mod guard;
+mod health;
+pub mod pages;
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{middleware, Router};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
+
+use crate::settings::origin_of;
+use crate::store::Store;
+use crate::Settings;
+
+pub use error::AppError;
+pub use guard::RateLimiter;
+
+/// A whole request, body and answer included, must finish within this.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+/// The body must have arrived within this.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What handlers share.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// The parts of [`AppState`].
+pub struct Shared {
+    /// Checked settings.
+    pub settings: Settings,
+    /// The database.
+    pub store: Store,
+    /// Per-address post limits.
+    pub limiter: RateLimiter,
+    csp: HeaderValue,
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// State for `settings` over `store`.
+    pub fn new(settings: Settings, store: Store) -> AppState {
+        let csp = content_security_policy(&settings);
+        AppState(Arc::new(Shared {
+            limiter: RateLimiter::new(settings.rate_limit),
+            settings,
+            store,
+            csp,
+        }))
+    }
+
+    fn origin_is_allowed(&self, origin: &HeaderValue) -> bool {
+        origin
+            .to_str()
+            .is_ok_and(|o| self.settings.allowed_origins.iter().any(|a| *a == o.to_ascii_lowercase()))
+    }
+}
+
+/// Pages served from here load the site's styles and post to the form service.
+fn content_security_policy(s: &Settings) -> HeaderValue {
+    let site = &s.allowed_origins[0];
+    let mut form_action = format!("'self' {site}");
+    if let Some(url) = &s.site.form_service.url {
+        form_action.push(' ');
+        form_action.push_str(&origin_of(url));
+    }
+    let policy = format!(
+        "default-src 'none'; style-src 'self' {site}; img-src 'self' {site} data:; \
+         font-src 'self' {site}; script-src 'self' {site}; form-action {form_action}; \
+         frame-ancestors 'none'; base-uri 'none'"
+    );
+    HeaderValue::from_str(&policy).unwrap_or_else(|_| {
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'")
+    })
+}
+
+/// The router with every layer.
+pub fn app(state: AppState) -> Router {
+    let forms = Router::new()
+        .route("/forms/{form}", post(forms::submit).options(forms::preflight))
+        .route_layer(middleware::from_fn_with_state(state.clone(), guard::guard));
+    Router::new()
+        .merge(forms)
+        .route("/health", get(health::health))
+        .fallback(|| async { AppError::NotFound })
+        .layer(
+            ServiceBuilder::new()
+                .layer(CatchPanicLayer::custom(|_| {
+                    (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.")
+                        .into_response()
+                }))
+                .layer(middleware::from_fn_with_state(state.clone(), answer::answer))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    REQUEST_TIMEOUT,
+                ))
+                .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
+                .layer(CatchPanicLayer::custom(|_| {
+                    AppError::Internal("a handler panicked".into()).into_response()
+                })),
+        )
+        .with_state(state)
+}

@@ -1,0 +1,23 @@
+//! The form service: receives the site's form posts, keeps each one in SQLite before
+//! answering, and emails staff through a durable outbox.
+//!
+//! `cli` and `cmd` are the command line; `http` is the axum app; `validate` checks a post
+//! against the form's declaration in `site.yaml`; `store` owns the database; `outbox`
+//! composes and delivers mail; `server` runs the app with the timeouts hyper offers.
+
+pub mod cli;
+pub mod clock;
+pub mod cmd;
+pub mod error;
+pub mod http;
+pub mod outbox;
+pub mod server;
+pub mod service;
+pub mod settings;
+pub mod store;
+pub mod validate;
+
+pub use clock::Clock;
+pub use error::Error;
+pub use service::{Service, ServiceOptions};
+pub use settings::Settings;

@@ -1,0 +1,163 @@
+//! Where mail goes: an SMTP server (`SMTP_URL`), or `.eml` files in the data folder when
+//! none is configured, so the service runs out of the box.
+//!
+//! TLS is the rule: `smtps://` is implicit TLS, `smtp://` is upgraded with STARTTLS and
+//! refuses a server that cannot. Plain SMTP happens only with `SMTP_ALLOW_PLAIN=1`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use lettre::address::Envelope;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+use crate::store::QueuedMail;
+use crate::Error;
+
+/// How long one SMTP conversation may take before it counts as a failure.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The way out.
+#[derive(Clone)]
+pub enum Mailer {
+    /// Write each message to `dir/<submission>-<kind>-<id>.eml`.
+    Files(PathBuf),
+    /// Send with lettre.
+    Smtp {
+        /// The transport (it keeps a small pool of connections).
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        /// `host:port` and mode, for the log (never the password).
+        shown: String,
+    },
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl Mailer {
+    /// `SMTP_URL` and `SMTP_ALLOW_PLAIN` from the environment, or files in `data_dir/mail`.
+    pub fn from_env(data_dir: &Path) -> Result<Mailer, Error> {
+        match std::env::var("SMTP_URL") {
+            Ok(url) if !url.trim().is_empty() => {
+                let allow_plain = std::env::var("SMTP_ALLOW_PLAIN")
+                    .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes"));
+                Mailer::smtp(url.trim(), allow_plain)
+            }
+            _ => Ok(Mailer::files(data_dir)),
+        }
+    }
+
+    /// `.eml` files under `data_dir/mail`.
+    pub fn files(data_dir: &Path) -> Mailer {
+        Mailer::Files(data_dir.join("mail"))
+    }
+
+    /// An SMTP transport from a URL such as `smtps://user:pass@mail.example:465`.
+    pub fn smtp(url: &str, allow_plain: bool) -> Result<Mailer, Error> {
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| Error::Setting("SMTP_URL must start with smtp:// or smtps://".into()))?;
+        let tls = rest
+            .split_once('?')
+            .and_then(|(_, q)| q.split('&').find_map(|kv| kv.strip_prefix("tls=")));
+        let (url, mode) = match (scheme, tls) {
+            ("smtps", _) => (url.to_string(), "implicit TLS"),
+            ("smtp", Some("required")) => (url.to_string(), "STARTTLS"),
+            ("smtp", None) if allow_plain => (url.to_string(), "plain (SMTP_ALLOW_PLAIN)"),
+            ("smtp", None) => {
+                let sep = if rest.contains('?') { '&' } else { '?' };
+                (format!("{url}{sep}tls=required"), "STARTTLS")
+            }
+            ("smtp", Some("opportunistic")) if allow_plain => {
+                (url.to_string(), "STARTTLS when offered (SMTP_ALLOW_PLAIN)")
+            }
+            _ => {
+                return Err(Error::Setting(format!(
+                    "SMTP_URL: use smtps:// (implicit TLS) or smtp:// (STARTTLS); \
+                     plain or opportunistic SMTP needs SMTP_ALLOW_PLAIN=1 (got scheme `{scheme}`, tls={tls:?})"
+                )))
+            }
+        };
+        let host = rest
+            .rsplit_once('@')
+            .map_or(rest, |(_, h)| h)
+            .split(['/', '?'])
+            .next()
+            .unwrap_or("");
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&url)
+            .map_err(|e| Error::Setting(format!("SMTP_URL: {e}")))?
+            .timeout(Some(SMTP_TIMEOUT))
+            .build();
+        Ok(Mailer::Smtp {
+            transport,
+            shown: format!("SMTP {host} ({mode})"),
+        })
+    }
+
+    /// For the log: where mail goes.
+    pub fn describe(&self) -> String {
+        match self {
+            Mailer::Files(dir) => format!(
+                "no SMTP_URL set: emails are written as .eml files to {}",
+                dir.display()
+            ),
+            Mailer::Smtp { shown, .. } => format!("emails are sent by {shown}"),
+        }
+    }
+
+    /// Delivers one queued email; the error is the server's or the file system's words.
+    pub async fn send(&self, m: &QueuedMail) -> Result<(), String> {
+        match self {
+            Mailer::Files(dir) => write_file(dir, m).await.map_err(|e| e.to_string()),
+            Mailer::Smtp { transport, .. } => {
+                let from = m.envelope_from.parse().map_err(|e| format!("sender: {e}"))?;
+                let to = m.envelope_to.parse().map_err(|e| format!("recipient: {e}"))?;
+                let envelope =
+                    Envelope::new(Some(from), vec![to]).map_err(|e| e.to_string())?;
+                transport
+                    .send_raw(&envelope, &m.message)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
+/// Writes the message durably: a temporary file, synced, then renamed into place.
+async fn write_file(dir: &Path, m: &QueuedMail) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    tokio::fs::create_dir_all(dir).await?;
+    let name = format!(
+        "{}-{}-{}.eml",
+        m.submission.as_deref().unwrap_or("mail"),
+        m.kind,
+        m.id
+    );
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let mut f = tokio::fs::File::create(&tmp).await?;
+    f.write_all(&m.message).await?;
+    f.sync_all().await?;
+    drop(f);
+    tokio::fs::rename(&tmp, dir.join(&name)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_smtp_needs_to_be_allowed() {
+        let m = Mailer::smtp("smtp://mail.example:587", false).unwrap();
+        assert!(m.describe().contains("STARTTLS"), "{}", m.describe());
+        let m = Mailer::smtp("smtp://u:p@mail.example:25", true).unwrap();
+        assert!(m.describe().contains("plain"), "{}", m.describe());
+        assert!(!m.describe().contains("u:p"), "no credentials in the log");
+        let m = Mailer::smtp("smtps://mail.example", false).unwrap();
+        assert!(m.describe().contains("implicit TLS"));
+        assert!(Mailer::smtp("smtp://mail.example?tls=opportunistic", false).is_err());
+        assert!(Mailer::smtp("http://mail.example", true).is_err());
+    }
+}

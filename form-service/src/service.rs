@@ -1,0 +1,96 @@
+//! A running form service without its listener: settings, database, outbox worker and
+//! router state. `serve` puts a server in front of it; tests drive its router directly.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::http::{app, AppState};
+use crate::outbox::{self, Mailer};
+use crate::settings::Overrides;
+use crate::store::{RetryWhich, Store, StoreOptions, WriterThread};
+use crate::{Clock, Error, Settings};
+
+/// One acknowledgement per address in this many seconds.
+const ACKNOWLEDGEMENT_WINDOW: i64 = 24 * 3600;
+
+/// What `serve` needs to start.
+#[derive(Debug, Clone)]
+pub struct ServiceOptions {
+    /// The site configuration file.
+    pub config: PathBuf,
+    /// Where the database and `.eml` files live.
+    pub data_dir: PathBuf,
+    /// Command-line overrides.
+    pub overrides: Overrides,
+}
+
+/// The service's parts, started.
+pub struct Service {
+    /// Router state.
+    pub state: AppState,
+    writer: WriterThread,
+    outbox: JoinHandle<()>,
+    stop: watch::Sender<bool>,
+}
+
+impl Service {
+    /// Loads settings and starts with `SMTP_URL` (or `.eml` files) and the real clock.
+    pub fn from_options(o: &ServiceOptions) -> Result<Service, Error> {
+        let settings = Settings::load(&o.config, o.overrides.clone())?;
+        let mailer = Mailer::from_env(&o.data_dir)?;
+        Service::start(settings, &o.data_dir, mailer, Clock::default())
+    }
+
+    /// Opens the database and starts the outbox worker. Call inside a Tokio runtime.
+    pub fn start(
+        settings: Settings,
+        data_dir: &Path,
+        mailer: Mailer,
+        clock: Clock,
+    ) -> Result<Service, Error> {
+        let options = StoreOptions {
+            dedupe_seconds: settings.dedupe_window.as_secs() as i64,
+            retry_seconds: settings.retry_for.as_secs() as i64,
+            acknowledgement_seconds: ACKNOWLEDGEMENT_WINDOW,
+        };
+        let (store, writer) = Store::open(data_dir, options, clock)?;
+        tracing::info!("{}", mailer.describe());
+        let (stop, stopped) = watch::channel(false);
+        let outbox = outbox::spawn(store.clone(), Arc::new(mailer), stopped);
+        Ok(Service {
+            state: AppState::new(settings, store),
+            writer,
+            outbox,
+            stop,
+        })
+    }
+
+    /// The router, ready for a server or for `oneshot`.
+    pub fn router(&self) -> Router {
+        app(self.state.clone())
+    }
+
+    /// The database handle.
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    /// The "retry now" hook: every waiting email becomes due and the worker wakes.
+    pub async fn retry_now(&self) -> Result<usize, Error> {
+        self.store().retry_now(RetryWhich::Pending).await
+    }
+
+    /// Stops the outbox and waits for the writer to commit what it has. Routers made
+    /// from this service must have been dropped.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.outbox.await;
+        drop(self.state);
+        let writer = self.writer;
+        let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+    }
+}

@@ -1,0 +1,126 @@
+//! Opening the database and bringing its schema up to date.
+//!
+//! Migrations are numbered by their place in [`MIGRATIONS`] and recorded in
+//! `PRAGMA user_version`; each runs in its own transaction. Never edit a shipped one:
+//! add the next.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use crate::Error;
+
+/// The schema, one step at a time.
+const MIGRATIONS: &[&str] = &[
+    // 1: submissions and the outbox of emails about them.
+    "CREATE TABLE submissions (
+        id          INTEGER PRIMARY KEY,
+        public_id   TEXT NOT NULL UNIQUE,
+        form        TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        email       TEXT NOT NULL,
+        fingerprint BLOB NOT NULL,
+        answers     TEXT NOT NULL
+    );
+    CREATE INDEX submissions_by_fingerprint ON submissions(fingerprint, received_at);
+    CREATE INDEX submissions_by_email ON submissions(email);
+    CREATE INDEX submissions_by_form ON submissions(form, received_at);
+    CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY,
+        submission_id   INTEGER REFERENCES submissions(id) ON DELETE CASCADE,
+        kind            TEXT NOT NULL,
+        envelope_from   TEXT NOT NULL,
+        envelope_to     TEXT NOT NULL,
+        subject         TEXT NOT NULL,
+        message         BLOB NOT NULL,
+        status          TEXT NOT NULL DEFAULT 'pending'
+                        CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        created_at      INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        give_up_at      INTEGER NOT NULL,
+        last_error      TEXT,
+        sent_at         INTEGER
+    );
+    CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+    CREATE INDEX outbox_by_submission ON outbox(submission_id);
+    CREATE INDEX outbox_by_recipient ON outbox(envelope_to, kind, created_at);",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+/// The database file in a data folder.
+pub fn db_path(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("forms.sqlite3")
+}
+
+/// Opens (creating if needed) the database in `data_dir` with the settings every
+/// connection needs, and migrates it.
+pub fn open(data_dir: &Path) -> Result<Connection, Error> {
+    std::fs::create_dir_all(data_dir).map_err(|e| Error::io(data_dir, e))?;
+    let mut conn = Connection::open(db_path(data_dir))?;
+    // WAL lets readers work beside the one writer; FULL makes every commit reach the
+    // disk before it returns, which is what "stored before answered" rests on.
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::Storage(format!(
+            "the database could not switch to WAL (it is in {mode} mode)"
+        )));
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Deleted rows are overwritten, so `purge` and `forget` really erase.
+    conn.pragma_update(None, "secure_delete", "ON")?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), Error> {
+    let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(Error::Storage(format!(
+            "the database has schema version {version}, newer than this build ({SCHEMA_VERSION}); use a newer form-service"
+        )));
+    }
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opens_migrates_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open(dir.path()).unwrap();
+        let v: usize = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        let sync: i64 = conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(sync, 2, "synchronous=FULL");
+        drop(conn);
+        open(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn refuses_a_newer_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open(dir.path()).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        let err = open(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("newer than this build"), "{err}");
+    }
+}

@@ -1,0 +1,267 @@
+//! The writer thread: the only code that writes to the database while the service runs.
+//!
+//! It takes every job that has queued up (at most [`MAX_BATCH`]), applies each inside
+//! its own savepoint of one transaction, commits once, and only then answers each job.
+//! A job that fails rolls back its savepoint alone; a commit that fails fails them all.
+
+use std::sync::atomic::Ordering;
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use tokio::sync::Notify;
+
+use super::{
+    queries, Counters, Delivery, Job, MailKind, NewMail, NewSubmission, Op, Reply, Stored,
+    StoreOptions,
+};
+use crate::{Clock, Error};
+
+/// Most jobs in one transaction: enough to absorb a burst, small enough that a batch
+/// commits in a few milliseconds.
+const MAX_BATCH: usize = 1024;
+
+pub(super) fn spawn(
+    conn: Connection,
+    rx: mpsc::Receiver<Job>,
+    options: StoreOptions,
+    clock: Clock,
+    counters: Arc<Counters>,
+    mail_queued: Arc<Notify>,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("db-writer".into())
+        .spawn(move || {
+            let mut w = Writer {
+                conn,
+                options,
+                clock,
+                counters,
+            };
+            while let Ok(first) = rx.recv() {
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                if w.commit_batch(batch) {
+                    mail_queued.notify_one();
+                }
+            }
+            tracing::debug!("database writer stopped");
+        })
+}
+
+struct Writer {
+    conn: Connection,
+    options: StoreOptions,
+    clock: Clock,
+    counters: Arc<Counters>,
+}
+
+/// What one job did, counted after the commit.
+#[derive(Default)]
+struct Effect {
+    stored: u64,
+    duplicates: u64,
+    pending_delta: i64,
+    failed_delta: i64,
+    queued_mail: bool,
+}
+
+impl Writer {
+    /// Commits a batch and answers its jobs; true if mail was queued.
+    fn commit_batch(&mut self, batch: Vec<Job>) -> bool {
+        let now = self.clock.now();
+        let mut results = Vec::with_capacity(batch.len());
+        let mut effect = Effect::default();
+        let committed = (|| -> Result<(), rusqlite::Error> {
+            let mut tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for job in &batch {
+                let sp = tx.savepoint()?;
+                let r = apply(&sp, &job.op, now, &self.options, &mut effect);
+                if r.is_ok() {
+                    sp.commit()?;
+                }
+                results.push(r);
+            }
+            tx.commit()
+        })();
+        match committed {
+            Ok(()) => {
+                self.counters.writable.store(true, Ordering::Relaxed);
+                let c = &self.counters;
+                c.stored.fetch_add(effect.stored, Ordering::Relaxed);
+                c.duplicates.fetch_add(effect.duplicates, Ordering::Relaxed);
+                c.pending.fetch_add(effect.pending_delta, Ordering::Relaxed);
+                c.failed.fetch_add(effect.failed_delta, Ordering::Relaxed);
+                for (job, r) in batch.into_iter().zip(results) {
+                    let _ = job.reply.send(r);
+                }
+                effect.queued_mail
+            }
+            Err(e) => {
+                self.counters.writable.store(false, Ordering::Relaxed);
+                tracing::error!(error = %e, jobs = batch.len(), "commit failed; refusing the batch");
+                for job in batch {
+                    let _ = job.reply.send(Err(Error::Storage(e.to_string())));
+                }
+                false
+            }
+        }
+    }
+}
+
+fn apply(
+    tx: &Connection,
+    op: &Op,
+    now: i64,
+    o: &StoreOptions,
+    effect: &mut Effect,
+) -> Result<Reply, Error> {
+    match op {
+        Op::Submit(s) => submit(tx, s, now, o, effect).map(Reply::Stored),
+        Op::Deliveries(ds) => {
+            for d in ds {
+                record(tx, d, now, effect)?;
+            }
+            Ok(Reply::Done(ds.len()))
+        }
+        Op::Retry(which) => {
+            let before: (i64, i64) = queries::outbox_counts(tx)?;
+            let n = queries::retry(tx, which, now, o.retry_seconds)?;
+            let after = queries::outbox_counts(tx)?;
+            effect.pending_delta += after.0 - before.0;
+            effect.failed_delta += after.1 - before.1;
+            effect.queued_mail |= n > 0;
+            Ok(Reply::Done(n))
+        }
+    }
+}
+
+fn submit(
+    tx: &Connection,
+    s: &NewSubmission,
+    now: i64,
+    o: &StoreOptions,
+    effect: &mut Effect,
+) -> Result<Stored, Error> {
+    let earlier: Option<String> = tx
+        .query_row(
+            "SELECT public_id FROM submissions
+             WHERE fingerprint = ?1 AND received_at >= ?2
+             ORDER BY id DESC LIMIT 1",
+            params![&s.fingerprint[..], now - o.dedupe_seconds],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = earlier {
+        effect.duplicates += 1;
+        return Ok(Stored {
+            id,
+            duplicate: true,
+        });
+    }
+    tx.execute(
+        "INSERT INTO submissions (public_id, form, received_at, email, fingerprint, answers)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            s.public_id,
+            s.form,
+            now,
+            s.email,
+            &s.fingerprint[..],
+            s.answers_json
+        ],
+    )?;
+    let row = tx.last_insert_rowid();
+    queue(tx, row, &s.staff_mail, now, o)?;
+    effect.pending_delta += 1;
+    if let Some(ack) = &s.acknowledgement {
+        let recent: i64 = tx.query_row(
+            "SELECT count(*) FROM outbox
+             WHERE envelope_to = ?1 AND kind = ?2 AND created_at >= ?3",
+            params![
+                ack.envelope_to,
+                MailKind::Acknowledgement.as_str(),
+                now - o.acknowledgement_seconds
+            ],
+            |r| r.get(0),
+        )?;
+        if recent == 0 {
+            queue(tx, row, ack, now, o)?;
+            effect.pending_delta += 1;
+        }
+    }
+    effect.stored += 1;
+    effect.queued_mail = true;
+    Ok(Stored {
+        id: s.public_id.clone(),
+        duplicate: false,
+    })
+}
+
+fn queue(
+    tx: &Connection,
+    submission: i64,
+    m: &NewMail,
+    now: i64,
+    o: &StoreOptions,
+) -> Result<(), Error> {
+    tx.execute(
+        "INSERT INTO outbox (submission_id, kind, envelope_from, envelope_to, subject, message,
+                             created_at, next_attempt_at, give_up_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
+        params![
+            submission,
+            m.kind.as_str(),
+            m.envelope_from,
+            m.envelope_to,
+            m.subject,
+            m.message,
+            now,
+            now + o.retry_seconds
+        ],
+    )?;
+    Ok(())
+}
+
+fn record(tx: &Connection, d: &Delivery, now: i64, effect: &mut Effect) -> Result<(), Error> {
+    // Only a pending row changes: a row that `forget` or `purge` removed meanwhile,
+    // or that the command line already retried, is left as it is.
+    let changed = match d {
+        Delivery::Sent { id } => tx.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1,
+                    last_error = NULL
+             WHERE id = ?1 AND status = 'pending'",
+            params![id, now],
+        )?,
+        Delivery::Retry {
+            id,
+            next_attempt_at,
+            error,
+        } => {
+            tx.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3
+                 WHERE id = ?1 AND status = 'pending'",
+                params![id, next_attempt_at, error],
+            )?;
+            0
+        }
+        Delivery::Failed { id, error } => {
+            let n = tx.execute(
+                "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?2
+                 WHERE id = ?1 AND status = 'pending'",
+                params![id, error],
+            )?;
+            effect.failed_delta += n as i64;
+            n
+        }
+    };
+    effect.pending_delta -= changed as i64;
+    Ok(())
+}

@@ -1,0 +1,185 @@
+//! Validation rules, one case each, against the fixture site's consultation form.
+
+use std::path::Path;
+
+use site_config::{ServiceRef, SiteConfig};
+
+use super::*;
+
+fn site() -> SiteConfig {
+    SiteConfig::parse(
+        include_str!("../../tests/fixtures/site/site.yaml"),
+        Path::new("site.yaml"),
+    )
+    .unwrap()
+}
+
+fn services() -> Vec<ServiceRef> {
+    vec![ServiceRef {
+        slug: "scalp-micropigmentation".into(),
+        title: "Scalp Micropigmentation".into(),
+        order: 1,
+    }]
+}
+
+fn good() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("name", "  Ann Smith "),
+        ("email", "Ann@Example.COM"),
+        ("phone", ""),
+        ("contact_method", "video"),
+        ("availability", "Weekday evenings"),
+        ("service", "scalp-micropigmentation"),
+        ("message", "Line one\r\nLine two"),
+        ("consent", "yes"),
+        ("website", ""),
+    ]
+}
+
+fn run(pairs: &[(&str, &str)]) -> Outcome {
+    let raw = RawAnswers(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), RawValue::Text(v.to_string())))
+            .collect(),
+    );
+    let site = site();
+    validate(
+        "consultation",
+        &site.forms["consultation"],
+        &services(),
+        &raw,
+    )
+}
+
+fn errors(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    match run(pairs) {
+        Outcome::Invalid(p) => p.errors,
+        other => panic!("expected problems, got {other:?}"),
+    }
+}
+
+fn with(field: &'static str, value: &'static str) -> Vec<(&'static str, &'static str)> {
+    let mut p = good();
+    p.iter_mut().find(|(k, _)| *k == field).unwrap().1 = value;
+    p
+}
+
+#[test]
+fn a_good_post_is_trimmed_and_labelled() {
+    let Outcome::Valid(s) = run(&good()) else {
+        panic!()
+    };
+    assert_eq!(s.answer("name").unwrap().value, "Ann Smith");
+    assert_eq!(s.email, "ann@example.com");
+    assert_eq!(s.answer("contact_method").unwrap().display, "By video call");
+    assert_eq!(
+        s.answer("service").unwrap().display,
+        "Scalp Micropigmentation"
+    );
+    assert_eq!(s.answer("message").unwrap().value, "Line one\nLine two");
+    assert_eq!(s.answer("consent").unwrap().display, "Yes");
+    assert_eq!(s.answers.len(), 8, "every declared field, in order");
+}
+
+#[test]
+fn honeypot_filled_or_missing_is_a_bot() {
+    assert!(matches!(run(&with("website", "http://spam")), Outcome::Bot));
+    let mut p = good();
+    p.retain(|(k, _)| *k != "website");
+    assert!(matches!(run(&p), Outcome::Bot));
+}
+
+#[test]
+fn required_fields_and_consent() {
+    let e = errors(&with("name", "   "));
+    assert_eq!(e["name"], "Enter your name.");
+    let e = errors(&with("consent", ""));
+    assert_eq!(e["consent"], "Tick this box to send your request.");
+    let e = errors(&with("consent", "on"));
+    assert!(e.contains_key("consent"));
+}
+
+#[test]
+fn control_characters_never_pass_in_one_line_fields() {
+    for bad in ["Ann\r\nBcc: x@evil.example", "Ann\nSmith", "Ann\u{0}", "A\u{2028}B", "A\tB"] {
+        let mut p = good();
+        p[0].1 = bad;
+        let e = errors(&p);
+        assert!(e["name"].contains("one line"), "{bad:?}: {e:?}");
+    }
+    // A message may have line breaks and tabs, but not other control characters.
+    assert!(matches!(run(&with("message", "a\n\tb")), Outcome::Valid(_)));
+    assert!(errors(&with("message", "a\u{7}b")).contains_key("message"));
+}
+
+#[test]
+fn lengths_count_characters_not_bytes() {
+    let hundred_e_acute: &'static str = "é".repeat(100).leak();
+    assert!(matches!(run(&with("name", hundred_e_acute)), Outcome::Valid(_)));
+    let too_long: &'static str = "é".repeat(101).leak();
+    assert!(errors(&with("name", too_long))["name"].contains("100 characters or fewer"));
+}
+
+#[test]
+fn email_phone_choice_and_service_are_checked() {
+    for bad in ["ann", "ann@", "@x.com", "ann@example", "a b@x.com", "ann@exa_mple.com", "ann@x.c0m"] {
+        assert!(errors(&with("email", bad)).contains_key("email"), "{bad}");
+    }
+    assert!(matches!(run(&with("phone", "+44 (0)20 7946-0321")), Outcome::Valid(_)));
+    assert!(errors(&with("phone", "call me")).contains_key("phone"));
+    assert!(errors(&with("contact_method", "carrier-pigeon")).contains_key("contact_method"));
+    assert!(errors(&with("service", "not-a-service")).contains_key("service"));
+}
+
+#[test]
+fn unknown_and_repeated_fields_are_refused() {
+    let mut p = good();
+    p.push(("admin", "1"));
+    p.push(("name", "Bob"));
+    let e = errors(&p);
+    assert!(e["admin"].contains("no field called"), "{e:?}");
+    assert!(e["name"].contains("twice"), "{e:?}");
+}
+
+#[test]
+fn problems_keep_every_answer() {
+    let Outcome::Invalid(p) = run(&with("email", "nope")) else {
+        panic!()
+    };
+    assert_eq!(p.kept["name"], "Ann Smith");
+    assert_eq!(p.kept["email"], "nope");
+    assert_eq!(p.kept["message"], "Line one\nLine two");
+    assert_eq!(p.errors.len(), 1);
+}
+
+#[test]
+fn unreadable_and_non_text_values_are_per_field_errors() {
+    let mut raw: Vec<(String, RawValue)> = good()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), RawValue::Text(v.to_string())))
+        .collect();
+    raw[0].1 = RawValue::Unreadable;
+    raw[1].1 = RawValue::NotText;
+    let site = site();
+    let Outcome::Invalid(p) = validate(
+        "consultation",
+        &site.forms["consultation"],
+        &services(),
+        &RawAnswers(raw),
+    ) else {
+        panic!()
+    };
+    assert!(p.errors["name"].contains("could not read"));
+    assert!(p.errors["email"].contains("must be text"));
+}
+
+#[test]
+fn fingerprint_ignores_case_and_spacing_but_not_content() {
+    let fp = |pairs: &[(&str, &str)]| match run(pairs) {
+        Outcome::Valid(s) => s.fingerprint,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(fp(&good()), fp(&with("name", "ann   SMITH")));
+    assert_ne!(fp(&good()), fp(&with("name", "Ann Smyth")));
+}
