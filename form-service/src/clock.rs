@@ -22,6 +22,13 @@ impl Clock {
         real + self.offset.load(Ordering::Relaxed)
     }
 
+    /// A clock `secs` away from real time (negative: in the past).
+    pub fn shifted(secs: i64) -> Clock {
+        Clock {
+            offset: Arc::new(AtomicI64::new(secs)),
+        }
+    }
+
     /// Moves this clock (and every clone of it) forward.
     pub fn advance(&self, by: Duration) {
         self.offset

@@ -33,10 +33,23 @@ use crate::Settings;
 pub use error::AppError;
 pub use guard::RateLimiter;
 
-/// A whole request, body and answer included, must finish within this.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
-/// The body must have arrived within this.
-pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may take.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// A whole request, body and answer included, must finish within this.
+    pub request: Duration,
+    /// The body must have arrived within this.
+    pub body: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            request: Duration::from_secs(20),
+            body: Duration::from_secs(10),
+        }
+    }
+}
 
 /// What handlers share.
 #[derive(Clone)]
@@ -50,6 +63,8 @@ pub struct Shared {
     pub store: Store,
     /// Per-address post limits.
     pub limiter: RateLimiter,
+    /// Client timeouts.
+    pub timeouts: Timeouts,
     csp: HeaderValue,
 }
 
@@ -63,9 +78,15 @@ impl Deref for AppState {
 impl AppState {
     /// State for `settings` over `store`.
     pub fn new(settings: Settings, store: Store) -> AppState {
+        Self::with_timeouts(settings, store, Timeouts::default())
+    }
+
+    /// State with other client timeouts (tests use short ones).
+    pub fn with_timeouts(settings: Settings, store: Store, timeouts: Timeouts) -> AppState {
         let csp = content_security_policy(&settings);
         AppState(Arc::new(Shared {
             limiter: RateLimiter::new(settings.rate_limit),
+            timeouts,
             settings,
             store,
             csp,
@@ -99,11 +120,19 @@ fn content_security_policy(s: &Settings) -> HeaderValue {
 
 /// The router with every layer.
 pub fn app(state: AppState) -> Router {
+    app_with(state, Router::new())
+}
+
+/// The router with `extra` routes behind the same layers (tests add a route that
+/// panics, to see the panic answered).
+pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
+    let timeouts = state.timeouts;
     let forms = Router::new()
         .route("/forms/{form}", post(forms::submit).options(forms::preflight))
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::guard));
     Router::new()
         .merge(forms)
+        .merge(extra)
         .route("/health", get(health::health))
         .fallback(|| async { AppError::NotFound })
         .layer(
@@ -115,9 +144,9 @@ pub fn app(state: AppState) -> Router {
                 .layer(middleware::from_fn_with_state(state.clone(), answer::answer))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,
-                    REQUEST_TIMEOUT,
+                    timeouts.request,
                 ))
-                .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
+                .layer(RequestBodyTimeoutLayer::new(timeouts.body))
                 .layer(CatchPanicLayer::custom(|_| {
                     AppError::Internal("a handler panicked".into()).into_response()
                 })),

@@ -1,0 +1,1 @@
+//! Placeholder until the generator can build the example site (see the report).

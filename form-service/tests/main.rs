@@ -1,0 +1,18 @@
+//! The form service's integration tests, in one binary so it links once.
+//!
+//! `router`: the app through `oneshot` (every hostile case); `email`: mail received by a
+//! real SMTP server (aiosmtpd); `outage`: the server down, then up; `process`: the
+//! built binary killed and restarted, and the staff commands; `browser`: Chromium
+//! submitting the generated site's form.
+
+// Test helpers are `pub` inside a private module tree; the lint is for library APIs.
+#![allow(unreachable_pub)]
+
+mod support;
+
+mod browser;
+mod commands;
+mod email;
+mod outage;
+mod process;
+mod router;

@@ -1,0 +1,90 @@
+//! The built `form-service` binary as a child process, on a free port.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use super::http::raw;
+
+/// A running `form-service serve`; killed when dropped.
+pub struct Running {
+    pub child: Child,
+    pub addr: SocketAddr,
+    /// The service's log (a file, not a pipe: an unread pipe fills and blocks it).
+    pub log: tempfile::NamedTempFile,
+}
+
+impl Running {
+    /// Starts `serve` over the fixture site with `data` and `env`, and waits for
+    /// `/health` to answer.
+    pub fn start(data: &Path, env: &[(&str, &str)]) -> Running {
+        let port = super::free_port();
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let fixture = super::fixture();
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let mut cmd = Command::new(super::binary());
+        cmd.arg("serve")
+            .arg("--config")
+            .arg(fixture.join("site.yaml"))
+            .arg("--data-dir")
+            .arg(data)
+            .arg("--site-dir")
+            .arg(fixture.join("dist"))
+            .arg("--listen")
+            .arg(addr.to_string())
+            .env_remove("SMTP_URL")
+            .env_remove("SMTP_ALLOW_PLAIN")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log.reopen().unwrap()));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("form-service starts");
+        super::wait_for("form-service to answer /health", Duration::from_secs(20), || {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("form-service exited early: {status}");
+            }
+            raw(addr, b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+                .ok()
+                .filter(|r| r.status == 200)
+        });
+        Running { child, addr, log }
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then the exit status and everything logged.
+    pub fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        let pid = self.child.id().to_string();
+        let ok = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(ok.success());
+        let status = self.child.wait().unwrap();
+        (status, std::fs::read_to_string(self.log.path()).unwrap())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a staff command over the fixture config and `data`.
+pub fn command(data: &Path, args: &[&str]) -> Output {
+    Command::new(super::binary())
+        .args(args)
+        .arg("--config")
+        .arg(super::fixture().join("site.yaml"))
+        .arg("--data-dir")
+        .arg(data)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
