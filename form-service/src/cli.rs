@@ -125,7 +125,10 @@ mod tests {
         let cli = Cli::try_parse_from(["form-service", "serve"]).unwrap();
         assert_eq!(cli.config, PathBuf::from("site.yaml"));
         assert_eq!(cli.data_dir, PathBuf::from("./data"));
-        let Command::Serve { listen, site_dir, .. } = cli.command else {
+        let Command::Serve {
+            listen, site_dir, ..
+        } = cli.command
+        else {
             panic!()
         };
         assert_eq!(listen.to_string(), "127.0.0.1:3000");
@@ -133,7 +136,9 @@ mod tests {
         let cli = Cli::try_parse_from(["form-service", "outbox", "retry", "7"]).unwrap();
         assert!(matches!(
             cli.command,
-            Command::Outbox { action: Some(OutboxAction::Retry { id: 7 }) }
+            Command::Outbox {
+                action: Some(OutboxAction::Retry { id: 7 })
+            }
         ));
         assert!(Cli::try_parse_from(["form-service", "export"]).is_err());
     }

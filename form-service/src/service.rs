@@ -84,11 +84,12 @@ impl Service {
         self.store().retry_now(RetryWhich::Pending).await
     }
 
-    /// Stops the outbox and waits for the writer to commit what it has. Routers made
-    /// from this service must have been dropped.
+    /// Stops the outbox and waits for the writer to commit what it has. Routers still
+    /// alive answer 503 from then on.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.outbox.await;
+        self.state.store.stop_writer().await;
         drop(self.state);
         let writer = self.writer;
         let _ = tokio::task::spawn_blocking(move || writer.join()).await;

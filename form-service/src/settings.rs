@@ -191,14 +191,20 @@ mod tests {
 
     #[test]
     fn origins_drop_paths_and_case() {
-        assert_eq!(origin_of("https://Clinic.example/spa/"), "https://clinic.example");
+        assert_eq!(
+            origin_of("https://Clinic.example/spa/"),
+            "https://clinic.example"
+        );
         assert_eq!(origin_of("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
         assert_eq!(origin_of("http://a.example?x"), "http://a.example");
     }
 
     #[test]
     fn urls_are_checked() {
-        assert_eq!(checked_url("http://a.example/").unwrap(), "http://a.example");
+        assert_eq!(
+            checked_url("http://a.example/").unwrap(),
+            "http://a.example"
+        );
         assert!(checked_url("a.example").is_err());
         assert!(checked_url("https://").is_err());
     }

@@ -212,7 +212,10 @@ fn check_field(f: &FormField, value: &str, services: &[ServiceRef]) -> Result<St
         return Err(if f.kind == FieldKind::Textarea {
             format!("{} contains characters that cannot be sent.", f.label)
         } else {
-            format!("{} must be on one line, without special characters.", f.label)
+            format!(
+                "{} must be on one line, without special characters.",
+                f.label
+            )
         });
     }
     let chars = value.chars().count();
@@ -295,11 +298,7 @@ fn fingerprint(form: &str, answers: &[Answer]) -> [u8; 32] {
         h.update(b"\0");
         h.update(a.name.as_bytes());
         h.update(b"=");
-        let folded: Vec<String> = a
-            .value
-            .split_whitespace()
-            .map(str::to_lowercase)
-            .collect();
+        let folded: Vec<String> = a.value.split_whitespace().map(str::to_lowercase).collect();
         h.update(folded.join(" ").as_bytes());
     }
     *h.finalize().as_bytes()

@@ -1,1 +1,184 @@
-//! commands tests.
+//! The staff commands, run as the built binary over a database filled through the app:
+//! export (CSV safe for spreadsheets, JSON, --since), purge, forget, outbox, and the
+//! exit codes.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use form_service::outbox::Mailer;
+use form_service::Clock;
+
+use crate::support::bin::command;
+use crate::support::http::{browser_post, send};
+use crate::support::{encode, peer, settings, wait_for_async, TestService};
+
+const PATH: &str = "/forms/consultation";
+
+fn body(name: &str, email: &str) -> String {
+    format!(
+        "name={}&email={}&phone=%2B44+20+7946+0321&contact_method=phone&availability=&service=laser-hair-removal&message=Hi&consent=yes&website=",
+        encode(name),
+        encode(email)
+    )
+}
+
+/// A service whose clock is `days` in the past, with these (name, email) posts stored
+/// and their emails written.
+async fn filled(days_ago: i64, people: &[(&str, &str)]) -> tempfile::TempDir {
+    let data = tempfile::tempdir().unwrap();
+    let path = data.path().to_path_buf();
+    let t = TestService::start_in(
+        settings(),
+        data,
+        Mailer::files(&path),
+        Clock::shifted(-days_ago * 86_400),
+    );
+    let app = t.service.router();
+    for (name, email) in people {
+        let res = send(&app, peer(1), browser_post(PATH, body(name, email))).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+    let n = people.len();
+    wait_for_async("emails written", Duration::from_secs(20), || {
+        let ok = t.eml_files().len() == n;
+        async move { ok.then_some(()) }
+    })
+    .await;
+    drop(app);
+    let TestService { service, data, .. } = t;
+    service.stop().await;
+    data
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_writes_csv_safe_for_spreadsheets_and_json() {
+    let data = filled(
+        0,
+        &[
+            ("=HYPERLINK(\"http://evil.example\",\"x\")", "a@example.com"),
+            ("Bo, Jr.", "b@example.com"),
+        ],
+    )
+    .await;
+    let csv = stdout(&command(data.path(), &["export", "consultation"]));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,received,name,email,phone,contact_method,availability,service,message,consent"
+    );
+    assert_eq!(lines.len(), 3);
+    assert!(lines[1].contains(",\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",a@example.com,'+44 20 7946 0321,phone,,laser-hair-removal,Hi,yes"), "{}", lines[1]);
+    assert!(lines[2].contains(",\"Bo, Jr.\",b@example.com,"));
+    assert!(
+        lines[1].contains(" GMT,") || lines[1].contains(" BST,"),
+        "clinic time: {}",
+        lines[1]
+    );
+
+    let json: serde_json::Value = serde_json::from_str(&stdout(&command(
+        data.path(),
+        &["export", "consultation", "--format", "json"],
+    )))
+    .unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 2);
+    assert_eq!(json[1]["answers"]["name"], "Bo, Jr.");
+    assert!(json[0]["received_at"].as_str().unwrap().ends_with('Z'));
+
+    let later = stdout(&command(
+        data.path(),
+        &["export", "consultation", "--since", "2999-01-01"],
+    ));
+    assert_eq!(later.lines().count(), 1, "only the header: {later}");
+    let london = jiff::tz::db().get("Europe/London").unwrap();
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(london)
+        .date()
+        .to_string();
+    assert_eq!(
+        stdout(&command(
+            data.path(),
+            &["export", "consultation", "--since", &today]
+        ))
+        .lines()
+        .count(),
+        3
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_deletes_only_what_is_older_than_asked() {
+    let data = filled(40, &[("Old Ann", "ann@example.com")]).await;
+    let out = stdout(&command(data.path(), &["purge", "--older-than", "60"]));
+    assert!(out.starts_with("Purged 0 submission(s)"), "{out}");
+    let out = stdout(&command(data.path(), &["purge", "--older-than", "30"]));
+    assert!(out.starts_with("Purged 1 submission(s)"), "{out}");
+    assert!(out.contains("and 1 email(s)"), "{out}");
+    let csv = stdout(&command(data.path(), &["export", "consultation"]));
+    assert_eq!(csv.lines().count(), 1);
+    // Without --older-than, the config's retention_days (365) applies.
+    let out = stdout(&command(data.path(), &["purge"]));
+    assert!(out.contains("(365 days ago)"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forget_erases_one_person_and_says_what_went() {
+    let data = filled(
+        0,
+        &[
+            ("Ann", "Ann@Example.com"),
+            ("Ann again", "ann@example.com"),
+            ("Bo", "bo@example.com"),
+        ],
+    )
+    .await;
+    let out = stdout(&command(data.path(), &["forget", "ANN@example.com"]));
+    assert!(
+        out.starts_with("Erased 2 submission(s) from ANN@example.com:"),
+        "{out}"
+    );
+    assert!(out.contains("and 2 email(s)"), "{out}");
+    assert!(out.contains("2 .eml file(s)"), "{out}");
+    let csv = stdout(&command(data.path(), &["export", "consultation"]));
+    assert_eq!(csv.lines().count(), 2);
+    assert!(csv.contains("bo@example.com") && !csv.contains("ann@"));
+    assert_eq!(crate::support::eml_files(data.path()).len(), 1);
+    let raw = std::fs::read(data.path().join("forms.sqlite3")).unwrap();
+    assert!(
+        !raw.windows(9).any(|w| w == b"Ann again"),
+        "erased text left in the file"
+    );
+    let out = stdout(&command(data.path(), &["forget", "nobody@example.com"]));
+    assert!(out.contains("(none were stored)"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbox_lists_and_exit_codes_follow_the_contract() {
+    let data = filled(0, &[("Ann", "ann@example.com")]).await;
+    let out = stdout(&command(data.path(), &["outbox"]));
+    assert_eq!(out, "No emails are waiting or failed.\n");
+    let code = |args: &[&str]| command(data.path(), args).status.code();
+    assert_eq!(code(&["outbox", "retry", "999"]), Some(2));
+    assert_eq!(code(&["export", "nope"]), Some(2));
+    assert_eq!(
+        code(&["export", "consultation", "--since", "yesterday"]),
+        Some(2)
+    );
+    assert_eq!(code(&["frobnicate"]), Some(2));
+    assert_eq!(code(&["forget", "not-an-address"]), Some(2));
+    assert_eq!(code(&["outbox", "retry-failed"]), Some(0));
+    let out = std::process::Command::new(crate::support::binary())
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Exit status: 0"));
+}

@@ -36,11 +36,18 @@ fn kill_during_load_loses_no_acknowledged_request() {
                     if stop.load(Ordering::Relaxed) {
                         return;
                     }
-                    let req = raw_post("application/json", "application/json", &json_body(w * 100_000 + i));
+                    let req = raw_post(
+                        "application/json",
+                        "application/json",
+                        &json_body(w * 100_000 + i),
+                    );
                     match raw(addr, &req) {
                         Ok(r) if r.status == 201 => {
                             let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
-                            acked.lock().unwrap().push(v["id"].as_str().unwrap().to_string());
+                            acked
+                                .lock()
+                                .unwrap()
+                                .push(v["id"].as_str().unwrap().to_string());
                         }
                         Ok(r) if r.status == 0 => return, // cut off mid-answer: not acknowledged
                         Ok(r) => panic!("unexpected answer under load: {} {}", r.status, r.body),
@@ -67,7 +74,11 @@ fn kill_during_load_loses_no_acknowledged_request() {
         .collect::<Result<_, _>>()
         .unwrap();
     let lost: Vec<_> = acked.iter().filter(|id| !stored.contains(*id)).collect();
-    assert!(lost.is_empty(), "{} acknowledged request(s) lost: {lost:?}", lost.len());
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged request(s) lost: {lost:?}",
+        lost.len()
+    );
     // Every stored request has its email queued in the same transaction.
     let orphans: i64 = conn
         .query_row(
@@ -110,7 +121,11 @@ fn mail_queued_before_a_kill_is_delivered_after_a_restart() {
     // Staff's own command makes them due now instead of after the backoff.
     for row in store::list_outbox(&conn).unwrap() {
         let out = command(data.path(), &["outbox", "retry", &row.id.to_string()]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let _server = Running::start(data.path(), &env);
     let got = smtp.wait_for_messages(3, Duration::from_secs(30));
@@ -126,7 +141,13 @@ fn sigterm_stops_cleanly_and_the_log_holds_no_answers() {
     let server = Running::start(data.path(), &[("RUST_LOG", "trace")]);
     let secret = "Zyxwvu-private-note";
     let body = good_form(secret).replace("message=Hello", &format!("message={secret}"));
-    let post = |b: &str| raw(server.addr, &raw_post("application/x-www-form-urlencoded", "text/html", b)).unwrap();
+    let post = |b: &str| {
+        raw(
+            server.addr,
+            &raw_post("application/x-www-form-urlencoded", "text/html", b),
+        )
+        .unwrap()
+    };
     assert_eq!(post(&body).status, 303);
     assert_eq!(post(&body.replace("email=ann", "email=bad%40")).status, 422);
     assert_eq!(post(&body.replace("website=", "website=spam")).status, 303);
@@ -137,9 +158,15 @@ fn sigterm_stops_cleanly_and_the_log_holds_no_answers() {
     assert!(status.success(), "exit status {status}; log:\n{log}");
     assert!(log.contains("submission stored"), "{log}");
     assert!(log.contains("honeypot post dropped"), "{log}");
-    assert!(log.contains(".eml files"), "the log says where mail goes: {log}");
+    assert!(
+        log.contains(".eml files"),
+        "the log says where mail goes: {log}"
+    );
     assert!(!log.contains("Zyxwvu"), "an answer reached the log:\n{log}");
-    assert!(!log.contains("ann@example.com"), "an address reached the log:\n{log}");
+    assert!(
+        !log.contains("ann@example.com"),
+        "an address reached the log:\n{log}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -158,7 +185,10 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
     ));
     let started = std::time::Instant::now();
     let answer = tokio::task::spawn_blocking(move || {
-        raw(addr, b"POST /forms/consultation HTTP/1.1\r\nHost: t\r\nContent-Ty")
+        raw(
+            addr,
+            b"POST /forms/consultation HTTP/1.1\r\nHost: t\r\nContent-Ty",
+        )
     })
     .await
     .unwrap()
@@ -167,7 +197,14 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
     assert_ne!(answer.status, 303);
     // A well-behaved client on the same server is still served.
     let ok = tokio::task::spawn_blocking(move || {
-        raw(addr, &raw_post("application/x-www-form-urlencoded", "text/html", &good_form("Ok")))
+        raw(
+            addr,
+            &raw_post(
+                "application/x-www-form-urlencoded",
+                "text/html",
+                &good_form("Ok"),
+            ),
+        )
     })
     .await
     .unwrap()

@@ -53,7 +53,11 @@ fn start_of_day(day: &str, tz: &jiff::tz::TimeZone) -> Result<i64, Error> {
 fn local(at: i64, tz: &jiff::tz::TimeZone) -> String {
     jiff::Timestamp::from_second(at).map_or_else(
         |_| at.to_string(),
-        |t| t.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:%M:%S %Z").to_string(),
+        |t| {
+            t.to_zoned_datetime(tz.clone())
+                .strftime("%Y-%m-%d %H:%M:%S %Z")
+                .to_string()
+        },
     )
 }
 
@@ -140,7 +144,10 @@ mod tests {
         let rows = vec![StoredSubmission {
             id: "abc".into(),
             received_at: 1_751_371_200, // 2025-07-01 12:00 UTC, 13:00 in London (BST)
-            answers: vec![("email".into(), "a@b.example".into()), ("name".into(), "=1+1".into())],
+            answers: vec![
+                ("email".into(), "a@b.example".into()),
+                ("name".into(), "=1+1".into()),
+            ],
         }];
         assert_eq!(
             write_csv(&["name", "email"], &rows, &tz),

@@ -20,7 +20,14 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             site_dir,
             base_url,
             allow_origins,
-        } => serve::run(&cli.config, &cli.data_dir, listen, site_dir, base_url, allow_origins),
+        } => serve::run(
+            &cli.config,
+            &cli.data_dir,
+            listen,
+            site_dir,
+            base_url,
+            allow_origins,
+        ),
         Command::Export {
             form,
             since,

@@ -8,7 +8,11 @@ use crate::settings::Overrides;
 use crate::store::{self, RetryWhich};
 use crate::{Clock, Error, Settings};
 
-pub(super) fn run(config: &Path, data_dir: &Path, action: Option<OutboxAction>) -> Result<(), Error> {
+pub(super) fn run(
+    config: &Path,
+    data_dir: &Path,
+    action: Option<OutboxAction>,
+) -> Result<(), Error> {
     let conn = store::schema::open(data_dir)?;
     match action.unwrap_or(OutboxAction::List) {
         OutboxAction::List => {
@@ -16,7 +20,9 @@ pub(super) fn run(config: &Path, data_dir: &Path, action: Option<OutboxAction>) 
             if rows.is_empty() {
                 return super::print("No emails are waiting or failed.\n");
             }
-            let mut out = String::from("id\tstatus\tkind\tattempts\tqueued\tnext try\tto\tsubject\tlast error\n");
+            let mut out = String::from(
+                "id\tstatus\tkind\tattempts\tqueued\tnext try\tto\tsubject\tlast error\n",
+            );
             for r in rows {
                 out.push_str(&format!(
                     "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
@@ -25,24 +31,47 @@ pub(super) fn run(config: &Path, data_dir: &Path, action: Option<OutboxAction>) 
                     r.kind,
                     r.attempts,
                     super::utc(r.created_at),
-                    if r.status == "pending" { super::utc(r.next_attempt_at) } else { "-".into() },
+                    if r.status == "pending" {
+                        super::utc(r.next_attempt_at)
+                    } else {
+                        "-".into()
+                    },
                     r.to,
                     r.subject,
-                    r.last_error.as_deref().unwrap_or("-").replace(['\n', '\r', '\t'], " ")
+                    r.last_error
+                        .as_deref()
+                        .unwrap_or("-")
+                        .replace(['\n', '\r', '\t'], " ")
                 ));
             }
             super::print(&out)
         }
         OutboxAction::Retry { id } => {
-            let n = store::retry(&conn, &RetryWhich::One(id), Clock::default().now(), retry_seconds(config))?;
+            let n = store::retry(
+                &conn,
+                &RetryWhich::One(id),
+                Clock::default().now(),
+                retry_seconds(config),
+            )?;
             if n == 0 {
-                return Err(Error::Usage(format!("no waiting or failed email has id {id} (see `form-service outbox list`)")));
+                return Err(Error::Usage(format!(
+                    "no waiting or failed email has id {id} (see `form-service outbox list`)"
+                )));
             }
-            super::print(&format!("Email {id} will be sent again by the running service.\n"))
+            super::print(&format!(
+                "Email {id} will be sent again by the running service.\n"
+            ))
         }
         OutboxAction::RetryFailed => {
-            let n = store::retry(&conn, &RetryWhich::Failed, Clock::default().now(), retry_seconds(config))?;
-            super::print(&format!("{n} failed email(s) will be sent again by the running service.\n"))
+            let n = store::retry(
+                &conn,
+                &RetryWhich::Failed,
+                Clock::default().now(),
+                retry_seconds(config),
+            )?;
+            super::print(&format!(
+                "{n} failed email(s) will be sent again by the running service.\n"
+            ))
         }
     }
 }

@@ -83,7 +83,10 @@ fn render(app: &AppState, format: Format, err: &AppError) -> Response {
         ),
         (Format::Html, AppError::Invalid { form, problems }) => {
             let Some(decl) = app.settings.form(form) else {
-                return html(StatusCode::NOT_FOUND, pages::notice_page(&app.settings, title, &message));
+                return html(
+                    StatusCode::NOT_FOUND,
+                    pages::notice_page(&app.settings, title, &message),
+                );
             };
             let state = FormState {
                 values: problems.kept.clone(),

@@ -155,15 +155,13 @@ fn percent_decode(s: &[u8]) -> Vec<u8> {
     while i < s.len() {
         match s[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < s.len() => {
-                match (hex(s[i + 1]), hex(s[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h * 16 + l);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < s.len() => match (hex(s[i + 1]), hex(s[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -172,8 +170,10 @@ fn percent_decode(s: &[u8]) -> Vec<u8> {
 }
 
 fn parse_json(body: &[u8]) -> Result<RawAnswers, AppError> {
-    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body)
-        .map_err(|_| AppError::Malformed("The body must be a JSON object of field names and text answers."))?;
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(body).map_err(|_| {
+            AppError::Malformed("The body must be a JSON object of field names and text answers.")
+        })?;
     Ok(RawAnswers(
         map.into_iter()
             .map(|(k, v)| {
@@ -238,7 +238,10 @@ mod tests {
             }
             Format::of(&m)
         };
-        assert_eq!(h(&[("accept", "text/html,application/xhtml+xml,*/*;q=0.8")]), Format::Html);
+        assert_eq!(
+            h(&[("accept", "text/html,application/xhtml+xml,*/*;q=0.8")]),
+            Format::Html
+        );
         assert_eq!(h(&[("accept", "application/json")]), Format::Json);
         assert_eq!(h(&[("content-type", "application/json")]), Format::Json);
         assert_eq!(h(&[]), Format::Html);

@@ -32,7 +32,12 @@ pub(super) async fn submit(
     let decl = app.settings.form(&form).ok_or(AppError::NotFound)?;
     match validate(&form, decl, &app.settings.services, &raw) {
         Outcome::Bot => {
-            let n = app.store.counters().honeypot.fetch_add(1, Ordering::Relaxed) + 1;
+            let n = app
+                .store
+                .counters()
+                .honeypot
+                .fetch_add(1, Ordering::Relaxed)
+                + 1;
             tracing::info!(form, honeypot_total = n, "honeypot post dropped");
             Ok(received(&app.settings, decl, format, &new_id()))
         }
@@ -112,7 +117,10 @@ pub(super) async fn preflight(State(app): State<AppState>, headers: HeaderMap) -
     let mut r = StatusCode::NO_CONTENT.into_response();
     let h = r.headers_mut();
     h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-    h.insert(ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST"));
+    h.insert(
+        ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("POST"),
+    );
     h.insert(
         ACCESS_CONTROL_ALLOW_HEADERS,
         HeaderValue::from_static("content-type, accept"),

@@ -27,11 +27,7 @@ pub(super) async fn guard(
     req: Request,
     next: Next,
 ) -> Result<Response, AppError> {
-    let form = req
-        .uri()
-        .path()
-        .strip_prefix("/forms/")
-        .unwrap_or_default();
+    let form = req.uri().path().strip_prefix("/forms/").unwrap_or_default();
     if app.settings.form(form).is_none() {
         return Err(AppError::NotFound);
     }
@@ -58,7 +54,7 @@ pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
         .map(|v| v.to_str().map(origin_of));
     match named {
         None => true,
-        Some(Ok(o)) => allowed.iter().any(|a| *a == o),
+        Some(Ok(o)) => allowed.contains(&o),
         Some(Err(_)) => false,
     }
 }
@@ -93,9 +89,7 @@ pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> I
 
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(IpAddr::V6(v6), IpAddr::V4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
     }
 }
@@ -169,8 +163,14 @@ mod tests {
     fn origin_rules() {
         let allowed = vec!["https://clinic.example".to_string()];
         assert!(origin_allowed(&headers(&[]), &allowed));
-        assert!(origin_allowed(&headers(&[("origin", "https://clinic.example")]), &allowed));
-        assert!(!origin_allowed(&headers(&[("origin", "https://evil.example")]), &allowed));
+        assert!(origin_allowed(
+            &headers(&[("origin", "https://clinic.example")]),
+            &allowed
+        ));
+        assert!(!origin_allowed(
+            &headers(&[("origin", "https://evil.example")]),
+            &allowed
+        ));
         assert!(!origin_allowed(&headers(&[("origin", "null")]), &allowed));
         assert!(origin_allowed(
             &headers(&[("referer", "https://clinic.example/services/x/")]),
@@ -187,23 +187,38 @@ mod tests {
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
         let h = headers(&[("x-forwarded-for", "6.6.6.6, 203.0.113.9")]);
         let direct: SocketAddr = "198.51.100.7:5000".parse().unwrap();
-        assert_eq!(client_ip(direct, &h, &[proxy]), "198.51.100.7".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_ip(direct, &h, &[proxy]),
+            "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
         let via: SocketAddr = "10.0.0.1:5000".parse().unwrap();
-        assert_eq!(client_ip(via, &h, &[proxy]), "203.0.113.9".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_ip(via, &h, &[proxy]),
+            "203.0.113.9".parse::<IpAddr>().unwrap()
+        );
         assert_eq!(client_ip(via, &headers(&[]), &[proxy]), proxy);
         let mapped: SocketAddr = "[::ffff:198.51.100.7]:1".parse().unwrap();
-        assert_eq!(client_ip(mapped, &h, &[]), "198.51.100.7".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_ip(mapped, &h, &[]),
+            "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
     }
 
     #[test]
     fn bucket_allows_a_burst_then_refills() {
-        let l = RateLimiter::new(RateLimit { per_minute: 6, burst: 2 });
+        let l = RateLimiter::new(RateLimit {
+            per_minute: 6,
+            burst: 2,
+        });
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         let t = Instant::now();
         assert!(l.check(ip, t).is_ok());
         assert!(l.check(ip, t).is_ok());
         assert_eq!(l.check(ip, t), Err(10));
-        assert!(l.check("192.0.2.2".parse().unwrap(), t).is_ok(), "other addresses unaffected");
+        assert!(
+            l.check("192.0.2.2".parse().unwrap(), t).is_ok(),
+            "other addresses unaffected"
+        );
         assert!(l.check(ip, t + Duration::from_secs(10)).is_ok());
         let v6a: IpAddr = "2001:db8::1".parse().unwrap();
         let v6b: IpAddr = "2001:db8::2".parse().unwrap();

@@ -94,9 +94,12 @@ impl AppState {
     }
 
     fn origin_is_allowed(&self, origin: &HeaderValue) -> bool {
-        origin
-            .to_str()
-            .is_ok_and(|o| self.settings.allowed_origins.iter().any(|a| *a == o.to_ascii_lowercase()))
+        origin.to_str().is_ok_and(|o| {
+            self.settings
+                .allowed_origins
+                .iter()
+                .any(|a| *a == o.to_ascii_lowercase())
+        })
     }
 }
 
@@ -128,7 +131,10 @@ pub fn app(state: AppState) -> Router {
 pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let timeouts = state.timeouts;
     let forms = Router::new()
-        .route("/forms/{form}", post(forms::submit).options(forms::preflight))
+        .route(
+            "/forms/{form}",
+            post(forms::submit).options(forms::preflight),
+        )
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::guard));
     Router::new()
         .merge(forms)
@@ -138,10 +144,16 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(CatchPanicLayer::custom(|_| {
-                    (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.")
+                    (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "Something went wrong on our side.",
+                    )
                         .into_response()
                 }))
-                .layer(middleware::from_fn_with_state(state.clone(), answer::answer))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    answer::answer,
+                ))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,
                     timeouts.request,

@@ -13,10 +13,7 @@ use crate::Settings;
 /// The form's page with `state` filled in.
 pub fn form_page(s: &Settings, form: &str, decl: &FormDecl, state: &FormState) -> String {
     let page = decl.page.as_deref().unwrap_or("/");
-    let file = s
-        .site_dir
-        .join(page.trim_matches('/'))
-        .join("index.html");
+    let file = s.site_dir.join(page.trim_matches('/')).join("index.html");
     let default_action = s.site.form_action(form);
     if let Ok(html) = std::fs::read_to_string(&file) {
         if let Some((start, end)) = find_form(&html, form) {
@@ -107,12 +104,9 @@ fn replace_main(html: &str, inner: &str) -> Option<String> {
 
 fn replace_title(html: &str, title: &str) -> String {
     match (html.find("<title>"), html.find("</title>")) {
-        (Some(a), Some(b)) if a < b => format!(
-            "{}<title>{}{}",
-            &html[..a],
-            escape_html(title),
-            &html[b..]
-        ),
+        (Some(a), Some(b)) if a < b => {
+            format!("{}<title>{}{}", &html[..a], escape_html(title), &html[b..])
+        }
         _ => html.to_string(),
     }
 }
@@ -158,14 +152,21 @@ mod tests {
     fn finds_the_right_form() {
         let html = "<form id=\"form-other\">a</form><p>x</p><form class=\"f\" id=\"form-c\" action=\"/forms/c\">b</form>";
         let (a, b) = find_form(html, "c").unwrap();
-        assert_eq!(&html[a..b], "<form class=\"f\" id=\"form-c\" action=\"/forms/c\">b</form>");
-        assert_eq!(attribute(&html[a..b], "action").as_deref(), Some("/forms/c"));
+        assert_eq!(
+            &html[a..b],
+            "<form class=\"f\" id=\"form-c\" action=\"/forms/c\">b</form>"
+        );
+        assert_eq!(
+            attribute(&html[a..b], "action").as_deref(),
+            Some("/forms/c")
+        );
         assert!(find_form(html, "missing").is_none());
     }
 
     #[test]
     fn root_relative_links_point_at_the_site() {
-        let html = "<a href=\"/about/\"><img src=\"/a.png\"><a href=\"//cdn.example/x\"><a href=\"#f\">";
+        let html =
+            "<a href=\"/about/\"><img src=\"/a.png\"><a href=\"//cdn.example/x\"><a href=\"#f\">";
         assert_eq!(
             absolutize(html, "https://clinic.example"),
             "<a href=\"https://clinic.example/about/\"><img src=\"https://clinic.example/a.png\"><a href=\"//cdn.example/x\"><a href=\"#f\">"
@@ -180,6 +181,9 @@ mod tests {
             out,
             "<title>New &amp; improved</title><main id=\"main\">\n<p>new</p></main><footer>f</footer>"
         );
-        assert_eq!(prefix_title(html, "Error: "), html.replace("<title>Old", "<title>Error: Old"));
+        assert_eq!(
+            prefix_title(html, "Error: "),
+            html.replace("<title>Old", "<title>Error: Old")
+        );
     }
 }

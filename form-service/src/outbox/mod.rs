@@ -163,13 +163,24 @@ mod tests {
     #[test]
     fn failures_retry_until_the_deadline_then_fail() {
         let d = judge(&mail(0, 1_000_000), Err("421 busy".into()), 1000);
-        assert!(matches!(d, Delivery::Retry { next_attempt_at, .. } if (1030..=1060).contains(&next_attempt_at)));
+        assert!(
+            matches!(d, Delivery::Retry { next_attempt_at, .. } if (1030..=1060).contains(&next_attempt_at))
+        );
         // The last retry is never scheduled past the deadline...
         let d = judge(&mail(30, 1100), Err("421 busy".into()), 1000);
-        assert!(matches!(d, Delivery::Retry { next_attempt_at: 1100, .. }));
+        assert!(matches!(
+            d,
+            Delivery::Retry {
+                next_attempt_at: 1100,
+                ..
+            }
+        ));
         // ...and a failure at or after it is final.
         let d = judge(&mail(31, 1100), Err("421 busy".into()), 1100);
         assert!(matches!(d, Delivery::Failed { .. }));
-        assert!(matches!(judge(&mail(3, 0), Ok(()), 5), Delivery::Sent { id: 7 }));
+        assert!(matches!(
+            judge(&mail(3, 0), Ok(()), 5),
+            Delivery::Sent { id: 7 }
+        ));
     }
 }

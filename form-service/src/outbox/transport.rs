@@ -112,10 +112,15 @@ impl Mailer {
         match self {
             Mailer::Files(dir) => write_file(dir, m).await.map_err(|e| e.to_string()),
             Mailer::Smtp { transport, .. } => {
-                let from = m.envelope_from.parse().map_err(|e| format!("sender: {e}"))?;
-                let to = m.envelope_to.parse().map_err(|e| format!("recipient: {e}"))?;
-                let envelope =
-                    Envelope::new(Some(from), vec![to]).map_err(|e| e.to_string())?;
+                let from = m
+                    .envelope_from
+                    .parse()
+                    .map_err(|e| format!("sender: {e}"))?;
+                let to = m
+                    .envelope_to
+                    .parse()
+                    .map_err(|e| format!("recipient: {e}"))?;
+                let envelope = Envelope::new(Some(from), vec![to]).map_err(|e| e.to_string())?;
                 transport
                     .send_raw(&envelope, &m.message)
                     .await

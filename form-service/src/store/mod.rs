@@ -163,6 +163,8 @@ pub(crate) enum Op {
     Submit(Box<NewSubmission>),
     Deliveries(Vec<Delivery>),
     Retry(RetryWhich),
+    /// Commit what came before, then stop.
+    Stop,
 }
 
 pub(crate) enum Reply {
@@ -247,6 +249,12 @@ impl Store {
     /// Records what the outbox did.
     pub async fn record(&self, deliveries: Vec<Delivery>) -> Result<(), Error> {
         self.send(Op::Deliveries(deliveries)).await.map(|_| ())
+    }
+
+    /// Asks the writer to commit what it has and stop; later writes fail with
+    /// [`Error::WriterGone`]. Returns once it has stopped taking jobs.
+    pub async fn stop_writer(&self) {
+        let _ = self.send(Op::Stop).await;
     }
 
     /// Makes waiting (and, if asked, failed) emails due now; returns how many.

@@ -195,7 +195,12 @@ pub enum RetryWhich {
 
 /// Makes emails due at `now`; a failed one gets a fresh `retry_seconds` of retries.
 /// Returns how many changed (0 for an unknown or already sent id).
-pub fn retry(c: &Connection, which: &RetryWhich, now: i64, retry_seconds: i64) -> Result<usize, Error> {
+pub fn retry(
+    c: &Connection,
+    which: &RetryWhich,
+    now: i64,
+    retry_seconds: i64,
+) -> Result<usize, Error> {
     let sql = "UPDATE outbox SET status = 'pending', next_attempt_at = ?1,
                       give_up_at = max(give_up_at, ?1 + ?2)
                WHERE status != 'sent'";

@@ -12,8 +12,8 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use tokio::sync::Notify;
 
 use super::{
-    queries, Counters, Delivery, Job, MailKind, NewMail, NewSubmission, Op, Reply, Stored,
-    StoreOptions,
+    queries, Counters, Delivery, Job, MailKind, NewMail, NewSubmission, Op, Reply, StoreOptions,
+    Stored,
 };
 use crate::{Clock, Error};
 
@@ -38,20 +38,40 @@ pub(super) fn spawn(
                 clock,
                 counters,
             };
+            // Clears `writable` however this thread ends, a panic included.
+            let _alive = Alive(w.counters.clone());
             while let Ok(first) = rx.recv() {
                 let mut batch = vec![first];
-                while batch.len() < MAX_BATCH {
+                while batch.len() < MAX_BATCH
+                    && !matches!(batch.last().map(|j| &j.op), Some(Op::Stop))
+                {
                     match rx.try_recv() {
                         Ok(job) => batch.push(job),
                         Err(_) => break,
                     }
                 }
-                if w.commit_batch(batch) {
+                let stop = match batch.last() {
+                    Some(Job { op: Op::Stop, .. }) => batch.pop(),
+                    _ => None,
+                };
+                if !batch.is_empty() && w.commit_batch(batch) {
                     mail_queued.notify_one();
+                }
+                if let Some(stop) = stop {
+                    let _ = stop.reply.send(Ok(Reply::Done(0)));
+                    break;
                 }
             }
             tracing::debug!("database writer stopped");
         })
+}
+
+struct Alive(Arc<Counters>);
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        self.0.writable.store(false, Ordering::Relaxed);
+    }
 }
 
 struct Writer {
@@ -131,6 +151,7 @@ fn apply(
             }
             Ok(Reply::Done(ds.len()))
         }
+        Op::Stop => Ok(Reply::Done(0)),
         Op::Retry(which) => {
             let before: (i64, i64) = queries::outbox_counts(tx)?;
             let n = queries::retry(tx, which, now, o.retry_seconds)?;

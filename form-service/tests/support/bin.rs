@@ -42,14 +42,21 @@ impl Running {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().expect("form-service starts");
-        super::wait_for("form-service to answer /health", Duration::from_secs(20), || {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("form-service exited early: {status}");
-            }
-            raw(addr, b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        super::wait_for(
+            "form-service to answer /health",
+            Duration::from_secs(20),
+            || {
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!("form-service exited early: {status}");
+                }
+                raw(
+                    addr,
+                    b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+                )
                 .ok()
                 .filter(|r| r.status == 200)
-        });
+            },
+        );
         Running { child, addr, log }
     }
 

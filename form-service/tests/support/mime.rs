@@ -54,7 +54,12 @@ pub fn parse(raw: &str) -> Mail {
             }
         }
     } else {
-        mail.text = decode_body(&mail.header("content-transfer-encoding").to_ascii_lowercase(), body);
+        mail.text = decode_body(
+            &mail
+                .header("content-transfer-encoding")
+                .to_ascii_lowercase(),
+            body,
+        );
     }
     mail
 }
@@ -86,7 +91,9 @@ fn param(v: &str, name: &str) -> Option<String> {
 
 fn decode_body(encoding: &str, body: &str) -> String {
     match encoding {
-        "base64" => String::from_utf8(base64(&body.split_whitespace().collect::<String>())).unwrap(),
+        "base64" => {
+            String::from_utf8(base64(&body.split_whitespace().collect::<String>())).unwrap()
+        }
         "quoted-printable" => String::from_utf8(quoted_printable(body)).unwrap(),
         _ => body.to_string(),
     }
@@ -185,7 +192,13 @@ fn quoted_printable(s: &str) -> Vec<u8> {
 #[test]
 fn decodes_words_and_bodies() {
     assert_eq!(decode_words("=?utf-8?b?4oCU?= x"), "— x");
-    assert_eq!(decode_words("a =?utf-8?q?caf=C3=A9?= =?utf-8?q?_bar?="), "a café bar");
+    assert_eq!(
+        decode_words("a =?utf-8?q?caf=C3=A9?= =?utf-8?q?_bar?="),
+        "a café bar"
+    );
     assert_eq!(String::from_utf8(base64("aGVsbG8=")).unwrap(), "hello");
-    assert_eq!(String::from_utf8(quoted_printable("a=3Db=\nc")).unwrap(), "a=bc");
+    assert_eq!(
+        String::from_utf8(quoted_printable("a=3Db=\nc")).unwrap(),
+        "a=bc"
+    );
 }
