@@ -43,6 +43,21 @@ pub enum Command {
         #[arg(long)]
         drafts: bool,
     },
+    /// Serve a live preview that rebuilds on every save and reloads open tabs.
+    Serve {
+        /// The site root, holding site.yaml.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 1111)]
+        port: u16,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Include pages marked `draft: true`.
+        #[arg(long)]
+        drafts: bool,
+    },
     /// Create a new page from a template with every field explained.
     New {
         /// What to create.

@@ -9,6 +9,7 @@ pub mod content;
 mod error;
 pub mod markdown;
 pub mod output;
+pub mod serve;
 pub mod site;
 pub mod templates;
 

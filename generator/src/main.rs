@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use generator::cli::{Cli, Command, NewCommand};
 use generator::cmd;
+use generator::serve::ServeOptions;
 use generator::site::BuildOptions;
 use generator::Error;
 
@@ -50,6 +51,20 @@ fn run(cli: Cli) -> Result<(), Error> {
             root,
             drafts,
             base_url: None,
+        }),
+        Command::Serve {
+            root,
+            port,
+            bind,
+            drafts,
+        } => cmd::serve::run(ServeOptions {
+            build: BuildOptions {
+                root,
+                drafts,
+                base_url: None,
+            },
+            bind,
+            port,
         }),
         Command::New {
             what: NewCommand::Service { title, root },

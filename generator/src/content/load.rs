@@ -155,9 +155,15 @@ pub fn load_content(
 }
 
 /// Reads and parses one Markdown file (`path`, which is `rel` under `content/`).
-pub(crate) fn read_page(root: &Path, path: &Path, rel: &Path, config: &SiteConfig) -> Result<Page, Vec<Diagnostic>> {
+pub(crate) fn read_page(
+    root: &Path,
+    path: &Path,
+    rel: &Path,
+    config: &SiteConfig,
+) -> Result<Page, Vec<Diagnostic>> {
     let shown = shown(root, path);
-    let bytes = fs::read(path).map_err(|e| vec![Diagnostic::new(&shown, format!("cannot read: {e}"))])?;
+    let bytes =
+        fs::read(path).map_err(|e| vec![Diagnostic::new(&shown, format!("cannot read: {e}"))])?;
     let src = String::from_utf8(bytes).map_err(|e| {
         let (line, col) = line_col_bytes(e.as_bytes(), e.utf8_error().valid_up_to());
         vec![Diagnostic::new(&shown, "the file is not valid UTF-8 text")
@@ -172,7 +178,12 @@ pub(crate) fn read_page(root: &Path, path: &Path, rel: &Path, config: &SiteConfi
 pub(crate) fn md_urls(pages: &[Page]) -> HashMap<String, String> {
     pages
         .iter()
-        .map(|p| (content_key(p.source.strip_prefix("content").unwrap_or(&p.source)), p.url.clone()))
+        .map(|p| {
+            (
+                content_key(p.source.strip_prefix("content").unwrap_or(&p.source)),
+                p.url.clone(),
+            )
+        })
         .collect()
 }
 
@@ -261,7 +272,10 @@ pub fn normalise_alias(alias: &str) -> String {
     }
 }
 
-pub(crate) fn render_markdown(page: &mut Page, md_urls: &HashMap<String, String>) -> Vec<Diagnostic> {
+pub(crate) fn render_markdown(
+    page: &mut Page,
+    md_urls: &HashMap<String, String>,
+) -> Vec<Diagnostic> {
     let rel: PathBuf = page
         .source
         .strip_prefix("content")

@@ -10,7 +10,12 @@ use super::{Content, Page};
 /// Reads the page at `rel` (under `content/`) again and renders its Markdown, resolving
 /// links against the pages in `content`. The caller decides whether the new page can
 /// replace the old one in place (same URL) or the whole site must be read again.
-pub fn reload_page(root: &Path, config: &SiteConfig, rel: &Path, content: &Content) -> Result<Page, Vec<Diagnostic>> {
+pub fn reload_page(
+    root: &Path,
+    config: &SiteConfig,
+    rel: &Path,
+    content: &Content,
+) -> Result<Page, Vec<Diagnostic>> {
     let path = root.join("content").join(rel);
     let mut page = read_page(root, &path, rel, config)?;
     let urls = md_urls(&content.pages);

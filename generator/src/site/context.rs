@@ -160,5 +160,4 @@ mod tests {
             "Monday, Wednesday and Friday"
         );
     }
-
 }

@@ -61,7 +61,10 @@ impl Site {
             config.base_url = url.clone().try_into().map_err(Error::Usage)?;
         }
         let config = Arc::new(config);
-        let (templates, content) = match (Templates::load(root, &config.theme), load_content(root, &config, opts.drafts)) {
+        let (templates, content) = match (
+            Templates::load(root, &config.theme),
+            load_content(root, &config, opts.drafts),
+        ) {
             (Ok(t), Ok(c)) => (t, c),
             (t, c) => {
                 let mut all = Diagnostics::default();
@@ -89,9 +92,11 @@ impl Site {
     /// Reads the static files again; returns the fingerprinted URLs that changed
     /// (old, new), so open pages can swap a stylesheet.
     pub fn load_static(&mut self) -> Result<Vec<(String, String)>, Error> {
-        self.output.retain(|path, _| path.ends_with(".html") || !is_static_output(path, &self.assets));
+        self.output
+            .retain(|path, _| path.ends_with(".html") || !is_static_output(path, &self.assets));
         let old = std::mem::take(&mut self.assets);
-        self.assets = output::collect_static(&self.opts.root, &self.config.theme, &mut self.output)?;
+        self.assets =
+            output::collect_static(&self.opts.root, &self.config.theme, &mut self.output)?;
         let mut changed = Vec::new();
         for (key, url) in &self.assets {
             if let Some(before) = old.get(key) {
@@ -105,7 +110,10 @@ impl Site {
         for (before, after) in &changed {
             for file in self.output.values_mut() {
                 if let OutputFile::Bytes(bytes) = file {
-                    if let Some(text) = std::str::from_utf8(bytes).ok().filter(|t| t.contains(before.as_str())) {
+                    if let Some(text) = std::str::from_utf8(bytes)
+                        .ok()
+                        .filter(|t| t.contains(before.as_str()))
+                    {
                         *bytes = text.replace(before.as_str(), after).into_bytes();
                     }
                 }
@@ -131,7 +139,10 @@ impl Site {
     /// Call after the list of services (titles, slugs, order) may have changed.
     pub fn services_changed(&mut self) {
         self.services_value = Value::Array(
-            self.content.services().map(|p| page_value(p, &self.config, false)).collect(),
+            self.content
+                .services()
+                .map(|p| page_value(p, &self.config, false))
+                .collect(),
         );
         self.register_functions();
     }
@@ -140,9 +151,17 @@ impl Site {
         let services: Vec<ServiceRef> = self
             .content
             .services()
-            .map(|p| ServiceRef { slug: p.slug.clone(), title: p.title.clone(), order: p.order })
+            .map(|p| ServiceRef {
+                slug: p.slug.clone(),
+                title: p.title.clone(),
+                order: p.order,
+            })
             .collect();
-        self.templates.register_functions(self.config.clone(), self.assets.clone(), Arc::new(services));
+        self.templates.register_functions(
+            self.config.clone(),
+            self.assets.clone(),
+            Arc::new(services),
+        );
     }
 
     /// Renders every page and the site-wide files.
@@ -160,7 +179,10 @@ impl Site {
             if !self.templates.has(&p.template) {
                 problems.push(Diagnostic::new(
                     &p.source,
-                    format!("template `{}` does not exist in the theme or the site's templates/", p.template),
+                    format!(
+                        "template `{}` does not exist in the theme or the site's templates/",
+                        p.template
+                    ),
                 ));
             }
         }
@@ -224,7 +246,13 @@ impl Site {
             "permalink": format!("{}/404.html", config.base_url), "content": "", "slug": "404",
             "template": "404.html", "form": null, "image": null, "image_alt": null, "extra": {},
         });
-        let ctx = page_context(&self.site_value, not_found, "/404.html", None, Some(&self.services_value));
+        let ctx = page_context(
+            &self.site_value,
+            not_found,
+            "/404.html",
+            None,
+            Some(&self.services_value),
+        );
         let html = self
             .templates
             .render("404.html", &ctx, Path::new("404.html"))
@@ -232,21 +260,39 @@ impl Site {
         let out = &mut self.output;
         out.insert("404.html".into(), OutputFile::Bytes(html.into_bytes()));
         for (src, url) in &self.content.assets {
-            out.insert(url.trim_start_matches('/').to_string(), OutputFile::Copy(src.clone()));
+            out.insert(
+                url.trim_start_matches('/').to_string(),
+                OutputFile::Copy(src.clone()),
+            );
         }
         let mut aliases = Vec::new();
         for page in &self.content.pages {
             for alias in &page.aliases {
                 let key = normalise_alias(alias);
-                out.insert(output_path(&key), OutputFile::Bytes(output::alias_page(config, &page.url).into_bytes()));
+                out.insert(
+                    output_path(&key),
+                    OutputFile::Bytes(output::alias_page(config, &page.url).into_bytes()),
+                );
                 aliases.push((alias.clone(), page.url.clone()));
             }
         }
         let urls: Vec<&str> = self.content.pages.iter().map(|p| p.url.as_str()).collect();
-        out.insert("_redirects".into(), OutputFile::Bytes(output::redirects_file(&aliases).into_bytes()));
-        out.insert("_headers".into(), OutputFile::Bytes(output::headers_file(config, &urls).into_bytes()));
-        out.insert("sitemap.xml".into(), OutputFile::Bytes(output::sitemap_xml(config, &urls).into_bytes()));
-        out.insert("robots.txt".into(), OutputFile::Bytes(output::robots_txt(config).into_bytes()));
+        out.insert(
+            "_redirects".into(),
+            OutputFile::Bytes(output::redirects_file(&aliases).into_bytes()),
+        );
+        out.insert(
+            "_headers".into(),
+            OutputFile::Bytes(output::headers_file(config, &urls).into_bytes()),
+        );
+        out.insert(
+            "sitemap.xml".into(),
+            OutputFile::Bytes(output::sitemap_xml(config, &urls).into_bytes()),
+        );
+        out.insert(
+            "robots.txt".into(),
+            OutputFile::Bytes(output::robots_txt(config).into_bytes()),
+        );
         Ok(())
     }
 }

@@ -9,4 +9,6 @@ mod check;
 mod errors;
 mod example_site;
 mod new;
+mod serve;
+mod serve_http;
 mod site_test;

@@ -1,0 +1,186 @@
+//! `generator serve`: builds into memory, serves on 127.0.0.1, rebuilds what a
+//! change affects, and tells open tabs to reload.
+//!
+//! Small parts, each tested alone: [`watch`] turns file events into changes,
+//! [`rebuild`] turns changes into a new preview, [`server`] serves it, [`reload`]
+//! announces rebuilds, [`overlay`] shows problems in the page.
+
+pub mod overlay;
+pub mod rebuild;
+pub mod reload;
+pub mod server;
+pub mod watch;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use notify::{RecursiveMode, Watcher};
+
+use crate::site::BuildOptions;
+use crate::Error;
+use rebuild::{Preview, Update};
+use server::Shared;
+use watch::{classify, collect_batch, Change};
+
+/// Everything `serve` needs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// How to build the site.
+    pub build: BuildOptions,
+    /// Address to listen on.
+    pub bind: IpAddr,
+    /// Port (0 picks a free one).
+    pub port: u16,
+}
+
+/// How long a save may keep producing events before we rebuild; editors that write a
+/// temp file and rename it produce several within a few milliseconds.
+const QUIET: Duration = Duration::from_millis(15);
+const MAX_WAIT: Duration = Duration::from_millis(150);
+
+/// Runs the preview until Ctrl-C. Deletes nothing.
+pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
+    let started = Instant::now();
+    // Links in the preview must stay on the preview server.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the server: {e}")))?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(SocketAddr::new(
+            opts.bind, opts.port,
+        )))
+        .map_err(|e| Error::Usage(format!("cannot listen on {}:{}: {e}", opts.bind, opts.port)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::Usage(e.to_string()))?;
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        addr.ip().to_string()
+    };
+    let shown_host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host
+    };
+    opts.build.base_url = Some(format!("http://{shown_host}:{}", addr.port()));
+
+    let preview = Preview::start(opts.build.clone());
+    report(&preview, started, "built");
+    let shared = Arc::new(Shared {
+        preview: RwLock::new(preview),
+        events: reload::channel(),
+    });
+
+    let (tx, rx) = mpsc::channel::<PathBuf>();
+    let root = std::path::absolute(&opts.build.root).map_err(|e| Error::io(&opts.build.root, e))?;
+    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        // Reading files (ours included) raises access events; only writes matter.
+        if let Ok(event) =
+            res.as_ref()
+                .map_err(|_| ())
+                .and_then(|e| if e.kind.is_access() { Err(()) } else { Ok(e) })
+        {
+            for p in event.paths.iter().cloned() {
+                let _ = tx.send(p);
+            }
+        }
+    })
+    .map_err(|e| Error::Usage(format!("cannot watch {}: {e}", root.display())))?;
+    watch_dirs(&mut watcher, &root, &theme_of(&shared));
+
+    let loop_shared = shared.clone();
+    let loop_root = root.clone();
+    std::thread::spawn(move || {
+        while let Some(paths) = collect_batch(&rx, QUIET, MAX_WAIT) {
+            let started = Instant::now();
+            let theme = theme_of(&loop_shared);
+            let mut changes: Vec<Change> = paths
+                .iter()
+                .filter_map(|p| classify(&loop_root, &theme, p))
+                .collect();
+            changes.sort();
+            changes.dedup();
+            if changes.is_empty() {
+                continue;
+            }
+            if changes.contains(&Change::Config) {
+                watch_dirs(&mut watcher, &loop_root, &theme);
+            }
+            let update = {
+                let mut preview = loop_shared
+                    .preview
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner());
+                let update = preview.apply(&changes);
+                report(&preview, started, "rebuilt");
+                update
+            };
+            if let Some(message) = reload::message_for(&update) {
+                let _ = loop_shared.events.send(message);
+            }
+            if update == Update::Nothing {
+                continue;
+            }
+        }
+    });
+
+    eprintln!(
+        "serving http://{shown_host}:{}/ (rebuilds on change; Ctrl-C to stop)",
+        addr.port()
+    );
+    // On Ctrl-C, stop at once: open tabs hold event streams that never end, so a
+    // graceful shutdown would wait for ever. Nothing is written, so nothing is lost.
+    runtime.block_on(async move {
+        tokio::select! {
+            served = axum::serve(listener, server::app(shared)) => {
+                served.map_err(|e| Error::Usage(format!("server stopped: {e}")))
+            }
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("stopped");
+                Ok(())
+            }
+        }
+    })
+}
+
+fn theme_of(shared: &Shared) -> String {
+    let preview = shared.preview.read().unwrap_or_else(|e| e.into_inner());
+    preview
+        .site
+        .as_ref()
+        .map_or_else(|| "default".to_string(), |s| s.config.theme.clone())
+}
+
+fn watch_dirs(watcher: &mut impl Watcher, root: &Path, theme: &str) {
+    // The root itself non-recursively: editors that replace site.yaml on save, and
+    // templates/ or static/ appearing later. Not recursively: dist/ and target/ churn.
+    let _ = watcher.watch(root, RecursiveMode::NonRecursive);
+    for dir in ["content", "templates", "static"]
+        .map(|d| root.join(d))
+        .into_iter()
+        .chain([root.join("themes").join(theme)])
+    {
+        if dir.is_dir() {
+            let _ = watcher.watch(&dir, RecursiveMode::Recursive);
+        }
+    }
+}
+
+fn report(preview: &Preview, started: Instant, what: &str) {
+    let problems = preview.problems();
+    if problems.is_empty() {
+        eprintln!("{what} in {} ms", started.elapsed().as_millis());
+    } else {
+        for d in &problems.0 {
+            eprintln!("error: {d}");
+        }
+        eprintln!(
+            "{} problem(s); still serving the last good site",
+            problems.len()
+        );
+    }
+}

@@ -1,0 +1,145 @@
+//! The preview server: the last good site from memory, with the reload script and any
+//! problems injected, and the event stream tabs listen on.
+
+use std::convert::Infallible;
+use std::sync::{Arc, RwLock};
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use tokio::sync::broadcast;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::{Stream, StreamExt};
+
+use super::overlay::{self, inject};
+use super::rebuild::Preview;
+use super::reload::Message;
+use crate::output::OutputFile;
+use crate::site::output_path;
+
+/// What the server shares with the rebuild loop.
+pub struct Shared {
+    /// The site being served.
+    pub preview: RwLock<Preview>,
+    /// Where rebuilds are announced.
+    pub events: broadcast::Sender<Message>,
+}
+
+/// The preview app over `shared`.
+pub fn app(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/__reload", get(events))
+        .route(
+            overlay::SCRIPT_PATH,
+            get(|| async { asset("text/javascript; charset=utf-8", overlay::SCRIPT) }),
+        )
+        .route(
+            overlay::STYLE_PATH,
+            get(|| async { asset("text/css; charset=utf-8", overlay::STYLE) }),
+        )
+        .fallback(get(page))
+        .with_state(shared)
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn events(
+    State(shared): State<Arc<Shared>>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let stream = BroadcastStream::new(shared.events.subscribe())
+        .filter_map(|m| m.ok())
+        .map(|m| Ok(Event::default().event(m.event).data(m.data)));
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+enum Found {
+    Html(String),
+    Bytes(Vec<u8>),
+    File(std::path::PathBuf),
+    Redirect(String),
+    Missing(Option<String>),
+}
+
+async fn page(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
+    let path = percent_decode(uri.path());
+    let found = lookup(&shared, &path);
+    let content_type = mime_guess::from_path(if path.ends_with('/') {
+        "index.html"
+    } else {
+        &path
+    })
+    .first_or_octet_stream()
+    .to_string();
+    let no_store = [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))];
+    match found {
+        Found::Html(html) => (
+            no_store,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html,
+        )
+            .into_response(),
+        Found::Bytes(b) => (no_store, [(header::CONTENT_TYPE, content_type)], b).into_response(),
+        Found::File(p) => match tokio::fs::read(&p).await {
+            Ok(b) => (no_store, [(header::CONTENT_TYPE, content_type)], b).into_response(),
+            Err(_) => StatusCode::NOT_FOUND.into_response(),
+        },
+        Found::Redirect(to) => Redirect::temporary(&to).into_response(),
+        Found::Missing(Some(html)) => (
+            StatusCode::NOT_FOUND,
+            no_store,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html,
+        )
+            .into_response(),
+        Found::Missing(None) => (StatusCode::NOT_FOUND, Body::from("not found")).into_response(),
+    }
+}
+
+fn lookup(shared: &Shared, path: &str) -> Found {
+    let preview = shared.preview.read().unwrap_or_else(|e| e.into_inner());
+    let problems = preview.problems();
+    let Some(site) = &preview.site else {
+        // Nothing has built yet: a page of its own that lists the problems.
+        let html = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Build failed</title></head><body></body></html>";
+        return Found::Missing(Some(inject(html, &problems)));
+    };
+    let key = output_path(path);
+    let as_page = |f: &OutputFile| match f {
+        OutputFile::Bytes(b) if key.ends_with(".html") => {
+            Found::Html(inject(&String::from_utf8_lossy(b), &problems))
+        }
+        OutputFile::Bytes(b) => Found::Bytes(b.clone()),
+        OutputFile::Copy(p) => Found::File(p.clone()),
+    };
+    if let Some(f) = site.output.get(&key) {
+        return as_page(f);
+    }
+    // Hosts serve `/about` as `/about/`.
+    if !path.ends_with('/') && site.output.contains_key(&format!("{key}/index.html")) {
+        return Found::Redirect(format!("{path}/"));
+    }
+    let not_found = site.output.get("404.html").and_then(|f| match f {
+        OutputFile::Bytes(b) => Some(inject(&String::from_utf8_lossy(b), &problems)),
+        OutputFile::Copy(_) => None,
+    });
+    Found::Missing(not_found)
+}
+
+fn percent_decode(path: &str) -> String {
+    percent_encoding::percent_decode_str(path)
+        .decode_utf8_lossy()
+        .into_owned()
+}

@@ -1,0 +1,266 @@
+//! The live preview's rebuild step, driven directly (no file-system events): each kind
+//! of change re-renders what it affects, problems keep the last good site, and the
+//! result is what `build` would write.
+
+use generator::serve::rebuild::{Preview, Update};
+use generator::serve::watch::Change;
+use generator::site::{build, BuildOptions};
+
+use crate::site_test::SiteTest;
+
+fn start(t: &SiteTest) -> Preview {
+    let p = Preview::start(opts(t));
+    assert!(p.problems().is_empty(), "{}", p.problems());
+    p
+}
+
+fn opts(t: &SiteTest) -> BuildOptions {
+    BuildOptions {
+        root: t.root().to_path_buf(),
+        drafts: false,
+        base_url: Some("http://127.0.0.1:9".into()),
+    }
+}
+
+fn page(p: &Preview, path: &str) -> String {
+    match p.site.as_ref().unwrap().output.get(path) {
+        Some(generator::output::OutputFile::Bytes(b)) => String::from_utf8(b.clone()).unwrap(),
+        other => panic!("{path}: {other:?}"),
+    }
+}
+
+fn content(rel: &str) -> Change {
+    Change::Content(rel.into())
+}
+
+/// After any sequence of changes, the preview holds exactly what a fresh build writes.
+fn assert_same_as_build(t: &SiteTest, p: &Preview) {
+    let fresh = build(&opts(t)).unwrap();
+    let served = &p.site.as_ref().unwrap().output;
+    assert_eq!(
+        served.keys().collect::<Vec<_>>(),
+        fresh.output.keys().collect::<Vec<_>>()
+    );
+    for (k, v) in &fresh.output {
+        assert_eq!(&served[k], v, "{k} differs from a fresh build");
+    }
+}
+
+#[test]
+fn editing_a_service_rerenders_it_and_the_listings() {
+    let t = SiteTest::from_fixture("basic");
+    let mut p = start(&t);
+    t.change(
+        "content/services/peel.md",
+        "A light peel.",
+        "A gentle peel with no downtime.",
+    );
+    let update = p.apply(&[content("services/peel.md")]);
+    assert_eq!(
+        update,
+        Update::Pages(vec![
+            "/".into(),
+            "/services/".into(),
+            "/services/peel/".into()
+        ])
+    );
+    assert!(page(&p, "services/peel/index.html").contains("no downtime"));
+    assert_same_as_build(&t, &p);
+}
+
+#[test]
+fn editing_a_plain_page_rerenders_only_it() {
+    let t = SiteTest::from_fixture("basic");
+    let mut p = start(&t);
+    t.change("content/about.md", "We are a team.", "We are a small team.");
+    assert_eq!(
+        p.apply(&[content("about.md")]),
+        Update::Pages(vec!["/about/".into()])
+    );
+    assert_same_as_build(&t, &p);
+}
+
+#[test]
+fn a_broken_edit_keeps_the_last_good_page_until_fixed() {
+    let t = SiteTest::from_fixture("basic");
+    let mut p = start(&t);
+    let before = page(&p, "services/peel/index.html");
+    t.change(
+        "content/services/peel.md",
+        "duration: 45 min",
+        "duration: 45 mins and a bit",
+    );
+    assert_eq!(p.apply(&[content("services/peel.md")]), Update::Broken);
+    let problems = p.problems().to_string();
+    assert!(
+        problems.starts_with("content/services/peel.md:4:"),
+        "{problems}"
+    );
+    assert_eq!(
+        page(&p, "services/peel/index.html"),
+        before,
+        "last good page kept"
+    );
+
+    // Another page may be edited meanwhile; the problem stays listed.
+    t.change("content/about.md", "We are a team.", "We are a big team.");
+    assert_eq!(p.apply(&[content("about.md")]), Update::Broken);
+    assert!(page(&p, "about/index.html").contains("big team"));
+
+    t.change(
+        "content/services/peel.md",
+        "duration: 45 mins and a bit",
+        "duration: 50 min",
+    );
+    assert_eq!(
+        p.apply(&[content("services/peel.md")]),
+        Update::Pages(vec!["*".into()])
+    );
+    assert!(p.problems().is_empty());
+    assert!(page(&p, "services/peel/index.html").contains("50 min"));
+    assert_same_as_build(&t, &p);
+}
+
+#[test]
+fn new_deleted_and_renamed_pages_rebuild_everything() {
+    let t = SiteTest::from_fixture("basic");
+    let mut p = start(&t);
+    t.write(
+        "content/services/facial.md",
+        "---\ntitle: Facial\nsummary: A facial.\nduration: 1 hr\n---\nNice.\n",
+    );
+    assert_eq!(
+        p.apply(&[content("services/facial.md")]),
+        Update::Pages(vec!["*".into()])
+    );
+    assert!(page(&p, "services/index.html").contains("Facial"));
+
+    std::fs::rename(t.path("content/about.md"), t.path("content/team.md")).unwrap();
+    p.apply(&[content("about.md"), content("team.md")]);
+    assert!(page(&p, "team/index.html").contains("We are a team"));
+    assert!(!p
+        .site
+        .as_ref()
+        .unwrap()
+        .output
+        .contains_key("about/index.html"));
+    assert_same_as_build(&t, &p);
+}
+
+#[test]
+fn changing_a_slug_or_title_rebuilds_everything() {
+    let t = SiteTest::from_fixture("basic");
+    let mut p = start(&t);
+    t.change(
+        "content/services/peel.md",
+        "title: Chemical Peel",
+        "title: Glow Peel",
+    );
+    assert_eq!(
+        p.apply(&[content("services/peel.md")]),
+        Update::Pages(vec!["*".into()])
+    );
+    assert!(
+        page(&p, "services/scalp/index.html").contains(">Glow Peel</option>"),
+        "forms list services"
+    );
+    assert_same_as_build(&t, &p);
+}
+
+#[test]
+fn a_template_rerenders_the_pages_that_use_it() {
+    let t = SiteTest::from_fixture("basic");
+    t.write("templates/page.html", "{% extends \"base.html\" %}{% block content %}<h1>{{ page.title }}</h1>{{ page.content | safe }}{% endblock content %}");
+    let mut p = start(&t);
+    t.write("templates/page.html", "{% extends \"base.html\" %}{% block content %}<h1>{{ page.title }}!</h1>{{ page.content | safe }}{% endblock content %}");
+    let Update::Pages(paths) = p.apply(&[Change::Template("page.html".into())]) else {
+        panic!()
+    };
+    assert!(paths.contains(&"/about/".to_string()));
+    assert!(
+        !paths.iter().any(|p| p.starts_with("/services/")),
+        "{paths:?}"
+    );
+    assert!(page(&p, "about/index.html").contains("About us!"));
+
+    // A broken template: problems shown, last good pages kept; fixed, all clear.
+    t.write(
+        "templates/page.html",
+        "{% extends \"base.html\" %}{% block content %}{{ page.title {% endblock content %}",
+    );
+    assert_eq!(
+        p.apply(&[Change::Template("page.html".into())]),
+        Update::Broken
+    );
+    assert!(
+        p.problems().to_string().contains("templates/page.html:1:"),
+        "{}",
+        p.problems()
+    );
+    assert!(page(&p, "about/index.html").contains("About us!"));
+    t.write("templates/page.html", "{% extends \"base.html\" %}{% block content %}<h1>{{ page.title }}.</h1>{% endblock content %}");
+    assert_eq!(
+        p.apply(&[Change::Template("page.html".into())]),
+        Update::Pages(vec!["*".into()])
+    );
+    assert_same_as_build(&t, &p);
+}
+
+#[test]
+fn a_stylesheet_change_swaps_its_url_everywhere() {
+    let t = SiteTest::from_fixture("basic");
+    let mut p = start(&t);
+    let before = page(&p, "index.html");
+    let css = t.read("themes/default/static/assets/style.css");
+    t.write(
+        "themes/default/static/assets/style.css",
+        &format!("{css}\nbody{{outline:0}}"),
+    );
+    let Update::Css(pairs) = p.apply(&[Change::Static("assets/style.css".into())]) else {
+        panic!()
+    };
+    assert_eq!(pairs.len(), 1);
+    let (old, new) = &pairs[0];
+    assert!(before.contains(old.as_str()));
+    assert!(page(&p, "services/peel/index.html").contains(new.as_str()));
+    assert!(
+        !p.site
+            .as_ref()
+            .unwrap()
+            .output
+            .contains_key(old.trim_start_matches('/')),
+        "old file gone"
+    );
+    assert_same_as_build(&t, &p);
+}
+
+#[test]
+fn site_yaml_rebuilds_everything() {
+    let t = SiteTest::from_fixture("basic");
+    let mut p = start(&t);
+    t.change(
+        "site.yaml",
+        "title: Fixture Clinic",
+        "title: Renamed Clinic",
+    );
+    assert_eq!(p.apply(&[Change::Config]), Update::Pages(vec!["*".into()]));
+    assert!(page(&p, "about/index.html").contains("Renamed Clinic"));
+    t.change("site.yaml", "currency: GBP", "currency: gbp");
+    assert_eq!(p.apply(&[Change::Config]), Update::Broken);
+    assert!(
+        page(&p, "about/index.html").contains("Renamed Clinic"),
+        "last good site kept"
+    );
+}
+
+#[test]
+fn a_site_that_never_built_is_reported() {
+    let t = SiteTest::from_fixture("basic");
+    t.change("site.yaml", "currency: GBP", "currency: gbp");
+    let mut p = Preview::start(opts(&t));
+    assert!(p.site.is_none());
+    assert!(p.problems().to_string().contains("site.yaml:5:"));
+    t.change("site.yaml", "currency: gbp", "currency: GBP");
+    assert_eq!(p.apply(&[Change::Config]), Update::Pages(vec!["*".into()]));
+    assert!(p.site.is_some());
+}
