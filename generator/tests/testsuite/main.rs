@@ -4,6 +4,7 @@
 //! `tests/fixtures/` (plus the repository's default theme) into a temporary folder,
 //! lets a test change files, and runs the binary there.
 
+mod browser;
 mod build;
 mod check;
 mod errors;
