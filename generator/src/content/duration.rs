@@ -34,9 +34,10 @@ impl Duration {
                     "`{input}` is not a duration: expected a number at `{rest}`"
                 ));
             }
-            let number: f64 = rest[..num_len]
+            let number_text = &rest[..num_len];
+            let number: f64 = number_text
                 .parse()
-                .map_err(|_| format!("`{input}`: `{}` is not a number", &rest[..num_len]))?;
+                .map_err(|_| format!("`{input}`: `{number_text}` is not a number"))?;
             rest = rest[num_len..].trim_start();
             let unit_len = rest
                 .find(|c: char| !c.is_ascii_alphabetic())
@@ -55,9 +56,7 @@ impl Duration {
                 }
                 "" => {
                     return Err(format!(
-                        "`{input}` has no unit; write `{} min` or `{} hr`",
-                        &s[..num_len.min(s.len())],
-                        &s[..num_len.min(s.len())]
+                        "`{input}` has no unit; write `{number_text} min` or `{number_text} hr`"
                     ))
                 }
                 "h" | "hr" | "hrs" | "hour" | "hours" | "m" | "min" | "mins" | "minute"
@@ -200,6 +199,7 @@ mod tests {
             ("1.25 min", "whole number"),
             ("25 hours", "longer than a day"),
             ("1..5h", "not a number"),
+            ("1h 30", "write `30 min`"),
         ] {
             let err = Duration::parse(input).unwrap_err();
             assert!(err.contains(needle), "{input:?}: {err}");

@@ -546,6 +546,39 @@ mod tests {
         assert!(errors("a.md", "---\n: : :\n---\n").starts_with("content/a.md:"));
     }
 
+    /// Mangled pages (characters dropped, doubled or replaced, seeded so failures
+    /// repeat) are refused or read, never a panic.
+    #[test]
+    fn mangled_input_never_panics() {
+        let pool: Vec<char> = "-:\n \"'[]{}#|>*&!%@`é\u{0}\u{202e}1h0".chars().collect();
+        let mut seed: u64 = 0x5eed;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n.max(1)
+        };
+        let original: Vec<char> = SERVICE.chars().collect();
+        for _ in 0..3000 {
+            let mut text = original.clone();
+            for _ in 0..1 + next(6) {
+                let i = next(text.len());
+                match next(3) {
+                    0 => {
+                        text.remove(i);
+                    }
+                    1 => text.insert(i, pool[next(pool.len())]),
+                    _ => text[i] = pool[next(pool.len())],
+                }
+            }
+            let src: String = text.into_iter().collect();
+            if let Ok(page) = parse("services/x.md", &src) {
+                let _ = crate::markdown::render(&page.body, &|_| None, &mut Default::default());
+            }
+            let _ = Duration::parse(&src.chars().skip(next(40)).take(8).collect::<String>());
+        }
+    }
+
     #[test]
     fn relative_paths_resolve_against_the_page_folder() {
         let rel = Path::new("services/smp.md");
