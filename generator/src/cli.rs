@@ -33,6 +33,9 @@ pub enum Command {
         /// Use this address instead of base_url from site.yaml.
         #[arg(long)]
         base_url: Option<String>,
+        /// Post forms to this form service instead of form_service.url from site.yaml.
+        #[arg(long)]
+        form_service_url: Option<String>,
     },
     /// Check everything a build checks, plus links, anchors, images and alt text; writes nothing.
     Check {

@@ -39,18 +39,20 @@ fn run(cli: Cli) -> Result<(), Error> {
             output,
             drafts,
             base_url,
+            form_service_url,
         } => cmd::build::run(
             &BuildOptions {
                 root,
                 drafts,
                 base_url,
+                form_service_url,
             },
             output.as_deref(),
         ),
         Command::Check { root, drafts } => cmd::check::run(&BuildOptions {
             root,
             drafts,
-            base_url: None,
+            ..BuildOptions::default()
         }),
         Command::Serve {
             root,
@@ -61,7 +63,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             build: BuildOptions {
                 root,
                 drafts,
-                base_url: None,
+                ..BuildOptions::default()
             },
             bind,
             port,

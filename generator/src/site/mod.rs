@@ -26,6 +26,8 @@ pub struct BuildOptions {
     pub drafts: bool,
     /// Replaces `base_url` from `site.yaml` (for previews and staging).
     pub base_url: Option<String>,
+    /// Replaces `form_service.url` from `site.yaml`: where the forms post.
+    pub form_service_url: Option<String>,
 }
 
 /// A loaded site and its rendered output.
@@ -59,6 +61,14 @@ impl Site {
         let mut config = SiteConfig::load(root)?;
         if let Some(url) = &opts.base_url {
             config.base_url = url.clone().try_into().map_err(Error::Usage)?;
+        }
+        if let Some(url) = &opts.form_service_url {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(Error::Usage(format!(
+                    "--form-service-url `{url}` must start with https:// or http://"
+                )));
+            }
+            config.form_service.url = Some(url.trim_end_matches('/').to_string());
         }
         let config = Arc::new(config);
         let (templates, content) = match (

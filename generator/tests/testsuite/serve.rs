@@ -19,6 +19,7 @@ fn opts(t: &SiteTest) -> BuildOptions {
         root: t.root().to_path_buf(),
         drafts: false,
         base_url: Some("http://127.0.0.1:9".into()),
+        form_service_url: None,
     }
 }
 

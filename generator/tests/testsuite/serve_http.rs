@@ -23,6 +23,7 @@ fn shared(t: &SiteTest) -> Arc<Shared> {
         root: t.root().to_path_buf(),
         drafts: false,
         base_url: None,
+        form_service_url: None,
     });
     Arc::new(Shared {
         preview: RwLock::new(preview),
