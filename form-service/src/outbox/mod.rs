@@ -40,10 +40,24 @@ async fn run(store: Store, mailer: Arc<Mailer>, mut shutdown: watch::Receiver<bo
         }
         match store.due(CHUNK).await {
             Ok(due) if !due.is_empty() => {
-                let mut results = Vec::with_capacity(due.len());
-                for m in &due {
-                    let outcome = mailer.send(m).await;
-                    results.push(judge(m, outcome, store.clock().now()));
+                // Sent side by side: SMTP through lettre's small pool, files with their
+                // fsyncs overlapping (the file system commits them together).
+                let mut sending = tokio::task::JoinSet::new();
+                for m in due {
+                    let mailer = mailer.clone();
+                    sending.spawn(async move {
+                        let outcome = mailer.send(&m).await;
+                        (m, outcome)
+                    });
+                }
+                let mut results = Vec::with_capacity(sending.len());
+                while let Some(done) = sending.join_next().await {
+                    match done {
+                        Ok((m, outcome)) => results.push(judge(&m, outcome, store.clock().now())),
+                        Err(e) => {
+                            tracing::error!(error = %e, "a send task failed; it will be retried")
+                        }
+                    }
                 }
                 if let Err(e) = store.record(results).await {
                     tracing::error!(error = %e, "could not record deliveries");

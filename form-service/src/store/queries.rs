@@ -21,9 +21,10 @@ pub(super) fn outbox_counts(c: &Connection) -> Result<(i64, i64), Error> {
 
 pub(super) fn due(c: &Connection, now: i64, limit: usize) -> Result<Vec<QueuedMail>, Error> {
     let mut stmt = c.prepare_cached(
-        "SELECT o.id, s.public_id, o.kind, o.envelope_from, o.envelope_to, o.message,
+        "SELECT o.id, s.public_id, o.kind, o.envelope_from, o.envelope_to, m.message,
                 o.attempts, o.give_up_at
-         FROM outbox o LEFT JOIN submissions s ON s.id = o.submission_id
+         FROM outbox o JOIN outbox_messages m ON m.outbox_id = o.id
+         LEFT JOIN submissions s ON s.id = o.submission_id
          WHERE o.status = 'pending' AND o.next_attempt_at <= ?1
          ORDER BY o.next_attempt_at, o.id LIMIT ?2",
     )?;

@@ -94,9 +94,11 @@ struct Effect {
 impl Writer {
     /// Commits a batch and answers its jobs; true if mail was queued.
     fn commit_batch(&mut self, batch: Vec<Job>) -> bool {
+        let started = std::time::Instant::now();
         let now = self.clock.now();
         let mut results = Vec::with_capacity(batch.len());
         let mut effect = Effect::default();
+        let mut applied = std::time::Duration::ZERO;
         let committed = (|| -> Result<(), rusqlite::Error> {
             let mut tx = self
                 .conn
@@ -109,10 +111,17 @@ impl Writer {
                 }
                 results.push(r);
             }
+            applied = started.elapsed();
             tx.commit()
         })();
         match committed {
             Ok(()) => {
+                tracing::trace!(
+                    jobs = batch.len(),
+                    micros = started.elapsed().as_micros() as u64,
+                    applying_micros = applied.as_micros() as u64,
+                    "batch committed"
+                );
                 self.counters.writable.store(true, Ordering::Relaxed);
                 let c = &self.counters;
                 c.stored.fetch_add(effect.stored, Ordering::Relaxed);
@@ -172,13 +181,14 @@ fn submit(
     effect: &mut Effect,
 ) -> Result<Stored, Error> {
     let earlier: Option<String> = tx
-        .query_row(
+        .prepare_cached(
             "SELECT public_id FROM submissions
              WHERE fingerprint = ?1 AND received_at >= ?2
              ORDER BY id DESC LIMIT 1",
-            params![&s.fingerprint[..], now - o.dedupe_seconds],
-            |r| r.get(0),
-        )
+        )?
+        .query_row(params![&s.fingerprint[..], now - o.dedupe_seconds], |r| {
+            r.get(0)
+        })
         .optional()?;
     if let Some(id) = earlier {
         effect.duplicates += 1;
@@ -187,32 +197,35 @@ fn submit(
             duplicate: true,
         });
     }
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO submissions (public_id, form, received_at, email, fingerprint, answers)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            s.public_id,
-            s.form,
-            now,
-            s.email,
-            &s.fingerprint[..],
-            s.answers_json
-        ],
-    )?;
+    )?
+    .execute(params![
+        s.public_id,
+        s.form,
+        now,
+        s.email,
+        &s.fingerprint[..],
+        s.answers_json
+    ])?;
     let row = tx.last_insert_rowid();
     queue(tx, row, &s.staff_mail, now, o)?;
     effect.pending_delta += 1;
     if let Some(ack) = &s.acknowledgement {
-        let recent: i64 = tx.query_row(
-            "SELECT count(*) FROM outbox
+        let recent: i64 = tx
+            .prepare_cached(
+                "SELECT count(*) FROM outbox
              WHERE envelope_to = ?1 AND kind = ?2 AND created_at >= ?3",
-            params![
-                ack.envelope_to,
-                MailKind::Acknowledgement.as_str(),
-                now - o.acknowledgement_seconds
-            ],
-            |r| r.get(0),
-        )?;
+            )?
+            .query_row(
+                params![
+                    ack.envelope_to,
+                    MailKind::Acknowledgement.as_str(),
+                    now - o.acknowledgement_seconds
+                ],
+                |r| r.get(0),
+            )?;
         if recent == 0 {
             queue(tx, row, ack, now, o)?;
             effect.pending_delta += 1;
@@ -233,21 +246,23 @@ fn queue(
     now: i64,
     o: &StoreOptions,
 ) -> Result<(), Error> {
-    tx.execute(
-        "INSERT INTO outbox (submission_id, kind, envelope_from, envelope_to, subject, message,
+    tx.prepare_cached(
+        "INSERT INTO outbox (submission_id, kind, envelope_from, envelope_to, subject,
                              created_at, next_attempt_at, give_up_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
-        params![
-            submission,
-            m.kind.as_str(),
-            m.envelope_from,
-            m.envelope_to,
-            m.subject,
-            m.message,
-            now,
-            now + o.retry_seconds
-        ],
-    )?;
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
+    )?
+    .execute(params![
+        submission,
+        m.kind.as_str(),
+        m.envelope_from,
+        m.envelope_to,
+        m.subject,
+        now,
+        now + o.retry_seconds
+    ])?;
+    let id = tx.last_insert_rowid();
+    tx.prepare_cached("INSERT INTO outbox_messages (outbox_id, message) VALUES (?1, ?2)")?
+        .execute(params![id, m.message])?;
     Ok(())
 }
 
@@ -255,12 +270,13 @@ fn record(tx: &Connection, d: &Delivery, now: i64, effect: &mut Effect) -> Resul
     // Only a pending row changes: a row that `forget` or `purge` removed meanwhile,
     // or that the command line already retried, is left as it is.
     let changed = match d {
-        Delivery::Sent { id } => tx.execute(
-            "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1,
-                    last_error = NULL
-             WHERE id = ?1 AND status = 'pending'",
-            params![id, now],
-        )?,
+        Delivery::Sent { id } => tx
+            .prepare_cached(
+                "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1,
+                        last_error = NULL
+                 WHERE id = ?1 AND status = 'pending'",
+            )?
+            .execute(params![id, now])?,
         Delivery::Retry {
             id,
             next_attempt_at,
