@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use crate::site_test::{bin, SiteTest};
+use crate::site_test::SiteTest;
 
 struct Killed(Child);
 
@@ -79,24 +79,6 @@ async fn browser(driver_port: u16) -> Client {
         .expect("connect to chromedriver")
 }
 
-fn serve(t: &SiteTest) -> (Killed, u16) {
-    let mut child = bin()
-        .args(["serve", "--port", "0", "--root"])
-        .arg(t.root())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let port = loop {
-        let line = lines.next().expect("serve exited").unwrap();
-        if let Some(rest) = line.strip_prefix("serving http://127.0.0.1:") {
-            break rest.split('/').next().unwrap().parse().unwrap();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (Killed(child), port)
-}
-
 /// Evaluates `script` until it returns `true`, for at most 15 s.
 async fn wait_for(c: &Client, script: &str, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -121,7 +103,8 @@ async fn an_open_tab_follows_edits_errors_and_fixes() {
         return;
     };
     let t = SiteTest::from_fixture("basic");
-    let (_server, port) = serve(&t);
+    let server = t.serve();
+    let port = server.port;
     let c = browser(driver_port).await;
     c.goto(&format!("http://127.0.0.1:{port}/about/"))
         .await

@@ -4,7 +4,6 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Stdio};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -16,7 +15,7 @@ use generator::serve::watch::Change;
 use generator::site::BuildOptions;
 use tower::ServiceExt;
 
-use crate::site_test::{bin, SiteTest};
+use crate::site_test::SiteTest;
 
 fn shared(t: &SiteTest) -> Arc<Shared> {
     let preview = Preview::start(BuildOptions {
@@ -99,40 +98,6 @@ async fn problems_show_over_the_last_good_page() {
     );
 }
 
-/// A running `generator serve`, stopped with Ctrl-C (SIGINT) when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(t: &SiteTest) -> Server {
-    let mut child = bin()
-        .args(["serve", "--port", "0", "--root"])
-        .arg(t.root())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let port = loop {
-        let line = lines.next().expect("serve exited").unwrap();
-        if let Some(rest) = line.strip_prefix("serving http://127.0.0.1:") {
-            break rest.split('/').next().unwrap().parse().unwrap();
-        }
-    };
-    // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, port }
-}
-
 fn http_get(port: u16, path: &str) -> String {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     write!(
@@ -187,7 +152,7 @@ fn open_events(port: u16) -> BufReader<TcpStream> {
 #[test]
 fn a_save_reaches_open_tabs_and_stopping_deletes_nothing() {
     let t = SiteTest::from_fixture("basic");
-    let server = serve(&t);
+    let server = t.serve();
     assert!(http_get(server.port, "/about/").contains("We are a team."));
     let mut events = open_events(server.port);
 

@@ -2,8 +2,9 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 pub(crate) struct SiteTest {
     dir: tempfile::TempDir,
@@ -136,5 +137,42 @@ impl SiteTest {
                 (key, fs::read(e.path()).unwrap())
             })
             .collect()
+    }
+}
+
+/// A running `generator serve`, stopped with Ctrl-C (SIGINT) when dropped.
+pub(crate) struct Server {
+    child: Child,
+    pub(crate) port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl SiteTest {
+    /// Starts `generator serve` on a free port and returns once it listens.
+    pub(crate) fn serve(&self) -> Server {
+        let mut child = bin()
+            .args(["serve", "--port", "0", "--root"])
+            .arg(self.root())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let port = loop {
+            let line = lines.next().expect("serve exited").unwrap();
+            if let Some(rest) = line.strip_prefix("serving http://127.0.0.1:") {
+                break rest.split('/').next().unwrap().parse().unwrap();
+            }
+        };
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, port }
     }
 }
