@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::header::{ORIGIN, REFERER};
+use axum::http::header::{HOST, ORIGIN, REFERER};
 use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -47,6 +47,8 @@ pub(super) async fn guard(
 
 /// Browsers send `Origin` with every POST (and `Referer` on older ones). Programs send
 /// neither and are let through; anything that names another origin, or `null`, is not.
+/// The service's own origin (the `Host` the browser asked) is allowed too: the form on
+/// a page it answered with (a 422) posts from there.
 pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     let named = headers
         .get(ORIGIN)
@@ -54,9 +56,19 @@ pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
         .map(|v| v.to_str().map(origin_of));
     match named {
         None => true,
-        Some(Ok(o)) => allowed.contains(&o),
+        Some(Ok(o)) => allowed.contains(&o) || same_host(&o, headers),
         Some(Err(_)) => false,
     }
+}
+
+fn same_host(origin: &str, headers: &HeaderMap) -> bool {
+    let authority = origin.split_once("://").map_or("", |(_, a)| a);
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    !authority.is_empty() && authority == host
 }
 
 /// The address to rate-limit: the peer, unless the peer is a trusted proxy.
@@ -178,6 +190,21 @@ mod tests {
         ));
         assert!(!origin_allowed(
             &headers(&[("referer", "https://clinic.example.evil.example/")]),
+            &allowed
+        ));
+        // A post from the service's own error page.
+        assert!(origin_allowed(
+            &headers(&[
+                ("origin", "https://forms.clinic.example"),
+                ("host", "forms.clinic.example")
+            ]),
+            &allowed
+        ));
+        assert!(!origin_allowed(
+            &headers(&[
+                ("origin", "https://evil.example"),
+                ("host", "forms.clinic.example")
+            ]),
             &allowed
         ));
     }

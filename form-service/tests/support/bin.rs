@@ -19,20 +19,40 @@ impl Running {
     /// Starts `serve` over the fixture site with `data` and `env`, and waits for
     /// `/health` to answer.
     pub fn start(data: &Path, env: &[(&str, &str)]) -> Running {
-        let port = super::free_port();
-        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let fixture = super::fixture();
+        Self::start_with(
+            &fixture.join("site.yaml"),
+            &fixture.join("dist"),
+            data,
+            super::free_port(),
+            &[],
+            env,
+        )
+    }
+
+    /// Starts `serve` with this config, generated site, data folder, port, extra
+    /// arguments and environment.
+    pub fn start_with(
+        config: &Path,
+        site_dir: &Path,
+        data: &Path,
+        port: u16,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Running {
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let log = tempfile::NamedTempFile::new().unwrap();
         let mut cmd = Command::new(super::binary());
         cmd.arg("serve")
             .arg("--config")
-            .arg(fixture.join("site.yaml"))
+            .arg(config)
             .arg("--data-dir")
             .arg(data)
             .arg("--site-dir")
-            .arg(fixture.join("dist"))
+            .arg(site_dir)
             .arg("--listen")
             .arg(addr.to_string())
+            .args(args)
             .env_remove("SMTP_URL")
             .env_remove("SMTP_ALLOW_PLAIN")
             .stdin(Stdio::null())
@@ -47,7 +67,8 @@ impl Running {
             Duration::from_secs(20),
             || {
                 if let Ok(Some(status)) = child.try_wait() {
-                    panic!("form-service exited early: {status}");
+                    let log = std::fs::read_to_string(log.path()).unwrap_or_default();
+                    panic!("form-service exited early: {status}\n{log}");
                 }
                 raw(
                     addr,
