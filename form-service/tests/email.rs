@@ -75,11 +75,11 @@ async fn staff_email_has_the_right_headers_and_both_parts_escaped() {
         "{text}"
     );
     assert!(
-        text.contains("How would you like to have your consultation?:\n    By video call"),
+        text.contains("How would you like to have your consultation?\n    By video call"),
         "{text}"
     );
     assert!(
-        text.contains("Which treatment are you interested in?:\n    Scalp Micropigmentation"),
+        text.contains("Which treatment are you interested in?\n    Scalp Micropigmentation"),
         "{text}"
     );
     assert!(

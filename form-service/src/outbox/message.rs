@@ -37,14 +37,12 @@ pub fn staff_mail(
     let when = clinic_time(settings, received_at);
     let who = name.unwrap_or(&sub.email);
 
-    let mut text = format!(
-        "{} from {who}, received {when}.\n\n",
-        decl.title.trim_end_matches('.')
-    );
+    let form_title = decl.title.trim_end_matches('.');
+    let mut text = format!("New request from {who} through “{form_title}”, received {when}.\n\n");
     let mut html = format!(
-        "<!doctype html>\n<html><body>\n<p>{} from {}, received {}.</p>\n<table cellpadding=\"6\">\n",
-        escape_html(decl.title.trim_end_matches('.')),
+        "<!doctype html>\n<html><body>\n<p>New request from {} through “{}”, received {}.</p>\n<table cellpadding=\"6\">\n",
         escape_html(who),
+        escape_html(form_title),
         escape_html(&when)
     );
     for f in &decl.fields {
@@ -56,7 +54,14 @@ pub fn staff_mail(
         } else {
             a.display.as_str()
         };
-        let _ = writeln!(text, "{}:", f.label.trim());
+        let label = f.label.trim();
+        // "Which treatment?" needs no colon after it.
+        let colon = if label.ends_with(['?', ':', '.']) {
+            ""
+        } else {
+            ":"
+        };
+        let _ = writeln!(text, "{label}{colon}");
         for line in shown.lines() {
             let _ = writeln!(text, "    {line}");
         }
