@@ -9,7 +9,8 @@ use rayon::prelude::*;
 use site_config::{slugify, Diagnostic, Diagnostics, SiteConfig};
 use walkdir::WalkDir;
 
-use super::page::{parse_page, resolve_site_path, LocatedLink};
+use super::page::{parse_page, LocatedLink};
+use super::paths::resolve_site_path;
 use super::{Page, PageKind};
 use crate::markdown;
 

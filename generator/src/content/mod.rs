@@ -8,12 +8,14 @@ mod duration;
 mod front_matter;
 mod load;
 mod page;
+mod paths;
 mod price;
 mod reload;
 
 pub use duration::Duration;
 pub use front_matter::{Extra, Sessions};
 pub use load::{is_ignored, load_content, normalise_alias, Content};
-pub use page::{resolve_from_url, Faq, LocatedLink, Page, PageKind, ServiceFacts};
+pub use page::{Faq, LocatedLink, Page, PageKind, ServiceFacts};
+pub use paths::resolve_from_url;
 pub use price::{Amount, Price};
 pub use reload::reload_page;

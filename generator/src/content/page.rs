@@ -6,6 +6,7 @@ use serde::Serialize;
 use site_config::{from_yaml_located, slugify, Diagnostic, SiteConfig};
 
 use super::front_matter::{Extra, PageFront, ServiceFront, Sessions};
+use super::paths::{resolve_site_path, url_for};
 use super::{Duration, Price};
 use crate::markdown::LinkRef;
 
@@ -124,206 +125,46 @@ pub(super) fn parse_page(
         )]);
     }
     let kind = kind_of(rel);
-    let key_line = |key: &str| {
-        split
-            .yaml
-            .lines()
-            .position(|l| {
-                l.strip_prefix(key)
-                    .is_some_and(|r| r.trim_start().starts_with(':'))
-            })
-            .map_or(split.yaml_line, |i| i + split.yaml_line)
+    let mut problems = Problems {
+        path: root_rel,
+        yaml: split.yaml,
+        first_line: split.yaml_line,
+        found: Vec::new(),
     };
-    let at = |key: &str, msg: String| Diagnostic::new(root_rel, msg).at_line(key_line(key));
-    let mut problems = Vec::new();
-
-    let (
-        title,
-        summary,
-        template,
-        form,
-        order,
-        draft,
-        slug,
-        aliases,
-        image,
-        image_alt,
-        extra,
-        service,
-    );
-    if kind == PageKind::Service {
+    let (common, service) = if kind == PageKind::Service {
         let f: ServiceFront =
             from_yaml_located(split.yaml, root_rel, split.yaml_line).map_err(|d| vec![d])?;
-        if f.summary.trim().is_empty() {
-            problems.push(at(
-                "summary",
-                "summary is empty; write one or two sentences for listings and search results"
-                    .into(),
-            ));
-        }
-        let mut faqs = Vec::with_capacity(f.faqs.len());
-        for (i, faq) in f.faqs.into_iter().enumerate() {
-            let line = faq_line(split.yaml, i).map_or(split.yaml_line, |l| l + split.yaml_line);
-            if faq.question.trim().is_empty() || faq.answer.trim().is_empty() {
-                problems.push(
-                    Diagnostic::new(
-                        root_rel,
-                        format!("FAQ {} needs both a question and an answer", i + 1),
-                    )
-                    .at_line(line),
-                );
-            }
-            faqs.push(Faq {
-                question: faq.question.trim().to_string(),
-                answer: String::new(),
-                answer_md: faq.answer,
-                line,
-                id: String::new(),
-            });
-        }
-        let currency = f
-            .currency
-            .map_or_else(|| config.currency.as_str().to_string(), |c| c.0);
-        service = Some(ServiceFacts {
-            duration: f.duration,
-            price: Price {
-                amount: f.price,
-                currency,
-            },
-            sessions: f.sessions,
-            faqs,
-        });
-        (title, summary, template, form) = (f.title, f.summary, None, None);
-        (order, draft, slug, aliases, image, image_alt, extra) = (
-            f.order,
-            f.draft,
-            f.slug,
-            f.aliases,
-            f.image,
-            f.image_alt,
-            f.extra,
-        );
+        let facts = service_facts(&f, config, &mut problems);
+        (Common::from(f), Some(facts))
     } else {
         let f: PageFront =
             from_yaml_located(split.yaml, root_rel, split.yaml_line).map_err(|d| vec![d])?;
-        service = None;
-        (title, summary, template, form) =
-            (f.title, f.summary.unwrap_or_default(), f.template, f.form);
-        (order, draft, slug, aliases, image, image_alt, extra) = (
-            f.order,
-            f.draft,
-            f.slug,
-            f.aliases,
-            f.image,
-            f.image_alt,
-            f.extra,
-        );
-    }
-
-    if title.trim().is_empty() {
-        problems.push(at("title", "title is empty".into()));
-    }
-    let slug = match slug {
-        Some(s) if site_config::slugify(&s) == s && !s.is_empty() => s,
-        Some(s) => {
-            problems.push(
-                at(
-                    "slug",
-                    format!("slug `{s}` may use only lowercase letters, digits and single hyphens"),
-                )
-                .with_hint(format!("try `{}`", slugify(&s))),
-            );
-            slugify(&s)
-        }
-        None => {
-            let stem = rel.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-            let s = if stem == "_index" {
-                rel.parent()
-                    .and_then(|p| p.file_name())
-                    .and_then(|s| s.to_str())
-                    .map(slugify)
-                    .unwrap_or_default()
-            } else {
-                slugify(stem)
-            };
-            if s.is_empty() && kind != PageKind::Home {
-                problems.push(
-                    Diagnostic::new(root_rel, "the file name gives no usable URL")
-                        .at(1, 1)
-                        .with_hint("rename the file, or set `slug:`"),
-                );
-            }
-            s
-        }
+        (Common::from(f), None)
     };
-    for alias in &aliases {
-        if !alias.starts_with('/')
-            || alias.contains("..")
-            || alias.contains(char::is_whitespace)
-            || alias.contains(['"', '<', '>', '#', '?'])
-        {
-            problems.push(at(
-                "aliases",
-                format!("alias `{alias}` must be a site path such as `/old-page/` (starting with /, no spaces, `..`, `?` or `#`)"),
-            ));
-        }
-    }
-    match (&image, &image_alt) {
-        (Some(_), None) => problems.push(at(
-            "image",
-            "`image` needs `image_alt`: a short description for people who cannot see it".into(),
-        )),
-        (Some(_), Some(alt)) if alt.trim().is_empty() => problems.push(at(
-            "image_alt",
-            "image_alt is empty; describe the image in a few words".into(),
-        )),
-        (None, Some(_)) => problems.push(at(
-            "image_alt",
-            "image_alt is set but there is no `image`".into(),
-        )),
-        _ => {}
-    }
-    if let Some(f) = &form {
-        if !config.forms.contains_key(f) {
-            let names: Vec<&str> = config.forms.keys().map(String::as_str).collect();
-            let mut d = at("form", format!("form `{f}` is not declared in site.yaml"));
-            if let Some(s) = site_config::suggest(f, names.iter().copied()) {
-                d = d.with_hint(format!("did you mean `{s}`?"));
-            } else if !names.is_empty() {
-                d = d.with_hint(format!("declared forms: {}", names.join(", ")));
-            }
-            problems.push(d);
-        }
-    }
-    if let Some(t) = &template {
-        if !t.ends_with(".html") || t.contains("..") {
-            problems.push(at(
-                "template",
-                format!("template `{t}` must be a `.html` file in the theme's templates"),
-            ));
-        }
-    }
-    if !problems.is_empty() {
-        return Err(problems);
+    let slug = check_common(&common, kind, rel, config, &mut problems);
+    if !problems.found.is_empty() {
+        return Err(problems.found);
     }
 
-    let image = image.map(|i| resolve_site_path(rel, &i));
+    let image = common.image.map(|i| resolve_site_path(rel, &i));
     let url = url_for(kind, rel, &slug);
     Ok(Page {
         kind,
         source: root_rel.to_path_buf(),
         url,
         slug,
-        title: title.trim().to_string(),
-        summary: summary.trim().to_string(),
-        template: template.unwrap_or_else(|| kind.default_template().to_string()),
-        form,
-        order,
-        draft,
-        aliases,
+        title: common.title.trim().to_string(),
+        summary: common.summary.trim().to_string(),
+        template: common
+            .template
+            .unwrap_or_else(|| kind.default_template().to_string()),
+        form: common.form,
+        order: common.order,
+        draft: common.draft,
+        aliases: common.aliases,
         image,
-        image_alt,
-        extra,
+        image_alt: common.image_alt,
+        extra: common.extra,
         service,
         body: split.body.to_string(),
         body_line: split.body_line,
@@ -331,6 +172,232 @@ pub(super) fn parse_page(
         links: Vec::new(),
         anchors: Vec::new(),
     })
+}
+
+/// Problems found in one file's front matter, each placed on the line of its key.
+struct Problems<'a> {
+    path: &'a Path,
+    yaml: &'a str,
+    first_line: usize,
+    found: Vec<Diagnostic>,
+}
+
+impl Problems<'_> {
+    fn key_line(&self, key: &str) -> usize {
+        self.yaml
+            .lines()
+            .position(|l| {
+                l.strip_prefix(key)
+                    .is_some_and(|r| r.trim_start().starts_with(':'))
+            })
+            .map_or(self.first_line, |i| i + self.first_line)
+    }
+
+    fn at(&mut self, key: &str, message: String) -> &mut Diagnostic {
+        let d = Diagnostic::new(self.path, message).at_line(self.key_line(key));
+        self.found.push(d);
+        self.found.last_mut().expect("just pushed")
+    }
+}
+
+/// The fields every kind of page has, once read.
+struct Common {
+    title: String,
+    summary: String,
+    template: Option<String>,
+    form: Option<String>,
+    order: i64,
+    draft: bool,
+    slug: Option<String>,
+    aliases: Vec<String>,
+    image: Option<String>,
+    image_alt: Option<String>,
+    extra: Extra,
+}
+
+impl From<PageFront> for Common {
+    fn from(f: PageFront) -> Self {
+        Common {
+            title: f.title,
+            summary: f.summary.unwrap_or_default(),
+            template: f.template,
+            form: f.form,
+            order: f.order,
+            draft: f.draft,
+            slug: f.slug,
+            aliases: f.aliases,
+            image: f.image,
+            image_alt: f.image_alt,
+            extra: f.extra,
+        }
+    }
+}
+
+impl From<ServiceFront> for Common {
+    fn from(f: ServiceFront) -> Self {
+        Common {
+            title: f.title,
+            summary: f.summary,
+            template: None,
+            form: None,
+            order: f.order,
+            draft: f.draft,
+            slug: f.slug,
+            aliases: f.aliases,
+            image: f.image,
+            image_alt: f.image_alt,
+            extra: f.extra,
+        }
+    }
+}
+
+fn service_facts(f: &ServiceFront, config: &SiteConfig, problems: &mut Problems) -> ServiceFacts {
+    if f.summary.trim().is_empty() {
+        problems.at(
+            "summary",
+            "summary is empty; write one or two sentences for listings and search results".into(),
+        );
+    }
+    let mut faqs = Vec::with_capacity(f.faqs.len());
+    for (i, faq) in f.faqs.iter().enumerate() {
+        let line =
+            faq_line(problems.yaml, i).map_or(problems.first_line, |l| l + problems.first_line);
+        if faq.question.trim().is_empty() || faq.answer.trim().is_empty() {
+            problems.found.push(
+                Diagnostic::new(
+                    problems.path,
+                    format!("FAQ {} needs both a question and an answer", i + 1),
+                )
+                .at_line(line),
+            );
+        }
+        faqs.push(Faq {
+            question: faq.question.trim().to_string(),
+            answer: String::new(),
+            answer_md: faq.answer.clone(),
+            line,
+            id: String::new(),
+        });
+    }
+    let currency = f
+        .currency
+        .as_ref()
+        .map_or_else(|| config.currency.as_str().to_string(), |c| c.0.clone());
+    ServiceFacts {
+        duration: f.duration,
+        price: Price {
+            amount: f.price,
+            currency,
+        },
+        sessions: f.sessions.clone(),
+        faqs,
+    }
+}
+
+/// Checks what every page has; returns the page's slug.
+fn check_common(
+    c: &Common,
+    kind: PageKind,
+    rel: &Path,
+    config: &SiteConfig,
+    problems: &mut Problems,
+) -> String {
+    if c.title.trim().is_empty() {
+        problems.at("title", "title is empty".into());
+    }
+    let slug = match &c.slug {
+        Some(s) if slugify(s) == *s && !s.is_empty() => s.clone(),
+        Some(s) => {
+            problems
+                .at(
+                    "slug",
+                    format!("slug `{s}` may use only lowercase letters, digits and single hyphens"),
+                )
+                .hint = Some(format!("try `{}`", slugify(s)));
+            slugify(s)
+        }
+        None => {
+            let s = slug_from_file_name(rel);
+            if s.is_empty() && kind != PageKind::Home {
+                problems.found.push(
+                    Diagnostic::new(problems.path, "the file name gives no usable URL")
+                        .at(1, 1)
+                        .with_hint("rename the file, or set `slug:`"),
+                );
+            }
+            s
+        }
+    };
+    for alias in &c.aliases {
+        if !alias.starts_with('/')
+            || alias.contains("..")
+            || alias.contains(char::is_whitespace)
+            || alias.contains(['"', '<', '>', '#', '?'])
+        {
+            problems.at(
+                "aliases",
+                format!("alias `{alias}` must be a site path such as `/old-page/` (starting with /, no spaces, `..`, `?` or `#`)"),
+            );
+        }
+    }
+    match (&c.image, &c.image_alt) {
+        (Some(_), None) => {
+            problems.at(
+                "image",
+                "`image` needs `image_alt`: a short description for people who cannot see it"
+                    .into(),
+            );
+        }
+        (Some(_), Some(alt)) if alt.trim().is_empty() => {
+            problems.at(
+                "image_alt",
+                "image_alt is empty; describe the image in a few words".into(),
+            );
+        }
+        (None, Some(_)) => {
+            problems.at(
+                "image_alt",
+                "image_alt is set but there is no `image`".into(),
+            );
+        }
+        _ => {}
+    }
+    if let Some(f) = c.form.as_ref().filter(|f| !config.forms.contains_key(*f)) {
+        let names: Vec<&str> = config.forms.keys().map(String::as_str).collect();
+        let hint = match site_config::suggest(f, names.iter().copied()) {
+            Some(s) => Some(format!("did you mean `{s}`?")),
+            None if !names.is_empty() => Some(format!("declared forms: {}", names.join(", "))),
+            None => None,
+        };
+        problems
+            .at("form", format!("form `{f}` is not declared in site.yaml"))
+            .hint = hint;
+    }
+    if let Some(t) = c
+        .template
+        .as_ref()
+        .filter(|t| !t.ends_with(".html") || t.contains(".."))
+    {
+        problems.at(
+            "template",
+            format!("template `{t}` must be a `.html` file in the theme's templates"),
+        );
+    }
+    slug
+}
+
+/// `about.md` -> `about`; `clinic/_index.md` -> `clinic`.
+fn slug_from_file_name(rel: &Path) -> String {
+    let stem = rel.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    if stem == "_index" {
+        rel.parent()
+            .and_then(|p| p.file_name())
+            .and_then(|s| s.to_str())
+            .map(slugify)
+            .unwrap_or_default()
+    } else {
+        slugify(stem)
+    }
 }
 
 fn kind_of(rel: &Path) -> PageKind {
@@ -341,59 +408,6 @@ fn kind_of(rel: &Path) -> PageKind {
         ["services", _] => PageKind::Service,
         _ => PageKind::Page,
     }
-}
-
-/// The pretty URL of a page: `about.md` -> `/about/`, `a/_index.md` -> `/a/`.
-fn url_for(kind: PageKind, rel: &Path, slug: &str) -> String {
-    match kind {
-        PageKind::Home => "/".into(),
-        PageKind::Services => "/services/".into(),
-        _ => {
-            let mut dirs: Vec<String> = rel
-                .parent()
-                .into_iter()
-                .flat_map(|p| p.iter())
-                .filter_map(|p| p.to_str())
-                .map(str::to_string)
-                .collect();
-            if rel.file_stem().is_some_and(|s| s == "_index") {
-                dirs.pop();
-            }
-            let mut url = String::from("/");
-            for d in dirs {
-                url.push_str(&d);
-                url.push('/');
-            }
-            url.push_str(slug);
-            url.push('/');
-            url
-        }
-    }
-}
-
-/// A path written in a page (`before.jpg`, `../img/a.jpg`, `/img/a.jpg`) as a site path,
-/// resolved against the page's folder under `content/`.
-pub(super) fn resolve_site_path(rel: &Path, target: &str) -> String {
-    if target.starts_with('/') || target.contains("://") {
-        return target.to_string();
-    }
-    let mut parts: Vec<String> = rel
-        .parent()
-        .into_iter()
-        .flat_map(|p| p.iter())
-        .filter_map(|p| p.to_str())
-        .map(str::to_string)
-        .collect();
-    for seg in target.split('/') {
-        match seg {
-            "." | "" => {}
-            ".." => {
-                parts.pop();
-            }
-            s => parts.push(s.to_string()),
-        }
-    }
-    format!("/{}", parts.join("/"))
 }
 
 /// 0-based line (within the YAML) of the `i`-th item under `faqs:`.
@@ -409,29 +423,6 @@ fn faq_line(yaml: &str, i: usize) -> Option<usize> {
         })
         .nth(i)
         .map(|(n, _)| n)
-}
-
-/// A relative address resolved against the URL of the page it appears on
-/// (`/services/smp/` + `a.jpg` -> `/services/smp/a.jpg`), as a browser would.
-pub fn resolve_from_url(from: &str, rel: &str) -> String {
-    let mut parts: Vec<&str> = from.split('/').filter(|p| !p.is_empty()).collect();
-    if !from.ends_with('/') {
-        parts.pop();
-    }
-    for seg in rel.split('/') {
-        match seg {
-            "." | "" => {}
-            ".." => {
-                parts.pop();
-            }
-            s => parts.push(s),
-        }
-    }
-    let mut out = format!("/{}", parts.join("/"));
-    if rel.ends_with('/') && out != "/" {
-        out.push('/');
-    }
-    out
 }
 
 #[cfg(test)]
@@ -577,13 +568,5 @@ mod tests {
             }
             let _ = Duration::parse(&src.chars().skip(next(40)).take(8).collect::<String>());
         }
-    }
-
-    #[test]
-    fn relative_paths_resolve_against_the_page_folder() {
-        let rel = Path::new("services/smp.md");
-        assert_eq!(resolve_site_path(rel, "before.jpg"), "/services/before.jpg");
-        assert_eq!(resolve_site_path(rel, "../img/a.jpg"), "/img/a.jpg");
-        assert_eq!(resolve_site_path(rel, "/x.jpg"), "/x.jpg");
     }
 }
