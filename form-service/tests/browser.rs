@@ -13,6 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
 use crate::support::bin::Running;
@@ -69,8 +70,6 @@ fn chromedriver() -> (Killed, u16) {
 }
 
 async fn browser(driver_port: u16) -> Client {
-    // Both ring and aws-lc-rs are linked into this test binary (see Cargo.toml).
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -84,8 +83,8 @@ async fn browser(driver_port: u16) -> Client {
                      "--window-size=1280,6000"],
         }),
     );
-    ClientBuilder::rustls()
-        .expect("TLS roots")
+    // Plain HTTP: chromedriver listens on loopback only.
+    ClientBuilder::new(HttpConnector::new())
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{driver_port}"))
         .await

@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
 use crate::site_test::SiteTest;
@@ -71,8 +72,8 @@ async fn browser(driver_port: u16) -> Client {
                      "--no-first-run", "--disable-quic"],
         }),
     );
-    ClientBuilder::rustls()
-        .expect("TLS roots")
+    // Plain HTTP: chromedriver listens on loopback only.
+    ClientBuilder::new(HttpConnector::new())
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{driver_port}"))
         .await
