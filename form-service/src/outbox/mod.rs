@@ -40,25 +40,12 @@ async fn run(store: Store, mailer: Arc<Mailer>, mut shutdown: watch::Receiver<bo
         }
         match store.due(CHUNK).await {
             Ok(due) if !due.is_empty() => {
-                // Sent side by side: SMTP through lettre's small pool, files with their
-                // fsyncs overlapping (the file system commits them together).
-                let mut sending = tokio::task::JoinSet::new();
-                for m in due {
-                    let mailer = mailer.clone();
-                    sending.spawn(async move {
-                        let outcome = mailer.send(&m).await;
-                        (m, outcome)
-                    });
-                }
-                let mut results = Vec::with_capacity(sending.len());
-                while let Some(done) = sending.join_next().await {
-                    match done {
-                        Ok((m, outcome)) => results.push(judge(&m, outcome, store.clock().now())),
-                        Err(e) => {
-                            tracing::error!(error = %e, "a send task failed; it will be retried")
-                        }
-                    }
-                }
+                let sent = mailer.send_all(due).await;
+                let now = store.clock().now();
+                let results: Vec<Delivery> = sent
+                    .into_iter()
+                    .map(|(m, outcome)| judge(&m, outcome, now))
+                    .collect();
                 if let Err(e) = store.record(results).await {
                     tracing::error!(error = %e, "could not record deliveries");
                     pause(&mut shutdown, Duration::from_secs(5)).await;
