@@ -3,8 +3,10 @@
 //! Requests hand their submission to the writer ([`Store::submit`]) and wait for the
 //! commit that contains it. The writer commits whatever has queued up in one
 //! transaction (group commit), so under load one fsync covers many requests, and no
-//! request is answered before the commit that holds it. Reads use their own connection.
+//! request is answered before the commit that holds it. Reads use their own connection,
+//! and so do checkpoints, so that no batch waits while the WAL is copied back.
 
+mod checkpoint;
 mod queries;
 pub mod schema;
 mod writer;
@@ -187,13 +189,20 @@ pub struct Store {
     clock: Clock,
 }
 
-/// The writer thread; join it after every [`Store`] clone is dropped.
-pub struct WriterThread(JoinHandle<()>);
+/// The writer thread (and the checkpoint thread beside it); join it after every
+/// [`Store`] clone is dropped.
+pub struct WriterThread {
+    writer: JoinHandle<()>,
+    checkpoints: JoinHandle<()>,
+    stop_checkpoints: mpsc::Sender<()>,
+}
 
 impl WriterThread {
     /// Waits until the writer has committed what it had and stopped.
     pub fn join(self) {
-        let _ = self.0.join();
+        let _ = self.writer.join();
+        let _ = self.stop_checkpoints.send(());
+        let _ = self.checkpoints.join();
     }
 }
 
@@ -205,10 +214,11 @@ impl Store {
         clock: Clock,
     ) -> Result<(Store, WriterThread), Error> {
         let conn = schema::open(data_dir)?;
-        // The indexes take random inserts, so each batch touches pages all over them;
-        // with SQLite's default 2 MB cache the writer read them back from the file
-        // again and again. 64 MB holds them for a year of a busy clinic's requests.
-        conn.pragma_update(None, "cache_size", -64 * 1024)?;
+        // Checkpoints are `checkpoint`'s job, off the path of requests.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let (stop_checkpoints, stopped) = mpsc::channel();
+        let checkpoints = checkpoint::spawn(schema::open(data_dir)?, stopped)
+            .map_err(|e| Error::io(data_dir, e))?;
         let reader = schema::open(data_dir)?;
         let counters = Arc::new(Counters::default());
         counters.writable.store(true, Ordering::Relaxed);
@@ -231,7 +241,14 @@ impl Store {
             clock,
         };
         store.recount_blocking()?;
-        Ok((store, WriterThread(thread)))
+        Ok((
+            store,
+            WriterThread {
+                writer: thread,
+                checkpoints,
+                stop_checkpoints,
+            },
+        ))
     }
 
     async fn send(&self, op: Op) -> Result<Reply, Error> {

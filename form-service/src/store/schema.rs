@@ -79,8 +79,9 @@ pub fn open(data_dir: &Path) -> Result<Connection, Error> {
     // Deleted rows are overwritten, so `purge` and `forget` really erase.
     conn.pragma_update(None, "secure_delete", "ON")?;
     conn.busy_timeout(Duration::from_secs(5))?;
-    // Checkpoint the WAL every ~16 MB instead of every ~4 MB: fewer pauses in the writer
-    // under load, at the cost of a larger -wal file.
+    // Checkpoint the WAL every ~16 MB instead of every ~4 MB: fewer pauses for the
+    // staff commands' writes. The service's writer turns this off and leaves
+    // checkpoints to a thread of their own (`store::checkpoint`).
     conn.pragma_update(None, "wal_autocheckpoint", 4000)?;
     migrate(&mut conn)?;
     Ok(conn)
