@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Time from saving one page to the reload message, with `generator serve`.
+
+Starts `generator serve` on a free port, waits for the first build (GET / answers
+200), opens the server-sent events stream at /__reload, then saves one service page
+--samples times and measures, each time, from the moment the file is saved to the
+next `event: reload`. Prints the median and the 95th percentile. The page is put
+back as it was at the end. Python 3 standard library only; run by bench/run.
+
+    bench/serve_latency.py --generator target/release/generator --root bench/out/site-10000
+"""
+
+import argparse
+import http.client
+import os
+import queue
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_site(port, proc, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"serve_latency: `generator serve` exited with status {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    sys.exit(f"serve_latency: the site was not served within {timeout} s")
+
+
+def listen(port, events):
+    """Reads the SSE stream; puts (arrival time, event name) on `events`."""
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    conn.request("GET", "/__reload", headers={"Accept": "text/event-stream"})
+    resp = conn.getresponse()
+    if resp.status != 200:
+        events.put((time.perf_counter(), f"http {resp.status}"))
+        return
+    events.put((time.perf_counter(), "open"))
+    while True:
+        line = resp.readline()
+        if not line:
+            events.put((time.perf_counter(), "closed"))
+            return
+        line = line.decode("utf-8", "replace").strip()
+        if line.startswith("event:"):
+            events.put((time.perf_counter(), line[len("event:"):].strip()))
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[k]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--generator", required=True, help="the generator binary")
+    ap.add_argument("--root", type=Path, required=True, help="site root to serve")
+    ap.add_argument("--page", help="page to edit, relative to the root "
+                    "(default: the first service page by name)")
+    ap.add_argument("--samples", type=int, default=10)
+    ap.add_argument("--pause", type=float, default=0.5,
+                    help="seconds between edits, so debouncing does not merge them")
+    ap.add_argument("--startup-timeout", type=float, default=600)
+    a = ap.parse_args()
+
+    root = a.root.resolve()
+    if a.page:
+        page = root / a.page
+    else:
+        page = sorted(p for p in (root / "content" / "services").glob("*.md")
+                      if p.name != "_index.md")[0]
+    original = page.read_bytes()
+
+    port = free_port()
+    log = open(root.parent / f"serve-{root.name}.log", "wb")
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [a.generator, "serve", "--root", str(root), "--port", str(port), "--bind", "127.0.0.1"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    latencies = []
+    try:
+        wait_for_site(port, proc, a.startup_timeout)
+        first_build = time.perf_counter() - started
+        events = queue.Queue()
+        threading.Thread(target=listen, args=(port, events), daemon=True).start()
+        _, first = events.get(timeout=10)
+        if first != "open":
+            sys.exit(f"serve_latency: GET /__reload: {first}")
+        for i in range(a.samples):
+            time.sleep(a.pause)
+            while not events.empty():  # nothing from before this save counts
+                events.get_nowait()
+            text = original + f"\nEdited for the benchmark, sample {i + 1}.\n".encode()
+            with open(page, "wb") as f:  # saved in place, as most editors do
+                f.write(text)
+            saved = time.perf_counter()
+            while True:
+                try:
+                    at, name = events.get(timeout=30)
+                except queue.Empty:
+                    sys.exit(f"serve_latency: no reload event within 30 s of save {i + 1}")
+                if name == "reload":
+                    latencies.append((at - saved) * 1000)
+                    break
+                if name in ("error", "closed") or name.startswith("http"):
+                    sys.exit(f"serve_latency: got `{name}` after save {i + 1}; see {log.name}")
+    finally:
+        page.write_bytes(original)
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+    pages = sum(1 for _ in (root / "content").rglob("*.md"))
+    print(f"serve latency on {pages} pages, {len(latencies)} saves of {page.relative_to(root)}: "
+          f"median {statistics.median(latencies):.1f} ms, p95 {percentile(latencies, 95):.1f} ms, "
+          f"min {min(latencies):.1f} ms, max {max(latencies):.1f} ms "
+          f"(first build and serve: {first_build:.1f} s); target < 50 ms: "
+          f"{'met' if percentile(latencies, 95) < 50 else 'NOT met'} (p95)")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()
