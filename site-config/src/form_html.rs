@@ -35,6 +35,12 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
+/// Beyond this many services, a form on a service page offers only that page's service
+/// (the consultation page still lists them all). Otherwise every service page would carry
+/// every service, and a site's size would grow with the square of its services: at
+/// 10,000 services, gigabytes of HTML.
+pub const MAX_SERVICE_CHOICES_ON_A_SERVICE_PAGE: usize = 40;
+
 /// The `<form>` for `decl`, posting to `action`.
 ///
 /// `services` fills `service` fields; `preselect` chooses one of them (the service page
@@ -74,6 +80,18 @@ pub fn render_form(
         }
         h.push_str("</ul>\n</div>\n");
     }
+    let own_service_only: Vec<ServiceRef>;
+    let services = match preselect {
+        Some(slug) if services.len() > MAX_SERVICE_CHOICES_ON_A_SERVICE_PAGE => {
+            own_service_only = services
+                .iter()
+                .filter(|s| s.slug == slug)
+                .cloned()
+                .collect();
+            &own_service_only[..]
+        }
+        _ => services,
+    };
     for f in &decl.fields {
         let value = state
             .values
@@ -329,6 +347,29 @@ mod tests {
         assert!(html.contains("name=\"website\""));
         assert!(!html.contains("error-summary"));
         assert!(!html.contains("style="), "no inline styles under our CSP");
+    }
+
+    #[test]
+    fn many_services_offer_only_the_pages_own() {
+        let many: Vec<ServiceRef> = (0..=MAX_SERVICE_CHOICES_ON_A_SERVICE_PAGE)
+            .map(|i| ServiceRef {
+                slug: format!("s{i}"),
+                title: format!("S{i}"),
+                order: 0,
+            })
+            .collect();
+        let on_page = render_form("c", &decl(), "/f", &many, Some("s3"), &FormState::default());
+        assert_eq!(on_page.matches("<option value=\"s").count(), 1);
+        assert!(on_page.contains("<option value=\"s3\" selected>S3</option>"));
+        let everywhere = render_form("c", &decl(), "/f", &many, None, &FormState::default());
+        assert_eq!(everywhere.matches("<option value=\"s").count(), many.len());
+        let few = &many[..3];
+        let small = render_form("c", &decl(), "/f", few, Some("s1"), &FormState::default());
+        assert_eq!(
+            small.matches("<option value=\"s").count(),
+            3,
+            "small sites keep the full choice"
+        );
     }
 
     #[test]

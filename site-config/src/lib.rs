@@ -19,7 +19,7 @@ pub use config::{
 };
 pub use diagnostic::{line_col, Diagnostic, Diagnostics};
 pub use error::Error;
-pub use form_html::{escape_html, render_form, FormState};
+pub use form_html::{escape_html, render_form, FormState, MAX_SERVICE_CHOICES_ON_A_SERVICE_PAGE};
 pub use forms::{Choice, FieldKind, FormDecl, FormField};
 pub use services::{discover_services, split_front_matter, FrontMatterSplit, ServiceRef};
 pub use slug::slugify;

@@ -21,6 +21,9 @@ pub struct Content {
     pub pages: Vec<Page>,
     /// Files that are not Markdown, with the site path they are copied to.
     pub assets: Vec<(PathBuf, String)>,
+    /// Each page's file under `content/` to its URL; kept so one page can be read again
+    /// without walking every page.
+    pub(crate) md_urls: HashMap<String, String>,
 }
 
 impl Content {
@@ -122,15 +125,7 @@ pub fn load_content(
         );
     }
 
-    let md_urls: HashMap<String, String> = pages
-        .iter()
-        .map(|p| {
-            (
-                content_key(p.source.strip_prefix("content").unwrap_or(&p.source)),
-                p.url.clone(),
-            )
-        })
-        .collect();
+    let md_urls = md_urls(&pages);
     let rendered: Vec<Vec<Diagnostic>> = pages
         .par_iter_mut()
         .map(|page| render_markdown(page, &md_urls))
@@ -152,7 +147,11 @@ pub fn load_content(
             &b.url,
         ))
     });
-    Ok(Content { pages, assets })
+    Ok(Content {
+        pages,
+        assets,
+        md_urls,
+    })
 }
 
 /// Reads and parses one Markdown file (`path`, which is `rel` under `content/`).

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use site_config::{Diagnostic, SiteConfig};
 
-use super::load::{md_urls, read_page, render_markdown};
+use super::load::{read_page, render_markdown};
 use super::{Content, Page};
 
 /// Reads the page at `rel` (under `content/`) again and renders its Markdown, resolving
@@ -18,8 +18,7 @@ pub fn reload_page(
 ) -> Result<Page, Vec<Diagnostic>> {
     let path = root.join("content").join(rel);
     let mut page = read_page(root, &path, rel, config)?;
-    let urls = md_urls(&content.pages);
-    let problems = render_markdown(&mut page, &urls);
+    let problems = render_markdown(&mut page, &content.md_urls);
     if problems.is_empty() {
         Ok(page)
     } else {

@@ -210,11 +210,10 @@ impl Preview {
         if moved || listed_differently {
             return Ok(None);
         }
-        let is_service = page.kind == PageKind::Service;
-        let old_page = std::mem::replace(&mut site.content.pages[idx], page);
+        let (old_page, listing_changed) = site.replace_page(idx, page);
         let mut targets = vec![idx];
-        if is_service {
-            site.services_changed();
+        // Most saves change only the text; listings show title, summary and facts.
+        if listing_changed {
             targets.extend(
                 site.content
                     .pages
@@ -237,10 +236,7 @@ impl Preview {
             }
             Err(e) => {
                 // Keep the page that rendered, so the next edit compares against it.
-                site.content.pages[idx] = old_page;
-                if is_service {
-                    site.services_changed();
-                }
+                site.replace_page(idx, old_page);
                 self.problems.insert(key, diagnostics(e).0);
                 Err(())
             }

@@ -146,6 +146,34 @@ impl Site {
         self.templates.dependents(name)
     }
 
+    /// Puts `page` in place of the page at `idx` (same URL) and returns the page it
+    /// replaced, and whether listings show it differently (then they need rendering).
+    pub fn replace_page(
+        &mut self,
+        idx: usize,
+        page: crate::content::Page,
+    ) -> (crate::content::Page, bool) {
+        let listed = page.kind == PageKind::Service;
+        let new_entry = listed.then(|| page_value(&page, &self.config, false));
+        let old = std::mem::replace(&mut self.content.pages[idx], page);
+        let mut listing_changed = false;
+        if let Some(entry) = new_entry {
+            let position = self.content.pages[..idx]
+                .iter()
+                .filter(|p| p.kind == PageKind::Service)
+                .count();
+            if let Some(slot) = self
+                .services_value
+                .as_array_mut()
+                .and_then(|a| a.get_mut(position))
+            {
+                listing_changed = *slot != entry;
+                *slot = entry;
+            }
+        }
+        (old, listing_changed)
+    }
+
     /// Call after the list of services (titles, slugs, order) may have changed.
     pub fn services_changed(&mut self) {
         self.services_value = Value::Array(

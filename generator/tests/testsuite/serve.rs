@@ -48,7 +48,7 @@ fn assert_same_as_build(t: &SiteTest, p: &Preview) {
 }
 
 #[test]
-fn editing_a_service_rerenders_it_and_the_listings() {
+fn editing_a_services_text_rerenders_only_it() {
     let t = SiteTest::from_fixture("basic");
     let mut p = start(&t);
     t.change(
@@ -56,6 +56,17 @@ fn editing_a_service_rerenders_it_and_the_listings() {
         "A light peel.",
         "A gentle peel with no downtime.",
     );
+    let update = p.apply(&[content("services/peel.md")]);
+    assert_eq!(update, Update::Pages(vec!["/services/peel/".into()]));
+    assert!(page(&p, "services/peel/index.html").contains("no downtime"));
+    assert_same_as_build(&t, &p);
+}
+
+#[test]
+fn editing_what_listings_show_rerenders_them_too() {
+    let t = SiteTest::from_fixture("basic");
+    let mut p = start(&t);
+    t.change("content/services/peel.md", "price: 85.5", "price: 90");
     let update = p.apply(&[content("services/peel.md")]);
     assert_eq!(
         update,
@@ -65,7 +76,7 @@ fn editing_a_service_rerenders_it_and_the_listings() {
             "/services/peel/".into()
         ])
     );
-    assert!(page(&p, "services/peel/index.html").contains("no downtime"));
+    assert!(page(&p, "services/index.html").contains("£90"));
     assert_same_as_build(&t, &p);
 }
 
