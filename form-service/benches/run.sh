@@ -8,6 +8,14 @@
 #   RUST_LOG=warn form-service/benches/run.sh   # without the per-request info log
 #   RUST_LOG=warn,form_service::store=trace BENCH_LOG=/tmp/svc.log form-service/benches/run.sh
 #       # keeps the log: one line per committed batch with its size and timings
+#   BIN=/path/to/older/form-service form-service/benches/run.sh   # another build, unbuilt
+#
+# Figures (2-core VM shared with other builds, load 4-12; alternating runs, same conditions):
+#   before (971e79f):         health 56-80k req/s; submissions 2.4-3.3k req/s, p99 59-77 ms
+#   after (rewind commit):    health 60-76k req/s; submissions 7.3-8.1k req/s, p99 33-37 ms
+#   Target (issue 3 point 11) not met: 0.11-0.12 of /health, p99 over 15 ms. Per post the
+#   service spends ~145 us of CPU (writer ~50 us, handler and .eml outbox the rest) where
+#   /health costs ~15-25 us, and wrk shares the same two cores.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -20,8 +28,12 @@ target="${CARGO_TARGET_DIR:-$repo/target}"
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
 
-cargo build --release -q -p form-service --manifest-path "$repo/Cargo.toml"
-bin="$target/release/form-service"
+if [ -n "${BIN:-}" ]; then
+  bin="$BIN"
+else
+  cargo build --release -q -p form-service --manifest-path "$repo/Cargo.toml"
+  bin="$target/release/form-service"
+fi
 
 work="$(mktemp -d)"
 server=""

@@ -217,7 +217,8 @@ impl Store {
         // Checkpoints are `checkpoint`'s job, off the path of requests.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let (stop_checkpoints, stopped) = mpsc::channel();
-        let checkpoints = checkpoint::spawn(schema::open(data_dir)?, stopped)
+        let rewind = Arc::new(AtomicBool::new(false));
+        let checkpoints = checkpoint::spawn(schema::open(data_dir)?, stopped, rewind.clone())
             .map_err(|e| Error::io(data_dir, e))?;
         let reader = schema::open(data_dir)?;
         let counters = Arc::new(Counters::default());
@@ -231,6 +232,7 @@ impl Store {
             clock.clone(),
             counters.clone(),
             mail_queued.clone(),
+            rewind,
         )
         .map_err(|e| Error::io(data_dir, e))?;
         let store = Store {

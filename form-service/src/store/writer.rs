@@ -5,7 +5,7 @@
 //! batch round again with a savepoint per job, so it fails alone; a commit that fails
 //! fails them all.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
@@ -13,8 +13,8 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use tokio::sync::Notify;
 
 use super::{
-    queries, Counters, Delivery, Job, MailKind, NewMail, NewSubmission, Op, Reply, StoreOptions,
-    Stored,
+    checkpoint, queries, Counters, Delivery, Job, MailKind, NewMail, NewSubmission, Op, Reply,
+    StoreOptions, Stored,
 };
 use crate::{Clock, Error};
 
@@ -29,6 +29,7 @@ pub(super) fn spawn(
     clock: Clock,
     counters: Arc<Counters>,
     mail_queued: Arc<Notify>,
+    rewind: Arc<AtomicBool>,
 ) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new()
         .name("db-writer".into())
@@ -57,6 +58,9 @@ pub(super) fn spawn(
                 };
                 if !batch.is_empty() && w.commit_batch(batch) {
                     mail_queued.notify_one();
+                }
+                if rewind.load(Ordering::Relaxed) && checkpoint::rewind(&w.conn) {
+                    rewind.store(false, Ordering::Relaxed);
                 }
                 if let Some(stop) = stop {
                     let _ = stop.reply.send(Ok(Reply::Done(0)));
