@@ -222,9 +222,17 @@ fn content_key(rel: &Path) -> String {
 }
 
 fn check_urls(pages: &[Page], problems: &mut Diagnostics) {
+    // The first page to claim an address keeps it; later claims are the mistakes.
     let mut owners: HashMap<String, &Path> = HashMap::new();
+    let mut claim = |url: String, source| match owners.entry(url) {
+        std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(source);
+            None
+        }
+    };
     for p in pages {
-        if let Some(other) = owners.insert(p.url.clone(), &p.source) {
+        if let Some(other) = claim(p.url.clone(), &p.source) {
             problems.push(
                 Diagnostic::new(
                     &p.source,
@@ -241,8 +249,7 @@ fn check_urls(pages: &[Page], problems: &mut Diagnostics) {
     }
     for p in pages {
         for alias in &p.aliases {
-            let key = normalise_alias(alias);
-            if let Some(other) = owners.insert(key, &p.source) {
+            if let Some(other) = claim(normalise_alias(alias), &p.source) {
                 problems.push(
                     Diagnostic::new(
                         &p.source,
@@ -377,5 +384,76 @@ fn has_scheme(s: &str) -> bool {
                 && i > 0
         }
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(rel: &str, front: &str) -> Page {
+        let config = SiteConfig::parse(
+            "title: C\nbase_url: https://c.example\ndescription: d\ncurrency: GBP\n\
+             business:\n  name: C\n  email: a@c.example\n  phone: '1'\n  address:\n    \
+             street: s\n    locality: l\n    postal_code: p\n    country: GB\n",
+            Path::new("site.yaml"),
+        )
+        .unwrap();
+        let src = format!("---\n{front}\n---\n");
+        parse_page(
+            &Path::new("content").join(rel),
+            Path::new(rel),
+            &src,
+            &config,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn pages_and_aliases_on_one_url_collide() {
+        let pages = [
+            page("about.md", "title: About"),
+            page("team.md", "title: Team\nslug: about"),
+            page("a.md", "title: A\naliases: [/about]"),
+            page("b.md", "title: B\naliases: [/old/]"),
+            page("c.md", "title: C\naliases: [/old]"),
+        ];
+        let mut problems = Diagnostics::default();
+        check_urls(&pages, &mut problems);
+        let text = problems.to_string();
+        assert_eq!(problems.len(), 3, "{text}");
+        assert!(text.contains("content/team.md:1: this page and content/about.md would both be published at /about/"), "{text}");
+        assert!(
+            text.contains(
+                "content/a.md:1: alias /about is already the address of content/about.md"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("content/c.md:1: alias /old is already the address of content/b.md"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn alias_forms_normalise() {
+        assert_eq!(normalise_alias("/old"), "/old/");
+        assert_eq!(normalise_alias("/old/"), "/old/");
+        assert_eq!(normalise_alias("/old.html"), "/old.html");
+    }
+
+    #[test]
+    fn editor_files_are_ignored() {
+        for name in [
+            ".about.md.swp",
+            "about.md~",
+            "#about.md#",
+            ".#about.md",
+            "4913",
+            "x.tmp",
+        ] {
+            assert!(is_ignored(name), "{name}");
+        }
+        assert!(!is_ignored("about.md"));
     }
 }
