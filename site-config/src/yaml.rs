@@ -33,9 +33,29 @@ fn to_diagnostic(e: &serde_yaml::Error, src: &str, path: &Path, first_line: usiz
         }
         diag_pos = Some((loc.line() + first_line - 1, loc.column()));
     }
-    // Errors from converting a value come back placed at the start of the enclosing
-    // mapping (or the document); look for the quoted value from there on.
-    if !message.contains("unknown field") {
+    // A repeated key is reported where its mapping starts; point at the repeat.
+    if let Some(key) = message
+        .strip_prefix("duplicate field `")
+        .or_else(|| message.split(": duplicate field `").nth(1))
+        .and_then(|r| r.split('`').next())
+    {
+        let starts = |l: &&str| {
+            l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with(':'))
+        };
+        if let Some(i) = src
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| starts(l))
+            .nth(1)
+            .map(|(i, _)| i)
+        {
+            diag_pos = Some((i + first_line, 1));
+        }
+    } else if !message.contains("unknown field") {
+        // Errors from converting a value come back placed at the start of the enclosing
+        // mapping (or the document); look for the quoted value from there on.
         let from = diag_pos.map_or(1, |(line, _)| line + 1 - first_line);
         if let Some((l, c)) = quoted_value_position(&message, src, from) {
             diag_pos = Some((l + first_line - 1, c));
@@ -76,7 +96,12 @@ fn quoted_value_position(message: &str, src: &str, from_line: usize) -> Option<(
 
 /// serde's wording is precise but terse; editors are not programmers.
 fn plain_words(message: &str) -> String {
-    let m = message.replace("invalid type: ", "wrong kind of value: ");
+    let mut m = message.replace("invalid type: ", "wrong kind of value: ");
+    // serde names our Rust types ("expected struct PageFront"); editors need the shape.
+    if let Some(i) = m.find("expected struct ") {
+        m.truncate(i);
+        m.push_str("expected fields written as `name: value`, one per line");
+    }
     if m.contains("unknown field") {
         if let Some(rest) = m.split(", expected").next() {
             return rest.to_string();
@@ -149,6 +174,21 @@ mod tests {
         let d = from_yaml_located::<Demo>(src, Path::new("a.md"), 1).unwrap_err();
         assert!(d.message.contains("wrong kind of value"), "{}", d.message);
         assert_eq!(d.line, Some(1));
+    }
+
+    #[test]
+    fn repeated_keys_point_at_the_repeat() {
+        let src = "title: A\nduration: x\ntitle: B\n";
+        let d = from_yaml_located::<Demo>(src, Path::new("a.md"), 2).unwrap_err();
+        assert_eq!(d.message, "duplicate field `title`");
+        assert_eq!(d.line, Some(4));
+    }
+
+    #[test]
+    fn a_list_instead_of_fields_is_explained_without_rust_names() {
+        let d = from_yaml_located::<Demo>("- a\n- b\n", Path::new("a.md"), 1).unwrap_err();
+        assert!(!d.message.contains("struct"), "{}", d.message);
+        assert!(d.message.contains("name: value"), "{}", d.message);
     }
 
     #[test]
