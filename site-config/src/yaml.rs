@@ -96,7 +96,11 @@ fn quoted_value_position(message: &str, src: &str, from_line: usize) -> Option<(
 
 /// serde's wording is precise but terse; editors are not programmers.
 fn plain_words(message: &str) -> String {
-    let mut m = message.replace("invalid type: ", "wrong kind of value: ");
+    let mut m = message
+        .replace("invalid type: sequence", "wrong kind of value: a list")
+        .replace("invalid type: map", "wrong kind of value: a set of fields")
+        .replace("invalid type: ", "wrong kind of value: ")
+        .replace("expected a sequence", "expected a list (lines starting with `- `)");
     // serde names our Rust types ("expected struct PageFront"); editors need the shape.
     if let Some(i) = m.find("expected struct ") {
         m.truncate(i);
@@ -189,6 +193,7 @@ mod tests {
         let d = from_yaml_located::<Demo>("- a\n- b\n", Path::new("a.md"), 1).unwrap_err();
         assert!(!d.message.contains("struct"), "{}", d.message);
         assert!(d.message.contains("name: value"), "{}", d.message);
+        assert!(d.message.contains("a list"), "{}", d.message);
     }
 
     #[test]
