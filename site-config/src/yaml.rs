@@ -100,7 +100,10 @@ fn plain_words(message: &str) -> String {
         .replace("invalid type: sequence", "wrong kind of value: a list")
         .replace("invalid type: map", "wrong kind of value: a set of fields")
         .replace("invalid type: ", "wrong kind of value: ")
-        .replace("expected a sequence", "expected a list (lines starting with `- `)");
+        .replace(
+            "expected a sequence",
+            "expected a list (lines starting with `- `)",
+        );
     // serde names our Rust types ("expected struct PageFront"); editors need the shape.
     if let Some(i) = m.find("expected struct ") {
         m.truncate(i);
