@@ -117,6 +117,15 @@ async fn fill(c: &Client, css: &str, text: &str) {
     field.send_keys(text).await.unwrap();
 }
 
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_submits_the_consultation_form_from_a_service_page() {
     if !Path::new("/usr/bin/chromedriver").exists()
@@ -204,30 +213,15 @@ async fn chromium_submits_the_consultation_form_from_a_service_page() {
     fill(&c, "#consultation-name", "Ann Browser").await;
     // Chromium's own check accepts this address; the service wants a domain with a dot.
     fill(&c, "#consultation-email", "ann@example").await;
-    c.find(Locator::Css("label[for=consultation-contact-method-4]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "label[for=consultation-contact-method-4]").await;
     fill(
         &c,
         "#consultation-message",
         "Could we talk about a hairline?",
     )
     .await;
-    c.find(Locator::Css("label[for=consultation-consent]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("#form-consultation button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "label[for=consultation-consent]").await;
+    click(&c, "#form-consultation button[type=submit]").await;
 
     // The answer: the site's consultation page, served by the form service, with the
     // message beside the field and every answer kept.
@@ -248,12 +242,7 @@ async fn chromium_submits_the_consultation_form_from_a_service_page() {
     assert_eq!(styled, true, "the error page loads the site's stylesheet");
 
     fill(&c, "#consultation-email", "ann@example.com").await;
-    c.find(Locator::Css("#form-consultation button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#form-consultation button[type=submit]").await;
     wait_for_url(&c, &format!("{site}/consultation/thank-you/")).await;
     c.close().await.unwrap();
 

@@ -20,7 +20,7 @@ use notify::{RecursiveMode, Watcher};
 
 use crate::site::BuildOptions;
 use crate::Error;
-use rebuild::{Preview, Update};
+use rebuild::Preview;
 use server::Shared;
 use watch::{classify, collect_batch, Change};
 
@@ -121,9 +121,6 @@ pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
             };
             if let Some(message) = reload::message_for(&update) {
                 let _ = loop_shared.events.send(message);
-            }
-            if update == Update::Nothing {
-                continue;
             }
         }
     });
