@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use crate::forms::FormKind;
 use crate::{FieldKind, FormDecl, FormField, ServiceRef};
 
 /// What to put in a form: the answers given and the message for each field that needs
@@ -44,7 +45,9 @@ pub const MAX_SERVICE_CHOICES_ON_A_SERVICE_PAGE: usize = 40;
 /// The `<form>` for `decl`, posting to `action`.
 ///
 /// `services` fills `service` fields; `preselect` chooses one of them (the service page
-/// the form sits on) unless `state` already has an answer.
+/// the form sits on) unless `state` already has an answer. In a `kind: comment` form,
+/// a service field with an answer is a hidden input: a comment is about the page it is
+/// written on.
 pub fn render_form(
     name: &str,
     decl: &FormDecl,
@@ -103,6 +106,17 @@ pub fn render_form(
                 None
             })
             .unwrap_or("");
+        if decl.kind == FormKind::Comment && f.kind == FieldKind::Service && !value.is_empty() {
+            // A comment belongs to the service page it is written on: nothing to choose.
+            let _ = writeln!(
+                h,
+                "<input type=\"hidden\" id=\"{}\" name=\"{}\" value=\"{}\">",
+                id(&f.name),
+                escape_html(&f.name),
+                escape_html(value)
+            );
+            continue;
+        }
         render_field(
             &mut h,
             &id(&f.name),
@@ -369,6 +383,46 @@ mod tests {
             small.matches("<option value=\"s").count(),
             3,
             "small sites keep the full choice"
+        );
+    }
+
+    #[test]
+    fn a_comment_form_carries_its_page_service_hidden() {
+        let mut comment = decl();
+        comment.kind = FormKind::Comment;
+        let html = render_form(
+            "comment",
+            &comment,
+            "/f",
+            &services(),
+            Some("peel"),
+            &FormState::default(),
+        );
+        assert!(
+            html.contains(
+                "<input type=\"hidden\" id=\"comment-service\" name=\"service\" value=\"peel\">"
+            ),
+            "{html}"
+        );
+        assert!(!html.contains("<select"), "{html}");
+        assert!(!html.contains("<label class=\"field__label\" for=\"comment-service\""));
+        // Shown again after a post with mistakes, it keeps the posted service.
+        let mut state = FormState::default();
+        state.values.insert("service".into(), "smp".into());
+        let again = render_form("comment", &comment, "/f", &services(), None, &state);
+        assert!(again.contains("name=\"service\" value=\"smp\">"), "{again}");
+        // Without a page to belong to, it is an ordinary choice.
+        let anywhere = render_form(
+            "comment",
+            &comment,
+            "/f",
+            &services(),
+            None,
+            &FormState::default(),
+        );
+        assert!(
+            anywhere.contains("<select id=\"comment-service\""),
+            "{anywhere}"
         );
     }
 

@@ -2,9 +2,11 @@
 //!
 //! `site.yaml` ([`SiteConfig`]), the form declarations inside it ([`FormDecl`]), the
 //! list of services taken from `content/services/` ([`ServiceRef`]), the HTML for a
-//! form ([`render_form`]) and the [`Diagnostic`] that reports a mistake with its
-//! file, line and column. Neither program depends on the other; both depend on this.
+//! form ([`render_form`]), the published comments file ([`CommentsFile`]) and the
+//! [`Diagnostic`] that reports a mistake with its file, line and column. Neither
+//! program depends on the other; both depend on this.
 
+mod comments;
 mod config;
 mod diagnostic;
 mod error;
@@ -14,6 +16,7 @@ mod services;
 mod slug;
 mod yaml;
 
+pub use comments::{ClinicReply, CommentsFile, PublishedComment};
 pub use config::{
     Address, Business, FormServiceConfig, MenuItem, OpeningHours, RateLimit, SiteConfig,
 };
