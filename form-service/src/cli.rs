@@ -41,6 +41,10 @@ pub enum Command {
         /// The site's public address, overriding base_url (as `generator build --base-url`).
         #[arg(long)]
         base_url: Option<String>,
+        /// This service's own public address, which links in emails start with
+        /// (default: form_service.url in the config).
+        #[arg(long)]
+        public_url: Option<String>,
         /// Another origin whose browser posts are accepted (repeatable), such as
         /// http://127.0.0.1:1111 for a local preview.
         #[arg(long = "allow-origin")]

@@ -32,6 +32,10 @@ pub enum Error {
         /// What the OS said.
         source: std::io::Error,
     },
+    /// A rule of the loyalty programme stops the change (not enough points, a reward
+    /// already settled, no such member); the message says which.
+    #[error("{0}")]
+    Refused(String),
     /// An email could not be built.
     #[error("email: {0}")]
     Mail(String),

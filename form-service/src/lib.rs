@@ -2,14 +2,15 @@
 //! answering, and emails staff through a durable outbox.
 //!
 //! `cli` and `cmd` are the command line; `http` is the axum app; `validate` checks a post
-//! against the form's declaration in `site.yaml`; `store` owns the database; `outbox`
-//! composes and delivers mail; `server` runs the app with the timeouts hyper offers.
+//! against the form's declaration in `site.yaml`; `store` owns the database; `members` is the
+//! loyalty programme; `outbox` composes and delivers mail; `server` runs the app with the timeouts hyper offers.
 
 pub mod cli;
 pub mod clock;
 pub mod cmd;
 pub mod error;
 pub mod http;
+pub mod members;
 pub mod outbox;
 pub mod server;
 pub mod service;

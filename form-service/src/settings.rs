@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use jiff::tz::TimeZone;
 use lettre::message::Mailbox;
-use site_config::{discover_services, FormDecl, RateLimit, ServiceRef, SiteConfig};
+use site_config::{discover_services, FormDecl, LoyaltyConfig, RateLimit, ServiceRef, SiteConfig};
 
 use crate::Error;
 
@@ -22,6 +22,9 @@ pub struct Overrides {
     pub extra_origins: Vec<String>,
     /// The generated site, whose pages frame error answers (default `dist`).
     pub site_dir: Option<PathBuf>,
+    /// The service's own public address, for links in emails (default
+    /// `form_service.url`, else the site's address).
+    pub public_url: Option<String>,
 }
 
 /// The checked settings.
@@ -55,6 +58,10 @@ pub struct Settings {
     pub acknowledge: bool,
     /// Posts per client address.
     pub rate_limit: RateLimit,
+    /// The service's public address without a trailing slash; emailed links start here.
+    pub public_url: String,
+    /// The loyalty programme, when `site.yaml` has one.
+    pub loyalty: Option<LoyaltyConfig>,
 }
 
 impl Settings {
@@ -113,7 +120,13 @@ impl Settings {
         for (name, decl) in &site.forms {
             check_form(name, decl)?;
         }
+        let public_url = match overrides.public_url.as_ref().or(fs.url.as_ref()) {
+            Some(u) => checked_url(u)?,
+            None => base_url.clone(),
+        };
         Ok(Settings {
+            public_url,
+            loyalty: site.loyalty.clone(),
             retry_for: Duration::from_secs(u64::from(fs.outbox_retry_hours) * 3600),
             dedupe_window: Duration::from_secs(u64::from(fs.dedupe_seconds)),
             acknowledge: fs.acknowledge,
@@ -139,19 +152,52 @@ impl Settings {
         self.site.forms.get(form)
     }
 
+    /// The loyalty programme's settings (the defaults when it has none).
+    pub fn loyalty(&self) -> &LoyaltyConfig {
+        static DEFAULT: std::sync::OnceLock<LoyaltyConfig> = std::sync::OnceLock::new();
+        self.loyalty
+            .as_ref()
+            .unwrap_or_else(|| DEFAULT.get_or_init(LoyaltyConfig::default))
+    }
+
+    /// Site path of the page with the registration form (`/membership/`).
+    pub fn membership_page(&self) -> String {
+        self.form(&self.loyalty().form)
+            .and_then(|d| d.page.clone())
+            .unwrap_or_else(|| "/membership/".into())
+    }
+
+    /// Address of a page of the members' area on this service (`members_url("")` is
+    /// the member's own page).
+    pub fn members_url(&self, path: &str) -> String {
+        format!("{}/members/{path}", self.public_url)
+    }
+
     /// Absolute address of a site path (`/consultation/thank-you/`).
     pub fn site_url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
     }
 }
 
-/// Fields the service relies on: a visitor email to reply to.
+/// Fields the service relies on: a visitor email to reply to, and for a registration
+/// form the `name` and `email` it reads.
 fn check_form(name: &str, decl: &FormDecl) -> Result<(), Error> {
-    use site_config::FieldKind;
-    if !decl.fields.iter().any(|f| f.kind == FieldKind::Email) {
+    use site_config::{FieldKind, FormKind};
+    if decl.kind != FormKind::Comment && !decl.fields.iter().any(|f| f.kind == FieldKind::Email) {
         return Err(Error::Setting(format!(
             "form `{name}` has no email field, so staff could not reply"
         )));
+    }
+    if decl.kind == FormKind::Registration {
+        let has = |field: &str, kind: FieldKind| {
+            decl.field(field)
+                .is_some_and(|f| f.kind == kind && f.required)
+        };
+        if !has("name", FieldKind::Text) || !has("email", FieldKind::Email) {
+            return Err(Error::Setting(format!(
+                "registration form `{name}` needs a required text field `name` and a required email field `email`"
+            )));
+        }
     }
     Ok(())
 }

@@ -44,6 +44,9 @@ pub struct SiteConfig {
     /// Form declarations, by form name (`consultation`).
     #[serde(default)]
     pub forms: BTreeMap<String, FormDecl>,
+    /// The loyalty programme, when the clinic runs one.
+    #[serde(default)]
+    pub loyalty: Option<crate::LoyaltyConfig>,
     /// A YAML file, relative to the site root, holding more form declarations.
     #[serde(default)]
     pub forms_file: Option<PathBuf>,
@@ -400,6 +403,11 @@ impl SiteConfig {
         let mut problems = Diagnostics::default();
         for (name, decl) in &config.forms {
             for d in decl.check(name, path, src) {
+                problems.push(d);
+            }
+        }
+        if let Some(l) = &config.loyalty {
+            for d in l.check(&config.forms, path, src) {
                 problems.push(d);
             }
         }

@@ -12,6 +12,7 @@ mod diagnostic;
 mod error;
 mod form_html;
 mod forms;
+mod loyalty;
 mod services;
 mod slug;
 mod yaml;
@@ -23,7 +24,8 @@ pub use config::{
 pub use diagnostic::{line_col, Diagnostic, Diagnostics};
 pub use error::Error;
 pub use form_html::{escape_html, render_form, FormState, MAX_SERVICE_CHOICES_ON_A_SERVICE_PAGE};
-pub use forms::{Choice, FieldKind, FormDecl, FormField};
+pub use forms::{Choice, FieldKind, FormDecl, FormField, FormKind};
+pub use loyalty::{LoyaltyConfig, Reward};
 pub use services::{discover_services, split_front_matter, FrontMatterSplit, ServiceRef};
 pub use slug::slugify;
 pub use yaml::{from_yaml_located, suggest};

@@ -19,14 +19,18 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             listen,
             site_dir,
             base_url,
+            public_url,
             allow_origins,
         } => serve::run(
             &cli.config,
             &cli.data_dir,
             listen,
-            site_dir,
-            base_url,
-            allow_origins,
+            crate::settings::Overrides {
+                base_url,
+                public_url,
+                extra_origins: allow_origins,
+                site_dir: Some(site_dir),
+            },
         ),
         Command::Export {
             form,

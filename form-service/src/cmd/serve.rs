@@ -1,7 +1,7 @@
 //! `form-service serve`: load, start, listen, and stop cleanly on Ctrl-C or SIGTERM.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::server;
 use crate::settings::Overrides;
@@ -11,18 +11,12 @@ pub(super) fn run(
     config: &Path,
     data_dir: &Path,
     listen: SocketAddr,
-    site_dir: PathBuf,
-    base_url: Option<String>,
-    extra_origins: Vec<String>,
+    overrides: Overrides,
 ) -> Result<(), Error> {
     let options = ServiceOptions {
         config: config.to_path_buf(),
         data_dir: data_dir.to_path_buf(),
-        overrides: Overrides {
-            base_url,
-            extra_origins,
-            site_dir: Some(site_dir),
-        },
+        overrides,
     };
     let runtime = tokio::runtime::Runtime::new().map_err(|e| Error::io("tokio runtime", e))?;
     runtime.block_on(async {

@@ -13,7 +13,7 @@ use axum::http::header::{
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
-use site_config::FormDecl;
+use site_config::{FormDecl, FormKind};
 
 use super::error::AppError;
 use super::extract::{Format, Posted};
@@ -42,6 +42,9 @@ pub(super) async fn submit(
             Ok(received(&app.settings, decl, format, &new_id()))
         }
         Outcome::Invalid(problems) => Err(AppError::Invalid { form, problems }),
+        Outcome::Valid(sub) if decl.kind == FormKind::Registration => {
+            super::members::register(&app, &decl.thank_you, &sub, format).await
+        }
         Outcome::Valid(sub) => {
             let new = prepare(&app.settings, decl, &sub, app.store.clock().now())?;
             let stored = app.store.submit(new).await?;

@@ -1,7 +1,8 @@
 //! The HTTP side: [`app`] builds the router from an [`AppState`], so tests drive it with
 //! `tower::ServiceExt::oneshot` exactly as the server does.
 //!
-//! Routes: `POST /forms/{form}` (and its CORS preflight) and `GET /health`. Layers,
+//! Routes: `POST /forms/{form}` (and its CORS preflight), the members' area under
+//! `/members/` (see [`members`]) and `GET /health`. Layers,
 //! outermost first: a last-resort panic catcher, `answer` (bodies for errors, security
 //! and CORS headers), the whole-request and body timeouts, and the panic catcher that
 //! turns a handler's panic into a 500 page.
@@ -12,6 +13,7 @@ pub mod extract;
 mod forms;
 pub mod guard;
 mod health;
+mod members;
 pub mod pages;
 
 use std::ops::Deref;
@@ -138,6 +140,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::guard));
     Router::new()
         .merge(forms)
+        .merge(members::routes(state.clone()))
         .merge(extra)
         .route("/health", get(health::health))
         .fallback(|| async { AppError::NotFound })

@@ -44,14 +44,19 @@ pub fn notice_page(s: &Settings, title: &str, message: &str) -> String {
         escape_html(message),
         escape_html(&s.base_url)
     );
+    page(s, title, &body)
+}
+
+/// `body` (HTML for inside `<main>`) in the site's look, titled `title`.
+pub fn page(s: &Settings, title: &str, body: &str) -> String {
     let shell = s.site_dir.join("404.html");
     if let Ok(html) = std::fs::read_to_string(&shell) {
-        if let Some(out) = replace_main(&html, &body) {
+        if let Some(out) = replace_main(&html, body) {
             let out = replace_title(&out, &format!("{title} | {}", s.site.title));
             return absolutize(&out, &s.base_url);
         }
     }
-    plain_page(s, title, &body)
+    plain_page(s, title, body)
 }
 
 fn plain_page(s: &Settings, title: &str, body: &str) -> String {

@@ -9,8 +9,10 @@
 mod checkpoint;
 mod queries;
 pub mod schema;
+mod tx;
 mod writer;
 
+use std::any::Any;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -22,6 +24,8 @@ use tokio::sync::{oneshot, Notify};
 pub use queries::{
     export, forget, list_outbox, purge, retry, Forgotten, MailRow, RetryWhich, StoredSubmission,
 };
+
+pub use tx::{run_alone, Tx};
 
 use crate::{Clock, Error};
 
@@ -47,6 +51,8 @@ pub enum MailKind {
     Staff,
     /// The fixed "we have your request" note, to the visitor.
     Acknowledgement,
+    /// A loyalty-programme email to a member (links, a friend joined).
+    Member,
 }
 
 impl MailKind {
@@ -54,6 +60,7 @@ impl MailKind {
         match self {
             MailKind::Staff => "staff",
             MailKind::Acknowledgement => "acknowledgement",
+            MailKind::Member => "member",
         }
     }
 }
@@ -161,8 +168,14 @@ pub struct StoreOptions {
     pub acknowledgement_seconds: i64,
 }
 
+/// Work for the writer's transaction that is not a submission (the loyalty programme,
+/// comments). It may run twice: when another job in its batch fails, the batch is
+/// rolled back and run again, so it must not act outside the transaction.
+pub(crate) type TxJob = dyn Fn(&mut Tx<'_>) -> Result<Box<dyn Any + Send>, Error> + Send;
+
 pub(crate) enum Op {
     Submit(Box<NewSubmission>),
+    Run(Box<TxJob>),
     Deliveries(Vec<Delivery>),
     Retry(RetryWhich),
     /// Commit what came before, then stop.
@@ -172,6 +185,7 @@ pub(crate) enum Op {
 pub(crate) enum Reply {
     Stored(Stored),
     Done(usize),
+    Ran(Box<dyn Any + Send>),
 }
 
 pub(crate) struct Job {
@@ -265,7 +279,23 @@ impl Store {
     pub async fn submit(&self, s: NewSubmission) -> Result<Stored, Error> {
         match self.send(Op::Submit(Box::new(s))).await? {
             Reply::Stored(s) => Ok(s),
-            Reply::Done(_) => Err(Error::Storage("unexpected reply".into())),
+            _ => Err(Error::Storage("unexpected reply".into())),
+        }
+    }
+
+    /// Runs `f` in the writer's next transaction and returns its result once that is
+    /// committed. `f` may run twice (see [`TxJob`]); its effects count only once.
+    pub async fn transact<T: Send + 'static>(
+        &self,
+        f: impl Fn(&mut Tx<'_>) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        let job: Box<TxJob> = Box::new(move |tx| f(tx).map(|v| Box::new(v) as Box<dyn Any + Send>));
+        match self.send(Op::Run(job)).await? {
+            Reply::Ran(v) => v
+                .downcast::<T>()
+                .map(|v| *v)
+                .map_err(|_| Error::Storage("unexpected reply".into())),
+            _ => Err(Error::Storage("unexpected reply".into())),
         }
     }
 
@@ -284,7 +314,7 @@ impl Store {
     pub async fn retry_now(&self, which: RetryWhich) -> Result<usize, Error> {
         match self.send(Op::Retry(which)).await? {
             Reply::Done(n) => Ok(n),
-            Reply::Stored(_) => Err(Error::Storage("unexpected reply".into())),
+            _ => Err(Error::Storage("unexpected reply".into())),
         }
     }
 
@@ -315,7 +345,8 @@ impl Store {
         Ok(())
     }
 
-    async fn read<T: Send + 'static>(
+    /// Runs `f` on the read connection, off the async threads.
+    pub async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Error> {

@@ -51,6 +51,69 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
     CREATE INDEX outbox_by_submission ON outbox(submission_id);
     CREATE INDEX outbox_by_recipient ON outbox(envelope_to, kind, created_at);",
+    // 2: the loyalty programme: members, their emailed links and sessions, and the
+    // append-only points ledger.
+    "CREATE TABLE members (
+        id            INTEGER PRIMARY KEY,
+        email         TEXT NOT NULL,            -- as the member typed it
+        email_key     TEXT NOT NULL UNIQUE,     -- trimmed and lowercased: one account each
+        name          TEXT NOT NULL,
+        status        TEXT NOT NULL CHECK (status IN ('pending', 'active')),
+        referral_code TEXT UNIQUE,
+        referred_by   INTEGER REFERENCES members(id) ON DELETE SET NULL,
+        registered_at INTEGER NOT NULL,
+        confirmed_at  INTEGER
+    );
+    CREATE INDEX members_by_referrer ON members(referred_by);
+    -- Emailed links and staff links. The token is `selector` + a secret whose hash is
+    -- `verifier`: the selector finds the row, the secret is compared in constant time.
+    CREATE TABLE links (
+        id         INTEGER PRIMARY KEY,
+        selector   TEXT NOT NULL UNIQUE,
+        verifier   BLOB NOT NULL,
+        purpose    TEXT NOT NULL,
+        member_id  INTEGER REFERENCES members(id) ON DELETE CASCADE,
+        subject_id INTEGER,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at    INTEGER
+    );
+    CREATE INDEX links_by_member ON links(member_id);
+    CREATE INDEX links_by_expiry ON links(expires_at);
+    CREATE TABLE sessions (
+        id         INTEGER PRIMARY KEY,
+        selector   TEXT NOT NULL UNIQUE,
+        verifier   BLOB NOT NULL,
+        member_id  INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    );
+    CREATE INDEX sessions_by_member ON sessions(member_id);
+    -- Every change of points is a row; balances are sums. A pending referral or a held
+    -- reward is settled by a later row that names it in `settles` (once: unique).
+    CREATE TABLE ledger (
+        id         INTEGER PRIMARY KEY,
+        member_id  INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+        amount     INTEGER NOT NULL,
+        kind       TEXT NOT NULL CHECK (kind IN ('signup', 'referral', 'reward', 'adjustment')),
+        status     TEXT NOT NULL
+                   CHECK (status IN ('confirmed', 'pending', 'held', 'void', 'released')),
+        settles    INTEGER UNIQUE REFERENCES ledger(id) ON DELETE CASCADE,
+        reward     TEXT,
+        friend_id  INTEGER,
+        reason     TEXT NOT NULL,
+        actor      TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX ledger_by_member ON ledger(member_id, id);
+    CREATE UNIQUE INDEX one_referral_per_friend ON ledger(friend_id)
+        WHERE kind = 'referral' AND settles IS NULL;
+    CREATE TRIGGER ledger_is_append_only BEFORE UPDATE ON ledger
+    BEGIN SELECT RAISE(ABORT, 'the points ledger is append-only'); END;
+    -- Rows go only with their member (`forget`), through the cascade.
+    CREATE TRIGGER ledger_rows_stay BEFORE DELETE ON ledger
+    WHEN EXISTS (SELECT 1 FROM members WHERE id = OLD.member_id)
+    BEGIN SELECT RAISE(ABORT, 'the points ledger is append-only'); END;",
 ];
 
 /// The schema version this build writes.

@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 
 use super::{
     checkpoint, queries, Counters, Delivery, Job, MailKind, NewMail, NewSubmission, Op, Reply,
-    StoreOptions, Stored,
+    StoreOptions, Stored, Tx,
 };
 use crate::{Clock, Error};
 
@@ -88,12 +88,12 @@ struct Writer {
 
 /// What one job did, counted after the commit.
 #[derive(Default)]
-struct Effect {
+pub(super) struct Effect {
     stored: u64,
     duplicates: u64,
-    pending_delta: i64,
+    pub(super) pending_delta: i64,
     failed_delta: i64,
-    queued_mail: bool,
+    pub(super) queued_mail: bool,
 }
 
 impl Writer {
@@ -201,6 +201,7 @@ fn apply(
 ) -> Result<Reply, Error> {
     match op {
         Op::Submit(s) => submit(tx, s, now, o, effect).map(Reply::Stored),
+        Op::Run(job) => job(&mut Tx::new(tx, now, o, effect)).map(Reply::Ran),
         Op::Deliveries(ds) => {
             for d in ds {
                 record(tx, d, now, effect)?;
@@ -286,9 +287,10 @@ fn submit(
     })
 }
 
-fn queue(
+/// Queues `m`, about `submission` (an id, or `None::<i64>`).
+pub(super) fn queue(
     tx: &Connection,
-    submission: i64,
+    submission: impl rusqlite::ToSql,
     m: &NewMail,
     now: i64,
     o: &StoreOptions,

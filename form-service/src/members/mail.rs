@@ -1,0 +1,212 @@
+//! The programme's emails: confirmation and sign-in links, "a friend joined", and the
+//! staff email for a reward. Each is plain text with an HTML twin, from the clinic's
+//! address. Links point at the form service's public address.
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::Message;
+use site_config::{escape_html, Reward};
+
+use super::accounts::Member;
+use crate::store::{MailKind, NewMail};
+use crate::{Error, Settings};
+
+/// A paragraph or a button-like link.
+enum Block<'a> {
+    Text(String),
+    Link(&'a str, &'a str),
+}
+
+fn build(
+    s: &Settings,
+    to: Mailbox,
+    reply_to: Option<Mailbox>,
+    kind: MailKind,
+    subject: String,
+    blocks: &[Block<'_>],
+) -> Result<NewMail, Error> {
+    let mut text = String::new();
+    let mut html = String::from("<!doctype html>\n<html><body>\n");
+    for b in blocks {
+        match b {
+            Block::Text(t) => {
+                text.push_str(t);
+                text.push_str("\n\n");
+                html.push_str(&format!("<p>{}</p>\n", escape_html(t)));
+            }
+            Block::Link(label, url) => {
+                text.push_str(&format!("{label}:\n{url}\n\n"));
+                html.push_str(&format!(
+                    "<p><a href=\"{}\"><strong>{}</strong></a></p>\n",
+                    escape_html(url),
+                    escape_html(label)
+                ));
+            }
+        }
+    }
+    let clinic = &s.site.business;
+    text.push_str(&format!(
+        "{}\n{}\n{}\n",
+        clinic.name, clinic.phone, s.base_url
+    ));
+    html.push_str(&format!(
+        "<p>{}<br>{}<br><a href=\"{url}\">{url}</a></p>\n</body></html>\n",
+        escape_html(&clinic.name),
+        escape_html(&clinic.phone),
+        url = escape_html(&s.base_url)
+    ));
+    let envelope_to = to.email.to_string();
+    let mut message = Message::builder().from(s.from.clone()).to(to);
+    if let Some(r) = reply_to {
+        message = message.reply_to(r);
+    }
+    let message = message
+        .subject(subject.clone())
+        .multipart(MultiPart::alternative_plain_html(text, html))
+        .map_err(|e| Error::Mail(e.to_string()))?;
+    Ok(NewMail {
+        kind,
+        envelope_from: s.from.email.to_string(),
+        envelope_to,
+        subject,
+        message: message.formatted(),
+    })
+}
+
+fn mailbox(name: Option<&str>, email: &str) -> Result<Mailbox, Error> {
+    let address = email
+        .trim()
+        .parse()
+        .map_err(|e| Error::Mail(format!("member address: {e}")))?;
+    // Names come from validation, which refuses control characters.
+    Ok(Mailbox::new(name.map(str::to_string), address))
+}
+
+fn hello(name: Option<&str>) -> String {
+    name.map_or_else(|| "Hello,".to_string(), |n| format!("Hello {n},"))
+}
+
+/// The link to confirm a new registration (`name` is unknown when the address asked
+/// for a new link).
+pub fn confirmation(
+    s: &Settings,
+    name: Option<&str>,
+    email: &str,
+    url: &str,
+) -> Result<NewMail, Error> {
+    let clinic = &s.site.business.name;
+    let l = s.loyalty();
+    build(
+        s,
+        mailbox(name, email)?,
+        None,
+        MailKind::Member,
+        format!("Confirm your membership of {clinic}'s loyalty programme"),
+        &[
+            Block::Text(hello(name)),
+            Block::Text(format!(
+                "Thank you for registering for {clinic}'s loyalty programme. Open the link \
+                 below and press the button on the page it opens to confirm your email \
+                 address; we then add your {} bonus points.",
+                l.signup_bonus
+            )),
+            Block::Link("Confirm my membership", url),
+            Block::Text(format!(
+                "The link works once, for {} hours. If you did not register, ignore this \
+                 email: nothing happens unless the button is pressed.",
+                l.confirm_link_hours
+            )),
+        ],
+    )
+}
+
+/// The link to sign in, sent when a known address registers or asks to sign in.
+pub fn sign_in(s: &Settings, name: Option<&str>, email: &str, url: &str) -> Result<NewMail, Error> {
+    let clinic = &s.site.business.name;
+    build(
+        s,
+        mailbox(name, email)?,
+        None,
+        MailKind::Member,
+        format!("Sign in to your {clinic} points"),
+        &[
+            Block::Text(hello(name)),
+            Block::Text(format!(
+                "Someone, we hope you, asked to sign in to your {clinic} loyalty account \
+                 (or to register this address, which is already a member). Open the link \
+                 below and press the button on the page it opens to see your points."
+            )),
+            Block::Link("Sign in", url),
+            Block::Text(format!(
+                "The link works once, for {} minutes. If it was not you, ignore this \
+                 email: your account is unchanged.",
+                s.loyalty().sign_in_link_minutes
+            )),
+        ],
+    )
+}
+
+/// Tells a member that a friend joined with their code.
+pub fn friend_joined(
+    s: &Settings,
+    referrer: &Member,
+    amount: i64,
+    pending: bool,
+) -> Result<NewMail, Error> {
+    let when = if pending {
+        format!(
+            "Your {amount} points are waiting: they are yours once your friend has had \
+             their first paid treatment with us."
+        )
+    } else {
+        format!("We have added {amount} points to your balance.")
+    };
+    build(
+        s,
+        mailbox(Some(&referrer.name), &referrer.email)?,
+        None,
+        MailKind::Member,
+        "A friend you referred has joined".to_string(),
+        &[
+            Block::Text(hello(Some(&referrer.name))),
+            Block::Text(format!(
+                "A friend who used your referral link has just confirmed their membership \
+                 of {}'s loyalty programme. Thank you for recommending us. {when}",
+                s.site.business.name
+            )),
+            Block::Link("See your points", &s.members_url("")),
+        ],
+    )
+}
+
+/// Asks staff to confirm a reward when it is used, or decline it.
+pub fn reward_requested(
+    s: &Settings,
+    member: &Member,
+    reward: &Reward,
+    used_url: &str,
+    declined_url: &str,
+) -> Result<NewMail, Error> {
+    let reply_to = mailbox(Some(&member.name), &member.email)?;
+    build(
+        s,
+        s.staff.clone(),
+        Some(reply_to),
+        MailKind::Staff,
+        format!("Reward asked for: {} — {}", reward.title, member.name),
+        &[
+            Block::Text(format!(
+                "{} ({}) asked for a reward: {} ({} points). The points are set aside \
+                 until you confirm or decline it.",
+                member.name, member.email, reward.title, reward.points
+            )),
+            Block::Text(
+                "When the reward has been used at the clinic, confirm it; if it will not \
+                 be used, decline it and the points go back to the member. Each link opens \
+                 a page with a button; the links work for one use."
+                    .to_string(),
+            ),
+            Block::Link("Reward used: take the points", used_url),
+            Block::Link("Decline: give the points back", declined_url),
+        ],
+    )
+}
