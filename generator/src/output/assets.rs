@@ -1,5 +1,6 @@
 //! Static files from the theme and the site, with CSS and JS renamed by a hash of
-//! their contents (`assets/style.3f2a9c1b.css`) so hosts can cache them forever.
+//! their contents (`assets/style.3f2a9c1b.css`) so hosts can cache them forever, and
+//! CSS minified ([`super::minify`]).
 
 use std::collections::HashMap;
 use std::fs;
@@ -8,6 +9,7 @@ use std::path::{Path, PathBuf};
 use site_config::{Diagnostic, Diagnostics};
 use walkdir::WalkDir;
 
+use super::minify::minify_css;
 use super::{Output, OutputFile};
 use crate::content::is_ignored;
 
@@ -54,9 +56,14 @@ pub fn collect_static(root: &Path, theme: &str, out: &mut Output) -> Result<Asse
     keys.sort();
     for (key, path) in keys {
         if is_fingerprinted(&key) {
-            let bytes = fs::read(&path).map_err(|e| {
+            let mut bytes = fs::read(&path).map_err(|e| {
                 Diagnostics::from(Diagnostic::new(path.clone(), format!("cannot read: {e}")))
             })?;
+            if key.ends_with(".css") {
+                if let Ok(css) = std::str::from_utf8(&bytes) {
+                    bytes = minify_css(css).into_bytes();
+                }
+            }
             let name = fingerprinted_name(&key, &bytes);
             map.insert(key, format!("/{name}"));
             out.insert(name, OutputFile::Bytes(bytes));

@@ -3,6 +3,7 @@
 
 mod assets;
 pub mod json_ld;
+mod minify;
 mod seo;
 mod write;
 
