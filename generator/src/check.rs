@@ -1,6 +1,7 @@
 //! What `check` adds to a build: every internal link and `#anchor` resolves, every
 //! image exists and has alt text. It reads the built output, so links written by
-//! templates are checked too, and points at the Markdown line where it can.
+//! templates are checked too, and points at the Markdown line where it can. A published
+//! comment whose page is not a service page is a problem here (`build` only warns).
 
 use std::collections::{HashMap, HashSet};
 
@@ -94,6 +95,7 @@ pub fn check_site(site: &Site) -> Diagnostics {
             }
         }
     }
+    problems.0.extend(site.comment_orphans().0.iter().cloned());
     problems.sort();
     problems.0.dedup();
     problems

@@ -36,6 +36,10 @@ pub enum Command {
         /// Post forms to this form service instead of form_service.url from site.yaml.
         #[arg(long)]
         form_service_url: Option<String>,
+        /// Published comments to show on service pages [default: data/comments.json in the
+        /// site root, when it exists].
+        #[arg(long, value_name = "PATH")]
+        comments: Option<PathBuf>,
     },
     /// Check everything a build checks, plus links, anchors, images and alt text; writes nothing.
     Check {
@@ -45,6 +49,10 @@ pub enum Command {
         /// Also check pages marked `draft: true`.
         #[arg(long)]
         drafts: bool,
+        /// Published comments to show on service pages [default: data/comments.json in the
+        /// site root, when it exists].
+        #[arg(long, value_name = "PATH")]
+        comments: Option<PathBuf>,
     },
     /// Serve a live preview that rebuilds on every save and reloads open tabs.
     Serve {
@@ -60,6 +68,10 @@ pub enum Command {
         /// Include pages marked `draft: true`.
         #[arg(long)]
         drafts: bool,
+        /// Published comments to show on service pages [default: data/comments.json in the
+        /// site root, when it exists].
+        #[arg(long, value_name = "PATH")]
+        comments: Option<PathBuf>,
     },
     /// Create a new page from a template with every field explained.
     New {

@@ -40,18 +40,25 @@ fn run(cli: Cli) -> Result<(), Error> {
             drafts,
             base_url,
             form_service_url,
+            comments,
         } => cmd::build::run(
             &BuildOptions {
                 root,
                 drafts,
                 base_url,
                 form_service_url,
+                comments,
             },
             output.as_deref(),
         ),
-        Command::Check { root, drafts } => cmd::check::run(&BuildOptions {
+        Command::Check {
             root,
             drafts,
+            comments,
+        } => cmd::check::run(&BuildOptions {
+            root,
+            drafts,
+            comments,
             ..BuildOptions::default()
         }),
         Command::Serve {
@@ -59,10 +66,12 @@ fn run(cli: Cli) -> Result<(), Error> {
             port,
             bind,
             drafts,
+            comments,
         } => cmd::serve::run(ServeOptions {
             build: BuildOptions {
                 root,
                 drafts,
+                comments,
                 ..BuildOptions::default()
             },
             bind,

@@ -5,6 +5,8 @@
 //! line, every anchor the page defines) and rewrites relative links through a
 //! resolver, so `[Prices](../about.md)` becomes `/about/`.
 
+pub mod comments;
+
 use std::collections::HashSet;
 
 use pulldown_cmark::{html, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};

@@ -34,7 +34,15 @@ impl Content {
 }
 
 /// Ids the theme's templates use around page content; headings must not take them.
-const RESERVED_IDS: [&str; 6] = ["main", "top", "content", "faqs", "book", "comments"];
+const RESERVED_IDS: [&str; 7] = [
+    "main",
+    "top",
+    "content",
+    "faqs",
+    "book",
+    "comments",
+    "comments-title",
+];
 
 /// Reads the content of the site at `root`. Returns every problem found, across all files.
 pub fn load_content(

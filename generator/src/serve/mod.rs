@@ -22,7 +22,7 @@ use crate::site::BuildOptions;
 use crate::Error;
 use rebuild::Preview;
 use server::Shared;
-use watch::{classify, collect_batch, Change};
+use watch::{classify, collect_batch, comments_change, Change};
 
 /// Everything `serve` needs.
 #[derive(Debug, Clone)]
@@ -91,6 +91,14 @@ pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
     })
     .map_err(|e| Error::Usage(format!("cannot watch {}: {e}", root.display())))?;
     watch_dirs(&mut watcher, &root, &theme_of(&shared));
+    // The comments file is written by the form service, usually into data/ beside the
+    // database: watch its folder alone, not recursively.
+    let comments = crate::site::comments_file(&opts.build);
+    let comments = std::path::absolute(&comments).map_err(|e| Error::io(&comments, e))?;
+    let comments_dir = comments.parent().map(Path::to_path_buf);
+    if let Some(dir) = comments_dir.as_deref().filter(|d| d.is_dir()) {
+        let _ = watcher.watch(dir, RecursiveMode::NonRecursive);
+    }
 
     let loop_shared = shared.clone();
     let loop_root = root.clone();
@@ -100,7 +108,9 @@ pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
             let theme = theme_of(&loop_shared);
             let mut changes: Vec<Change> = paths
                 .iter()
-                .filter_map(|p| classify(&loop_root, &theme, p))
+                .filter_map(|p| {
+                    comments_change(&comments, p).or_else(|| classify(&loop_root, &theme, p))
+                })
                 .collect();
             changes.sort();
             changes.dedup();
@@ -109,6 +119,12 @@ pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
             }
             if changes.contains(&Change::Config) {
                 watch_dirs(&mut watcher, &loop_root, &theme);
+            }
+            if changes.contains(&Change::Comments) {
+                // The folder may have just been created.
+                if let Some(dir) = comments_dir.as_deref().filter(|d| d.is_dir()) {
+                    let _ = watcher.watch(dir, RecursiveMode::NonRecursive);
+                }
             }
             let update = {
                 let mut preview = loop_shared

@@ -4,7 +4,8 @@
 //! An edited page re-renders that page (and, for a service, the listings that show
 //! it); a template re-renders the pages that use it; a static file is swapped in
 //! place. Anything that moves URLs (a new, deleted or renamed page, `site.yaml`)
-//! rebuilds everything.
+//! rebuilds everything, and so does a change to the published comments file, which
+//! happens when staff publish, not while editors type.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -91,7 +92,7 @@ impl Preview {
         let mut set = BTreeSet::new();
         for c in changes {
             match c {
-                Change::Config => return Plan::Full,
+                Change::Config | Change::Comments => return Plan::Full,
                 Change::Content(rel) => {
                     let path = root.join("content").join(rel);
                     let is_md = rel.extension().is_some_and(|e| e == "md");
@@ -151,7 +152,7 @@ impl Preview {
                 }
                 Change::Template(name) => templates_changed.push(name.clone()),
                 // Planned as a full rebuild; never reaches here.
-                Change::Config => return self.full(),
+                Change::Config | Change::Comments => return self.full(),
                 Change::Static(_) => {
                     let site = self.site.as_mut().expect("planned with a site");
                     match site.load_static() {

@@ -21,6 +21,9 @@ pub enum Change {
     Template(String),
     /// A static file of the theme or the site.
     Static(PathBuf),
+    /// The published comments file (or the folder it is in, created or replaced):
+    /// every service page may show different comments.
+    Comments,
 }
 
 /// The change a path under `root` makes, or `None` when it does not affect the site
@@ -49,6 +52,13 @@ pub fn classify(root: &Path, theme: &str, path: &Path) -> Option<Change> {
         [file] if file.ends_with(".yaml") || file.ends_with(".yml") => Some(Change::Config),
         _ => None,
     }
+}
+
+/// [`Change::Comments`] when `path` is the comments file or its folder (which may be
+/// created after the preview started); `None` for anything else, such as the form
+/// service's database beside it.
+pub fn comments_change(comments_file: &Path, path: &Path) -> Option<Change> {
+    (path == comments_file || Some(path) == comments_file.parent()).then_some(Change::Comments)
 }
 
 /// Waits for the first path, then collects more until `quiet` passes with none (or
@@ -127,6 +137,20 @@ mod tests {
             assert_eq!(c(path), want, "{path}");
         }
         assert_eq!(classify(root, "default", Path::new("/elsewhere/x")), None);
+    }
+
+    #[test]
+    fn the_comments_file_and_its_folder_are_comment_changes() {
+        let file = Path::new("/site/data/comments.json");
+        for (path, want) in [
+            ("/site/data/comments.json", Some(Change::Comments)),
+            ("/site/data", Some(Change::Comments)),
+            ("/site/data/forms.sqlite3-wal", None),
+            ("/site/data/.comments.json.123.tmp", None),
+            ("/site/content/comments.json", None),
+        ] {
+            assert_eq!(comments_change(file, Path::new(path)), want, "{path}");
+        }
     }
 
     #[test]

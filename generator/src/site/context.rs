@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use serde_json::{json, Value};
-use site_config::SiteConfig;
+use site_config::{FormKind, SiteConfig};
 use tera::Context;
 
 use crate::content::{Page, PageKind};
@@ -114,6 +114,10 @@ pub(super) fn site_value(config: &SiteConfig) -> Value {
             "privacy_url": b.privacy_url,
         },
         "forms": config.forms.keys().collect::<Vec<_>>(),
+        "comment_form": config.forms.iter().find(|(_, f)| f.kind == FormKind::Comment).map(|(name, _)| name),
+        "loyalty": config.loyalty,
+        // Members sign in on the form service, which serves their page.
+        "members_url": config.form_action("x").trim_end_matches("/forms/x").to_string() + "/members/",
         "extra": config.extra,
     })
 }

@@ -2,6 +2,7 @@
 //! and rendered into an [`Output`] map. `build` renders everything; `serve` keeps a
 //! [`Site`] and re-renders only the pages a change affects.
 
+mod comments;
 mod context;
 
 use std::path::{Path, PathBuf};
@@ -15,6 +16,8 @@ use crate::content::{load_content, normalise_alias, Content, PageKind};
 use crate::output::{self, json_ld, AssetMap, Output, OutputFile};
 use crate::templates::Templates;
 use crate::Error;
+use comments::PageComments;
+pub use comments::{comments_file, DEFAULT_COMMENTS_FILE};
 use context::{page_context, page_value, site_value};
 
 /// What a build needs to know beyond the site itself.
@@ -28,6 +31,9 @@ pub struct BuildOptions {
     pub base_url: Option<String>,
     /// Replaces `form_service.url` from `site.yaml`: where the forms post.
     pub form_service_url: Option<String>,
+    /// The published comments file, instead of `data/comments.json` in the root; it
+    /// must exist when given.
+    pub comments: Option<PathBuf>,
 }
 
 /// A loaded site and its rendered output.
@@ -44,6 +50,7 @@ pub struct Site {
     assets: AssetMap,
     site_value: Value,
     services_value: Value,
+    comments: PageComments,
 }
 
 /// Loads and renders the whole site. Every problem found in config, content and
@@ -84,6 +91,7 @@ impl Site {
                 return Err(Error::Site(all));
             }
         };
+        let comments = PageComments::load(opts, &config, &content)?;
         let mut site = Site {
             opts: opts.clone(),
             site_value: site_value(&config),
@@ -93,10 +101,17 @@ impl Site {
             templates,
             assets: AssetMap::new(),
             services_value: Value::Null,
+            comments,
         };
         site.load_static()?;
         site.services_changed();
         Ok(site)
+    }
+
+    /// Comments left out of the site because their page is not one of its service
+    /// pages (a warning for `build`, a problem for `check`).
+    pub fn comment_orphans(&self) -> &Diagnostics {
+        &self.comments.orphans
     }
 
     /// Reads the static files again; returns the fingerprinted URLs that changed
@@ -245,9 +260,16 @@ impl Site {
             .map(|&i| {
                 let page = &self.content.pages[i];
                 let listing = matches!(page.kind, PageKind::Home | PageKind::Services);
+                let mut value = page_value(page, &self.config, true);
+                if let (Some(list), Some(obj)) = (
+                    self.comments.for_page(page.kind, &page.url),
+                    value.as_object_mut(),
+                ) {
+                    obj.insert("comments".into(), list);
+                }
                 let ctx = page_context(
                     &self.site_value,
-                    page_value(page, &self.config, true),
+                    value,
                     &page.url,
                     json_ld::for_page(page, &self.config),
                     listing.then_some(&self.services_value),

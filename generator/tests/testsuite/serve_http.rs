@@ -23,6 +23,7 @@ fn shared(t: &SiteTest) -> Arc<Shared> {
         drafts: false,
         base_url: None,
         form_service_url: None,
+        comments: None,
     });
     Arc::new(Shared {
         preview: RwLock::new(preview),
