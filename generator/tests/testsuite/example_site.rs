@@ -59,6 +59,13 @@ fn example_service_pages_stay_under_30_kb_with_css() {
 
 #[test]
 fn example_site_html_is_valid() {
+    let out = build_example();
+    assert_valid_html_and_css(out.path());
+}
+
+/// Runs the Nu Html Checker over every HTML and CSS file under `dir`, failing with its
+/// messages. Skipped (with a note) where vnu is not installed, except in CI.
+pub(crate) fn assert_valid_html_and_css(dir: &std::path::Path) {
     let Ok(vnu) = which("vnu") else {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -67,8 +74,7 @@ fn example_site_html_is_valid() {
         eprintln!("skipped: vnu (Nu Html Checker) is not installed; .ci/run installs it");
         return;
     };
-    let out = build_example();
-    let pages: Vec<_> = walkdir::WalkDir::new(out.path())
+    let pages: Vec<_> = walkdir::WalkDir::new(dir)
         .into_iter()
         .map(Result::unwrap)
         .filter(|e| {

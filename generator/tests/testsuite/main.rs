@@ -7,6 +7,7 @@
 mod browser;
 mod build;
 mod check;
+mod comments;
 mod errors;
 mod example_site;
 mod new;
