@@ -78,6 +78,81 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<OutboxAction>,
     },
+    /// The loyalty programme's members.
+    Members {
+        /// What to do.
+        #[command(subcommand)]
+        action: MembersAction,
+    },
+    /// The loyalty programme's points: what waits for staff, settling it, adjusting a
+    /// balance, and the ledger.
+    Points {
+        /// What to do.
+        #[command(subcommand)]
+        action: PointsAction,
+    },
+}
+
+/// `members` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum MembersAction {
+    /// Every account, with its balance.
+    List,
+    /// One member: details and every ledger row.
+    Show {
+        /// Their email address (any case).
+        email: String,
+    },
+}
+
+/// `points` subcommands. `--by` names who acts (default: the login name).
+#[derive(Debug, Clone, Subcommand)]
+pub enum PointsAction {
+    /// Pending referral rewards and held rewards, waiting for staff.
+    Pending,
+    /// Confirm a pending referral (the friend had a paid treatment) or a held reward
+    /// (it was used at the clinic).
+    Confirm {
+        /// The ledger id from `points pending`.
+        id: i64,
+        /// Why, shown to the member (a sensible default otherwise).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Who is acting.
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Void a pending referral, or decline a held reward (its points go back).
+    Void {
+        /// The ledger id from `points pending`.
+        id: i64,
+        /// Why, shown to the member.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Who is acting.
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Add or take points by hand; a balance never goes below zero.
+    Adjust {
+        /// The member's email address.
+        email: String,
+        /// Points to add (negative to take), e.g. 25 or -40.
+        #[arg(allow_negative_numbers = true)]
+        amount: i64,
+        /// Why, shown to the member.
+        #[arg(long)]
+        reason: String,
+        /// Who is acting.
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Every ledger row, oldest first.
+    Export {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
+    },
 }
 
 /// `outbox` subcommands.

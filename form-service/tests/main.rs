@@ -13,6 +13,7 @@ mod support;
 mod browser;
 mod commands;
 mod email;
+mod members;
 mod outage;
 mod process;
 mod router;

@@ -1,6 +1,7 @@
 //! One function per subcommand; each sets things up, calls the library and reports.
 
 mod export;
+mod members;
 mod outbox;
 mod privacy;
 mod serve;
@@ -40,6 +41,8 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Purge { older_than } => privacy::purge(&cli.config, &cli.data_dir, older_than),
         Command::Forget { email } => privacy::forget(&cli.data_dir, &email),
         Command::Outbox { action } => outbox::run(&cli.config, &cli.data_dir, action),
+        Command::Members { action } => members::members(&cli.config, &cli.data_dir, action),
+        Command::Points { action } => members::points(&cli.config, &cli.data_dir, action),
     }
 }
 
@@ -55,4 +58,12 @@ fn print(text: &str) -> Result<(), Error> {
 /// `2026-03-03T14:05:00Z` for seconds since the epoch.
 fn utc(at: i64) -> String {
     jiff::Timestamp::from_second(at).map_or_else(|_| at.to_string(), |t| t.to_string())
+}
+
+/// `2026-03-03` in the clinic's time zone.
+fn local_day(s: &crate::Settings, at: i64) -> String {
+    jiff::Timestamp::from_second(at).map_or_else(
+        |_| at.to_string(),
+        |t| t.to_zoned_datetime(s.tz.clone()).date().to_string(),
+    )
 }

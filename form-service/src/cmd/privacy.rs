@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::settings::Overrides;
-use crate::store;
+use crate::{members, store};
 use crate::{Clock, Error, Settings};
 
 pub(super) fn purge(config: &Path, data_dir: &Path, older_than: Option<u32>) -> Result<(), Error> {
@@ -25,9 +25,14 @@ pub(super) fn purge(config: &Path, data_dir: &Path, older_than: Option<u32>) -> 
     let before = Clock::default().now() - i64::from(days) * 86_400;
     let mut conn = store::schema::open(data_dir)?;
     let (subs, mails) = store::purge(&mut conn, before)?;
+    let m = members::privacy::purge(&mut conn, Clock::default().now())?;
     super::print(&format!(
-        "Purged {subs} submission(s) received before {} ({days} days ago) and {mails} email(s) about them.\n",
-        super::utc(before)
+        "Purged {subs} submission(s) received before {} ({days} days ago) and {mails} email(s) about them.\n\
+         Removed {} registration(s) never confirmed, {} spent or expired link(s) and {} ended session(s).\n",
+        super::utc(before),
+        m.unconfirmed,
+        m.links,
+        m.sessions
     ))
 }
 
@@ -37,16 +42,17 @@ pub(super) fn forget(data_dir: &Path, email: &str) -> Result<(), Error> {
     }
     let mut conn = store::schema::open(data_dir)?;
     let gone = store::forget(&mut conn, email)?;
+    let member = members::privacy::forget(&mut conn, email)?;
     let mut files = 0;
     let mail_dir = data_dir.join("mail");
     if let Ok(entries) = std::fs::read_dir(&mail_dir) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if gone
+            let about_them = gone
                 .submissions
                 .iter()
-                .any(|(id, _, _)| name.starts_with(&format!("{id}-")))
-            {
+                .any(|(id, _, _)| name.starts_with(&format!("{id}-")));
+            if about_them || (name.ends_with(".eml") && addressed_to(&entry.path(), email)) {
                 std::fs::remove_file(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
                 files += 1;
             }
@@ -64,6 +70,14 @@ pub(super) fn forget(data_dir: &Path, email: &str) -> Result<(), Error> {
     for (id, form, at) in &gone.submissions {
         report.push_str(&format!("  {form} {id}, received {}\n", super::utc(*at)));
     }
+    if member.account {
+        report.push_str(&format!(
+            "their loyalty-programme account, with {} ledger row(s) and {} link(s) or session(s),\n",
+            member.ledger_rows, member.tokens
+        ));
+    } else {
+        report.push_str("no loyalty-programme account (there was none),\n");
+    }
     report.push_str(&format!(
         "and {} email(s) about them or to them from the outbox, and {files} .eml file(s) from {}.\n\
          Copies already delivered to staff mailboxes are not reachable from here: delete those by hand.\n",
@@ -71,4 +85,19 @@ pub(super) fn forget(data_dir: &Path, email: &str) -> Result<(), Error> {
         mail_dir.display()
     ));
     super::print(&report)
+}
+
+/// True when the `.eml` file's `To:` header names `email` (any case): the programme's
+/// emails to a member are not filed under a submission.
+fn addressed_to(path: &Path, email: &str) -> bool {
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let headers = text.split("\r\n\r\n").next().unwrap_or("");
+    let wanted = email.trim().to_lowercase();
+    headers
+        .split("\r\n")
+        .filter(|l| l.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("to:")))
+        .any(|l| l.to_lowercase().contains(&wanted))
 }

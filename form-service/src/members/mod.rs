@@ -8,4 +8,5 @@
 pub mod accounts;
 pub mod ledger;
 pub mod mail;
+pub mod privacy;
 pub mod token;

@@ -1,0 +1,118 @@
+//! Referral links: a pending reward and its email, staff confirming it from the command
+//! line, self-referral, one referrer per member, and the monthly cap.
+
+use axum::http::StatusCode;
+
+use super::{attr, link, Club};
+
+fn code_of(page: &str) -> String {
+    attr(page, "/membership/?ref=", "\"")
+}
+
+fn stdout(o: &std::process::Output) -> String {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_friend_who_confirms_earns_a_pending_reward_that_staff_confirm() {
+    let mut c = Club::start();
+    let ann = c.join("Ann", "ann@example.com", "").await;
+    let code = code_of(&c.page(&ann).await);
+
+    // The friend registers with the code (as the referral link fills it in), lower case.
+    let bo = c.join("Bo", "bo@example.com", &code.to_lowercase()).await;
+    assert_eq!(c.balance(&bo).await, 50, "the friend gets the normal bonus");
+
+    let mail = c.next_mail().await;
+    assert_eq!(mail.header("subject"), "A friend you referred has joined");
+    assert!(mail.header("to").contains("ann@example.com"));
+    assert!(
+        mail.text.contains("Your 100 points are waiting"),
+        "{}",
+        mail.text
+    );
+    assert!(
+        !mail.text.contains("bo@example.com"),
+        "the friend's address is not shared"
+    );
+
+    let page = c.page(&ann).await;
+    assert!(
+        page.contains("<strong id=\"balance\">50</strong>"),
+        "pending is not spendable"
+    );
+    assert!(page.contains("100 more waiting"), "{page}");
+    assert!(page.contains("Waiting for confirmation"));
+
+    // Staff confirm it once the friend has had a paid treatment.
+    let pending = stdout(&c.command(&["points", "pending"]));
+    assert!(
+        pending.contains("ann@example.com") && pending.contains("referral"),
+        "{pending}"
+    );
+    let id = pending
+        .lines()
+        .find(|l| l.contains("ann@example.com"))
+        .and_then(|l| l.split('\t').next())
+        .unwrap()
+        .to_string();
+    let out = stdout(&c.command(&["points", "confirm", &id, "--by", "jo"]));
+    assert!(out.contains("referral reward confirmed"), "{out}");
+    assert_eq!(c.balance(&ann).await, 150);
+    // Confirming twice credits once.
+    let again = c.command(&["points", "confirm", &id]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already settled"));
+    assert_eq!(c.balance(&ann).await, 150);
+    let show = stdout(&c.command(&["members", "show", "ANN@example.com"]));
+    assert!(
+        show.contains("staff:jo") && show.contains("150 to spend"),
+        "{show}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_referral_a_second_referrer_and_the_monthly_cap_earn_nothing() {
+    let mut c = Club::start();
+    let ann = c.join("Ann", "ann@example.com", "").await;
+    let ann_code = code_of(&c.page(&ann).await);
+    let cy = c.join("Cy", "cy@example.com", "").await;
+    let cy_code = code_of(&c.page(&cy).await);
+
+    // Ann "registers" again with her own code (any case, spaces): a sign-in link, no reward.
+    let res = c.register("Ann", " Ann@Example.com", &ann_code).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let mail = c.next_mail().await;
+    assert!(mail.header("subject").starts_with("Sign in"));
+
+    // Bo registers with Ann's code, then again with Cy's before confirming: Ann keeps him.
+    c.register("Bo", "bo@example.com", &ann_code).await;
+    let _first = c.next_mail().await;
+    c.register("Bo", "bo@example.com", &cy_code).await;
+    let url = link(&c.next_mail().await, "/members/confirm?token=");
+    let (_, page) = c.open(&url).await;
+    c.press(&page).await;
+    let friend = c.next_mail().await;
+    assert!(friend.header("to").contains("ann@example.com"));
+
+    // The cap in the fixture is two rewards in 30 days: Di counts, Ed does not.
+    c.join("Di", "di@example.com", &ann_code).await;
+    let _ = c.next_mail().await;
+    c.join("Ed", "ed@example.com", &ann_code).await;
+    let page = c.page(&ann).await;
+    assert!(page.contains("200 more waiting"), "{page}");
+    assert!(page.contains("over the limit"), "{page}");
+    let page = c.page(&cy).await;
+    assert!(!page.contains("more waiting"), "Cy earned nothing");
+    // No "friend joined" email for the capped one.
+    let to_ann: i64 =
+        c.t.db()
+            .query_row(
+                "SELECT count(*) FROM outbox WHERE subject = 'A friend you referred has joined'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+    assert_eq!(to_ann, 2);
+}
