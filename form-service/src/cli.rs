@@ -91,6 +91,57 @@ pub enum Command {
         #[command(subcommand)]
         action: PointsAction,
     },
+    /// Members' comments: moderate and publish them.
+    Comments {
+        /// What to do.
+        #[command(subcommand)]
+        action: CommentsAction,
+    },
+}
+
+/// `comments` subcommands. Ids are the comment ids that `list` and staff emails show.
+#[derive(Debug, Clone, Subcommand)]
+pub enum CommentsAction {
+    /// Comments waiting for moderation (all comments with --all).
+    List {
+        /// Every comment, whatever its status.
+        #[arg(long)]
+        all: bool,
+    },
+    /// One comment in full.
+    Show {
+        /// Comment id.
+        id: String,
+    },
+    /// Publish a comment.
+    Approve {
+        /// Comment id.
+        id: String,
+    },
+    /// Reject a comment; the member is told the reason chosen.
+    Reject {
+        /// Comment id.
+        id: String,
+        /// The number of a reason from comments.reject_reasons (run without it to see them).
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Reply as the clinic (publishes the comment too).
+    Reply {
+        /// Comment id.
+        id: String,
+        /// The reply.
+        #[arg(long)]
+        text: String,
+    },
+    /// Write the approved comments to the file the generator reads.
+    Export {
+        /// Where (default: DATA_DIR/comments.json).
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Write the file and run comments.publish_command now.
+    Publish,
 }
 
 /// `members` subcommands.

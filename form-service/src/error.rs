@@ -36,6 +36,9 @@ pub enum Error {
     /// already settled, no such member); the message says which.
     #[error("{0}")]
     Refused(String),
+    /// The comments could not be published (the publish command failed).
+    #[error("publishing: {0}")]
+    Publish(String),
     /// An email could not be built.
     #[error("email: {0}")]
     Mail(String),

@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod clock;
 pub mod cmd;
+pub mod comments;
 pub mod error;
 pub mod http;
 pub mod members;

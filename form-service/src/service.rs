@@ -8,6 +8,7 @@ use axum::Router;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::comments::publish;
 use crate::http::{app, AppState};
 use crate::outbox::{self, Mailer};
 use crate::settings::Overrides;
@@ -34,6 +35,7 @@ pub struct Service {
     pub state: AppState,
     writer: WriterThread,
     outbox: JoinHandle<()>,
+    publisher: JoinHandle<()>,
     stop: watch::Sender<bool>,
 }
 
@@ -60,11 +62,20 @@ impl Service {
         let (store, writer) = Store::open(data_dir, options, clock)?;
         tracing::info!("{}", mailer.describe());
         let (stop, stopped) = watch::channel(false);
-        let outbox = outbox::spawn(store.clone(), Arc::new(mailer), stopped);
+        let outbox = outbox::spawn(store.clone(), Arc::new(mailer), stopped.clone());
+        let state = AppState::new(settings, store);
+        let publisher = publish::spawn(
+            state.publisher.clone(),
+            Arc::new(state.settings.clone()),
+            state.store.clone(),
+            data_dir.to_path_buf(),
+            stopped,
+        );
         Ok(Service {
-            state: AppState::new(settings, store),
+            state,
             writer,
             outbox,
+            publisher,
             stop,
         })
     }
@@ -89,6 +100,7 @@ impl Service {
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.outbox.await;
+        let _ = self.publisher.await;
         self.state.store.stop_writer().await;
         drop(self.state);
         let writer = self.writer;

@@ -11,6 +11,7 @@
 mod support;
 
 mod browser;
+mod comments;
 mod commands;
 mod email;
 mod members;

@@ -47,6 +47,9 @@ pub struct SiteConfig {
     /// The loyalty programme, when the clinic runs one.
     #[serde(default)]
     pub loyalty: Option<crate::LoyaltyConfig>,
+    /// How members' comments are moderated and published.
+    #[serde(default)]
+    pub comments: crate::CommentsConfig,
     /// A YAML file, relative to the site root, holding more form declarations.
     #[serde(default)]
     pub forms_file: Option<PathBuf>,

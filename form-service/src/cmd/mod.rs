@@ -1,5 +1,6 @@
 //! One function per subcommand; each sets things up, calls the library and reports.
 
+mod comments;
 mod export;
 mod members;
 mod outbox;
@@ -39,8 +40,9 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             format,
         } => export::run(&cli.config, &cli.data_dir, &form, since.as_deref(), format),
         Command::Purge { older_than } => privacy::purge(&cli.config, &cli.data_dir, older_than),
-        Command::Forget { email } => privacy::forget(&cli.data_dir, &email),
+        Command::Forget { email } => privacy::forget(&cli.config, &cli.data_dir, &email),
         Command::Outbox { action } => outbox::run(&cli.config, &cli.data_dir, action),
+        Command::Comments { action } => comments::run(&cli.config, &cli.data_dir, action),
         Command::Members { action } => members::members(&cli.config, &cli.data_dir, action),
         Command::Points { action } => members::points(&cli.config, &cli.data_dir, action),
     }

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::settings::Overrides;
-use crate::{members, store};
+use crate::{comments, members, store};
 use crate::{Clock, Error, Settings};
 
 pub(super) fn purge(config: &Path, data_dir: &Path, older_than: Option<u32>) -> Result<(), Error> {
@@ -25,10 +25,16 @@ pub(super) fn purge(config: &Path, data_dir: &Path, older_than: Option<u32>) -> 
     let before = Clock::default().now() - i64::from(days) * 86_400;
     let mut conn = store::schema::open(data_dir)?;
     let (subs, mails) = store::purge(&mut conn, before)?;
-    let m = members::privacy::purge(&mut conn, Clock::default().now())?;
+    let now = Clock::default().now();
+    let m = members::privacy::purge(&mut conn, now)?;
+    let held_before = Settings::load(config, Overrides::default())
+        .map(|s| now - i64::from(s.loyalty().confirm_link_hours) * 3600)
+        .unwrap_or(now - 48 * 3600);
+    let gone = comments::purge(&mut conn, before, held_before)?;
     super::print(&format!(
         "Purged {subs} submission(s) received before {} ({days} days ago) and {mails} email(s) about them.\n\
-         Removed {} registration(s) never confirmed, {} spent or expired link(s) and {} ended session(s).\n",
+         Removed {} registration(s) never confirmed, {} spent or expired link(s), {} ended session(s), \
+         and {gone} comment(s) rejected before then or never confirmed by their author.\n",
         super::utc(before),
         m.unconfirmed,
         m.links,
@@ -36,7 +42,7 @@ pub(super) fn purge(config: &Path, data_dir: &Path, older_than: Option<u32>) -> 
     ))
 }
 
-pub(super) fn forget(data_dir: &Path, email: &str) -> Result<(), Error> {
+pub(super) fn forget(config: &Path, data_dir: &Path, email: &str) -> Result<(), Error> {
     if !email.contains('@') {
         return Err(Error::Usage(format!("`{email}` is not an email address")));
     }
@@ -72,8 +78,8 @@ pub(super) fn forget(data_dir: &Path, email: &str) -> Result<(), Error> {
     }
     if member.account {
         report.push_str(&format!(
-            "their loyalty-programme account, with {} ledger row(s) and {} link(s) or session(s),\n",
-            member.ledger_rows, member.tokens
+            "their loyalty-programme account, with {} ledger row(s), {} link(s) or session(s) and {} comment(s),\n",
+            member.ledger_rows, member.tokens, member.comments.0
         ));
     } else {
         report.push_str("no loyalty-programme account (there was none),\n");
@@ -84,7 +90,23 @@ pub(super) fn forget(data_dir: &Path, email: &str) -> Result<(), Error> {
         gone.emails,
         mail_dir.display()
     ));
-    super::print(&report)
+    super::print(&report)?;
+    if member.comments.1 > 0 {
+        let settings = Settings::load(config, Overrides::default())?;
+        let p = comments::publish::publish_blocking(&settings, &conn, data_dir)?;
+        super::print(&format!(
+            "Their {} published comment(s) are gone from {} ({} left){}.\n",
+            member.comments.1,
+            comments::publish::comments_file(data_dir).display(),
+            p.comments,
+            if p.output.is_some() {
+                "; the publish command ran"
+            } else {
+                "; publish the site to take them off it"
+            }
+        ))?;
+    }
+    Ok(())
 }
 
 /// True when the `.eml` file's `To:` header names `email` (any case): the programme's

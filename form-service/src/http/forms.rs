@@ -27,6 +27,7 @@ pub(super) async fn submit(
     State(app): State<AppState>,
     Path(form): Path<String>,
     format: Format,
+    headers: HeaderMap,
     Posted(raw): Posted,
 ) -> Result<Response, AppError> {
     let decl = app.settings.form(&form).ok_or(AppError::NotFound)?;
@@ -42,6 +43,9 @@ pub(super) async fn submit(
             Ok(received(&app.settings, decl, format, &new_id()))
         }
         Outcome::Invalid(problems) => Err(AppError::Invalid { form, problems }),
+        Outcome::Valid(sub) if decl.kind == FormKind::Comment => {
+            super::comments::post(&app, &form, decl, &sub, &headers, format).await
+        }
         Outcome::Valid(sub) if decl.kind == FormKind::Registration => {
             super::members::register(&app, &decl.thank_you, &sub, format).await
         }
@@ -104,7 +108,7 @@ fn received(s: &Settings, decl: &FormDecl, format: Format, id: &str) -> Response
 }
 
 /// 16 random characters from an alphabet without look-alikes.
-fn new_id() -> String {
+pub(super) fn new_id() -> String {
     const ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
     let mut rng = rand::thread_rng();
     (0..16)

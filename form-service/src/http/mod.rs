@@ -2,12 +2,13 @@
 //! `tower::ServiceExt::oneshot` exactly as the server does.
 //!
 //! Routes: `POST /forms/{form}` (and its CORS preflight), the members' area under
-//! `/members/` (see [`members`]) and `GET /health`. Layers,
+//! `/members/`, comment moderation under `/comments/`, and `GET /health`. Layers,
 //! outermost first: a last-resort panic catcher, `answer` (bodies for errors, security
 //! and CORS headers), the whole-request and body timeouts, and the panic catcher that
 //! turns a handler's panic into a 500 page.
 
 mod answer;
+mod comments;
 pub mod error;
 pub mod extract;
 mod forms;
@@ -67,6 +68,8 @@ pub struct Shared {
     pub limiter: RateLimiter,
     /// Client timeouts.
     pub timeouts: Timeouts,
+    /// Asks for approved comments to be published.
+    pub publisher: crate::comments::publish::Publisher,
     csp: HeaderValue,
 }
 
@@ -89,6 +92,7 @@ impl AppState {
         AppState(Arc::new(Shared {
             limiter: RateLimiter::new(settings.rate_limit),
             timeouts,
+            publisher: Default::default(),
             settings,
             store,
             csp,
@@ -141,6 +145,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     Router::new()
         .merge(forms)
         .merge(members::routes(state.clone()))
+        .merge(comments::routes(state.clone()))
         .merge(extra)
         .route("/health", get(health::health))
         .fallback(|| async { AppError::NotFound })

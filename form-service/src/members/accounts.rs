@@ -87,6 +87,12 @@ pub enum Purpose {
     RewardUsed,
     /// Staff: the held reward is declined and its points released.
     RewardDeclined,
+    /// Staff: publish a comment.
+    CommentApprove,
+    /// Staff: reject a comment.
+    CommentReject,
+    /// Staff: reply to a comment (and publish it).
+    CommentReply,
 }
 
 impl Purpose {
@@ -96,6 +102,9 @@ impl Purpose {
             Purpose::SignIn => "sign_in",
             Purpose::RewardUsed => "reward_used",
             Purpose::RewardDeclined => "reward_declined",
+            Purpose::CommentApprove => "comment_approve",
+            Purpose::CommentReject => "comment_reject",
+            Purpose::CommentReply => "comment_reply",
         }
     }
 
@@ -105,6 +114,9 @@ impl Purpose {
             Purpose::SignIn,
             Purpose::RewardUsed,
             Purpose::RewardDeclined,
+            Purpose::CommentApprove,
+            Purpose::CommentReject,
+            Purpose::CommentReply,
         ]
         .into_iter()
         .find(|p| p.as_str() == s)
@@ -188,7 +200,7 @@ pub fn check_link(
 }
 
 /// Checks a link and marks it used, in the caller's transaction.
-fn use_link(
+pub(crate) fn use_link(
     tx: &Tx<'_>,
     token: &str,
     allowed: &[Purpose],
@@ -202,7 +214,8 @@ fn use_link(
     Ok(link)
 }
 
-fn insert_link(
+/// Stores a link's token for `purpose`, working for `lifetime` seconds.
+pub(crate) fn insert_link(
     tx: &Tx<'_>,
     token: &NewToken,
     purpose: Purpose,
@@ -359,6 +372,10 @@ pub struct SignedIn {
 /// whether the reward waits for staff.
 pub type FriendMail<'a> = &'a dyn Fn(&Member, i64, bool) -> Result<NewMail, Error>;
 
+/// Work done in the same transaction once someone follows their link (comments they
+/// left while signed out go to moderation), given the member and the link's lifetime.
+pub type AfterLink<'a> = &'a dyn Fn(&mut Tx<'_>, &Member, i64) -> Result<(), Error>;
+
 /// Uses a confirmation link: activates the account, credits the bonus and the
 /// referrer's reward once, and starts a session.
 pub fn confirm(
@@ -367,6 +384,7 @@ pub fn confirm(
     session: &NewToken,
     cfg: &LoyaltyConfig,
     friend_mail: FriendMail<'_>,
+    after: AfterLink<'_>,
 ) -> Result<Result<SignedIn, LinkProblem>, Error> {
     let link = match use_link(tx, token, &[Purpose::Confirm])? {
         Ok(l) => l,
@@ -392,6 +410,7 @@ pub fn confirm(
     }
     start_session(tx, m.id, session, cfg)?;
     let member = by_id(tx.conn, m.id)?.ok_or_else(|| Error::Storage("member vanished".into()))?;
+    after(tx, &member, i64::from(cfg.confirm_link_hours) * 3600)?;
     Ok(Ok(SignedIn {
         member,
         newly_confirmed,
@@ -493,6 +512,7 @@ pub fn sign_in(
     token: &str,
     session: &NewToken,
     cfg: &LoyaltyConfig,
+    after: AfterLink<'_>,
 ) -> Result<Result<SignedIn, LinkProblem>, Error> {
     let link = match use_link(tx, token, &[Purpose::SignIn])? {
         Ok(l) => l,
@@ -510,6 +530,7 @@ pub fn sign_in(
         return Ok(Err(LinkProblem::Unknown));
     }
     start_session(tx, m.id, session, cfg)?;
+    after(tx, &m, i64::from(cfg.sign_in_link_minutes) * 60)?;
     Ok(Ok(SignedIn {
         member: m,
         newly_confirmed: false,

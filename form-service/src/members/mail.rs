@@ -11,12 +11,12 @@ use crate::store::{MailKind, NewMail};
 use crate::{Error, Settings};
 
 /// A paragraph or a button-like link.
-enum Block<'a> {
+pub(crate) enum Block<'a> {
     Text(String),
     Link(&'a str, &'a str),
 }
 
-fn build(
+pub(crate) fn build(
     s: &Settings,
     to: Mailbox,
     reply_to: Option<Mailbox>,
@@ -28,6 +28,7 @@ fn build(
     let mut html = String::from("<!doctype html>\n<html><body>\n");
     for b in blocks {
         match b {
+            Block::Text(t) if t.is_empty() => {}
             Block::Text(t) => {
                 text.push_str(t);
                 text.push_str("\n\n");
@@ -72,7 +73,7 @@ fn build(
     })
 }
 
-fn mailbox(name: Option<&str>, email: &str) -> Result<Mailbox, Error> {
+pub(crate) fn mailbox(name: Option<&str>, email: &str) -> Result<Mailbox, Error> {
     let address = email
         .trim()
         .parse()
@@ -81,7 +82,7 @@ fn mailbox(name: Option<&str>, email: &str) -> Result<Mailbox, Error> {
     Ok(Mailbox::new(name.map(str::to_string), address))
 }
 
-fn hello(name: Option<&str>) -> String {
+pub(crate) fn hello(name: Option<&str>) -> String {
     name.map_or_else(|| "Hello,".to_string(), |n| format!("Hello {n},"))
 }
 
@@ -92,6 +93,7 @@ pub fn confirmation(
     name: Option<&str>,
     email: &str,
     url: &str,
+    note: Option<&str>,
 ) -> Result<NewMail, Error> {
     let clinic = &s.site.business.name;
     let l = s.loyalty();
@@ -103,6 +105,7 @@ pub fn confirmation(
         format!("Confirm your membership of {clinic}'s loyalty programme"),
         &[
             Block::Text(hello(name)),
+            Block::Text(note.unwrap_or_default().to_string()),
             Block::Text(format!(
                 "Thank you for registering for {clinic}'s loyalty programme. Open the link \
                  below and press the button on the page it opens to confirm your email \
@@ -120,7 +123,13 @@ pub fn confirmation(
 }
 
 /// The link to sign in, sent when a known address registers or asks to sign in.
-pub fn sign_in(s: &Settings, name: Option<&str>, email: &str, url: &str) -> Result<NewMail, Error> {
+pub fn sign_in(
+    s: &Settings,
+    name: Option<&str>,
+    email: &str,
+    url: &str,
+    note: Option<&str>,
+) -> Result<NewMail, Error> {
     let clinic = &s.site.business.name;
     build(
         s,
@@ -130,6 +139,7 @@ pub fn sign_in(s: &Settings, name: Option<&str>, email: &str, url: &str) -> Resu
         format!("Sign in to your {clinic} points"),
         &[
             Block::Text(hello(name)),
+            Block::Text(note.unwrap_or_default().to_string()),
             Block::Text(format!(
                 "Someone, we hope you, asked to sign in to your {clinic} loyalty account \
                  (or to register this address, which is already a member). Open the link \

@@ -15,6 +15,8 @@ pub struct MemberForgotten {
     pub ledger_rows: usize,
     /// Links and sessions erased with it.
     pub tokens: usize,
+    /// Their comments erased with it, and how many of those were published.
+    pub comments: (usize, usize),
 }
 
 /// Erases the member with this address (any case), with everything that is theirs.
@@ -39,7 +41,11 @@ pub fn forget(c: &mut Connection, email: &str) -> Result<MemberForgotten, Error>
         "SELECT (SELECT count(*) FROM links WHERE member_id = ?1)
               + (SELECT count(*) FROM sessions WHERE member_id = ?1)",
     )?;
-    // The cascade takes links, sessions and ledger rows; the ledger's triggers allow
+    let comments = (
+        count("SELECT count(*) FROM comments WHERE member_id = ?1")?,
+        count("SELECT count(*) FROM comments WHERE member_id = ?1 AND status = 'approved'")?,
+    );
+    // The cascade takes links, sessions, comments and ledger rows; the ledger's triggers allow
     // that only because the member goes in the same statement.
     tx.execute("DELETE FROM members WHERE id = ?1", [id])?;
     tx.commit()?;
@@ -47,6 +53,7 @@ pub fn forget(c: &mut Connection, email: &str) -> Result<MemberForgotten, Error>
         account: true,
         ledger_rows,
         tokens,
+        comments,
     })
 }
 

@@ -114,6 +114,30 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER ledger_rows_stay BEFORE DELETE ON ledger
     WHEN EXISTS (SELECT 1 FROM members WHERE id = OLD.member_id)
     BEGIN SELECT RAISE(ABORT, 'the points ledger is append-only'); END;",
+    // 3: members' comments on service pages, and their way to moderation. `held`
+    // waits for its author to follow an emailed link; `pending` waits for staff.
+    "CREATE TABLE comments (
+        id           INTEGER PRIMARY KEY,
+        public_id    TEXT NOT NULL UNIQUE,
+        member_id    INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+        service      TEXT NOT NULL,
+        page         TEXT NOT NULL,
+        author       TEXT NOT NULL,
+        body         TEXT NOT NULL,
+        fingerprint  BLOB NOT NULL,
+        status       TEXT NOT NULL
+                     CHECK (status IN ('held', 'pending', 'approved', 'rejected')),
+        flags        TEXT NOT NULL DEFAULT '',
+        reason       TEXT,
+        reply        TEXT,
+        replied_at   INTEGER,
+        created_at   INTEGER NOT NULL,
+        submitted_at INTEGER,
+        decided_at   INTEGER
+    );
+    CREATE INDEX comments_by_member ON comments(member_id, created_at);
+    CREATE INDEX comments_by_status ON comments(status, page);
+    CREATE INDEX comments_by_fingerprint ON comments(fingerprint);",
 ];
 
 /// The schema version this build writes.

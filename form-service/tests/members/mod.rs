@@ -31,8 +31,13 @@ pub struct Club {
 
 impl Club {
     pub fn start() -> Club {
+        Self::with(settings())
+    }
+
+    /// With other settings (a publish command, say).
+    pub fn with(settings: form_service::Settings) -> Club {
         let smtp = SmtpServer::start();
-        let t = TestService::with_smtp(settings(), smtp.port);
+        let t = TestService::with_smtp(settings, smtp.port);
         let app = t.service.router();
         Club {
             t,
@@ -55,6 +60,15 @@ impl Club {
             encode(referral)
         );
         self.send(browser_post("/forms/membership", body)).await
+    }
+
+    /// Posts to `path` as the site's forms do, with a session cookie if given.
+    pub async fn post_as(&self, cookie: Option<&str>, path: &str, body: String) -> Response<Body> {
+        let mut req = browser_post(path, body);
+        if let Some(c) = cookie {
+            req.headers_mut().insert("cookie", c.parse().unwrap());
+        }
+        self.send(req).await
     }
 
     /// The next email to arrive (waiting for it, bounded).

@@ -7,7 +7,7 @@
 //! Routes, all under `/members/`: the member's page (`/`), `link` (email me a link),
 //! `confirm`, `sign-in`, `rewards`, `sign-out`, and `staff/reward` for staff links.
 
-mod session;
+pub(super) mod session;
 mod view;
 
 use std::collections::HashMap;
@@ -48,7 +48,7 @@ pub(super) fn routes(state: AppState) -> Router<AppState> {
 
 /// No programme, no pages; posts must come from the site or these pages, and count
 /// against the client's rate limit.
-async fn guard(
+pub(super) async fn guard(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request,
@@ -73,7 +73,7 @@ async fn guard(
     Ok(next.run(req).await)
 }
 
-fn see_other(to: &str) -> Response {
+pub(super) fn see_other(to: &str) -> Response {
     let mut r = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(to) {
         r.headers_mut().insert(LOCATION, v);
@@ -81,7 +81,7 @@ fn see_other(to: &str) -> Response {
     r
 }
 
-fn html(s: &Settings, status: StatusCode, title: &str, body: &str) -> Response {
+pub(super) fn html(s: &Settings, status: StatusCode, title: &str, body: &str) -> Response {
     let mut r = (status, pages::page(s, title, body)).into_response();
     r.headers_mut().insert(
         axum::http::header::CONTENT_TYPE,
@@ -92,7 +92,7 @@ fn html(s: &Settings, status: StatusCode, title: &str, body: &str) -> Response {
 
 /// The page for a link that does nothing: 404 for a link we never made, 410 for one
 /// that was ours.
-fn problem(s: &Settings, p: LinkProblem, offer_new_link: bool) -> Response {
+pub(super) fn problem(s: &Settings, p: LinkProblem, offer_new_link: bool) -> Response {
     let status = match p {
         LinkProblem::Unknown => StatusCode::NOT_FOUND,
         LinkProblem::Expired | LinkProblem::Used => StatusCode::GONE,
@@ -102,7 +102,7 @@ fn problem(s: &Settings, p: LinkProblem, offer_new_link: bool) -> Response {
     html(s, status, "This link does not work", &body)
 }
 
-fn text(raw: &crate::validate::RawAnswers, name: &str) -> String {
+pub(super) fn text(raw: &crate::validate::RawAnswers, name: &str) -> String {
     raw.0
         .iter()
         .find_map(|(k, v)| match v {
@@ -117,7 +117,13 @@ fn token_of(q: &HashMap<String, String>) -> String {
 }
 
 /// Both links a registration may send, made before the database decides which.
-fn prepare_links(s: &Settings, name: Option<&str>, email: &str) -> Result<Registration, Error> {
+/// `note` is a sentence added to both emails (a comment waiting for the link).
+pub(super) fn prepare_links(
+    s: &Settings,
+    name: Option<&str>,
+    email: &str,
+    note: Option<&str>,
+) -> Result<Registration, Error> {
     let confirm = NewToken::generate();
     let sign_in = NewToken::generate();
     let confirm_url = s.members_url(&format!("confirm?token={}", confirm.raw));
@@ -127,11 +133,11 @@ fn prepare_links(s: &Settings, name: Option<&str>, email: &str) -> Result<Regist
         email: email.trim().to_string(),
         referral: None,
         confirm: accounts::PreparedLink {
-            mail: mail::confirmation(s, name, email, &confirm_url)?,
+            mail: mail::confirmation(s, name, email, &confirm_url, note)?,
             token: confirm,
         },
         sign_in: accounts::PreparedLink {
-            mail: mail::sign_in(s, name, email, &sign_in_url)?,
+            mail: mail::sign_in(s, name, email, &sign_in_url, note)?,
             token: sign_in,
         },
     })
@@ -148,7 +154,7 @@ pub(super) async fn register(
     let value = |f: &str| sub.answer(f).map(|a| a.value.clone()).unwrap_or_default();
     let name = value("name");
     let email = value("email");
-    let mut reg = prepare_links(&app.settings, Some(&name), &email)?;
+    let mut reg = prepare_links(&app.settings, Some(&name), &email, None)?;
     reg.referral = Some(value("referral")).filter(|c| !c.is_empty());
     let cfg = app.settings.loyalty().clone();
     let outcome = app
@@ -176,7 +182,7 @@ async fn send_link(State(app): State<AppState>, Posted(raw): Posted) -> Result<R
         && email.contains('@')
         && !email.chars().any(|c| c.is_control() || c.is_whitespace());
     if plausible {
-        if let Ok(links) = prepare_links(s, None, &email) {
+        if let Ok(links) = prepare_links(s, None, &email, None) {
             let cfg = s.loyalty().clone();
             let outcome = app
                 .store
@@ -231,13 +237,14 @@ async fn confirm(State(app): State<AppState>, Posted(raw): Posted) -> Result<Res
     let raw_session = session.raw.clone();
     let cfg = app.settings.loyalty().clone();
     let state = app.clone();
+    let after = super::comments::release_held(&app);
     let result = app
         .store
         .transact(move |tx| {
             let friend = |r: &accounts::Member, amount: i64, pending: bool| {
                 mail::friend_joined(&state.settings, r, amount, pending)
             };
-            accounts::confirm(tx, &token, &session, &cfg, &friend)
+            accounts::confirm(tx, &token, &session, &cfg, &friend, &after)
         })
         .await?;
     Ok(match result {
@@ -295,9 +302,10 @@ async fn sign_in(State(app): State<AppState>, Posted(raw): Posted) -> Result<Res
     let session = NewToken::generate();
     let raw_session = session.raw.clone();
     let cfg = app.settings.loyalty().clone();
+    let after = super::comments::release_held(&app);
     let result = app
         .store
-        .transact(move |tx| accounts::sign_in(tx, &token, &session, &cfg))
+        .transact(move |tx| accounts::sign_in(tx, &token, &session, &cfg, &after))
         .await?;
     Ok(match result {
         Ok(_) => session::signed_in(
