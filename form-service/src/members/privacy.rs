@@ -82,6 +82,10 @@ pub fn purge(c: &mut Connection, now: i64) -> Result<MembersPurged, Error> {
         params![now],
     )?;
     let sessions = tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", params![now])?;
+    tx.execute(
+        "DELETE FROM link_requests WHERE at <= ?1 - 86400",
+        params![now],
+    )?;
     tx.commit()?;
     Ok(MembersPurged {
         links,

@@ -137,7 +137,15 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX comments_by_member ON comments(member_id, created_at);
     CREATE INDEX comments_by_status ON comments(status, page);
-    CREATE INDEX comments_by_fingerprint ON comments(fingerprint);",
+    CREATE INDEX comments_by_fingerprint ON comments(fingerprint);
+    -- One row per request for an emailed link, known address or not, so that every
+    -- such request writes (and takes) the same: no answer is faster for strangers.
+    CREATE TABLE link_requests (
+        id         INTEGER PRIMARY KEY,
+        email_hash BLOB NOT NULL,
+        at         INTEGER NOT NULL
+    );
+    CREATE INDEX link_requests_by_time ON link_requests(at);",
 ];
 
 /// The schema version this build writes.

@@ -143,6 +143,25 @@ async fn new_and_known_addresses_get_the_same_answer_and_the_right_email() {
             .unwrap();
     assert_eq!(count, 1, "one account per address, whatever its case");
 
+    // "Email me a link": the same page, and the same database work, for a stranger.
+    let requests = |c: &Club| -> i64 {
+        c.t.db()
+            .query_row("SELECT count(*) FROM link_requests", [], |r| r.get(0))
+            .unwrap()
+    };
+    let before = requests(&c);
+    let stranger = c
+        .send(browser_post("/members/link", "email=nobody%40example.com"))
+        .await;
+    let stranger = (stranger.status(), text(stranger).await);
+    let member = c
+        .send(browser_post("/members/link", "email=bo%40example.com"))
+        .await;
+    let member = (member.status(), text(member).await);
+    assert_eq!(stranger, member);
+    assert_eq!(requests(&c), before + 2, "both requests wrote their row");
+    assert!(c.next_mail().await.header("subject").starts_with("Sign in"));
+
     // JSON clients get the same answer for both too.
     let json = |email: &str| {
         crate::support::http::json_post(
