@@ -215,3 +215,67 @@ async fn a_reply_publishes_the_comment_with_the_clinics_answer() {
         "no addresses in the public file"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_moderate_from_the_command_line_too() {
+    let mut c = Club::start();
+    let cookie = c.join("Val", "val@example.com", "").await;
+    post_and_get_links(&mut c, &cookie, "First question").await;
+    post_and_get_links(&mut c, &cookie, "Second question").await;
+    let run = |args: &[&str]| {
+        let o = c.command(args);
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, list, _) = run(&["comments", "list"]);
+    assert_eq!(code, Some(0));
+    let ids: Vec<String> = list
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').next().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 2, "{list}");
+    assert!(list.contains("First question") && list.contains("Second question"));
+
+    let (code, _, err) = run(&["comments", "reject", &ids[0]]);
+    assert_eq!(code, Some(2), "a reason is needed");
+    assert!(
+        err.contains("1: It includes personal or medical details"),
+        "{err}"
+    );
+    let (code, out, _) = run(&["comments", "reject", &ids[0], "--reason", "2"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("is now rejected"), "{out}");
+    let (code, _, err) = run(&["comments", "approve", &ids[0]]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("already rejected"), "{err}");
+
+    let (code, out, _) = run(&["comments", "reply", &ids[1], "--text", "About an hour."]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("Wrote 1 approved comment(s)"), "{out}");
+    assert!(out.contains("No comments.publish_command is set"));
+    let file = std::fs::read_to_string(c.t.data.path().join("comments.json")).unwrap();
+    assert!(file.contains("Second question") && file.contains("About an hour."));
+    assert!(!file.contains("First question"));
+    let (_, show, _) = run(&["comments", "show", &ids[1]]);
+    assert!(show.contains("val@example.com") && show.contains("reply from the clinic"));
+
+    // The members and the ledger, for staff.
+    let (_, members, _) = run(&["members", "list"]);
+    assert!(
+        members.contains("val@example.com\tVal\tmember\t50\t0"),
+        "{members}"
+    );
+    let (_, csv, _) = run(&["points", "export"]);
+    assert!(csv.starts_with("id,when,member,points,kind,status,settles,reward,by,reason\n"));
+    assert!(
+        csv.contains(",val@example.com,50,signup,confirmed,,,system,Welcome bonus for joining"),
+        "{csv}"
+    );
+    let (code, _, err) = run(&["members", "show", "nobody@example.com"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("no member has the address"));
+}
