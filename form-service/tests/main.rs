@@ -3,7 +3,8 @@
 //! `router`: the app through `oneshot` (every hostile case); `email`: mail received by a
 //! real SMTP server (aiosmtpd); `outage`: the server down, then up; `process`: the
 //! built binary killed and restarted, and the staff commands; `browser`: Chromium
-//! submitting the generated site's form.
+//! submitting the generated site's form; `browser_members`: Chromium joining the
+//! loyalty programme by the emailed link.
 
 // Test helpers are `pub` inside a private module tree; the lint is for library APIs.
 #![allow(unreachable_pub)]
@@ -11,8 +12,9 @@
 mod support;
 
 mod browser;
-mod comments;
+mod browser_members;
 mod commands;
+mod comments;
 mod email;
 mod members;
 mod outage;

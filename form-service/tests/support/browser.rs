@@ -1,0 +1,279 @@
+//! What the browser tests share: the example site built by the generator binary and
+//! served on 127.0.0.1 with its `_headers` (so its Content-Security-Policy applies), the
+//! form service binary beside it sending mail to a test SMTP server, and Debian's
+//! headless Chromium driven over chromedriver.
+//!
+//! Where chromedriver or the generator binary is missing, [`available`] says why and the
+//! test skips; under CI (`CI` set) a missing part fails the test instead.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+
+use super::bin::Running;
+use super::http::raw;
+use super::smtp::SmtpServer;
+use super::{free_port, wait_for};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A child process killed when dropped.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn missing(what: &str) {
+    assert!(std::env::var_os("CI").is_none(), "CI must provide {what}");
+    eprintln!("skipped: {what} is not available here");
+}
+
+/// The generator binary, if chromedriver and the generator are both here; `None` (after
+/// saying what is missing) means the test should return.
+pub fn available() -> Option<PathBuf> {
+    if !Path::new(CHROMEDRIVER).exists() {
+        missing("chromium-driver (apt-get install chromium chromium-driver)");
+        return None;
+    }
+    let generator = generator();
+    if generator.is_none() {
+        missing("the generator binary (cargo build -p generator, or cargo test --workspace)");
+    }
+    generator
+}
+
+/// The generator built beside this test binary (`cargo test --workspace` builds it).
+fn generator() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let bin = exe.parent()?.parent()?.join("generator");
+    bin.exists().then_some(bin)
+}
+
+/// The workspace: the example site's root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn listening(port: u16) -> Option<()> {
+    std::net::TcpStream::connect(("127.0.0.1", port))
+        .ok()
+        .map(|_| ())
+}
+
+/// A static host for `dist/` that sends the global (`/*`) headers of its `_headers`
+/// file with every answer, as the CDNs that read that file do.
+const STATIC_HOST: &str = r#"
+import http.server, os, sys
+port, root = int(sys.argv[1]), sys.argv[2]
+headers, block = [], None
+with open(os.path.join(root, "_headers"), encoding="utf-8") as f:
+    for line in f:
+        if not line.strip():
+            continue
+        if not line[0].isspace():
+            block = line.strip()
+        elif block == "/*":
+            name, value = line.strip().split(":", 1)
+            headers.append((name.strip(), value.strip()))
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *a, **k):
+        super().__init__(*a, directory=root, **k)
+    def end_headers(self):
+        for name, value in headers:
+            self.send_header(name, value)
+        super().end_headers()
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+"#;
+
+/// The example site built to post to a local form service, served on 127.0.0.1, the
+/// service running (`--base-url` the site, `--public-url` itself, so emailed links
+/// lead to it) and its SMTP server.
+pub struct Stack {
+    /// The site's address, `http://127.0.0.1:PORT`, no trailing slash.
+    pub site: String,
+    /// The form service.
+    pub service: Running,
+    /// The service's data folder (its SQLite file is `forms.sqlite3`).
+    pub data: PathBuf,
+    /// Where the service's mail arrives.
+    pub smtp: SmtpServer,
+    _static: Killed,
+    // Last: the folders go once everything using them has stopped.
+    _work: tempfile::TempDir,
+}
+
+impl Stack {
+    pub fn start(generator: &Path) -> Stack {
+        let work = tempfile::tempdir().unwrap();
+        let dist = work.path().join("dist");
+        let data = work.path().join("data");
+        let (site_port, forms_port, smtp) = (free_port(), free_port(), SmtpServer::start());
+        let site = format!("http://127.0.0.1:{site_port}");
+        let forms = format!("http://127.0.0.1:{forms_port}");
+        let out = Command::new(generator)
+            .arg("build")
+            .arg("--root")
+            .arg(repo_root())
+            .arg("--output")
+            .arg(&dist)
+            .args(["--base-url", &site])
+            .args(["--form-service-url", &forms])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "generator build failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let smtp_url = format!("smtp://127.0.0.1:{}", smtp.port);
+        let service = Running::start_with(
+            &repo_root().join("site.yaml"),
+            &dist,
+            &data,
+            forms_port,
+            &["--base-url", &site, "--public-url", &forms],
+            &[("SMTP_URL", &smtp_url), ("SMTP_ALLOW_PLAIN", "1")],
+        );
+        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+        let static_host = Killed(
+            Command::new(python)
+                .args(["-c", STATIC_HOST, &site_port.to_string()])
+                .arg(&dist)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let home = wait_for("the static site", Duration::from_secs(20), || {
+            raw(
+                ([127, 0, 0, 1], site_port).into(),
+                b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+            )
+            .ok()
+        });
+        assert!(
+            home.status == 200
+                && home
+                    .head
+                    .to_ascii_lowercase()
+                    .contains("\ncontent-security-policy: default-src 'self'"),
+            "the site is served with its _headers: {}",
+            home.head
+        );
+        Stack {
+            site,
+            service,
+            data,
+            smtp,
+            _static: static_host,
+            _work: work,
+        }
+    }
+
+    /// The service's own address, `http://127.0.0.1:PORT`: emailed links start with it.
+    pub fn public_url(&self) -> String {
+        format!("http://{}", self.service.addr)
+    }
+}
+
+/// chromedriver in a process group of its own, with the Chromium it starts there: both
+/// are killed when this is dropped, even if a failing test never closed its session.
+pub struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+/// chromedriver and a headless Chromium session.
+pub async fn chromium() -> (Driver, Client) {
+    use std::os::unix::process::CommandExt;
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .process_group(0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let driver = Driver(child);
+    wait_for("chromedriver", Duration::from_secs(20), || listening(port));
+
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run",
+                     // Tall enough that nothing needs scrolling: the theme scrolls
+                     // smoothly, and a click during a smooth scroll lands elsewhere.
+                     "--window-size=1280,6000"],
+        }),
+    );
+    // Plain HTTP: chromedriver listens on loopback only.
+    let client = ClientBuilder::new(HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("connect to chromedriver");
+    (driver, client)
+}
+
+/// Waits (at most 15 s) until the tab's address is `url`.
+pub async fn wait_for_url(c: &Client, url: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if c.current_url().await.is_ok_and(|u| u.as_str() == url) {
+            return;
+        }
+        let now = c
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        assert!(
+            Instant::now() < deadline,
+            "still at {now}, waiting for {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Types `text` into the (cleared) field `css`.
+pub async fn fill(c: &Client, css: &str, text: &str) {
+    let field = c.find(Locator::Css(css)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// Clicks the element `css`.
+pub async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
