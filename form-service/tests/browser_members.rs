@@ -1,4 +1,4 @@
-//! Issue 8's browser test: the example site built by the generator and served on
+//! Issues 8 and 7 in the browser. Issue 8: the example site built by the generator and served on
 //! 127.0.0.1 with its `_headers`, the form service running with `--public-url` its own
 //! address, and Debian's headless Chromium (over chromedriver) joining the loyalty
 //! programme as a visitor would. Ann registers on /membership/; the confirmation email
@@ -218,5 +218,67 @@ async fn chromium_joins_by_the_emailed_link_a_scanner_opened_and_shares_a_referr
         )
         .unwrap();
     assert_eq!(referred_by.as_deref(), Some("ann.browser@example.com"));
+    c.close().await.unwrap();
+}
+
+/// Issue 7's browser test: a member signed in (through the emailed link) posts a comment
+/// on the Scalp Micropigmentation page, sees the confirmation page, and the staff email
+/// with the comment and its moderation links arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_in_member_comments_on_the_smp_page_and_sees_the_confirmation() {
+    let Some(generator) = available() else {
+        return;
+    };
+    let stack = Stack::start(&generator);
+    let site = stack.site.as_str();
+    let (_driver, c) = chromium().await;
+
+    c.goto(&format!("{site}/membership/")).await.unwrap();
+    register(&c, "Cal Commenter", "cal@example.com").await;
+    wait_for_url(&c, &format!("{site}/membership/thank-you/")).await;
+    c.goto(&link(&mail(&stack, 1), "/members/confirm?token="))
+        .await
+        .unwrap();
+    click(&c, "form.form button[type=submit]").await;
+    wait_for_url(
+        &c,
+        &format!("{}/members/?notice=welcome", stack.public_url()),
+    )
+    .await;
+
+    let page = format!("{site}/services/scalp-micropigmentation/");
+    c.goto(&page).await.unwrap();
+    fill(&c, "#comment-display-name", "Cal").await;
+    fill(
+        &c,
+        "#comment-comment",
+        "How soon can I go swimming after a session?",
+    )
+    .await;
+    click(&c, "#form-comment button[type=submit]").await;
+    wait_for_url(&c, &format!("{site}/comments/thank-you/")).await;
+    let html = c.source().await.unwrap();
+    assert!(
+        html.contains("staff read every comment before it appears"),
+        "the confirmation page: {html}"
+    );
+
+    let staff = mail(&stack, 2);
+    assert!(
+        staff
+            .header("subject")
+            .starts_with("Comment to moderate: Scalp micropigmentation (SMP) — Cal"),
+        "{}",
+        staff.header("subject")
+    );
+    assert!(staff
+        .text
+        .contains("How soon can I go swimming after a session?"));
+    assert!(staff.text.contains("/comments/moderate?token="));
+    let db = database(&stack.data);
+    let status: String = db
+        .query_row("SELECT status FROM comments", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(status, "pending", "straight to moderation, not published");
     c.close().await.unwrap();
 }
