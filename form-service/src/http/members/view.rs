@@ -185,8 +185,8 @@ pub(super) fn account(a: &Account<'_>) -> String {
             h,
             "<h2>Invite friends</h2>\n<p>Share your personal link. When a friend registers \
              through it and confirms, you earn {} points once they have had their first paid \
-             treatment.</p>\n<p><label class=\"field__label\" for=\"referral-link\">Your referral link</label>\n\
-             <input id=\"referral-link\" type=\"text\" readonly value=\"{}\"></p>\n\
+             treatment.</p>\n<div class=\"form\"><div class=\"field\"><label class=\"field__label\" for=\"referral-link\">Your referral link</label>\n\
+             <input id=\"referral-link\" type=\"text\" readonly value=\"{}\"></div></div>\n\
              <p>Something to send with it: “I have been going to {} and I think you would \
              like it. Register with my link and you get {} welcome points: {}”</p>\n",
             a.loyalty.referral_reward,
