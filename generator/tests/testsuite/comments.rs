@@ -7,6 +7,7 @@ use generator::site::{build, BuildOptions};
 use site_config::{ClinicReply, CommentsFile, PublishedComment};
 
 use crate::example_site::assert_valid_html_and_css;
+use crate::serve_http::{http_get, next_event, open_events};
 use crate::site_test::SiteTest;
 
 /// The fixture with a `kind: comment` form declared, as the example site has.
@@ -433,4 +434,27 @@ fn the_preview_shows_new_comments_when_the_file_changes() {
         panic!("no scalp page");
     };
     assert!(String::from_utf8_lossy(page).contains("3 comments"));
+}
+
+#[test]
+fn serve_picks_up_an_exported_file_and_a_new_data_folder() {
+    let t = site_taking_comments();
+    let server = t.serve();
+    let mut events = open_events(server.port);
+    assert!(http_get(server.port, "/services/scalp/").contains("No comments yet."));
+
+    // The first export creates data/ as well: the folder appears after serve started.
+    write_comments(&t, three_on_scalp_one_on_peel());
+    while !http_get(server.port, "/services/scalp/").contains("3 comments") {
+        next_event(&mut events, "reload");
+    }
+
+    // Staff withdraw a comment and export again (a new file renamed over the old one).
+    let mut fewer = three_on_scalp_one_on_peel();
+    fewer.retain(|c| c.id != "c1");
+    write_comments(&t, fewer);
+    while !http_get(server.port, "/services/scalp/").contains("2 comments") {
+        next_event(&mut events, "reload");
+    }
+    assert!(!http_get(server.port, "/services/scalp/").contains("Third one."));
 }

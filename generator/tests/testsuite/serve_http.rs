@@ -99,7 +99,7 @@ async fn problems_show_over_the_last_good_page() {
     );
 }
 
-fn http_get(port: u16, path: &str) -> String {
+pub(crate) fn http_get(port: u16, path: &str) -> String {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     write!(
         s,
@@ -111,10 +111,14 @@ fn http_get(port: u16, path: &str) -> String {
     out
 }
 
-/// Reads server-sent events until one named `event` arrives; returns its data.
-fn next_event(reader: &mut BufReader<TcpStream>, event: &str) -> String {
+/// Reads server-sent events until one named `event` arrives; returns its data. Fails
+/// after 30 seconds without one (the server's keep-alive comments, every 15 seconds,
+/// would otherwise keep the read waiting for ever).
+pub(crate) fn next_event(reader: &mut BufReader<TcpStream>, event: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
     let mut current = String::new();
     loop {
+        assert!(Instant::now() < deadline, "no `{event}` event within 30 s");
         let mut line = String::new();
         assert!(
             reader.read_line(&mut line).unwrap() > 0,
@@ -131,7 +135,7 @@ fn next_event(reader: &mut BufReader<TcpStream>, event: &str) -> String {
     }
 }
 
-fn open_events(port: u16) -> BufReader<TcpStream> {
+pub(crate) fn open_events(port: u16) -> BufReader<TcpStream> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     write!(s, "GET /__reload HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
