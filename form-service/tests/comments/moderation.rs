@@ -279,3 +279,65 @@ async fn staff_moderate_from_the_command_line_too() {
     assert_eq!(code, Some(2));
     assert!(err.contains("no member has the address"));
 }
+
+/// A copy of the fixture site whose config runs `command` to publish.
+fn site_with_publish_command(command: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let from = crate::support::fixture();
+    let copy = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(from.join("content"))
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(copy.success());
+    let yaml = std::fs::read_to_string(from.join("site.yaml"))
+        .unwrap()
+        .replace(
+            "  publish_delay_seconds: 0\n",
+            &format!("  publish_delay_seconds: 0\n  publish_command: '{command}'\n"),
+        );
+    std::fs::write(dir.path().join("site.yaml"), yaml).unwrap();
+    dir
+}
+
+#[test]
+fn the_publish_command_runs_from_the_site_root_and_its_failure_is_reported() {
+    let data = tempfile::tempdir().unwrap();
+    let run = |site: &tempfile::TempDir| {
+        std::process::Command::new(crate::support::binary())
+            .arg("--config")
+            .arg(site.path().join("site.yaml"))
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(["comments", "publish"])
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let ok = site_with_publish_command("echo built from $(basename $PWD) with $COMMENTS_FILE");
+    let o = run(&ok);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let root = ok
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(out.contains(&format!("built from {root} with")), "{out}");
+    assert!(out.contains("comments.json"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(data.path().join("comments.json")).unwrap(),
+        "{\n  \"comments\": []\n}\n"
+    );
+
+    let failing = site_with_publish_command("echo upload refused >&2; exit 3");
+    let o = run(&failing);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("failed") && err.contains("upload refused"),
+        "{err}"
+    );
+}

@@ -116,3 +116,21 @@ async fn self_referral_a_second_referrer_and_the_monthly_cap_earn_nothing() {
             .unwrap();
     assert_eq!(to_ann, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_auto_confirm_the_referral_reward_is_credited_at_once() {
+    let mut s = crate::support::settings();
+    s.loyalty.as_mut().unwrap().referral_auto_confirm = true;
+    let mut c = Club::with(s);
+    let ann = c.join("Ann", "ann@example.com", "").await;
+    let code = code_of(&c.page(&ann).await);
+    c.join("Bo", "bo@example.com", &code).await;
+    let mail = c.next_mail().await;
+    assert!(
+        mail.text.contains("We have added 100 points"),
+        "{}",
+        mail.text
+    );
+    assert_eq!(c.balance(&ann).await, 150);
+    assert!(!c.page(&ann).await.contains("more waiting"));
+}
