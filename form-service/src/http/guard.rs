@@ -32,17 +32,28 @@ pub(super) async fn guard(
         return Err(AppError::NotFound);
     }
     if req.method() == Method::POST {
-        if !origin_allowed(req.headers(), &app.settings.allowed_origins) {
-            tracing::info!(form, "refused a post from another origin");
-            return Err(AppError::WrongOrigin);
-        }
-        let ip = client_ip(peer, req.headers(), &app.settings.trusted_proxies);
-        app.limiter.check(ip, Instant::now()).map_err(|retry| {
-            tracing::info!(form, "rate limit reached");
-            AppError::TooMany(retry)
-        })?;
+        check_post(&app, peer, req.headers(), form)?;
     }
     Ok(next.run(req).await)
+}
+
+/// What every state-changing request passes: it comes from the site (or the service's
+/// own pages), and its client has not posted too often. `what` names it in the log.
+pub(super) fn check_post(
+    app: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    what: &str,
+) -> Result<(), AppError> {
+    if !origin_allowed(headers, &app.settings.allowed_origins) {
+        tracing::info!(what, "refused a post from another origin");
+        return Err(AppError::WrongOrigin);
+    }
+    let ip = client_ip(peer, headers, &app.settings.trusted_proxies);
+    app.limiter.check(ip, Instant::now()).map_err(|retry| {
+        tracing::info!(what, "rate limit reached");
+        AppError::TooMany(retry)
+    })
 }
 
 /// Browsers send `Origin` with every POST (and `Referer` on older ones). Programs send

@@ -389,6 +389,24 @@ pub type FriendMail<'a> = &'a dyn Fn(&Member, i64, bool) -> Result<NewMail, Erro
 /// left while signed out go to moderation), given the member and the link's lifetime.
 pub type AfterLink<'a> = &'a dyn Fn(&mut Tx<'_>, &Member, i64) -> Result<(), Error>;
 
+/// Uses a member's link for `purpose`; the member it was sent to.
+fn member_of_link(
+    tx: &Tx<'_>,
+    token: &str,
+    purpose: Purpose,
+) -> Result<Result<Member, LinkProblem>, Error> {
+    let link = match use_link(tx, token, &[purpose])? {
+        Ok(l) => l,
+        Err(p) => return Ok(Err(p)),
+    };
+    Ok(link
+        .member
+        .map(|id| by_id(tx.conn, id))
+        .transpose()?
+        .flatten()
+        .ok_or(LinkProblem::Unknown))
+}
+
 /// Uses a confirmation link: activates the account, credits the bonus and the
 /// referrer's reward once, and starts a session.
 pub fn confirm(
@@ -399,17 +417,9 @@ pub fn confirm(
     friend_mail: FriendMail<'_>,
     after: AfterLink<'_>,
 ) -> Result<Result<SignedIn, LinkProblem>, Error> {
-    let link = match use_link(tx, token, &[Purpose::Confirm])? {
-        Ok(l) => l,
+    let m = match member_of_link(tx, token, Purpose::Confirm)? {
+        Ok(m) => m,
         Err(p) => return Ok(Err(p)),
-    };
-    let Some(m) = link
-        .member
-        .map(|id| by_id(tx.conn, id))
-        .transpose()?
-        .flatten()
-    else {
-        return Ok(Err(LinkProblem::Unknown));
     };
     // Every other confirmation link for this address is spent too.
     tx.conn.execute(
@@ -527,17 +537,9 @@ pub fn sign_in(
     cfg: &LoyaltyConfig,
     after: AfterLink<'_>,
 ) -> Result<Result<SignedIn, LinkProblem>, Error> {
-    let link = match use_link(tx, token, &[Purpose::SignIn])? {
-        Ok(l) => l,
+    let m = match member_of_link(tx, token, Purpose::SignIn)? {
+        Ok(m) => m,
         Err(p) => return Ok(Err(p)),
-    };
-    let Some(m) = link
-        .member
-        .map(|id| by_id(tx.conn, id))
-        .transpose()?
-        .flatten()
-    else {
-        return Ok(Err(LinkProblem::Unknown));
     };
     if !m.active {
         return Ok(Err(LinkProblem::Unknown));

@@ -20,11 +20,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use std::net::SocketAddr;
-use std::time::Instant;
 
 use super::error::AppError;
 use super::extract::{Format, Posted};
-use super::guard::{client_ip, origin_allowed};
+use super::guard::check_post;
 use super::{pages, AppState};
 use crate::members::accounts::{self, LinkProblem, Purpose, Registration, RewardLinks};
 use crate::members::token::NewToken;
@@ -58,17 +57,7 @@ pub(super) async fn guard(
         return Err(AppError::NotFound);
     }
     if req.method() == Method::POST {
-        if !origin_allowed(req.headers(), &app.settings.allowed_origins) {
-            tracing::info!(
-                path = req.uri().path(),
-                "refused a post from another origin"
-            );
-            return Err(AppError::WrongOrigin);
-        }
-        let ip = client_ip(peer, req.headers(), &app.settings.trusted_proxies);
-        app.limiter
-            .check(ip, Instant::now())
-            .map_err(AppError::TooMany)?;
+        check_post(&app, peer, req.headers(), req.uri().path())?;
     }
     Ok(next.run(req).await)
 }
@@ -199,36 +188,62 @@ async fn send_link(State(app): State<AppState>, Posted(raw): Posted) -> Result<R
     ))
 }
 
-async fn confirm_page(
-    State(app): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
+/// What a member's emailed link opens: one button that posts the token, or why the
+/// link does nothing. Changes nothing.
+struct ButtonPage {
+    purpose: Purpose,
+    title: &'static str,
+    lead: String,
+    action: &'static str,
+    button: &'static str,
+}
+
+async fn link_page(
+    app: &AppState,
+    q: &HashMap<String, String>,
+    page: ButtonPage,
 ) -> Result<Response, AppError> {
     let s = &app.settings;
-    let token = token_of(&q);
+    let token = token_of(q);
     let now = app.store.clock().now();
-    let t = token.clone();
+    let (t, purpose) = (token.clone(), page.purpose);
     let check = app
         .store
-        .read(move |c| accounts::check_link(c, &t, &[Purpose::Confirm], now))
+        .read(move |c| accounts::check_link(c, &t, &[purpose], now))
         .await?;
     Ok(match check {
         Ok(_) => html(
             s,
             StatusCode::OK,
-            "Confirm your membership",
+            page.title,
             &view::button_page(
-                "Confirm your membership",
-                &format!(
-                    "Press the button to confirm your email address and collect your {} bonus points.",
-                    s.loyalty().signup_bonus
-                ),
-                &s.members_url("confirm"),
+                page.title,
+                &page.lead,
+                &s.members_url(page.action),
                 &token,
-                "Confirm my membership",
+                page.button,
             ),
         ),
         Err(p) => problem(s, p, true),
     })
+}
+
+async fn confirm_page(
+    State(app): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let lead = format!(
+        "Press the button to confirm your email address and collect your {} bonus points.",
+        app.settings.loyalty().signup_bonus
+    );
+    let page = ButtonPage {
+        purpose: Purpose::Confirm,
+        title: "Confirm your membership",
+        lead,
+        action: "confirm",
+        button: "Confirm my membership",
+    };
+    link_page(&app, &q, page).await
 }
 
 async fn confirm(State(app): State<AppState>, Posted(raw): Posted) -> Result<Response, AppError> {
@@ -272,29 +287,14 @@ async fn sign_in_page(
     State(app): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
-    let s = &app.settings;
-    let token = token_of(&q);
-    let now = app.store.clock().now();
-    let t = token.clone();
-    let check = app
-        .store
-        .read(move |c| accounts::check_link(c, &t, &[Purpose::SignIn], now))
-        .await?;
-    Ok(match check {
-        Ok(_) => html(
-            s,
-            StatusCode::OK,
-            "Sign in",
-            &view::button_page(
-                "Sign in",
-                "Press the button to sign in and see your points.",
-                &s.members_url("sign-in"),
-                &token,
-                "Sign in",
-            ),
-        ),
-        Err(p) => problem(s, p, true),
-    })
+    let page = ButtonPage {
+        purpose: Purpose::SignIn,
+        title: "Sign in",
+        lead: "Press the button to sign in and see your points.".into(),
+        action: "sign-in",
+        button: "Sign in",
+    };
+    link_page(&app, &q, page).await
 }
 
 async fn sign_in(State(app): State<AppState>, Posted(raw): Posted) -> Result<Response, AppError> {
