@@ -7,7 +7,7 @@
 //! knows every recent one. Keys are the first 8 bytes of the fingerprint; a hit is
 //! checked against the stored row, so a key collision, or a row `forget` or `purge`
 //! deleted meanwhile from another process, costs at most a second stored copy, never a
-//! lost request. Memory: about 50 bytes per submission in the window.
+//! lost request. Memory: about 80 bytes per submission in the window.
 
 use std::collections::{HashMap, VecDeque};
 
