@@ -41,6 +41,11 @@
 #    With the .eml files out of the way (SMTP_URL=smtp://127.0.0.1:9 SMTP_ALLOW_PLAIN=1: each
 #    email is tried once against a closed port and waits a minute), posts run at 9.0-10.4k
 #    req/s with the same p99 of 28 ms: the request path itself is what the cores run out on.
+#    b24b668 also made each batch wait (up to a quarter of the last commit, 2 ms at most)
+#    for as many jobs as the last commit answered, so that busy clients would share one
+#    commit instead of alternating between two. It made no measurable difference while
+#    the cores are the limit (three alternating runs each: 8.3-9.8k req/s without it,
+#    8.9-9.6k with; p99 26-29 ms both), so it was taken out again.
 # Measured with the trace log below (RUST_LOG=warn,form_service::store=trace): batches of
 # 28 jobs on average, up to 64; a commit every 3 ms.
 set -euo pipefail

@@ -8,7 +8,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, TransactionBehavior};
 use tokio::sync::Notify;
@@ -57,26 +56,22 @@ pub(super) fn spawn(
             };
             // Clears `writable` however this thread ends, a panic included.
             let _alive = Alive(w.counters.clone());
-            let mut last = LastCommit::default();
             while let Ok(first) = rx.recv() {
                 let mut batch = vec![first];
-                take_queued(&rx, &mut batch);
-                last.wait_for_returning(&rx, &mut batch);
+                while batch.len() < MAX_BATCH
+                    && !matches!(batch.last().map(|j| &j.op), Some(Op::Stop))
+                {
+                    match rx.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
                 let stop = match batch.last() {
                     Some(Job { op: Op::Stop, .. }) => batch.pop(),
                     _ => None,
                 };
-                if !batch.is_empty() {
-                    let started = Instant::now();
-                    let jobs = batch.len();
-                    if w.commit_batch(batch) {
-                        mail_queued.notify_one();
-                    }
-                    last = LastCommit {
-                        answered: jobs,
-                        ended: Some(Instant::now()),
-                        took: started.elapsed(),
-                    };
+                if !batch.is_empty() && w.commit_batch(batch) {
+                    mail_queued.notify_one();
                 }
                 if rewind.load(Ordering::Relaxed) && checkpoint::rewind(&w.conn) {
                     rewind.store(false, Ordering::Relaxed);
@@ -88,61 +83,6 @@ pub(super) fn spawn(
             }
             tracing::debug!("database writer stopped");
         })
-}
-
-/// Adds to `batch` what has queued up, up to [`MAX_BATCH`] jobs or a stop.
-fn take_queued(rx: &mpsc::Receiver<Job>, batch: &mut Vec<Job>) {
-    while batch.len() < MAX_BATCH && !ends_with_stop(batch) {
-        match rx.try_recv() {
-            Ok(job) => batch.push(job),
-            Err(_) => break,
-        }
-    }
-}
-
-fn ends_with_stop(batch: &[Job]) -> bool {
-    matches!(batch.last().map(|j| &j.op), Some(Op::Stop))
-}
-
-/// Longest a batch waits for the requests of clients the last commit answered.
-const MAX_RETURN_WAIT: Duration = Duration::from_millis(2);
-
-/// The last commit, for [`LastCommit::wait_for_returning`].
-#[derive(Default)]
-struct LastCommit {
-    answered: usize,
-    ended: Option<Instant>,
-    took: Duration,
-}
-
-impl LastCommit {
-    /// Group commit's other half. A commit costs about one fsync (~4 ms on the VM this
-    /// was measured on) however many jobs it holds. The clients a commit has just
-    /// answered often post again within a fraction of a millisecond; starting the next
-    /// commit at once, with only the jobs that queued during the last one, leaves them
-    /// to wait out a whole commit, and busy clients split into two halves that take
-    /// turns, each commit holding half of them. So the next batch waits, briefly, for
-    /// as many new jobs as the last commit answered: at most a quarter of the last
-    /// commit's time, never over [`MAX_RETURN_WAIT`], and only from the end of that
-    /// commit (a job arriving later than that starts its commit at once). A request
-    /// still waits for one commit only: the first to start after it arrived.
-    fn wait_for_returning(&self, rx: &mpsc::Receiver<Job>, batch: &mut Vec<Job>) {
-        let Some(ended) = self.ended else { return };
-        let deadline = ended + (self.took / 4).min(MAX_RETURN_WAIT);
-        let want = (batch.len() + self.answered).min(MAX_BATCH);
-        while batch.len() < want && !ends_with_stop(batch) {
-            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                return;
-            };
-            match rx.recv_timeout(left) {
-                Ok(job) => {
-                    batch.push(job);
-                    take_queued(rx, batch);
-                }
-                Err(_) => return,
-            }
-        }
-    }
 }
 
 struct Alive(Arc<Counters>);
