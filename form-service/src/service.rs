@@ -67,7 +67,6 @@ impl Service {
         let publisher = publish::spawn(
             state.publisher.clone(),
             Arc::new(state.settings.clone()),
-            state.store.clone(),
             data_dir.to_path_buf(),
             stopped,
         );

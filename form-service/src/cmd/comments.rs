@@ -111,7 +111,7 @@ pub(super) fn run(config: &Path, data_dir: &Path, action: CommentsAction) -> Res
                 path.display()
             ))
         }
-        CommentsAction::Publish => publish(&s, &conn, data_dir),
+        CommentsAction::Publish => publish(&s, data_dir),
     }
 }
 
@@ -139,11 +139,11 @@ fn decide(
         decided.public_id,
         decided.status.as_str()
     ))?;
-    publish(s, conn, data_dir)
+    publish(s, data_dir)
 }
 
-fn publish(s: &Settings, conn: &rusqlite::Connection, data_dir: &Path) -> Result<(), Error> {
-    let p = publish_blocking(s, conn, data_dir)?;
+fn publish(s: &Settings, data_dir: &Path) -> Result<(), Error> {
+    let p = publish_blocking(s, data_dir)?;
     let mut out = format!(
         "Wrote {} approved comment(s) to {}.\n",
         p.comments,

@@ -93,7 +93,7 @@ pub(super) fn forget(config: &Path, data_dir: &Path, email: &str) -> Result<(), 
     super::print(&report)?;
     if member.comments.1 > 0 {
         let settings = Settings::load(config, Overrides::default())?;
-        let p = comments::publish::publish_blocking(&settings, &conn, data_dir)?;
+        let p = comments::publish::publish_blocking(&settings, data_dir)?;
         super::print(&format!(
             "Their {} published comment(s) are gone from {} ({} left){}.\n",
             member.comments.1,

@@ -13,11 +13,9 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rusqlite::Connection;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
-use crate::store::Store;
 use crate::{Error, Settings};
 
 /// Tries before a failed publish is reported and left for staff.
@@ -38,12 +36,9 @@ pub struct Published {
 }
 
 /// Writes the comments file and runs the publish command, holding the publish lock.
-/// Blocking: call it from a blocking thread or a command.
-pub fn publish_blocking(
-    s: &Settings,
-    conn: &Connection,
-    data_dir: &Path,
-) -> Result<Published, Error> {
+/// Reads through a connection of its own, closed before the command runs, so a long
+/// build holds up no request. Blocking: call it from a blocking thread or a command.
+pub fn publish_blocking(s: &Settings, data_dir: &Path) -> Result<Published, Error> {
     std::fs::create_dir_all(data_dir).map_err(|e| Error::io(data_dir, e))?;
     let lock_path = data_dir.join("publish.lock");
     let lock = File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
@@ -54,7 +49,7 @@ pub fn publish_blocking(
             |t| t.to_zoned_datetime(s.tz.clone()).date().to_string(),
         )
     };
-    let file = super::export(conn, &day)?;
+    let file = super::export(&crate::store::schema::open(data_dir)?, &day)?;
     let path = comments_file(data_dir);
     file.save(&path).map_err(|e| Error::io(&path, e))?;
     let mut out = Published {
@@ -102,7 +97,6 @@ impl Publisher {
 pub fn spawn(
     publisher: Publisher,
     settings: Arc<Settings>,
-    store: Store,
     data_dir: PathBuf,
     mut shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
@@ -125,8 +119,10 @@ pub fn spawn(
                 }
             }
             for attempt in 1..=ATTEMPTS {
-                let (s, st, dir) = (settings.clone(), store.clone(), data_dir.clone());
-                let result = st.read(move |conn| publish_blocking(&s, conn, &dir)).await;
+                let (s, dir) = (settings.clone(), data_dir.clone());
+                let result = tokio::task::spawn_blocking(move || publish_blocking(&s, &dir))
+                    .await
+                    .unwrap_or_else(|e| Err(Error::Publish(e.to_string())));
                 match result {
                     Ok(p) => {
                         tracing::info!(comments = p.comments, "comments published");

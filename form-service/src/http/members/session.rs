@@ -43,20 +43,24 @@ pub(crate) async fn member(
 /// Development on 127.0.0.1 is plain HTTP, where a `Secure` cookie would never come
 /// back; everywhere else the cookie is `Secure`.
 fn secure(s: &Settings) -> &'static str {
-    let host = s
-        .public_url
-        .split_once("://")
-        .map_or("", |(_, rest)| rest)
-        .split(['/', ':'])
-        .next()
-        .unwrap_or("");
-    let loopback =
-        s.public_url.starts_with("http://") && matches!(host, "127.0.0.1" | "localhost" | "[");
-    if loopback {
+    if is_loopback_http(&s.public_url) {
         ""
     } else {
         "; Secure"
     }
+}
+
+/// True for `http://127.0.0.1[:port]`, `http://localhost[:port]` and `http://[::1][:port]`.
+fn is_loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    matches!(host, "127.0.0.1" | "localhost" | "::1")
 }
 
 fn set(mut r: Response, value: &str, max_age: i64, s: &Settings) -> Response {
@@ -78,4 +82,29 @@ pub(crate) fn signed_in(r: Response, raw: &str, s: &Settings) -> Response {
 /// Adds a cookie that removes the session's.
 pub(crate) fn signed_out(r: Response, s: &Settings) -> Response {
     set(r, "", 0, s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_http;
+
+    #[test]
+    fn only_plain_http_on_loopback_drops_secure() {
+        for url in [
+            "http://127.0.0.1:3000",
+            "http://localhost",
+            "http://[::1]:8080/x",
+        ] {
+            assert!(is_loopback_http(url), "{url}");
+        }
+        for url in [
+            "https://127.0.0.1:3000",
+            "http://forms.clinic.example",
+            "http://127.0.0.1.evil.example",
+            "http://localhost.evil.example:80",
+            "http://[::2]",
+        ] {
+            assert!(!is_loopback_http(url), "{url}");
+        }
+    }
 }
