@@ -40,6 +40,14 @@ pub async fn post_and_get_links(c: &mut Club, cookie: &str, text: &str) -> [Stri
     links(&staff)
 }
 
+/// Presses a moderation link's button by hand: posts its token with `extra` fields
+/// (`&reason=1`, `&reply=...`), as the page's form would.
+pub async fn act(c: &Club, link: &str, extra: &str) -> axum::http::Response<axum::body::Body> {
+    let token = link.split("token=").nth(1).expect("a token in the link");
+    c.post_as(None, "/comments/moderate", format!("token={token}{extra}"))
+        .await
+}
+
 /// The moderation links of a staff email, in order.
 pub fn links(mail: &crate::support::mime::Mail) -> [String; 3] {
     let found: Vec<String> = mail

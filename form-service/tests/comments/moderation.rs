@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 
-use super::{generator, post_and_get_links, repo_root};
+use super::{act, generator, post_and_get_links, repo_root};
 use crate::members::Club;
 use crate::support::{settings, wait_for};
 
@@ -123,32 +123,14 @@ async fn links_are_single_use_expire_and_cannot_be_altered() {
     bad[last] = if bad[last] == b'a' { b'b' } else { b'a' };
     let bad = String::from_utf8(bad).unwrap();
     assert_eq!(c.open(&bad).await.0, StatusCode::NOT_FOUND);
-    let forged = c
-        .post_as(
-            None,
-            "/comments/moderate",
-            format!("token={}", bad.split("token=").nth(1).unwrap()),
-        )
-        .await;
-    assert_eq!(forged.status(), StatusCode::NOT_FOUND);
+    assert_eq!(act(&c, &bad, "").await.status(), StatusCode::NOT_FOUND);
     assert_eq!(status_of(&c, "fade"), "pending");
 
     // Rejecting needs a reason; without one nothing is spent.
     let (_, page) = c.open(&reject).await;
     assert!(page.contains("not about this treatment"));
-    let token = reject.split("token=").nth(1).unwrap().to_string();
-    let res = c
-        .post_as(None, "/comments/moderate", format!("token={token}"))
-        .await;
-    assert_eq!(res.status(), StatusCode::CONFLICT);
-    let res = c
-        .post_as(
-            None,
-            "/comments/moderate",
-            format!("token={token}&reason=1"),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(act(&c, &reject, "").await.status(), StatusCode::CONFLICT);
+    assert_eq!(act(&c, &reject, "&reason=1").await.status(), StatusCode::OK);
     assert_eq!(status_of(&c, "fade"), "rejected");
     let told = c.next_mail().await;
     assert!(told.header("subject").ends_with("was not published"));
@@ -162,14 +144,7 @@ async fn links_are_single_use_expire_and_cannot_be_altered() {
     // publish it either.
     assert_eq!(c.open(&approve).await.0, StatusCode::GONE);
     let (_, page) = c.open(&reply).await;
-    let token = reply.split("token=").nth(1).unwrap();
-    let res = c
-        .post_as(
-            None,
-            "/comments/moderate",
-            format!("token={token}&reply=Hello"),
-        )
-        .await;
+    let res = act(&c, &reply, "&reply=Hello").await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert!(page.contains("Publish reply"));
     assert_eq!(status_of(&c, "fade"), "rejected");
@@ -188,14 +163,12 @@ async fn a_reply_publishes_the_comment_with_the_clinics_answer() {
     let cookie = c.join("Uma", "uma@example.com", "").await;
     let [_, _, reply] = post_and_get_links(&mut c, &cookie, "Is it painful?").await;
     let (_, page) = c.open(&reply).await;
-    let token = reply.split("token=").nth(1).unwrap();
-    let res = c
-        .post_as(
-            None,
-            "/comments/moderate",
-            format!("token={token}&reply=Most+clients+say+it+feels+like+light+scratching."),
-        )
-        .await;
+    let res = act(
+        &c,
+        &reply,
+        "&reply=Most+clients+say+it+feels+like+light+scratching.",
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(page.contains("Publish reply"));
     let o = c.command(&["comments", "export"]);
