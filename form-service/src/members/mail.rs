@@ -86,72 +86,84 @@ pub(crate) fn hello(name: Option<&str>) -> String {
     name.map_or_else(|| "Hello,".to_string(), |n| format!("Hello {n},"))
 }
 
-/// The link to confirm a new registration (`name` is unknown when the address asked
-/// for a new link).
-pub fn confirmation(
+/// Who a member's link email is for, and what it carries.
+pub struct LinkMail<'a> {
+    /// Their name, when known (not when an address only asked for a new link).
+    pub name: Option<&'a str>,
+    /// Their address as typed.
+    pub email: &'a str,
+    /// The link.
+    pub url: &'a str,
+    /// A sentence put first (a comment waiting for the link).
+    pub note: Option<&'a str>,
+}
+
+/// The one shape of both link emails: greeting, note, why, the link, how long it works.
+fn link_mail(
     s: &Settings,
-    name: Option<&str>,
-    email: &str,
-    url: &str,
-    note: Option<&str>,
+    to: &LinkMail<'_>,
+    subject: String,
+    why: String,
+    button: &str,
+    lasts: String,
 ) -> Result<NewMail, Error> {
-    let clinic = &s.site.business.name;
-    let l = s.loyalty();
     build(
         s,
-        mailbox(name, email)?,
+        mailbox(to.name, to.email)?,
         None,
         MailKind::Member,
-        format!("Confirm your membership of {clinic}'s loyalty programme"),
+        subject,
         &[
-            Block::Text(hello(name)),
-            Block::Text(note.unwrap_or_default().to_string()),
-            Block::Text(format!(
-                "Thank you for registering for {clinic}'s loyalty programme. Open the link \
-                 below and press the button on the page it opens to confirm your email \
-                 address; we then add your {} bonus points.",
-                l.signup_bonus
-            )),
-            Block::Link("Confirm my membership", url),
-            Block::Text(format!(
-                "The link works once, for {} hours. If you did not register, ignore this \
-                 email: nothing happens unless the button is pressed.",
-                l.confirm_link_hours
-            )),
+            Block::Text(hello(to.name)),
+            Block::Text(to.note.unwrap_or_default().to_string()),
+            Block::Text(why),
+            Block::Link(button, to.url),
+            Block::Text(lasts),
         ],
     )
 }
 
-/// The link to sign in, sent when a known address registers or asks to sign in.
-pub fn sign_in(
-    s: &Settings,
-    name: Option<&str>,
-    email: &str,
-    url: &str,
-    note: Option<&str>,
-) -> Result<NewMail, Error> {
+/// The link to confirm a new registration.
+pub fn confirmation(s: &Settings, to: &LinkMail<'_>) -> Result<NewMail, Error> {
     let clinic = &s.site.business.name;
-    build(
+    let l = s.loyalty();
+    link_mail(
         s,
-        mailbox(name, email)?,
-        None,
-        MailKind::Member,
+        to,
+        format!("Confirm your membership of {clinic}'s loyalty programme"),
+        format!(
+            "Thank you for registering for {clinic}'s loyalty programme. Open the link \
+             below and press the button on the page it opens to confirm your email \
+             address; we then add your {} bonus points.",
+            l.signup_bonus
+        ),
+        "Confirm my membership",
+        format!(
+            "The link works once, for {} hours. If you did not register, ignore this \
+             email: nothing happens unless the button is pressed.",
+            l.confirm_link_hours
+        ),
+    )
+}
+
+/// The link to sign in, sent when a known address registers or asks to sign in.
+pub fn sign_in(s: &Settings, to: &LinkMail<'_>) -> Result<NewMail, Error> {
+    let clinic = &s.site.business.name;
+    link_mail(
+        s,
+        to,
         format!("Sign in to your {clinic} points"),
-        &[
-            Block::Text(hello(name)),
-            Block::Text(note.unwrap_or_default().to_string()),
-            Block::Text(format!(
-                "Someone, we hope you, asked to sign in to your {clinic} loyalty account \
-                 (or to register this address, which is already a member). Open the link \
-                 below and press the button on the page it opens to see your points."
-            )),
-            Block::Link("Sign in", url),
-            Block::Text(format!(
-                "The link works once, for {} minutes. If it was not you, ignore this \
-                 email: your account is unchanged.",
-                s.loyalty().sign_in_link_minutes
-            )),
-        ],
+        format!(
+            "Someone, we hope you, asked to sign in to your {clinic} loyalty account \
+             (or to register this address, which is already a member). Open the link \
+             below and press the button on the page it opens to see your points."
+        ),
+        "Sign in",
+        format!(
+            "The link works once, for {} minutes. If it was not you, ignore this \
+             email: your account is unchanged.",
+            s.loyalty().sign_in_link_minutes
+        ),
     )
 }
 

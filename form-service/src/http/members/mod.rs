@@ -122,11 +122,27 @@ pub(super) fn prepare_links(
         email: email.trim().to_string(),
         referral: None,
         confirm: accounts::PreparedLink {
-            mail: mail::confirmation(s, name, email, &confirm_url, note)?,
+            mail: mail::confirmation(
+                s,
+                &mail::LinkMail {
+                    name,
+                    email,
+                    url: &confirm_url,
+                    note,
+                },
+            )?,
             token: confirm,
         },
         sign_in: accounts::PreparedLink {
-            mail: mail::sign_in(s, name, email, &sign_in_url, note)?,
+            mail: mail::sign_in(
+                s,
+                &mail::LinkMail {
+                    name,
+                    email,
+                    url: &sign_in_url,
+                    note,
+                },
+            )?,
             token: sign_in,
         },
     })
