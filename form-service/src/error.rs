@@ -36,6 +36,9 @@ pub enum Error {
     /// already settled, no such member); the message says which.
     #[error("{0}")]
     Refused(String),
+    /// Staff tried to act on their own comment or reward through a staff link.
+    #[error("staff cannot act on their own comment or reward")]
+    OwnAccount,
     /// The comments could not be published (the publish command failed).
     #[error("publishing: {0}")]
     Publish(String),

@@ -28,7 +28,7 @@ fn member(c: &rusqlite::Connection, email: &str) -> Result<Member, Error> {
 }
 
 /// Who staff are, for the ledger: `--by`, else the login name.
-fn actor(by: Option<String>) -> String {
+pub(super) fn actor(by: Option<String>) -> String {
     let who = by
         .or_else(|| std::env::var("USER").ok())
         .filter(|w| !w.trim().is_empty())
