@@ -25,6 +25,6 @@ pub mod store;
 pub mod validate;
 
 pub use clock::Clock;
-pub use error::Error;
+pub use error::{Error, Refusal};
 pub use service::{Service, ServiceOptions};
 pub use settings::Settings;

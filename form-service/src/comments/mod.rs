@@ -11,6 +11,7 @@ pub mod publish;
 use rusqlite::{params, Connection, OptionalExtension};
 use site_config::{ClinicReply, CommentsFile, PublishedComment};
 
+use crate::error::Refusal;
 use crate::links::{self, LinkProblem, NewLink, Purpose};
 use crate::members::accounts::Member;
 use crate::members::token::NewToken;
@@ -345,25 +346,12 @@ pub enum Decision {
 /// nothing held (not yet confirmed by its author) is decided.
 /// `by` is who decided (a staff address, or `staff:<login>` from the command line).
 pub fn decide(tx: &mut Tx<'_>, id: i64, d: &Decision, by: &str) -> Result<Comment, Error> {
-    let c = get(tx.conn, id)?.ok_or_else(|| Error::Refused(format!("there is no comment {id}")))?;
+    let c = get(tx.conn, id)?.ok_or_else(|| Refusal::NoComment(id.to_string()))?;
     match (c.status, d) {
-        (Status::Held, _) => {
-            return Err(Error::Refused(format!(
-                "comment {} waits for its author to confirm their address",
-                c.public_id
-            )))
-        }
-        (Status::Rejected, _) => {
-            return Err(Error::Refused(format!(
-                "comment {} was already rejected",
-                c.public_id
-            )))
-        }
+        (Status::Held, _) => return Err(Refusal::CommentHeld(c.public_id).into()),
+        (Status::Rejected, _) => return Err(Refusal::AlreadyRejected(c.public_id).into()),
         (Status::Approved, Decision::Approve | Decision::Reject(_)) => {
-            return Err(Error::Refused(format!(
-                "comment {} was already approved",
-                c.public_id
-            )))
+            return Err(Refusal::AlreadyApproved(c.public_id).into())
         }
         _ => {}
     }

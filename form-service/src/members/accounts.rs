@@ -8,6 +8,7 @@ use site_config::{LoyaltyConfig, Reward};
 use super::ledger::{self, Decision, Entry, Kind, NewEntry, Status};
 use super::token::{normalise_code, referral_code, NewToken, Presented};
 use crate::address;
+use crate::error::Refusal;
 use crate::links::{self, LinkProblem, NewLink, Purpose};
 use crate::store::{NewMail, Tx};
 use crate::Error;
@@ -566,7 +567,9 @@ pub fn settle_by_link(
     match ledger::settle(tx.conn, entry, decision, reason, staff, tx.now) {
         Ok((e, _)) => Ok(Ok((link.purpose, e))),
         // Settled meanwhile from the command line.
-        Err(Error::Refused(_)) => Ok(Err(LinkProblem::Used)),
+        Err(Error::Refused(Refusal::AlreadySettled(_) | Refusal::NotSettleable { .. })) => {
+            Ok(Err(LinkProblem::Used))
+        }
         Err(e) => Err(e),
     }
 }

@@ -25,6 +25,7 @@ use super::reply::{html, message, problem, see_other};
 use super::session::{self, Kind};
 use super::AppState;
 use crate::comments::{self, Comment, NewComment, Posted as Outcome, Released, Status};
+use crate::error::Refusal;
 use crate::links::{self, LinkProblem, Purpose};
 use crate::members::accounts::{self, Member};
 use crate::members::mail;
@@ -342,7 +343,7 @@ async fn confirm(State(app): State<AppState>, Posted(raw): Posted) -> Result<Res
             let c = match released {
                 Released::Sent(c) => c,
                 // Fail the job: the link stays unspent for another day.
-                Released::OverLimit => return Err(Error::Refused("over the daily limit".into())),
+                Released::OverLimit => return Err(Refusal::OverDailyLimit.into()),
             };
             let mut session = None;
             let m = if m.active {
@@ -361,7 +362,7 @@ async fn confirm(State(app): State<AppState>, Posted(raw): Posted) -> Result<Res
         })
         .await;
     let result = match result {
-        Err(Error::Refused(_)) => Ok(Confirmed::OverLimit),
+        Err(Error::Refused(Refusal::OverDailyLimit)) => Ok(Confirmed::OverLimit),
         Err(e) => return Err(e.into()),
         Ok(r) => r,
     };

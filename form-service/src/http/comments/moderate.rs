@@ -11,6 +11,7 @@ use axum::response::Response;
 use site_config::escape_html as esc;
 
 use crate::comments::{self, Comment, Decision, Status};
+use crate::error::Refusal;
 use crate::http::error::AppError;
 use crate::http::extract::{field, Posted};
 use crate::http::reply::{html, message, own_account, problem, staff_sign_in_first};
@@ -162,14 +163,13 @@ pub(super) async fn moderate(
                     return Err(Error::OwnAccount);
                 }
             }
-            let refuse = |why: &str| Err(Error::Refused(why.to_string()));
             let decision = match purpose {
                 Purpose::CommentApprove => Decision::Approve,
                 Purpose::CommentReject => match &reason {
                     Some(r) => Decision::Reject(r.clone()),
-                    None => return refuse("Choose a reason for rejecting it."),
+                    None => return Err(Refusal::NoReason.into()),
                 },
-                _ if reply.is_empty() => return refuse("Write a reply first."),
+                _ if reply.is_empty() => return Err(Refusal::NoReply.into()),
                 _ => Decision::Reply(reply.clone()),
             };
             let was = c.status;
@@ -203,7 +203,7 @@ pub(super) async fn moderate(
         }
         Ok(Err(p)) => return Ok(problem(s, p, false)),
         Err(Error::OwnAccount) => return Ok(own_account(s)),
-        Err(Error::Refused(why)) => ("Nothing was changed", why, StatusCode::CONFLICT),
+        Err(Error::Refused(why)) => ("Nothing was changed", why.to_string(), StatusCode::CONFLICT),
         Err(e) => return Err(e.into()),
     };
     Ok(message(s, status, title, &lead))

@@ -27,6 +27,7 @@ use super::guard::check_post;
 use super::reply::{html, own_account, problem, see_other, staff_sign_in_first};
 use super::session::{self, Kind};
 use super::AppState;
+use crate::error::Refusal;
 use crate::links::{self, LinkProblem, Purpose};
 use crate::members::accounts::{self, LinkMailKind, Registration, RewardLinks};
 use crate::members::token::NewToken;
@@ -401,7 +402,9 @@ async fn ask_for_reward(
             tracing::info!(reward = %reward.id, "reward asked for");
             see_other(&s.members_url("?notice=reward"))
         }
-        Err(Error::Refused(_)) => see_other(&s.members_url("?notice=short")),
+        Err(Error::Refused(Refusal::NotEnoughPoints { .. })) => {
+            see_other(&s.members_url("?notice=short"))
+        }
         Err(e) => return Err(e.into()),
     })
 }
