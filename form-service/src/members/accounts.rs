@@ -270,12 +270,12 @@ pub(crate) fn confirm_member(
     cfg: &LoyaltyConfig,
     friend_mail: FriendMail<'_>,
 ) -> Result<SignedIn, Error> {
-    // Every other confirmation link for this address is spent too.
+    // Every other confirmation link for this address is spent too (a held comment's
+    // own link stays: it still releases that comment, and only it).
     tx.conn.execute(
         "UPDATE links SET used_at = ?2
-         WHERE member_id = ?1 AND purpose IN ('confirm', 'comment_confirm') AND used_at IS NULL
-         AND id != ?3",
-        params![m.id, tx.now, link.id],
+         WHERE member_id = ?1 AND purpose = 'confirm' AND used_at IS NULL",
+        params![m.id, tx.now],
     )?;
     let newly_confirmed = !m.active;
     if newly_confirmed {

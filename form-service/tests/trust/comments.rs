@@ -79,7 +79,7 @@ async fn issue13_3_a_held_comment_is_released_only_by_its_own_link() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn issue13_3_confirming_a_membership_releases_no_held_comment() {
+async fn issue13_3_confirming_a_membership_releases_no_held_comment_but_its_own_link_does() {
     let mut c = Club::start();
     // A comment posted with a new address, then the owner registers and confirms.
     c.post_as(
@@ -88,12 +88,21 @@ async fn issue13_3_confirming_a_membership_releases_no_held_comment() {
         comment_body("Lee", "Posted by a stranger", "lee@example.com", true),
     )
     .await;
-    let _held = c.next_mail().await;
+    let held = c.next_mail().await;
     c.register("Lee", "lee@example.com", "").await;
     let url = link(&c.next_mail().await, "/members/confirm?token=");
     let (_, page) = c.open(&url).await;
     assert_eq!(c.press(&page).await.status(), StatusCode::SEE_OTHER);
     assert_eq!(comment_status(&c, "stranger"), "held");
+    // The comment's own link still works, and shows the text before anything happens.
+    let url = link(&held, "/comments/confirm?token=");
+    let (status, page) = c.open(&url).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Posted by a stranger"));
+    assert_eq!(c.press(&page).await.status(), StatusCode::OK);
+    assert_eq!(comment_status(&c, "stranger"), "pending");
+    let show = crate::members::Club::command(&c, &["members", "show", "lee@example.com"]);
+    assert!(String::from_utf8_lossy(&show.stdout).contains("Lee"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
