@@ -8,6 +8,7 @@
 //! `confirm`, `sign-in`, `rewards`, `sign-out`, and `staff/reward` for staff links,
 //! which act only in a browser signed in as staff (`http::staff`).
 
+mod staff_reward;
 mod view;
 
 use std::collections::HashMap;
@@ -24,12 +25,13 @@ use std::net::SocketAddr;
 use super::error::AppError;
 use super::extract::{field, Format, Posted};
 use super::guard::check_post;
-use super::reply::{html, own_account, problem, see_other, staff_sign_in_first};
+use super::reply::{html, problem, see_other};
 use super::session::{self, Kind};
 use super::AppState;
 use crate::error::Refusal;
-use crate::links::{self, LinkProblem, Purpose};
-use crate::members::accounts::{self, LinkMailKind, Registration, RewardLinks};
+use crate::links::{self, Purpose};
+use crate::members::accounts::{self, LinkMailKind, Registration};
+use crate::members::rewards::{self, RewardLinks};
 use crate::members::token::NewToken;
 use crate::members::{ledger, mail};
 use crate::store::NewMail;
@@ -46,7 +48,10 @@ pub(super) fn routes(state: AppState) -> Router<AppState> {
         .route("/members/sign-in", get(sign_in_page).post(sign_in))
         .route("/members/rewards", post(ask_for_reward))
         .route("/members/sign-out", post(sign_out))
-        .route("/members/staff/reward", get(staff_page).post(staff_act))
+        .route(
+            "/members/staff/reward",
+            get(staff_reward::page).post(staff_reward::act),
+        )
         .route_layer(middleware::from_fn_with_state(state, guard))
 }
 
@@ -395,7 +400,7 @@ async fn ask_for_reward(
     let r = reward.clone();
     let held = app
         .store
-        .transact(move |tx| accounts::ask_for_reward(tx, id, &r, &links, &cfg))
+        .transact(move |tx| rewards::ask_for_reward(tx, id, &r, &links, &cfg))
         .await;
     Ok(match held {
         Ok(_) => {
@@ -420,124 +425,4 @@ async fn sign_out(State(app): State<AppState>, headers: HeaderMap) -> Result<Res
         Kind::Member,
         &app.settings,
     ))
-}
-
-/// What a reward's staff link opens: for staff, the reward and one button; for anyone
-/// else, the staff sign-in (which brings them back here).
-async fn staff_page(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, AppError> {
-    let s = &app.settings;
-    let token = token_of(&q);
-    let Some(staff) = session::staff(&app, &headers).await? else {
-        let next = format!("/members/staff/reward?token={token}");
-        return Ok(staff_sign_in_first(s, StatusCode::OK, &next));
-    };
-    let now = app.store.clock().now();
-    let t = token.clone();
-    let found = app
-        .store
-        .read(move |c| {
-            let link =
-                match links::check(c, &t, &[Purpose::RewardUsed, Purpose::RewardDeclined], now)? {
-                    Ok(l) => l,
-                    Err(p) => return Ok(Err(p)),
-                };
-            let entry = link
-                .subject
-                .map(|id| ledger::get(c, id))
-                .transpose()?
-                .flatten();
-            let member = link
-                .member
-                .map(|id| accounts::by_id(c, id))
-                .transpose()?
-                .flatten();
-            Ok(match (entry, member) {
-                (Some(e), Some(m)) if e.open => Ok((link.purpose, e, m)),
-                (Some(_), Some(_)) => Err(LinkProblem::Used),
-                _ => Err(LinkProblem::Unknown),
-            })
-        })
-        .await?;
-    let (purpose, entry, member) = match found {
-        Ok(f) => f,
-        Err(p) => return Ok(problem(s, p, false)),
-    };
-    if crate::staff::is_own(&staff.email, &member.email) {
-        return Ok(own_account(s));
-    }
-    let reward = entry
-        .reward
-        .as_deref()
-        .and_then(|id| s.loyalty().reward(id))
-        .map_or_else(|| "a reward".to_string(), |r| r.title.clone());
-    let (title, button) = match purpose {
-        Purpose::RewardUsed => ("Confirm the reward was used", "Confirm: reward used"),
-        _ => ("Decline the reward", "Decline: give the points back"),
-    };
-    let lead = format!(
-        "{} ({}) asked for {reward}, {} points.",
-        member.name, member.email, -entry.amount
-    );
-    let body = super::view::button_page(
-        title,
-        &lead,
-        "",
-        &s.members_url("staff/reward"),
-        &[("token", &token)],
-        button,
-    );
-    Ok(html(s, StatusCode::OK, title, &body))
-}
-
-async fn staff_act(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    Posted(raw): Posted,
-) -> Result<Response, AppError> {
-    let s = &app.settings;
-    let token = field(&raw, "token");
-    let Some(staff) = session::staff(&app, &headers).await? else {
-        let next = format!("/members/staff/reward?token={token}");
-        return Ok(staff_sign_in_first(s, StatusCode::FORBIDDEN, &next));
-    };
-    let who = staff.email.clone();
-    let result = app
-        .store
-        .transact(move |tx| accounts::settle_by_link(tx, &token, &who))
-        .await;
-    let result = match result {
-        Err(Error::OwnAccount) => return Ok(own_account(s)),
-        other => other?,
-    };
-    Ok(match result {
-        Ok((purpose, entry)) => {
-            tracing::info!(
-                entry = entry.id,
-                ?purpose,
-                "reward settled from an email link"
-            );
-            let (title, lead) = match purpose {
-                Purpose::RewardUsed => (
-                    "Reward confirmed",
-                    format!(
-                        "The {} points are taken from the member's balance.",
-                        -entry.amount
-                    ),
-                ),
-                _ => (
-                    "Reward declined",
-                    format!(
-                        "The {} points are back in the member's balance.",
-                        -entry.amount
-                    ),
-                ),
-            };
-            super::reply::message(s, StatusCode::OK, title, &lead)
-        }
-        Err(p) => problem(s, p, false),
-    })
 }
