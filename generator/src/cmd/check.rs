@@ -12,8 +12,18 @@ pub fn run(opts: &BuildOptions) -> Result<(), Error> {
         return Err(Error::Site(problems));
     }
     eprintln!(
-        "checked {} pages: no problems found",
-        site.content.pages.len()
+        "checked {} pages: no problems found{}",
+        site.content.pages.len(),
+        drafts_note(site.content.drafts_left_out)
     );
     Ok(())
+}
+
+/// What was not checked: drafts, unless `--drafts` was given.
+fn drafts_note(left_out: usize) -> String {
+    match left_out {
+        0 => String::new(),
+        1 => "; 1 draft left out (`check --drafts` checks it too)".into(),
+        n => format!("; {n} drafts left out (`check --drafts` checks them too)"),
+    }
 }
