@@ -91,6 +91,12 @@ fn check_counts_drafts_and_checks_them_when_asked() {
     // A mistake in a draft does not stop the build, until drafts are asked for.
     t.change("content/services/secret.md", "title:", "tilte: x\ntitle:");
     t.run(&["check"]).success();
+    // The count is given when other pages have problems too.
+    t.change(SCALP, "duration: 1h 30m", "duration: soon");
+    t.run(&["check"])
+        .failure(1)
+        .stderr_has("note: 1 draft left out (`check --drafts` checks it too)");
+    t.change(SCALP, "duration: soon", "duration: 1h 30m");
     t.run(&["check", "--drafts"])
         .failure(1)
         .stderr_has("content/services/secret.md:2:1: unknown field `tilte`");
