@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod members;
 pub mod outbox;
+pub mod private;
 pub mod server;
 pub mod service;
 pub mod settings;
