@@ -20,12 +20,22 @@ pub fn create_dir(dir: &Path) -> Result<(), Error> {
 }
 
 /// Creates `path` empty if it does not exist, and makes it 0600.
+///
+/// An existing file is never opened here: for a database, closing any descriptor of
+/// the file drops every POSIX lock this process holds on it, and with them the locks of
+/// its other SQLite connections.
 pub fn create_file(path: &Path) -> Result<(), Error> {
-    let mut o = std::fs::OpenOptions::new();
-    o.append(true).create(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
-    o.open(path).map_err(|e| Error::io(path, e))?;
+    if !path.exists() {
+        let mut o = std::fs::OpenOptions::new();
+        o.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+        match o.open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io(path, e)),
+        }
+    }
     restrict(path, 0o600)
 }
 

@@ -336,6 +336,52 @@ mod tests {
         open(dir.path()).unwrap();
     }
 
+    /// A database from before step 6 keeps its rows, references and triggers, and
+    /// from then on never gives a deleted id again.
+    #[test]
+    fn ids_are_never_reused_after_the_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(db_path(dir.path())).unwrap();
+        for step in &MIGRATIONS[..4] {
+            let Step::Sql(sql) = step else { panic!() };
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 4).unwrap();
+        conn.execute_batch(
+            "INSERT INTO members (id, email, email_key, name, status, registered_at)
+               VALUES (1, 'a@x.example', 'a@x.example', 'A', 'active', 0),
+                      (2, 'b@x.example', 'b@x.example', 'B', 'active', 0);
+             INSERT INTO ledger (member_id, amount, kind, status, reason, actor, created_at)
+               VALUES (1, 50, 'signup', 'confirmed', 'bonus', 'system', 0);",
+        )
+        .unwrap();
+        drop(conn);
+        let conn = open(dir.path()).unwrap();
+        let rows: i64 = conn
+            .query_row("SELECT count(*) FROM ledger WHERE member_id = 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(rows, 1);
+        assert!(
+            conn.execute("UPDATE ledger SET amount = 1", []).is_err(),
+            "the ledger's triggers survive"
+        );
+        conn.execute("DELETE FROM members WHERE id = 2", [])
+            .unwrap();
+        conn.execute(
+            "INSERT INTO members (email, email_key, name, status, registered_at)
+             VALUES ('c@x.example', 'c@x.example', 'C', 'pending', 0)",
+            [],
+        )
+        .unwrap();
+        assert_eq!(conn.last_insert_rowid(), 3, "id 2 is not given again");
+        let broken: Option<String> = conn
+            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+            .ok();
+        assert_eq!(broken, None);
+    }
+
     #[test]
     fn refuses_a_newer_database() {
         let dir = tempfile::tempdir().unwrap();
