@@ -34,7 +34,7 @@ pub(super) async fn health(State(app): State<AppState>, req: Request) -> Respons
                 .get::<MockConnectInfo<SocketAddr>>()
                 .map(|MockConnectInfo(p)| *p)
         });
-    if !is_local(peer, req.headers(), &app.settings.trusted_proxies) {
+    if !is_local(peer, req.headers()) {
         return (status, axum::Json(serde_json::json!({ "status": word }))).into_response();
     }
     let failed = c.failed.load(Ordering::Relaxed);
@@ -51,11 +51,12 @@ pub(super) async fn health(State(app): State<AppState>, req: Request) -> Respons
     (status, axum::Json(body)).into_response()
 }
 
-/// A caller on this machine, talking to us directly: a loopback peer that is not a
-/// configured proxy and whose request carries no forwarding header. A proxy on the same
-/// machine (Caddy adds `X-Forwarded-For` to every request) therefore relays only the
-/// public answer.
-fn is_local(peer: Option<SocketAddr>, headers: &HeaderMap, trusted: &[std::net::IpAddr]) -> bool {
+/// A caller on this machine, talking to us directly: a loopback peer whose request
+/// carries no forwarding header. A proxy on the same machine adds `X-Forwarded-For`
+/// (Caddy does to every request; nginx when told to, as the README shows), so what it
+/// relays gets the public answer, while `curl http://127.0.0.1:PORT/health` on the
+/// server gets the details.
+fn is_local(peer: Option<SocketAddr>, headers: &HeaderMap) -> bool {
     let Some(peer) = peer else { return false };
     let ip = peer.ip();
     let loopback = ip.is_loopback()
@@ -63,7 +64,7 @@ fn is_local(peer: Option<SocketAddr>, headers: &HeaderMap, trusted: &[std::net::
     let forwarded = ["forwarded", "x-forwarded-for", "x-real-ip", "via"]
         .iter()
         .any(|h| headers.contains_key(*h));
-    loopback && !forwarded && !trusted.contains(&ip)
+    loopback && !forwarded
 }
 
 #[cfg(test)]
@@ -75,15 +76,11 @@ mod tests {
         let lo: SocketAddr = "127.0.0.1:9".parse().unwrap();
         let far: SocketAddr = "203.0.113.4:9".parse().unwrap();
         let mut h = HeaderMap::new();
-        assert!(is_local(Some(lo), &h, &[]));
-        assert!(is_local(Some("[::1]:9".parse().unwrap()), &h, &[]));
-        assert!(!is_local(Some(far), &h, &[]));
-        assert!(!is_local(None, &h, &[]));
-        assert!(
-            !is_local(Some(lo), &h, &[lo.ip()]),
-            "a proxy on this machine"
-        );
+        assert!(is_local(Some(lo), &h));
+        assert!(is_local(Some("[::1]:9".parse().unwrap()), &h));
+        assert!(!is_local(Some(far), &h));
+        assert!(!is_local(None, &h));
         h.insert("x-forwarded-for", "203.0.113.4".parse().unwrap());
-        assert!(!is_local(Some(lo), &h, &[]), "relayed by a proxy");
+        assert!(!is_local(Some(lo), &h), "relayed by a proxy");
     }
 }
