@@ -17,6 +17,7 @@ pub mod id;
 pub mod links;
 pub mod members;
 pub mod outbox;
+pub mod private;
 pub mod server;
 pub mod service;
 pub mod settings;

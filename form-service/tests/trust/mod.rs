@@ -1,9 +1,18 @@
-//! Issue 13 part A, "trust": staff links act only for staff, comments appear only under
-//! their author's name, and accounts cannot be taken over, squatted or farmed. Each test
-//! is named after the item it pins and fails on the code before the fix (88d3f7a).
+//! Issue 13, "trust". Part A: staff links act only for staff, comments appear only under
+//! their author's name, and accounts cannot be taken over, squatted or farmed (`staff`,
+//! `comments`, `accounts`). Part B: what a copy of the data folder, a log, `forget`,
+//! `purge`, `/health`, a mail server's refusal, a crowd of idle sockets and a busy
+//! household can and cannot do. Each test names the item it pins.
 
 mod accounts;
 mod comments;
+mod connections;
+mod forget;
+mod health;
+mod limits;
+mod publish;
+mod rest;
+mod smtp;
 mod staff;
 
 use crate::members::{attr, Club};
