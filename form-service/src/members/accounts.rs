@@ -183,6 +183,12 @@ pub fn register(
     let known = by_email(tx.conn, &r.email)?;
     if let Some(m) = &known {
         if throttled(tx, m.id, cfg)? {
+            let (kind, token) = if m.active {
+                (LinkMailKind::SignIn(&m.name), &r.sign_in)
+            } else {
+                (LinkMailKind::Confirm, &r.confirm)
+            };
+            nothing_to_send(tx, mailer(kind, &m.email, token)?, token)?;
             return Ok(Registered::Throttled);
         }
         if m.active {
@@ -420,16 +426,22 @@ pub fn send_new_link(
 ) -> Result<Option<Registered>, Error> {
     if by_email(tx.conn, &links_.email)?.is_none() {
         note_request(tx, &links_.email)?;
-        // The same work as for a known address: an email built (and dropped) and a
-        // link row written that can never be used (it names no one and has expired).
-        let _ = mailer(LinkMailKind::Confirm, &links_.email, &links_.confirm)?;
-        links::issue(
-            tx,
-            &NewLink::new(&links_.confirm, Purpose::Confirm, None, 0),
-        )?;
+        // The same reads and writes as for a known address; the stranger's address
+        // is kept nowhere.
+        let _ = throttled(tx, 0, cfg)?;
+        let mail = mailer(LinkMailKind::Confirm, &links_.email, &links_.confirm)?;
+        nothing_to_send(tx, mail, &links_.confirm)?;
         return Ok(None);
     }
     register(tx, links_, cfg, mailer).map(Some)
+}
+
+/// The writes of a link email that is not sent: a link row that can never be used (it
+/// names no one and has expired) and an outbox row settled at once with no recipient,
+/// subject or body. So an answer that sends nothing commits what one that sends does.
+fn nothing_to_send(tx: &mut Tx<'_>, mail: NewMail, token: &NewToken) -> Result<(), Error> {
+    links::issue(tx, &NewLink::new(token, Purpose::Confirm, None, 0))?;
+    tx.settle_unsent(&mail)
 }
 
 fn start_session(

@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::writer::{queue, Effect};
+use super::writer::{queue, settle_unsent, Effect};
 use super::{NewMail, StoreOptions};
 use crate::Error;
 
@@ -36,6 +36,16 @@ impl<'a> Tx<'a> {
     pub fn queue_mail(&mut self, m: &NewMail) -> Result<(), Error> {
         queue(self.conn, None::<i64>, m, self.now, self.options)?;
         self.effect.pending_delta += 1;
+        self.effect.queued_mail = true;
+        Ok(())
+    }
+
+    /// Does the work of [`Tx::queue_mail`] for `m` without keeping or sending it: the
+    /// outbox row is settled at once, with no recipient, subject or body. An answer
+    /// that must not tell whether an email went out writes this instead.
+    pub fn settle_unsent(&mut self, m: &NewMail) -> Result<(), Error> {
+        settle_unsent(self.conn, m, self.now)?;
+        // The sender wakes as it would for a real email, and finds nothing to do.
         self.effect.queued_mail = true;
         Ok(())
     }

@@ -338,6 +338,28 @@ pub(super) fn queue(
     Ok(())
 }
 
+/// Writes what [`queue`] writes for `m`, but settles it at once as nothing to send:
+/// the row keeps no recipient, subject or body (a zeroed message of the same size is
+/// written and deleted, so the pages the commit writes are the same). Used where an
+/// answer must not reveal that no email went out (a link asked for a stranger's
+/// address); `purge` removes it with the others.
+pub(super) fn settle_unsent(tx: &Connection, m: &NewMail, now: i64) -> Result<(), Error> {
+    tx.prepare_cached(
+        "INSERT INTO outbox (submission_id, kind, envelope_from, envelope_to, subject, status,
+                             created_at, next_attempt_at, give_up_at, about)
+         VALUES (NULL, ?1, ?2, '', '', 'sent', ?3, ?3, ?3, NULL)",
+    )?
+    .execute(params![m.kind.as_str(), m.envelope_from, now])?;
+    let id = tx.last_insert_rowid();
+    tx.prepare_cached(
+        "INSERT INTO outbox_messages (outbox_id, message) VALUES (?1, zeroblob(?2))",
+    )?
+    .execute(params![id, m.message.len() as i64])?;
+    tx.prepare_cached("DELETE FROM outbox_messages WHERE outbox_id = ?1")?
+        .execute(params![id])?;
+    Ok(())
+}
+
 fn record(tx: &Connection, d: &Delivery, now: i64, effect: &mut Effect) -> Result<(), Error> {
     // Only a pending row changes: a row that `forget` or `purge` removed meanwhile,
     // or that the command line already retried, is left as it is.

@@ -21,26 +21,73 @@ fn rows(c: &Club, table: &str) -> i64 {
         .unwrap()
 }
 
+const WRITTEN: [&str; 3] = ["links", "link_requests", "outbox"];
+
+fn counts(c: &Club) -> Vec<i64> {
+    WRITTEN.iter().map(|t| rows(c, t)).collect()
+}
+
+fn delta(before: &[i64], after: &[i64]) -> Vec<i64> {
+    after.iter().zip(before).map(|(a, b)| a - b).collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue13_8_members_link_does_the_same_work_for_any_address() {
     let mut c = Club::start();
     c.join("Ann", "ann@example.com", "").await;
+    c.register("Pat", "pat@example.com", "").await;
+    let _pat_confirm = c.next_mail().await;
     let ask = |email: &str| browser_post("/members/link", format!("email={}", encode(email)));
-    let (links, requests) = (rows(&c, "links"), rows(&c, "link_requests"));
-    let known = text(c.send(ask("ann@example.com")).await).await;
-    let after_known = (
-        rows(&c, "links") - links,
-        rows(&c, "link_requests") - requests,
+    let mut written = Vec::new();
+    let mut answers = Vec::new();
+    for email in ["ann@example.com", "pat@example.com", "nobody@example.com"] {
+        let before = counts(&c);
+        answers.push(text(c.send(ask(email)).await).await);
+        written.push((email, delta(&before, &counts(&c))));
+    }
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
+    for (email, w) in &written {
+        assert_eq!(
+            w, &written[0].1,
+            "{email} writes the rows of {WRITTEN:?} that ann does"
+        );
+    }
+    // The two members get their emails; the stranger's row keeps nothing of theirs
+    // and is never sent.
+    let _ann = c.next_mail().await;
+    let _pat = c.next_mail().await;
+    c.t.service.retry_now().await.unwrap();
+    let db = c.t.db();
+    let kept: i64 = db
+        .query_row(
+            "SELECT count(*) FROM outbox WHERE envelope_to LIKE '%nobody%'
+               OR subject LIKE '%nobody%' OR about LIKE '%nobody%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        kept, 0,
+        "the stranger's address is kept nowhere in the outbox"
     );
-    let (links, requests) = (rows(&c, "links"), rows(&c, "link_requests"));
-    let unknown = text(c.send(ask("nobody@example.com")).await).await;
-    let after_unknown = (
-        rows(&c, "links") - links,
-        rows(&c, "link_requests") - requests,
+    let settled: (String, i64) = db
+        .query_row(
+            "SELECT status, (SELECT count(*) FROM outbox_messages WHERE outbox_id = o.id)
+             FROM outbox o WHERE envelope_to = ''",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        settled,
+        ("sent".to_string(), 0),
+        "settled at once, no body kept"
     );
-    assert_eq!(known, unknown);
-    assert_eq!(after_known, after_unknown, "the same rows written");
-    let _ = c.next_mail().await;
+    drop(db);
+    assert!(
+        c.smtp.messages().iter().all(|m| !m.contains("nobody@")),
+        "nothing goes to the stranger"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

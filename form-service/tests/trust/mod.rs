@@ -17,10 +17,15 @@ mod staff;
 
 use crate::members::{attr, Club};
 
-/// Rows in the outbox (every email queued so far).
+/// Emails queued so far (not the rows settled at once as nothing to send, which name
+/// no recipient).
 pub fn outbox(c: &Club) -> i64 {
     c.t.db()
-        .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM outbox WHERE envelope_to != ''",
+            [],
+            |r| r.get(0),
+        )
         .unwrap()
 }
 
