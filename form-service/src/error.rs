@@ -9,18 +9,19 @@ pub enum Error {
     /// `site.yaml` or the content could not be read, or is wrong.
     #[error("{0}")]
     Config(#[from] site_config::Error),
-    /// A setting has a value the service cannot use.
+    /// A setting has a value the service cannot use; [`Setting`] says which.
     #[error("{0}")]
-    Setting(String),
-    /// The command line asked for something that cannot be done (unknown form, bad date).
+    Setting(#[from] Setting),
+    /// The command line asked for something that cannot be done; [`Usage`] says what.
     #[error("{0}")]
-    Usage(String),
+    Usage(#[from] Usage),
     /// The database refused.
     #[error("database: {0}")]
     Db(#[from] rusqlite::Error),
-    /// A batch could not be committed; every request in it is refused.
+    /// The database is not as the service needs it, or a batch could not be
+    /// committed; [`Storage`] says which.
     #[error("database: {0}")]
-    Storage(String),
+    Storage(#[from] Storage),
     /// The database writer has stopped, so nothing can be stored.
     #[error("the database writer has stopped")]
     WriterGone,
@@ -39,12 +40,231 @@ pub enum Error {
     /// Staff tried to act on their own comment or reward through a staff link.
     #[error("staff cannot act on their own comment or reward")]
     OwnAccount,
-    /// The comments could not be published (the publish command failed).
+    /// The comments could not be published; [`Publish`] says why.
     #[error("publishing: {0}")]
-    Publish(String),
-    /// An email could not be built.
+    Publish(#[from] Publish),
+    /// An email could not be built; [`Mail`] says why.
     #[error("email: {0}")]
-    Mail(String),
+    Mail(#[from] Mail),
+}
+
+/// A setting the service cannot use (from `site.yaml` or the environment).
+#[derive(Debug, thiserror::Error)]
+pub enum Setting {
+    /// A list of proxies holds something that is not an IP address.
+    #[error("form_service.trusted_proxies: `{0}` is not an IP address")]
+    NotAnIp(String),
+    /// The site's timezone is not in the timezone database.
+    #[error("timezone `{name}` is not known: {source}")]
+    UnknownTimezone {
+        /// The name given.
+        name: String,
+        /// What the database said.
+        source: jiff::Error,
+    },
+    /// A rate limit with no burst would refuse everything.
+    #[error(
+        "form_service.rate_limit: burst must be at least 1 (or per_minute 0 to turn the limit off)"
+    )]
+    ZeroBurst,
+    /// `comments.publish_env` names something that is not a variable name.
+    #[error("comments.publish_env: `{0}` is not an environment variable name")]
+    NotAVariable(String),
+    /// `comments.publish_env` names one of the service's mail secrets.
+    #[error("comments.publish_env: `{0}` is the service's mail secret; the publish command must not get it")]
+    SecretVariable(String),
+    /// A form staff could not reply to.
+    #[error("form `{0}` has no email field, so staff could not reply")]
+    NoEmailField(String),
+    /// A registration form without its `name` and `email` fields.
+    #[error("registration form `{0}` needs a required text field `name` and a required email field `email`")]
+    RegistrationFields(String),
+    /// An address setting that is not an email address.
+    #[error("{setting}: `{value}` is not an email address: {source}")]
+    NotAnEmail {
+        /// Which setting.
+        setting: String,
+        /// Its value.
+        value: String,
+        /// What the parser said.
+        source: lettre::address::AddressError,
+    },
+    /// An address setting that is not an http(s) URL.
+    #[error("`{0}` is not an http:// or https:// address")]
+    NotAUrl(String),
+    /// `SMTP_URL` has no scheme.
+    #[error("SMTP_URL must start with smtp:// or smtps://")]
+    SmtpScheme,
+    /// `SMTP_URL` asks for plain or opportunistic SMTP without `SMTP_ALLOW_PLAIN=1`.
+    #[error(
+        "SMTP_URL: use smtps:// (implicit TLS) or smtp:// (STARTTLS); plain or opportunistic SMTP \
+         needs SMTP_ALLOW_PLAIN=1 (got scheme `{scheme}`, tls={tls:?})"
+    )]
+    SmtpPlain {
+        /// The scheme given.
+        scheme: String,
+        /// The `tls=` given, if any.
+        tls: Option<String>,
+    },
+    /// The mail library refused `SMTP_URL`.
+    #[error("SMTP_URL: {0}")]
+    SmtpUrl(#[source] lettre::transport::smtp::Error),
+}
+
+/// Something the command line asked for that cannot be done.
+#[derive(Debug, thiserror::Error)]
+pub enum Usage {
+    /// A members' command on a site with no loyalty programme.
+    #[error("the site has no loyalty programme (no `loyalty:` in the config)")]
+    NoLoyalty,
+    /// No member has this address.
+    #[error("no member has the address `{0}`")]
+    NoMember(String),
+    /// An adjustment of nothing.
+    #[error("an adjustment of 0 points changes nothing")]
+    ZeroAdjustment,
+    /// An adjustment without `--reason`.
+    #[error("say why with --reason")]
+    NoReason,
+    /// `outbox retry` with an id that is not waiting or failed.
+    #[error("no waiting or failed email has id {0} (see `form-service outbox list`)")]
+    NoEmail(i64),
+    /// `export` of a form the site does not have.
+    #[error("there is no form `{form}` (forms: {})", known.join(", "))]
+    NoForm {
+        /// The form asked for.
+        form: String,
+        /// The site's forms.
+        known: Vec<String>,
+    },
+    /// `export` of the registration form, whose people are members.
+    #[error(
+        "`{0}` is the loyalty programme's registration form: its people are members, not \
+         submissions; see `form-service members list` (and `points export` for the ledger)"
+    )]
+    RegistrationForm(String),
+    /// `export` of the comment form.
+    #[error(
+        "`{0}` is the comment form: comments are not submissions; see \
+         `form-service comments list --all` (and `comments export`)"
+    )]
+    CommentForm(String),
+    /// `--since` that is not a date.
+    #[error("--since `{0}` is not a date like 2026-01-31")]
+    NotADate(String),
+    /// `--since` that has no start of day in the site's timezone.
+    #[error("--since `{day}`: {source}")]
+    DateOutOfRange {
+        /// The date given.
+        day: String,
+        /// What the time library said.
+        source: jiff::Error,
+    },
+    /// `purge` with no retention given or configured.
+    #[error("give --older-than DAYS, or set form_service.retention_days in the config")]
+    NoRetention,
+    /// `forget` given something that is not an address.
+    #[error("`{0}` is not an email address")]
+    NotAnEmail(String),
+    /// No comment has this id.
+    #[error("there is no comment `{0}`")]
+    NoComment(String),
+    /// `comments reject` without a valid reason number; the reasons to choose from.
+    #[error("give --reason with one of these numbers:{}", numbered(.0))]
+    RejectReason(Vec<String>),
+    /// `comments reply` without text, or with too much.
+    #[error("--text must hold the reply (up to 2,000 characters)")]
+    ReplyText,
+    /// `staff sessions --end` with an id that is not a live session.
+    #[error("no live staff session has that id (see `form-service staff sessions`)")]
+    NoStaffSession,
+}
+
+fn numbered(reasons: &[String]) -> String {
+    reasons
+        .iter()
+        .enumerate()
+        .map(|(i, r)| format!("\n  {}: {r}", i + 1))
+        .collect()
+}
+
+/// Why the database cannot be used as it is.
+#[derive(Debug, thiserror::Error)]
+pub enum Storage {
+    /// The batch this request was in could not be committed; every request in it is
+    /// refused with the same cause.
+    #[error("{0}")]
+    BatchRefused(#[source] std::sync::Arc<rusqlite::Error>),
+    /// A row the transaction just read or wrote is gone (a bug, or a concurrent delete).
+    #[error("{0} vanished")]
+    Vanished(&'static str),
+    /// A stored submission's answers cannot be read back.
+    #[error("submission {id}: answers unreadable: {source}")]
+    Unreadable {
+        /// The submission's public id.
+        id: String,
+        /// What the JSON parser said.
+        source: serde_json::Error,
+    },
+    /// The writer answered a job with the wrong kind of reply (a bug).
+    #[error("unexpected reply")]
+    UnexpectedReply,
+    /// A blocking task panicked or was cancelled.
+    #[error("{0}")]
+    Task(#[source] tokio::task::JoinError),
+    /// The database could not switch to WAL.
+    #[error("the database could not switch to WAL (it is in {0} mode)")]
+    NotWal(String),
+    /// The database was written by a newer build.
+    #[error("the database has schema version {found}, newer than this build ({build}); use a newer form-service")]
+    Newer {
+        /// Its version.
+        found: usize,
+        /// This build's.
+        build: usize,
+    },
+    /// A migration step left a reference dangling.
+    #[error("migration {step} left a broken reference in `{table}`")]
+    BrokenReference {
+        /// The step (1-based).
+        step: usize,
+        /// The table.
+        table: String,
+    },
+}
+
+/// Why the comments could not be published.
+#[derive(Debug, thiserror::Error)]
+pub enum Publish {
+    /// The publish command ran and failed; what it printed.
+    #[error("`{command}` failed ({status}):\n{output}")]
+    Failed {
+        /// The command.
+        command: String,
+        /// How it ended.
+        status: std::process::ExitStatus,
+        /// Its output and errors.
+        output: String,
+    },
+    /// The publishing task panicked or was cancelled.
+    #[error("{0}")]
+    Task(#[source] tokio::task::JoinError),
+}
+
+/// Why an email could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum Mail {
+    /// An address that is not one (`whose`: visitor, member).
+    #[error("{whose} address: {source}")]
+    Address {
+        /// Whose address.
+        whose: &'static str,
+        /// What the parser said.
+        source: lettre::address::AddressError,
+    },
+    /// The message itself could not be put together.
+    #[error("{0}")]
+    Build(#[source] lettre::error::Error),
 }
 
 /// Why a rule of the loyalty programme or of moderation refuses a change.
@@ -116,5 +336,34 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_read_as_sentences_and_keep_their_exit_codes() {
+        let e = Error::from(Usage::RejectReason(vec!["Spam".into(), "Rude".into()]));
+        assert_eq!(
+            e.to_string(),
+            "give --reason with one of these numbers:\n  1: Spam\n  2: Rude"
+        );
+        assert_eq!(e.exit_code(), 2);
+        let e = Error::from(Usage::NoForm {
+            form: "x".into(),
+            known: vec!["a".into(), "b".into()],
+        });
+        assert_eq!(e.to_string(), "there is no form `x` (forms: a, b)");
+        let e = Error::from(Setting::SmtpScheme);
+        assert!(matches!(e, Error::Setting(Setting::SmtpScheme)));
+        assert_eq!(e.exit_code(), 1);
+        let e = Error::from(Storage::Newer { found: 9, build: 8 });
+        assert_eq!(
+            e.to_string(),
+            "database: the database has schema version 9, newer than this build (8); use a newer form-service"
+        );
+        assert_eq!(e.exit_code(), 1);
     }
 }

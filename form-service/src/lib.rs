@@ -27,5 +27,7 @@ pub mod validate;
 
 pub use clock::Clock;
 pub use error::{Error, Refusal};
+pub use error::{Mail as MailError, Publish as PublishError, Setting as SettingError};
+pub use error::{Storage as StorageError, Usage as UsageError};
 pub use service::{Service, ServiceOptions};
 pub use settings::Settings;

@@ -11,6 +11,7 @@ use jiff::tz::TimeZone;
 use lettre::message::Mailbox;
 use site_config::{discover_services, FormDecl, LoyaltyConfig, RateLimit, ServiceRef, SiteConfig};
 
+use crate::error::Setting;
 use crate::Error;
 
 /// Command-line values that override or add to `site.yaml`.
@@ -100,15 +101,15 @@ impl Settings {
             .trusted_proxies
             .iter()
             .map(|p| {
-                p.parse::<IpAddr>().map_err(|_| {
-                    Error::Setting(format!(
-                        "form_service.trusted_proxies: `{p}` is not an IP address"
-                    ))
-                })
+                p.parse::<IpAddr>()
+                    .map_err(|_| Error::from(Setting::NotAnIp(p.clone())))
             })
             .collect::<Result<_, _>>()?;
         let tz = jiff::tz::db().get(&site.timezone).map_err(|e| {
-            Error::Setting(format!("timezone `{}` is not known: {e}", site.timezone))
+            Error::from(Setting::UnknownTimezone {
+                name: site.timezone.clone(),
+                source: e,
+            })
         })?;
         let from_text = fs
             .from
@@ -133,24 +134,17 @@ impl Settings {
         }
         let limit = fs.rate_limit;
         if limit.per_minute > 0 && limit.burst == 0 {
-            return Err(Error::Setting(
-                "form_service.rate_limit: burst must be at least 1 (or per_minute 0 to turn the limit off)"
-                    .into(),
-            ));
+            return Err(Setting::ZeroBurst.into());
         }
         for name in &site.comments.publish_env {
             let ok = !name.is_empty()
                 && !name.starts_with(|c: char| c.is_ascii_digit())
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !ok {
-                return Err(Error::Setting(format!(
-                    "comments.publish_env: `{name}` is not an environment variable name"
-                )));
+                return Err(Setting::NotAVariable(name.clone()).into());
             }
             if name.starts_with("SMTP_") {
-                return Err(Error::Setting(format!(
-                    "comments.publish_env: `{name}` is the service's mail secret; the publish command must not get it"
-                )));
+                return Err(Setting::SecretVariable(name.clone()).into());
             }
         }
         let public_url = match overrides.public_url.as_ref().or(fs.url.as_ref()) {
@@ -230,9 +224,7 @@ impl Settings {
 fn check_form(name: &str, decl: &FormDecl) -> Result<(), Error> {
     use site_config::{FieldKind, FormKind};
     if decl.kind != FormKind::Comment && !decl.fields.iter().any(|f| f.kind == FieldKind::Email) {
-        return Err(Error::Setting(format!(
-            "form `{name}` has no email field, so staff could not reply"
-        )));
+        return Err(Setting::NoEmailField(name.to_string()).into());
     }
     if decl.kind == FormKind::Registration {
         let has = |field: &str, kind: FieldKind| {
@@ -240,17 +232,20 @@ fn check_form(name: &str, decl: &FormDecl) -> Result<(), Error> {
                 .is_some_and(|f| f.kind == kind && f.required)
         };
         if !has("name", FieldKind::Text) || !has("email", FieldKind::Email) {
-            return Err(Error::Setting(format!(
-                "registration form `{name}` needs a required text field `name` and a required email field `email`"
-            )));
+            return Err(Setting::RegistrationFields(name.to_string()).into());
         }
     }
     Ok(())
 }
 
 fn parse_mailbox(what: &str, s: &str) -> Result<Mailbox, Error> {
-    s.parse::<Mailbox>()
-        .map_err(|e| Error::Setting(format!("{what}: `{s}` is not an email address: {e}")))
+    s.parse::<Mailbox>().map_err(|source| {
+        Error::from(Setting::NotAnEmail {
+            setting: what.to_string(),
+            value: s.to_string(),
+            source,
+        })
+    })
 }
 
 fn checked_url(u: &str) -> Result<String, Error> {
@@ -262,9 +257,7 @@ fn checked_url(u: &str) -> Result<String, Error> {
     if ok {
         Ok(t.to_string())
     } else {
-        Err(Error::Setting(format!(
-            "`{u}` is not an http:// or https:// address"
-        )))
+        Err(Setting::NotAUrl(u.to_string()).into())
     }
 }
 

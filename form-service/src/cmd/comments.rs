@@ -2,6 +2,7 @@
 //! inbox, and publish. Each decision writes the comments file and runs the publish
 //! command at once; the member's email goes out through the running service's outbox.
 
+use crate::error::Usage;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -13,8 +14,7 @@ use crate::store::{self, run_alone};
 use crate::{Clock, Error, Settings};
 
 fn find(c: &rusqlite::Connection, id: &str) -> Result<Comment, Error> {
-    comments::by_public_id(c, id)?
-        .ok_or_else(|| Error::Usage(format!("there is no comment `{}`", id.trim())))
+    comments::by_public_id(c, id)?.ok_or_else(|| Usage::NoComment(id.trim().to_string()).into())
 }
 
 pub(super) fn run(config: &Path, data_dir: &Path, action: CommentsAction) -> Result<(), Error> {
@@ -80,21 +80,13 @@ pub(super) fn run(config: &Path, data_dir: &Path, action: CommentsAction) -> Res
             let reasons = &s.site.comments.reject_reasons;
             let chosen = match reason.trim().parse::<usize>() {
                 Ok(n) if (1..=reasons.len()).contains(&n) => reasons[n - 1].clone(),
-                _ => {
-                    let mut msg = String::from("give --reason with one of these numbers:\n");
-                    for (i, r) in reasons.iter().enumerate() {
-                        let _ = writeln!(msg, "  {}: {r}", i + 1);
-                    }
-                    return Err(Error::Usage(msg.trim_end().to_string()));
-                }
+                _ => return Err(Usage::RejectReason(reasons.clone()).into()),
             };
             decide(&s, &mut conn, data_dir, &id, Decision::Reject(chosen))
         }
         CommentsAction::Reply { id, text } => {
             if text.trim().is_empty() || text.chars().count() > 2000 {
-                return Err(Error::Usage(
-                    "--text must hold the reply (up to 2,000 characters)".into(),
-                ));
+                return Err(Usage::ReplyText.into());
             }
             decide(&s, &mut conn, data_dir, &id, Decision::Reply(text))
         }

@@ -1,6 +1,7 @@
 //! `form-service export FORM`: submissions as CSV (safe to open in a spreadsheet) or
 //! JSON, oldest first, optionally from a day on.
 
+use crate::error::Usage;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -19,27 +20,20 @@ pub(super) fn run(
     let settings = Settings::load(config, Overrides::default())?;
     let Some(decl) = settings.form(form) else {
         let known: Vec<_> = settings.site.forms.keys().cloned().collect();
-        return Err(Error::Usage(format!(
-            "there is no form `{form}` (forms: {})",
-            known.join(", ")
-        )));
+        return Err(Usage::NoForm {
+            form: form.to_string(),
+            known,
+        }
+        .into());
     };
     // Registrations and comments are not kept as submissions: exporting them would
     // print zero rows, which reads as "nobody joined". Say where they are instead.
     match decl.kind {
         site_config::FormKind::Request => {}
         site_config::FormKind::Registration => {
-            return Err(Error::Usage(format!(
-                "`{form}` is the loyalty programme's registration form: its people are members, \
-                 not submissions; see `form-service members list` (and `points export` for the ledger)"
-            )))
+            return Err(Usage::RegistrationForm(form.to_string()).into())
         }
-        site_config::FormKind::Comment => {
-            return Err(Error::Usage(format!(
-                "`{form}` is the comment form: comments are not submissions; see \
-                 `form-service comments list --all` (and `comments export`)"
-            )))
-        }
+        site_config::FormKind::Comment => return Err(Usage::CommentForm(form.to_string()).into()),
     }
     let since = match since {
         None => i64::MIN,
@@ -58,12 +52,13 @@ pub(super) fn run(
 }
 
 fn start_of_day(day: &str, tz: &jiff::tz::TimeZone) -> Result<i64, Error> {
-    let date: jiff::civil::Date = day
-        .parse()
-        .map_err(|_| Error::Usage(format!("--since `{day}` is not a date like 2026-01-31")))?;
+    let date: jiff::civil::Date = day.parse().map_err(|_| Usage::NotADate(day.to_string()))?;
     let zoned = date
         .to_zoned_datetime(tz.clone())
-        .map_err(|e| Error::Usage(format!("--since `{day}`: {e}")))?;
+        .map_err(|source| Usage::DateOutOfRange {
+            day: day.to_string(),
+            source,
+        })?;
     Ok(zoned.timestamp().as_second())
 }
 

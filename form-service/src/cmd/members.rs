@@ -2,6 +2,7 @@
 //! programme. Every change is a new ledger row naming who made it; checks and the
 //! change share one transaction, so a running service cannot slip between them.
 
+use crate::error::Usage;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -16,16 +17,13 @@ use crate::{Clock, Error, Settings};
 fn settings(config: &Path) -> Result<Settings, Error> {
     let s = Settings::load(config, Overrides::default())?;
     if s.loyalty.is_none() {
-        return Err(Error::Usage(
-            "the site has no loyalty programme (no `loyalty:` in the config)".into(),
-        ));
+        return Err(Usage::NoLoyalty.into());
     }
     Ok(s)
 }
 
 fn member(c: &rusqlite::Connection, email: &str) -> Result<Member, Error> {
-    accounts::by_email(c, email)?
-        .ok_or_else(|| Error::Usage(format!("no member has the address `{}`", email.trim())))
+    accounts::by_email(c, email)?.ok_or_else(|| Usage::NoMember(email.trim().to_string()).into())
 }
 
 /// Who staff are, for the ledger: `--by`, else the login name.
@@ -155,12 +153,10 @@ pub(super) fn points(config: &Path, data_dir: &Path, action: PointsAction) -> Re
             by,
         } => {
             if amount == 0 {
-                return Err(Error::Usage(
-                    "an adjustment of 0 points changes nothing".into(),
-                ));
+                return Err(Usage::ZeroAdjustment.into());
             }
             if reason.trim().is_empty() {
-                return Err(Error::Usage("say why with --reason".into()));
+                return Err(Usage::NoReason.into());
             }
             let actor = actor(by);
             let balance = run_alone(&mut conn, now, retry, |tx| {

@@ -1,6 +1,7 @@
 //! `form-service outbox [list | retry ID | retry-failed]`: what waits or failed, and
 //! sending it again. A running service picks retried emails up within seconds.
 
+use crate::error::Usage;
 use std::path::Path;
 
 use crate::cli::OutboxAction;
@@ -54,9 +55,7 @@ pub(super) fn run(
                 retry_seconds(config),
             )?;
             if n == 0 {
-                return Err(Error::Usage(format!(
-                    "no waiting or failed email has id {id} (see `form-service outbox list`)"
-                )));
+                return Err(Usage::NoEmail(id).into());
             }
             super::print(&format!(
                 "Email {id} will be sent again by the running service.\n"

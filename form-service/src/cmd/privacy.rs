@@ -2,6 +2,7 @@
 //! database, whose deleted pages are overwritten (`secure_delete`), and `forget` also
 //! deletes the `.eml` files written for that person's submissions.
 
+use crate::error::Usage;
 use std::path::Path;
 
 use crate::settings::Overrides;
@@ -15,12 +16,7 @@ pub(super) fn purge(config: &Path, data_dir: &Path, older_than: Option<u32>) -> 
             .site
             .form_service
             .retention_days
-            .ok_or_else(|| {
-                Error::Usage(
-                    "give --older-than DAYS, or set form_service.retention_days in the config"
-                        .into(),
-                )
-            })?,
+            .ok_or_else(|| Error::from(Usage::NoRetention))?,
     };
     let before = Clock::default().now() - i64::from(days) * 86_400;
     let mut conn = store::schema::open(data_dir)?;
@@ -83,7 +79,7 @@ fn remove_mail_files(
 
 pub(super) fn forget(config: &Path, data_dir: &Path, email: &str) -> Result<(), Error> {
     if !email.contains('@') {
-        return Err(Error::Usage(format!("`{email}` is not an email address")));
+        return Err(Usage::NotAnEmail(email.to_string()).into());
     }
     let mut conn = store::schema::open(data_dir)?;
     let gone = store::forget(&mut conn, email)?;

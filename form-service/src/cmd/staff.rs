@@ -2,6 +2,7 @@
 //! sign-in (a lost phone, someone who left). An address removed from
 //! `form_service.staff.addresses` stops being staff at once without this.
 
+use crate::error::Usage;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -27,9 +28,7 @@ pub(super) fn run(data_dir: &Path, action: StaffAction) -> Result<(), Error> {
     if let Some(which) = which {
         let n = staff::revoke(&conn, &which, now)?;
         if n == 0 && matches!(which, Revoke::Id(_)) {
-            return Err(Error::Usage(
-                "no live staff session has that id (see `form-service staff sessions`)".into(),
-            ));
+            return Err(Usage::NoStaffSession.into());
         }
         return super::print(&format!("Ended {n} staff session(s).\n"));
     }

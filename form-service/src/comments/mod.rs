@@ -12,6 +12,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use site_config::{ClinicReply, CommentsFile, PublishedComment};
 
 use crate::error::Refusal;
+use crate::error::Storage;
 use crate::links::{self, LinkProblem, NewLink, Purpose};
 use crate::members::accounts::Member;
 use crate::members::token::NewToken;
@@ -213,7 +214,7 @@ pub fn post(
         ],
     )?;
     let id = tx.conn.last_insert_rowid();
-    let c = get(tx.conn, id)?.ok_or_else(|| Error::Storage("comment vanished".into()))?;
+    let c = get(tx.conn, id)?.ok_or_else(|| Error::from(Storage::Vanished("comment")))?;
     Ok(Posted::Stored(c))
 }
 
@@ -281,7 +282,7 @@ pub fn release(
         "UPDATE comments SET status = 'pending', submitted_at = ?2 WHERE id = ?1",
         params![c.id, tx.now],
     )?;
-    let c = get(tx.conn, c.id)?.ok_or_else(|| Error::Storage("comment vanished".into()))?;
+    let c = get(tx.conn, c.id)?.ok_or_else(|| Error::from(Storage::Vanished("comment")))?;
     Ok(Ok((link, Released::Sent(Box::new(c)))))
 }
 
@@ -382,7 +383,7 @@ pub fn decide(tx: &mut Tx<'_>, id: i64, d: &Decision, by: &str) -> Result<Commen
             params![id, tx.now],
         )?;
     }
-    get(tx.conn, id)?.ok_or_else(|| Error::Storage("comment vanished".into()))
+    get(tx.conn, id)?.ok_or_else(|| Error::from(Storage::Vanished("comment")))
 }
 
 /// Uses a moderation link: the comment it acts on and what it does.

@@ -7,6 +7,7 @@
 //! keeps the staff commands out), logs the command's output, and retries a failure
 //! with growing pauses before reporting it as failed.
 
+use crate::error::Publish;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -65,11 +66,12 @@ pub fn publish_blocking(s: &Settings, data_dir: &Path) -> Result<Published, Erro
             String::from_utf8_lossy(&run.stderr)
         );
         if !run.status.success() {
-            return Err(Error::Publish(format!(
-                "`{cmd}` failed ({}):\n{}",
-                run.status,
-                text.trim_end()
-            )));
+            return Err(Publish::Failed {
+                command: cmd.to_string(),
+                status: run.status,
+                output: text.trim_end().to_string(),
+            }
+            .into());
         }
         out.output = Some(text);
     }
@@ -138,7 +140,7 @@ pub fn spawn(
                 let (s, dir) = (settings.clone(), data_dir.clone());
                 let result = tokio::task::spawn_blocking(move || publish_blocking(&s, &dir))
                     .await
-                    .unwrap_or_else(|e| Err(Error::Publish(e.to_string())));
+                    .unwrap_or_else(|e| Err(Publish::Task(e).into()));
                 match result {
                     Ok(p) => {
                         tracing::info!(comments = p.comments, "comments published");

@@ -8,6 +8,7 @@ use site_config::LoyaltyConfig;
 use super::ledger::{self, Kind, NewEntry, Status};
 use super::token::{normalise_code, referral_code, NewToken, Presented};
 use crate::address;
+use crate::error::Storage;
 use crate::links::{self, LinkProblem, NewLink, Purpose};
 use crate::store::{NewMail, Tx};
 use crate::Error;
@@ -163,7 +164,7 @@ pub fn pending_account(tx: &Tx<'_>, email: &str) -> Result<Member, Error> {
         )?
         .execute(params![email.trim(), address::key(email), tx.now])?;
     by_id(tx.conn, tx.conn.last_insert_rowid())?
-        .ok_or_else(|| Error::Storage("member vanished".into()))
+        .ok_or_else(|| Error::from(Storage::Vanished("member")))
 }
 
 /// Registers an address, or sends the right link to one already known. Mail goes to
@@ -289,11 +290,11 @@ pub(crate) fn confirm_member(
             "UPDATE members SET name = ?2, referred_by = ?3 WHERE id = ?1",
             params![m.id, link.name.as_deref().unwrap_or(&m.name), link.referrer],
         )?;
-        let m = by_id(tx.conn, m.id)?.ok_or_else(|| Error::Storage("member vanished".into()))?;
+        let m = by_id(tx.conn, m.id)?.ok_or_else(|| Error::from(Storage::Vanished("member")))?;
         activate(tx, &m, cfg, friend_mail)?;
     }
     start_session(tx, m.id, session, cfg)?;
-    let member = by_id(tx.conn, m.id)?.ok_or_else(|| Error::Storage("member vanished".into()))?;
+    let member = by_id(tx.conn, m.id)?.ok_or_else(|| Error::from(Storage::Vanished("member")))?;
     Ok(SignedIn {
         member,
         newly_confirmed,

@@ -2,6 +2,7 @@
 //! staff email for a reward. Each is plain text with an HTML twin, from the clinic's
 //! address. Links point at the form service's public address.
 
+use crate::error::Mail;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::Message;
 use site_config::{escape_html, Reward};
@@ -70,7 +71,7 @@ pub(crate) fn build(
         .message_id(Some(format!("<{id}@{}>", s.from.email.domain())))
         .subject(subject.clone())
         .multipart(MultiPart::alternative_plain_html(text, html))
-        .map_err(|e| Error::Mail(e.to_string()))?;
+        .map_err(Mail::Build)?;
     Ok(NewMail {
         kind,
         envelope_from: s.from.email.to_string(),
@@ -82,10 +83,10 @@ pub(crate) fn build(
 }
 
 pub(crate) fn mailbox(name: Option<&str>, email: &str) -> Result<Mailbox, Error> {
-    let address = email
-        .trim()
-        .parse()
-        .map_err(|e| Error::Mail(format!("member address: {e}")))?;
+    let address = email.trim().parse().map_err(|source| Mail::Address {
+        whose: "member",
+        source,
+    })?;
     // Names come from validation, which refuses control characters.
     Ok(Mailbox::new(name.map(str::to_string), address))
 }

@@ -8,6 +8,7 @@ use super::accounts::by_id;
 use super::ledger::{self, Decision, Entry, Kind, NewEntry, Status};
 use super::token::NewToken;
 use crate::error::Refusal;
+use crate::error::Storage;
 use crate::links::{self, LinkProblem, NewLink, Purpose};
 use crate::store::{NewMail, Tx};
 use crate::Error;
@@ -75,7 +76,7 @@ pub fn settle_by_link(
     let (Some(entry), Some(member)) = (link.subject, link.member) else {
         return Ok(Err(LinkProblem::Unknown));
     };
-    let owner = by_id(tx.conn, member)?.ok_or_else(|| Error::Storage("member vanished".into()))?;
+    let owner = by_id(tx.conn, member)?.ok_or_else(|| Error::from(Storage::Vanished("member")))?;
     if crate::staff::is_own(staff, &owner.email) {
         return Err(Error::OwnAccount);
     }

@@ -4,6 +4,7 @@
 //! Messages are rendered once, when the submission is stored, and kept in the outbox as
 //! bytes, so a retry sends exactly what was queued (same Message-ID, same time).
 
+use crate::error::Mail;
 use std::fmt::Write;
 
 use lettre::message::{Mailbox, MultiPart};
@@ -26,10 +27,10 @@ pub fn staff_mail(
         .answer("name")
         .map(|a| a.value.as_str())
         .filter(|n| !n.is_empty());
-    let visitor_address: lettre::Address = sub
-        .email
-        .parse()
-        .map_err(|e| Error::Mail(format!("visitor address: {e}")))?;
+    let visitor_address: lettre::Address = sub.email.parse().map_err(|source| Mail::Address {
+        whose: "visitor",
+        source,
+    })?;
     // The name comes from validation, which refuses control characters; lettre encodes
     // the rest. The header can hold nothing but this one mailbox.
     let visitor = Mailbox::new(name.map(str::to_string), visitor_address);
@@ -96,7 +97,7 @@ pub fn staff_mail(
         .date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(received_at.max(0) as u64))
         .message_id(Some(message_id(settings, public_id, "staff")))
         .multipart(MultiPart::alternative_plain_html(text, html))
-        .map_err(|e| Error::Mail(e.to_string()))?;
+        .map_err(Mail::Build)?;
     Ok(NewMail {
         kind: MailKind::Staff,
         envelope_from: settings.from.email.to_string(),
@@ -110,9 +111,10 @@ pub fn staff_mail(
 /// The fixed acknowledgement: it repeats nothing the visitor typed, so the form cannot
 /// be used to send our mail with someone else's words to someone else's address.
 pub fn acknowledgement(settings: &Settings, to: &str, public_id: &str) -> Result<NewMail, Error> {
-    let address: lettre::Address = to
-        .parse()
-        .map_err(|e| Error::Mail(format!("visitor address: {e}")))?;
+    let address: lettre::Address = to.parse().map_err(|source| Mail::Address {
+        whose: "visitor",
+        source,
+    })?;
     let clinic = &settings.site.business;
     let subject = format!("We have your request — {}", clinic.name);
     let text = format!(
@@ -140,7 +142,7 @@ pub fn acknowledgement(settings: &Settings, to: &str, public_id: &str) -> Result
         .date_now()
         .message_id(Some(message_id(settings, public_id, "ack")))
         .multipart(MultiPart::alternative_plain_html(text, html))
-        .map_err(|e| Error::Mail(e.to_string()))?;
+        .map_err(Mail::Build)?;
     Ok(NewMail {
         kind: MailKind::Acknowledgement,
         envelope_from: settings.from.email.to_string(),

@@ -11,6 +11,7 @@ use std::time::Duration;
 use lettre::address::Envelope;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
+use crate::error::Setting;
 use crate::store::QueuedMail;
 use crate::Error;
 
@@ -57,9 +58,7 @@ impl Mailer {
 
     /// An SMTP transport from a URL such as `smtps://user:pass@mail.example:465`.
     pub fn smtp(url: &str, allow_plain: bool) -> Result<Mailer, Error> {
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| Error::Setting("SMTP_URL must start with smtp:// or smtps://".into()))?;
+        let (scheme, rest) = url.split_once("://").ok_or(Setting::SmtpScheme)?;
         let tls = rest
             .split_once('?')
             .and_then(|(_, q)| q.split('&').find_map(|kv| kv.strip_prefix("tls=")));
@@ -75,10 +74,11 @@ impl Mailer {
                 (url.to_string(), "STARTTLS when offered (SMTP_ALLOW_PLAIN)")
             }
             _ => {
-                return Err(Error::Setting(format!(
-                    "SMTP_URL: use smtps:// (implicit TLS) or smtp:// (STARTTLS); \
-                     plain or opportunistic SMTP needs SMTP_ALLOW_PLAIN=1 (got scheme `{scheme}`, tls={tls:?})"
-                )))
+                return Err(Setting::SmtpPlain {
+                    scheme: scheme.to_string(),
+                    tls: tls.map(str::to_string),
+                }
+                .into())
             }
         };
         let host = rest
@@ -88,7 +88,7 @@ impl Mailer {
             .next()
             .unwrap_or("");
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&url)
-            .map_err(|e| Error::Setting(format!("SMTP_URL: {e}")))?
+            .map_err(Setting::SmtpUrl)?
             .timeout(Some(SMTP_TIMEOUT))
             .build();
         Ok(Mailer::Smtp {

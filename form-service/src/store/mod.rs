@@ -12,6 +12,7 @@ pub mod schema;
 mod tx;
 mod writer;
 
+use crate::error::Storage;
 use std::any::Any;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -291,7 +292,7 @@ impl Store {
     pub async fn submit(&self, s: NewSubmission) -> Result<Stored, Error> {
         match self.send(Op::Submit(Box::new(s))).await? {
             Reply::Stored(s) => Ok(s),
-            _ => Err(Error::Storage("unexpected reply".into())),
+            _ => Err(Error::from(Storage::UnexpectedReply)),
         }
     }
 
@@ -306,8 +307,8 @@ impl Store {
             Reply::Ran(v) => v
                 .downcast::<T>()
                 .map(|v| *v)
-                .map_err(|_| Error::Storage("unexpected reply".into())),
-            _ => Err(Error::Storage("unexpected reply".into())),
+                .map_err(|_| Error::from(Storage::UnexpectedReply)),
+            _ => Err(Error::from(Storage::UnexpectedReply)),
         }
     }
 
@@ -326,7 +327,7 @@ impl Store {
     pub async fn retry_now(&self, which: RetryWhich) -> Result<usize, Error> {
         match self.send(Op::Retry(which)).await? {
             Reply::Done(n) => Ok(n),
-            _ => Err(Error::Storage("unexpected reply".into())),
+            _ => Err(Error::from(Storage::UnexpectedReply)),
         }
     }
 
@@ -346,7 +347,7 @@ impl Store {
         let this = self.clone();
         tokio::task::spawn_blocking(move || this.recount_blocking())
             .await
-            .map_err(|e| Error::Storage(e.to_string()))?
+            .map_err(Storage::Task)?
     }
 
     fn recount_blocking(&self) -> Result<(), Error> {
@@ -368,7 +369,7 @@ impl Store {
             f(&conn)
         })
         .await
-        .map_err(|e| Error::Storage(e.to_string()))?
+        .map_err(Storage::Task)?
     }
 
     /// The counts behind `/health`.

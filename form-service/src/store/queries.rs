@@ -7,6 +7,7 @@
 use rusqlite::{params, Connection};
 
 use super::QueuedMail;
+use crate::error::Storage;
 use crate::Error;
 
 /// `(pending, failed)` email counts.
@@ -78,8 +79,11 @@ pub fn export(c: &Connection, form: &str, since: i64) -> Result<Vec<StoredSubmis
     let mut out = Vec::new();
     for row in rows {
         let (id, received_at, json) = row?;
-        let answers: Vec<(String, String)> = serde_json::from_str(&json)
-            .map_err(|e| Error::Storage(format!("submission {id}: answers unreadable: {e}")))?;
+        let answers: Vec<(String, String)> =
+            serde_json::from_str(&json).map_err(|source| Storage::Unreadable {
+                id: id.clone(),
+                source,
+            })?;
         out.push(StoredSubmission {
             id,
             received_at,

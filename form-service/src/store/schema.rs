@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+use crate::error::Storage;
 use crate::Error;
 
 /// One migration: SQL, or a function for what SQL alone cannot say.
@@ -219,9 +220,7 @@ pub fn open(data_dir: &Path) -> Result<Connection, Error> {
     // disk before it returns, which is what "stored before answered" rests on.
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(Error::Storage(format!(
-            "the database could not switch to WAL (it is in {mode} mode)"
-        )));
+        return Err(Storage::NotWal(mode).into());
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -239,9 +238,11 @@ pub fn open(data_dir: &Path) -> Result<Connection, Error> {
 fn migrate(conn: &mut Connection) -> Result<(), Error> {
     let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > SCHEMA_VERSION {
-        return Err(Error::Storage(format!(
-            "the database has schema version {version}, newer than this build ({SCHEMA_VERSION}); use a newer form-service"
-        )));
+        return Err(Storage::Newer {
+            found: version,
+            build: SCHEMA_VERSION,
+        }
+        .into());
     }
     if version == SCHEMA_VERSION {
         return Ok(());
@@ -261,10 +262,7 @@ fn migrate(conn: &mut Connection) -> Result<(), Error> {
                 .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
                 .ok();
             if let Some(table) = broken {
-                return Err(Error::Storage(format!(
-                    "migration {} left a broken reference in `{table}`",
-                    i + 1
-                )));
+                return Err(Storage::BrokenReference { step: i + 1, table }.into());
             }
             tx.pragma_update(None, "user_version", i + 1)?;
             tx.commit()?;

@@ -5,6 +5,7 @@
 //! batch round again with a savepoint per job, so it fails alone; a commit that fails
 //! fails them all.
 
+use crate::error::Storage;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
@@ -155,8 +156,9 @@ impl Writer {
             Err(e) => {
                 self.counters.writable.store(false, Ordering::Relaxed);
                 tracing::error!(error = %e, jobs = batch.len(), "commit failed; refusing the batch");
+                let e = std::sync::Arc::new(e);
                 for job in batch {
-                    let _ = job.reply.send(Err(Error::Storage(e.to_string())));
+                    let _ = job.reply.send(Err(Storage::BatchRefused(e.clone()).into()));
                 }
                 false
             }
