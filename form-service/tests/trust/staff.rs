@@ -297,3 +297,62 @@ async fn issue13_18_a_doubled_staff_cookie_is_signed_out() {
         .await;
     assert!(text(res).await.contains("signed in as"));
 }
+
+/// Item 8 for staff: asking for a staff sign-in link writes the same rows whether the
+/// address is staff or not, so neither the answer nor its timing tells which addresses
+/// are staff.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue13_8_staff_link_does_the_same_work_for_any_address() {
+    let mut c = Club::start();
+    let count = |c: &Club| -> Vec<i64> {
+        let db = c.t.db();
+        ["links", "link_requests", "outbox"]
+            .iter()
+            .map(|t| {
+                db.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+                    .unwrap()
+            })
+            .collect()
+    };
+    let ask = |email: &str| {
+        browser_post(
+            "/staff/link",
+            format!("email={}&next=%2Fstaff%2F", crate::support::encode(email)),
+        )
+    };
+    let mut written = Vec::new();
+    let mut answers = Vec::new();
+    for email in [STAFF, "nobody@example.com"] {
+        let before = count(&c);
+        answers.push(text(c.send(ask(email)).await).await);
+        let after = count(&c);
+        written.push(
+            after
+                .iter()
+                .zip(&before)
+                .map(|(a, b)| a - b)
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(
+        written[0], written[1],
+        "links, link_requests, outbox rows written"
+    );
+    let mail = c.next_mail().await;
+    assert_eq!(mail.header("to"), STAFF);
+    c.t.service.retry_now().await.unwrap();
+    assert!(
+        c.smtp.messages().iter().all(|m| !m.contains("nobody@")),
+        "nothing goes to the stranger"
+    );
+    let kept: i64 =
+        c.t.db()
+            .query_row(
+                "SELECT count(*) FROM outbox WHERE envelope_to LIKE '%nobody%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+    assert_eq!(kept, 0);
+}
