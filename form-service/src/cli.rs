@@ -91,6 +91,19 @@ pub enum Command {
         #[command(subcommand)]
         action: PointsAction,
     },
+    /// Copy the data folder into DEST (a new folder) while the service runs: the database
+    /// as one consistent snapshot, the written emails and the comments file.
+    Backup {
+        /// The folder to create; it must not exist or be empty.
+        dest: PathBuf,
+    },
+    /// Restore a backup into the data folder, which must be missing or empty.
+    Restore {
+        /// A folder written by `backup` (or a scheduled backup).
+        src: PathBuf,
+    },
+    /// List the scheduled backups (form_service.backup.dir).
+    Backups,
     /// Members' comments: moderate and publish them.
     Comments {
         /// What to do.

@@ -39,6 +39,9 @@ pub enum Error {
     /// The comments could not be published (the publish command failed).
     #[error("publishing: {0}")]
     Publish(String),
+    /// A backup is damaged, or of a layout this build cannot read.
+    #[error("backup: {0}")]
+    Backup(String),
     /// An email could not be built.
     #[error("email: {0}")]
     Mail(String),

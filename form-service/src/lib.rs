@@ -3,8 +3,9 @@
 //!
 //! `cli` and `cmd` are the command line; `http` is the axum app; `validate` checks a post
 //! against the form's declaration in `site.yaml`; `store` owns the database; `members` is the
-//! loyalty programme; `outbox` composes and delivers mail; `server` runs the app with the timeouts hyper offers.
+//! loyalty programme; `backup` copies and restores the data folder; `outbox` composes and delivers mail; `server` runs the app with the timeouts hyper offers.
 
+pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod cmd;

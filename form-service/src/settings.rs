@@ -160,6 +160,16 @@ impl Settings {
             .unwrap_or_else(|| DEFAULT.get_or_init(LoyaltyConfig::default))
     }
 
+    /// Where scheduled backups go (`form_service.backup.dir`, from the site root).
+    pub fn backup_dir(&self) -> Option<PathBuf> {
+        let b = self.site.form_service.backup.as_ref()?;
+        Some(if b.dir.is_absolute() {
+            b.dir.clone()
+        } else {
+            self.root.join(&b.dir)
+        })
+    }
+
     /// Site path of the page with the registration form (`/membership/`).
     pub fn membership_page(&self) -> String {
         self.form(&self.loyalty().form)

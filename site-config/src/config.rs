@@ -181,6 +181,9 @@ pub struct FormServiceConfig {
     /// Further settings that only the form service reads.
     #[serde(default)]
     pub settings: BTreeMap<String, serde_yaml::Value>,
+    /// Scheduled backups of the data folder, when wanted.
+    #[serde(default)]
+    pub backup: Option<crate::BackupConfig>,
 }
 
 impl Default for FormServiceConfig {
@@ -197,6 +200,7 @@ impl Default for FormServiceConfig {
             acknowledge: false,
             dedupe_seconds: default_dedupe_seconds(),
             settings: BTreeMap::new(),
+            backup: None,
         }
     }
 }
@@ -414,6 +418,17 @@ impl SiteConfig {
                 problems.push(d);
             }
         }
+        if let Some(b) = &config.form_service.backup {
+            for (key, message) in b.problems() {
+                let mut d = Diagnostic::new(path, message);
+                if let Some((l, c)) = crate::locate_key(src, &["form_service", "backup", key])
+                    .or_else(|| crate::locate_key(src, &["form_service", "backup"]))
+                {
+                    d = d.at(l, c);
+                }
+                problems.push(d);
+            }
+        }
         for item in &config.menu {
             if !item.url.starts_with('/') {
                 problems.push(
@@ -549,6 +564,19 @@ business:
         let d = first_problem(&format!("{MINIMAL}form_service:\n  rate_limt: {{}}\n"));
         assert_eq!(d.line, Some(19), "{d}");
         assert_eq!(d.hint.as_deref(), Some("did you mean `rate_limit`?"));
+    }
+
+    #[test]
+    fn backup_settings_have_defaults_and_are_checked() {
+        let src = format!("{MINIMAL}form_service:\n  backup:\n    dir: /var/backups/forms\n");
+        let c = SiteConfig::parse(&src, Path::new("site.yaml")).unwrap();
+        let b = c.form_service.backup.unwrap();
+        assert_eq!((b.every_hours, b.keep_days), (24, 14));
+        let d = first_problem(&format!("{src}    keep_days: 0\n"));
+        assert_eq!((d.line, d.column), (Some(21), Some(5)), "{d}");
+        assert!(d.message.contains("keep_days"), "{d}");
+        let d = first_problem(&format!("{src}    keep_dayz: 3\n"));
+        assert_eq!(d.hint.as_deref(), Some("did you mean `keep_days`?"));
     }
 
     #[test]

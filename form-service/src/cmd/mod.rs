@@ -1,5 +1,6 @@
 //! One function per subcommand; each sets things up, calls the library and reports.
 
+mod backup;
 mod comments;
 mod export;
 mod members;
@@ -45,6 +46,9 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Comments { action } => comments::run(&cli.config, &cli.data_dir, action),
         Command::Members { action } => members::members(&cli.config, &cli.data_dir, action),
         Command::Points { action } => members::points(&cli.config, &cli.data_dir, action),
+        Command::Backup { dest } => backup::take(&cli.data_dir, &dest),
+        Command::Restore { src } => backup::restore(&cli.data_dir, &src),
+        Command::Backups => backup::list(&cli.config),
     }
 }
 
@@ -58,7 +62,7 @@ fn print(text: &str) -> Result<(), Error> {
 }
 
 /// `2026-03-03T14:05:00Z` for seconds since the epoch.
-fn utc(at: i64) -> String {
+pub(crate) fn utc(at: i64) -> String {
     jiff::Timestamp::from_second(at).map_or_else(|_| at.to_string(), |t| t.to_string())
 }
 
