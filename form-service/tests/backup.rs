@@ -201,3 +201,72 @@ fn a_damaged_backup_is_refused_and_nothing_is_written() {
     assert!(err.contains("differs from the backup"), "{err}");
     assert!(!target.exists());
 }
+
+/// The fixture site with `extra` added under `form_service:`, in a folder of its own.
+pub fn site_with(form_service_extra: &str) -> tempfile::TempDir {
+    let site = tempfile::tempdir().unwrap();
+    let fixture = crate::support::fixture();
+    let yaml = std::fs::read_to_string(fixture.join("site.yaml")).unwrap();
+    let yaml = yaml.replacen(
+        "form_service:\n",
+        &format!("form_service:\n{form_service_extra}"),
+        1,
+    );
+    std::fs::write(site.path().join("site.yaml"), yaml).unwrap();
+    std::os::unix::fs::symlink(fixture.join("content"), site.path().join("content")).unwrap();
+    site
+}
+
+#[test]
+fn the_service_takes_scheduled_backups_and_deletes_the_old_ones() {
+    let backups = tempfile::tempdir().unwrap();
+    let dir = backups.path().join("scheduled");
+    let site = site_with(&format!(
+        "  backup:\n    dir: {}\n    every_hours: 24\n    keep_days: 7\n",
+        dir.display()
+    ));
+    // An old backup, from ten days ago, is waiting to age out.
+    let data = tempfile::tempdir().unwrap();
+    Running::start(data.path(), &[]).kill();
+    let old = dir.join("form-service-20200101T000000Z");
+    assert!(command(data.path(), &["backup", old.to_str().unwrap()])
+        .status
+        .success());
+    let manifest = old.join("backup.json");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    let ten_days_ago = m["created_at"].as_i64().unwrap() - 10 * 86_400;
+    m["created_at"] = ten_days_ago.into();
+    std::fs::write(&manifest, m.to_string()).unwrap();
+
+    let fixture = crate::support::fixture();
+    let server = Running::start_with(
+        &site.path().join("site.yaml"),
+        &fixture.join("dist"),
+        data.path(),
+        free_port(),
+        &[],
+        &[],
+    );
+    let taken = wait_for("a scheduled backup", Duration::from_secs(30), || {
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .ok()?
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        (!old.exists() && names.len() == 1).then(|| dir.join(&names[0]))
+    });
+    assert!(taken.join("backup.json").is_file());
+    assert_eq!(mode(&taken).unwrap(), 0o700);
+    let (status, log) = server.terminate();
+    assert!(status.success());
+    assert!(log.contains("backup taken"), "{log}");
+    // `backups` lists what is kept.
+    let listed = std::process::Command::new(crate::support::binary())
+        .args(["backups", "--config"])
+        .arg(site.path().join("site.yaml"))
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains(taken.to_str().unwrap()), "{listed}");
+}

@@ -184,16 +184,25 @@ pub fn open(data_dir: &Path) -> Result<Connection, Error> {
     // staff commands' writes. The service's writer turns this off and leaves
     // checkpoints to a thread of their own (`store::checkpoint`).
     conn.pragma_update(None, "wal_autocheckpoint", 4000)?;
-    migrate(&mut conn)?;
+    migrate(&mut conn, data_dir)?;
     Ok(conn)
 }
 
-fn migrate(conn: &mut Connection) -> Result<(), Error> {
+fn migrate(conn: &mut Connection, data_dir: &Path) -> Result<(), Error> {
     let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > SCHEMA_VERSION {
         return Err(Error::Storage(format!(
             "the database has schema version {version}, newer than this build ({SCHEMA_VERSION}); use a newer form-service"
         )));
+    }
+    if version > 0 && version < SCHEMA_VERSION {
+        let copy = backup_before_migration(conn, data_dir, version)?;
+        tracing::info!(
+            from = version,
+            to = SCHEMA_VERSION,
+            backup = %copy.display(),
+            "database copied before its schema is upgraded"
+        );
     }
     for (i, step) in MIGRATIONS.iter().enumerate().skip(version) {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -202,6 +211,29 @@ fn migrate(conn: &mut Connection) -> Result<(), Error> {
         tx.commit()?;
     }
     Ok(())
+}
+
+/// Copies the database (as `VACUUM INTO` sees it, in one snapshot) into
+/// `DATA_DIR/backups/` before a migration changes it, so an upgrade can be undone by
+/// putting the old binary and this file back. The copy is private, like every backup.
+fn backup_before_migration(
+    conn: &Connection,
+    data_dir: &Path,
+    version: usize,
+) -> Result<std::path::PathBuf, Error> {
+    let dir = data_dir.join(crate::backup::MIGRATION_DIR);
+    crate::backup::private::create_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+    let now = crate::Clock::default().now();
+    let path = dir.join(format!(
+        "forms-schema{version}-{}.sqlite3",
+        crate::backup::scheduled_name(now).trim_start_matches(crate::backup::PREFIX)
+    ));
+    crate::backup::private::create_file(&path).map_err(|e| Error::io(&path, e))?;
+    let target = path
+        .to_str()
+        .ok_or_else(|| Error::Usage(format!("{} is not a UTF-8 path", path.display())))?;
+    conn.execute("VACUUM INTO ?1", [target])?;
+    Ok(path)
 }
 
 #[cfg(test)]
@@ -222,6 +254,62 @@ mod tests {
         assert_eq!(sync, 2, "synchronous=FULL");
         drop(conn);
         open(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn an_upgrade_copies_the_database_first() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            // A database as the previous release left it: one migration short.
+            let mut conn = Connection::open(db_path(dir.path())).unwrap();
+            let tx = conn.transaction().unwrap();
+            for step in &MIGRATIONS[..SCHEMA_VERSION - 1] {
+                tx.execute_batch(step).unwrap();
+            }
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION - 1)
+                .unwrap();
+            tx.execute(
+                "INSERT INTO submissions (public_id, form, received_at, email, fingerprint, answers)
+                 VALUES ('old', 'consultation', 1, 'a@example.com', x'00', '[]')",
+                [],
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        open(dir.path()).unwrap();
+        let copies: Vec<_> = std::fs::read_dir(dir.path().join("backups"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert_eq!(copies.len(), 1, "{copies:?}");
+        let name = copies[0]
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            name.starts_with(&format!("forms-schema{}-", SCHEMA_VERSION - 1)),
+            "{name}"
+        );
+        assert_eq!(crate::backup::private::mode(&copies[0]).unwrap(), 0o600);
+        let old = Connection::open(&copies[0]).unwrap();
+        let v: usize = old
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION - 1);
+        let id: String = old
+            .query_row("SELECT public_id FROM submissions", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(id, "old");
+        // Opening again (up to date) copies nothing more.
+        open(dir.path()).unwrap();
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("backups"))
+                .unwrap()
+                .count(),
+            1
+        );
     }
 
     #[test]
