@@ -102,6 +102,13 @@ pub enum Command {
         /// A folder written by `backup` (or a scheduled backup).
         src: PathBuf,
     },
+    /// Report every setting `serve` would refuse (site.yaml with file:line:col, and
+    /// SMTP_URL), all at once; exit 1 if there is any.
+    Check {
+        /// Also connect to the mail server: TLS and login are tried, nothing is sent.
+        #[arg(long)]
+        smtp: bool,
+    },
     /// List the scheduled backups (form_service.backup.dir).
     Backups,
     /// Members' comments: moderate and publish them.

@@ -1,7 +1,8 @@
-//! What the service needs from `site.yaml` and the command line, checked once at start.
+//! What the service needs from `site.yaml` and the command line, as ready-to-use values.
 //!
-//! A value that cannot work (an unknown time zone, a sender that is not an address, a
-//! proxy that is not an IP) stops the service before it accepts any post.
+//! `site-config` has already refused, with file and line, every value in `site.yaml`
+//! that cannot work (`form-service check` and `generator check` report them all); the
+//! conversions here can still fail for command-line overrides, and say which.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -117,9 +118,6 @@ impl Settings {
             .clone()
             .unwrap_or_else(|| site.business.email.clone());
         let staff = parse_mailbox("form_service.staff_email", &staff_text)?;
-        for (name, decl) in &site.forms {
-            check_form(name, decl)?;
-        }
         let public_url = match overrides.public_url.as_ref().or(fs.url.as_ref()) {
             Some(u) => checked_url(u)?,
             None => base_url.clone(),
@@ -187,29 +185,6 @@ impl Settings {
     pub fn site_url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
     }
-}
-
-/// Fields the service relies on: a visitor email to reply to, and for a registration
-/// form the `name` and `email` it reads.
-fn check_form(name: &str, decl: &FormDecl) -> Result<(), Error> {
-    use site_config::{FieldKind, FormKind};
-    if decl.kind != FormKind::Comment && !decl.fields.iter().any(|f| f.kind == FieldKind::Email) {
-        return Err(Error::Setting(format!(
-            "form `{name}` has no email field, so staff could not reply"
-        )));
-    }
-    if decl.kind == FormKind::Registration {
-        let has = |field: &str, kind: FieldKind| {
-            decl.field(field)
-                .is_some_and(|f| f.kind == kind && f.required)
-        };
-        if !has("name", FieldKind::Text) || !has("email", FieldKind::Email) {
-            return Err(Error::Setting(format!(
-                "registration form `{name}` needs a required text field `name` and a required email field `email`"
-            )));
-        }
-    }
-    Ok(())
 }
 
 fn parse_mailbox(what: &str, s: &str) -> Result<Mailbox, Error> {

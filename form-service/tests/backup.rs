@@ -202,26 +202,11 @@ fn a_damaged_backup_is_refused_and_nothing_is_written() {
     assert!(!target.exists());
 }
 
-/// The fixture site with `extra` added under `form_service:`, in a folder of its own.
-pub fn site_with(form_service_extra: &str) -> tempfile::TempDir {
-    let site = tempfile::tempdir().unwrap();
-    let fixture = crate::support::fixture();
-    let yaml = std::fs::read_to_string(fixture.join("site.yaml")).unwrap();
-    let yaml = yaml.replacen(
-        "form_service:\n",
-        &format!("form_service:\n{form_service_extra}"),
-        1,
-    );
-    std::fs::write(site.path().join("site.yaml"), yaml).unwrap();
-    std::os::unix::fs::symlink(fixture.join("content"), site.path().join("content")).unwrap();
-    site
-}
-
 #[test]
 fn the_service_takes_scheduled_backups_and_deletes_the_old_ones() {
     let backups = tempfile::tempdir().unwrap();
     let dir = backups.path().join("scheduled");
-    let site = site_with(&format!(
+    let site = crate::support::site_with(&format!(
         "  backup:\n    dir: {}\n    every_hours: 24\n    keep_days: 7\n",
         dir.display()
     ));

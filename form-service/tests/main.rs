@@ -15,6 +15,7 @@ mod support;
 mod backup;
 mod browser;
 mod browser_members;
+mod check;
 mod commands;
 mod comments;
 mod email;

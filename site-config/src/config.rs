@@ -418,6 +418,9 @@ impl SiteConfig {
                 problems.push(d);
             }
         }
+        for d in crate::service_check::check(&config, path, src) {
+            problems.push(d);
+        }
         if let Some(b) = &config.form_service.backup {
             for (key, message) in b.problems() {
                 let mut d = Diagnostic::new(path, message);
@@ -564,6 +567,36 @@ business:
         let d = first_problem(&format!("{MINIMAL}form_service:\n  rate_limt: {{}}\n"));
         assert_eq!(d.line, Some(19), "{d}");
         assert_eq!(d.hint.as_deref(), Some("did you mean `rate_limit`?"));
+    }
+
+    #[test]
+    fn settings_the_service_would_refuse_are_all_reported_with_their_place() {
+        let src = MINIMAL.replace("business:", "timezone: Europe/Londn\nbusiness:")
+            + "form_service:\n  url: forms.clinic.example\n  from: Clinic bookings\n  \
+               trusted_proxies:\n    - 10.0.0.1\n    - proxy.local\n  \
+               rate_limit: {per_minute: 6, burst: 0}\n";
+        let all = SiteConfig::parse(&src, Path::new("site.yaml"))
+            .unwrap_err()
+            .into_diagnostics()
+            .0;
+        let shown: Vec<String> = all.iter().map(|d| d.to_string()).collect();
+        assert_eq!(all.len(), 5, "{shown:#?}");
+        let find = |needle: &str| {
+            all.iter()
+                .find(|d| d.message.contains(needle))
+                .unwrap_or_else(|| panic!("no `{needle}` in {shown:#?}"))
+        };
+        let tz = find("timezone");
+        assert_eq!((tz.line, tz.column), (Some(5), Some(11)));
+        assert_eq!(tz.hint.as_deref(), Some("did you mean `Europe/London`?"));
+        let url = find("form_service.url");
+        assert_eq!((url.line, url.column), (Some(20), Some(8)));
+        let from = find("form_service.from");
+        assert_eq!((from.line, from.column), (Some(21), Some(9)));
+        let proxy = find("proxy.local");
+        assert_eq!((proxy.line, proxy.column), (Some(24), Some(7)));
+        let burst = find("burst");
+        assert_eq!((burst.line, burst.column), (Some(25), Some(31)));
     }
 
     #[test]

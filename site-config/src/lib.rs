@@ -16,6 +16,7 @@ mod forms;
 mod locate;
 mod loyalty;
 mod moderation;
+mod service_check;
 mod services;
 mod slug;
 mod yaml;

@@ -1,6 +1,7 @@
 //! One function per subcommand; each sets things up, calls the library and reports.
 
 mod backup;
+mod check;
 mod comments;
 mod export;
 mod members;
@@ -49,6 +50,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Backup { dest } => backup::take(&cli.data_dir, &dest),
         Command::Restore { src } => backup::restore(&cli.data_dir, &src),
         Command::Backups => backup::list(&cli.config),
+        Command::Check { smtp } => check::run(&cli.config, &cli.data_dir, smtp),
     }
 }
 
