@@ -49,6 +49,10 @@ pub enum Command {
         /// http://127.0.0.1:1111 for a local preview.
         #[arg(long = "allow-origin")]
         allow_origins: Vec<String>,
+        /// A private address (loopback or an internal network) serving /metrics and the
+        /// detailed /health to anyone who can reach it, e.g. 127.0.0.1:9100.
+        #[arg(long)]
+        metrics_listen: Option<SocketAddr>,
     },
     /// Print a form's submissions.
     Export {
@@ -249,15 +253,23 @@ pub enum ExportFormat {
     Json,
 }
 
-/// Logs to stderr; `RUST_LOG` chooses the level (default `info`).
+/// Logs to stderr; `RUST_LOG` chooses the level (default `info`), `LOG_FORMAT=json`
+/// writes one JSON object a line for a log collector. Either way no event carries
+/// personal data: fields are ids, counts, paths and errors, never answers or addresses.
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let json = std::env::var("LOG_FORMAT").is_ok_and(|v| v.trim().eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init()
+    };
 }
 
 #[cfg(test)]

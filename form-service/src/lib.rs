@@ -3,7 +3,7 @@
 //!
 //! `cli` and `cmd` are the command line; `http` is the axum app; `validate` checks a post
 //! against the form's declaration in `site.yaml`; `store` owns the database; `members` is the
-//! loyalty programme; `backup` copies and restores the data folder; `outbox` composes and delivers mail; `server` runs the app with the timeouts hyper offers.
+//! loyalty programme; `backup` copies and restores the data folder; `outbox` composes and delivers mail; `metrics` serves `/metrics`; `server` runs the app with the timeouts hyper offers.
 
 pub mod backup;
 pub mod cli;
@@ -13,6 +13,7 @@ pub mod comments;
 pub mod error;
 pub mod http;
 pub mod members;
+pub mod metrics;
 pub mod outbox;
 pub mod server;
 pub mod service;

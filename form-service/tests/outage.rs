@@ -30,7 +30,7 @@ fn down_service() -> (TestService, u16) {
 async fn health(t: &TestService) -> serde_json::Value {
     let res = send(
         &t.service.router(),
-        peer(1),
+        crate::support::local(),
         Request::get("/health").body(Body::empty()).unwrap(),
     )
     .await;

@@ -25,10 +25,12 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             base_url,
             public_url,
             allow_origins,
+            metrics_listen,
         } => serve::run(
             &cli.config,
             &cli.data_dir,
             listen,
+            metrics_listen,
             crate::settings::Overrides {
                 base_url,
                 public_url,

@@ -1,29 +1,86 @@
-//! `GET /health`: whether the database takes writes and how much mail waits.
+//! `GET /health`. Outsiders learn only whether the service is up (200 `up`) or down
+//! (503 `down`: the database takes no writes). The private listener and loopback
+//! clients that came through no proxy also get the details, and `degraded` when mail
+//! has been failing for an hour or the last scheduled backup is older than two
+//! intervals: things to fix soon, while forms still work.
 //!
-//! It reads counters kept by the writer and the outbox, so it costs no database work
-//! and can be polled freely (the benchmark compares submissions against it).
+//! It reads counters and one small query, so it can be polled freely.
 
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 
-pub(super) async fn health(State(app): State<AppState>) -> Response {
+/// Mail failing this long (seconds) makes the service `degraded`.
+const MAIL_FAILING_FOR: i64 = 3600;
+
+pub(super) async fn health(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if crate::metrics::insider(peer, &headers) {
+        return private(State(app)).await;
+    }
+    let up = app.store.counters().writable.load(Ordering::Relaxed);
+    let (status, word) = if up {
+        (StatusCode::OK, "up")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "down")
+    };
+    (status, axum::Json(serde_json::json!({ "status": word }))).into_response()
+}
+
+/// The detailed answer, for the private listener and local insiders.
+pub(super) async fn private(State(app): State<AppState>) -> Response {
     let c = app.store.counters();
     let writable = c.writable.load(Ordering::Relaxed);
-    let status = if writable {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
+    let now = app.store.clock().now();
+    let failing_since = app
+        .store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT min(created_at) FROM outbox WHERE status = 'pending' AND attempts > 0",
+                [],
+                |r| r.get::<_, Option<i64>>(0),
+            )?)
+        })
+        .await
+        .ok()
+        .flatten();
+    let mut problems = Vec::new();
+    if failing_since.is_some_and(|t| now - t >= MAIL_FAILING_FOR) {
+        problems.push("mail has been failing for over an hour");
+    }
+    if c.failed.load(Ordering::Relaxed) > 0 {
+        problems.push("emails were given up on (form-service outbox)");
+    }
+    let mut backup_age = None;
+    if let Some(b) = &app.settings.site.form_service.backup {
+        let last = c.last_backup_at.load(Ordering::Relaxed);
+        backup_age = (last > 0).then_some(now - last);
+        // The first backup is taken at start; "none yet" counts as old only after two
+        // intervals of running, which the age since the epoch stands in for otherwise.
+        if last > 0 && now - last > 2 * i64::from(b.every_hours) * 3600 {
+            problems.push("the last backup is older than two intervals");
+        }
+    }
+    let (status, word) = match (writable, problems.is_empty()) {
+        (false, _) => (StatusCode::SERVICE_UNAVAILABLE, "down"),
+        (true, true) => (StatusCode::OK, "up"),
+        (true, false) => (StatusCode::OK, "degraded"),
     };
     let body = serde_json::json!({
-        "status": if writable { "ok" } else { "database not writable" },
+        "status": word,
+        "problems": problems,
         "database_writable": writable,
         "outbox_waiting": c.pending.load(Ordering::Relaxed),
         "outbox_failed": c.failed.load(Ordering::Relaxed),
+        "last_backup_age_seconds": backup_age,
         "stored_since_start": c.stored.load(Ordering::Relaxed),
         "duplicates_since_start": c.duplicates.load(Ordering::Relaxed),
         "honeypot_since_start": c.honeypot.load(Ordering::Relaxed),

@@ -2,7 +2,7 @@
 //! `tower::ServiceExt::oneshot` exactly as the server does.
 //!
 //! Routes: `POST /forms/{form}` (and its CORS preflight), the members' area under
-//! `/members/`, comment moderation under `/comments/`, and `GET /health`. Layers,
+//! `/members/`, comment moderation under `/comments/`, `GET /health` and `GET /metrics` (insiders only). Layers,
 //! outermost first: a last-resort panic catcher, `answer` (bodies for errors, security
 //! and CORS headers), the whole-request and body timeouts, and the panic catcher that
 //! turns a handler's panic into a 500 page.
@@ -127,6 +127,16 @@ fn content_security_policy(s: &Settings) -> HeaderValue {
     })
 }
 
+/// The private listener's router (`--metrics-listen`): `/metrics` and the detailed
+/// `/health`, for anyone who can reach it.
+pub fn private_app(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(crate::metrics::private))
+        .route("/health", get(health::private))
+        .fallback(|| async { AppError::NotFound })
+        .with_state(state)
+}
+
 /// The router with every layer.
 pub fn app(state: AppState) -> Router {
     app_with(state, Router::new())
@@ -148,6 +158,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(comments::routes(state.clone()))
         .merge(extra)
         .route("/health", get(health::health))
+        .route("/metrics", get(crate::metrics::public))
         .fallback(|| async { AppError::NotFound })
         .layer(
             ServiceBuilder::new()
@@ -161,6 +172,11 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
                 .layer(middleware::from_fn_with_state(
                     state.clone(),
                     answer::answer,
+                ))
+                // Inside `answer`, so it sees each error's kind before `answer` renders it.
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    crate::metrics::record,
                 ))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,

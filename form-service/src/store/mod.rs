@@ -157,6 +157,8 @@ pub struct Counters {
     pub honeypot: AtomicU64,
     /// When the newest scheduled backup was taken (0: none known).
     pub last_backup_at: AtomicI64,
+    /// Answers and latencies, for `/metrics`.
+    pub http: crate::metrics::HttpStats,
 }
 
 /// Settings the writer applies inside its transactions.

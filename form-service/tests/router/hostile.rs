@@ -197,7 +197,7 @@ async fn honeypot_filled_or_missing_looks_like_success_but_is_dropped_and_counte
     assert_eq!(t.stored(), 0);
     let res = send(
         &app,
-        peer(12),
+        crate::support::local(),
         Request::get("/health").body(Body::empty()).unwrap(),
     )
     .await;

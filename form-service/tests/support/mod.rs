@@ -140,6 +140,11 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A client on this machine (an insider for `/health` and `/metrics`).
+pub fn local() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 40000))
+}
+
 /// A client address for `MockConnectInfo`.
 pub fn peer(last: u8) -> SocketAddr {
     SocketAddr::from(([198, 51, 100, last], 40000))
