@@ -326,6 +326,29 @@ pub fn prune(dir: &Path, before: i64) -> Result<usize, Error> {
     Ok(gone)
 }
 
+/// Deletes the copies a schema migration left in `DATA_DIR/backups/` that were made
+/// before `before` (by their modification time): they hold health data too, and age out
+/// with the scheduled backups. Returns how many went.
+pub fn prune_migration_copies(data_dir: &Path, before: i64) -> usize {
+    let mut gone = 0;
+    let Ok(entries) = fs::read_dir(data_dir.join(MIGRATION_DIR)) else {
+        return 0;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let made = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(i64::MAX, |d| d.as_secs() as i64);
+        if name.starts_with("forms-schema") && made < before && fs::remove_file(e.path()).is_ok() {
+            gone += 1;
+        }
+    }
+    gone
+}
+
 /// The folder name of a scheduled backup taken at `at`.
 pub fn scheduled_name(at: i64) -> String {
     let stamp = jiff::Timestamp::from_second(at)

@@ -59,7 +59,8 @@ pub fn spawn(
                 move || -> Result<(PathBuf, usize, usize), crate::Error> {
                     let dest = s.dir.join(super::scheduled_name(now));
                     let m = super::take(&s.data_dir, &dest, now)?;
-                    let pruned = super::prune(&s.dir, now - s.keep)?;
+                    let pruned = super::prune(&s.dir, now - s.keep)?
+                        + super::prune_migration_copies(&s.data_dir, now - s.keep);
                     Ok((dest, m.files.len(), pruned))
                 },
             )

@@ -82,3 +82,15 @@ fn prune_deletes_by_age_only() {
     assert_eq!(left, [3_000]);
     assert_eq!(scheduled_name(0), "form-service-19700101T000000Z");
 }
+
+#[test]
+fn migration_copies_age_out_too() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join(MIGRATION_DIR);
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("forms-schema3-20200101T000000Z.sqlite3"), "x").unwrap();
+    fs::write(dir.join("notes.txt"), "x").unwrap();
+    assert_eq!(prune_migration_copies(data.path(), 0), 0);
+    assert_eq!(prune_migration_copies(data.path(), i64::MAX - 1), 1);
+    assert!(dir.join("notes.txt").exists());
+}
