@@ -63,13 +63,38 @@ def rss_kb(pid, field):
     return 0
 
 
+def folder_bytes(root):
+    total = 0
+    for d, _, files in os.walk(root):
+        for f in files:
+            try:
+                total += os.path.getsize(os.path.join(d, f))
+            except OSError:  # an .eml being renamed as we look
+                pass
+    return total
+
+
+def site_without_rate_limit(work):
+    """The fixture site with the per-address limit off: every client here is 127.0.0.1."""
+    with open(os.path.join(FIXTURE, "site.yaml")) as f:
+        yaml = f.read()
+    yaml = yaml.replace("rate_limit: {per_minute: 6000, burst: 1000}", "rate_limit: {per_minute: 0, burst: 1}")
+    assert "per_minute: 0" in yaml, "the fixture's rate_limit line moved"
+    with open(os.path.join(work, "site.yaml"), "w") as f:
+        f.write(yaml)
+    os.symlink(os.path.join(FIXTURE, "content"), os.path.join(work, "content"))
+    return os.path.join(work, "site.yaml")
+
+
 def main():
-    data = tempfile.mkdtemp(prefix="fs-footprint-")
+    work = tempfile.mkdtemp(prefix="fs-footprint-")
+    data = os.path.join(work, "data")
+    config = site_without_rate_limit(work)
     port = free_port()
     size = os.path.getsize(BIN)
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [BIN, "serve", "--config", os.path.join(FIXTURE, "site.yaml"), "--data-dir", data,
+        [BIN, "serve", "--config", config, "--data-dir", data,
          "--site-dir", os.path.join(FIXTURE, "dist"), "--listen", f"127.0.0.1:{port}"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         env={**os.environ, "RUST_LOG": "warn"})
@@ -117,12 +142,13 @@ def main():
         print(f"burst:             {count[0]} posts acknowledged in {elapsed:.1f} s by {CLIENTS} clients"
               f" = {rate:.0f} posts/s ({errors[0]} other answers)")
         print(f"                   = {rate * 86400 / 1e6:.1f} million posts/day at that rate")
-        print(f"data folder:       {sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(data) for f in fs) / 1e6:.1f} MB"
-              f" ({(sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(data) for f in fs) / max(count[0], 1)) / 1024:.1f} KB per post)")
+        size_now = folder_bytes(data)
+        print(f"data folder:       {size_now / 1e6:.1f} MB ({size_now / max(count[0], 1) / 1024:.1f} KB per post,"
+              f" database and .eml files)")
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-        shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
