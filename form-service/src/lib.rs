@@ -15,6 +15,7 @@ pub mod http;
 pub mod members;
 pub mod metrics;
 pub mod outbox;
+pub mod private;
 pub mod server;
 pub mod service;
 pub mod settings;

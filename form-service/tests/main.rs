@@ -25,3 +25,4 @@ mod metrics;
 mod outage;
 mod process;
 mod router;
+mod trust;

@@ -225,9 +225,12 @@ pub struct RateLimit {
 
 impl Default for RateLimit {
     fn default() -> Self {
+        // A clinic's visitors share addresses (a household, an office, a mobile
+        // carrier, hospital Wi-Fi): thirty posts at once and ten a minute after that
+        // serve them all, while a flood is held to ten a minute.
         Self {
-            per_minute: 6,
-            burst: 5,
+            per_minute: 10,
+            burst: 30,
         }
     }
 }

@@ -59,7 +59,17 @@ pub(super) fn run(
             }
             None => None,
         };
-        server::serve(listener, service.router(), server::shutdown_signal()).await;
+        let limits = server::Limits {
+            exempt: s.trusted_proxies.clone(),
+            ..server::Limits::default()
+        };
+        server::serve_with(
+            listener,
+            service.router(),
+            server::shutdown_signal(),
+            limits,
+        )
+        .await;
         let _ = stop_private.send(true);
         if let Some(p) = private {
             let _ = p.await;

@@ -62,6 +62,7 @@ pub fn to_moderate(
         format!("Comment to moderate: {title} — {}", c.author),
         &blocks,
     )
+    .map(|mail| mail.about(&m.email))
 }
 
 /// To the member: published, or not (with the reason staff chose).

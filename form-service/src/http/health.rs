@@ -1,10 +1,12 @@
-//! `GET /health`. Outsiders learn only whether the service is up (200 `up`) or down
-//! (503 `down`: the database takes no writes). The private listener and loopback
-//! clients that came through no proxy also get the details, and `degraded` when mail
-//! has been failing for an hour or the last scheduled backup is older than two
-//! intervals: things to fix soon, while forms still work.
+//! `GET /health`. Outsiders learn only whether the service is up (200 `ok`) or down
+//! (503 `down`: the database takes no writes). The private listener and callers on this
+//! machine that no proxy relayed also get the counters, and `degraded` when mail has
+//! been failing for an hour or the last scheduled backup is older than two intervals:
+//! things to fix soon, while forms still work.
 //!
-//! It reads counters and one small query, so it can be polled freely.
+//! The counters once told a stranger whether `/members/link` had mailed a registered
+//! address (issue 13, item 8), so they stay off the public answer. It reads counters and
+//! one small query, so it can be polled freely.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -28,7 +30,7 @@ pub(super) async fn health(
     }
     let up = app.store.counters().writable.load(Ordering::Relaxed);
     let (status, word) = if up {
-        (StatusCode::OK, "up")
+        (StatusCode::OK, "ok")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "down")
     };
@@ -52,34 +54,34 @@ pub(super) async fn private(State(app): State<AppState>) -> Response {
         .await
         .ok()
         .flatten();
+    let failed = c.failed.load(Ordering::Relaxed);
     let mut problems = Vec::new();
     if failing_since.is_some_and(|t| now - t >= MAIL_FAILING_FOR) {
         problems.push("mail has been failing for over an hour");
     }
-    if c.failed.load(Ordering::Relaxed) > 0 {
+    if failed > 0 {
         problems.push("emails were given up on (form-service outbox)");
     }
     let mut backup_age = None;
     if let Some(b) = &app.settings.site.form_service.backup {
         let last = c.last_backup_at.load(Ordering::Relaxed);
         backup_age = (last > 0).then_some(now - last);
-        // The first backup is taken at start; "none yet" counts as old only after two
-        // intervals of running, which the age since the epoch stands in for otherwise.
         if last > 0 && now - last > 2 * i64::from(b.every_hours) * 3600 {
             problems.push("the last backup is older than two intervals");
         }
     }
     let (status, word) = match (writable, problems.is_empty()) {
         (false, _) => (StatusCode::SERVICE_UNAVAILABLE, "down"),
-        (true, true) => (StatusCode::OK, "up"),
+        (true, true) => (StatusCode::OK, "ok"),
         (true, false) => (StatusCode::OK, "degraded"),
     };
     let body = serde_json::json!({
         "status": word,
         "problems": problems,
         "database_writable": writable,
+        "mail": if failed > 0 { "failed" } else { "ok" },
         "outbox_waiting": c.pending.load(Ordering::Relaxed),
-        "outbox_failed": c.failed.load(Ordering::Relaxed),
+        "outbox_failed": failed,
         "last_backup_age_seconds": backup_age,
         "stored_since_start": c.stored.load(Ordering::Relaxed),
         "duplicates_since_start": c.duplicates.load(Ordering::Relaxed),

@@ -60,7 +60,14 @@ pub(crate) fn build(
     if let Some(r) = reply_to {
         message = message.reply_to(r);
     }
+    // Spam filters penalise mail without a Message-ID (issue 15, item 17); the id is
+    // random, on the clinic's own domain, and fixed with the message, so a retry sends
+    // the same one.
+    let id: [u8; 16] = rand::random();
+    let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
     let message = message
+        .date_now()
+        .message_id(Some(format!("<{id}@{}>", s.from.email.domain())))
         .subject(subject.clone())
         .multipart(MultiPart::alternative_plain_html(text, html))
         .map_err(|e| Error::Mail(e.to_string()))?;
@@ -70,6 +77,7 @@ pub(crate) fn build(
         envelope_to,
         subject,
         message: message.formatted(),
+        about: None,
     })
 }
 
@@ -209,7 +217,7 @@ pub fn reward_requested(
     declined_url: &str,
 ) -> Result<NewMail, Error> {
     let reply_to = mailbox(Some(&member.name), &member.email)?;
-    build(
+    let mail = build(
         s,
         s.staff.clone(),
         Some(reply_to),
@@ -230,5 +238,6 @@ pub fn reward_requested(
             Block::Link("Reward used: take the points", used_url),
             Block::Link("Decline: give the points back", declined_url),
         ],
-    )
+    )?;
+    Ok(mail.about(&member.email))
 }

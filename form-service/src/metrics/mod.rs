@@ -118,12 +118,34 @@ pub async fn record(State(app): State<AppState>, req: Request, next: Next) -> Re
     res
 }
 
-/// True for a client on this machine that came through no proxy: a local proxy always
-/// adds `X-Forwarded-For` or `Forwarded`, so its visitors are outsiders.
+/// True for a caller on this machine talking to us directly: a loopback peer whose
+/// request carries no forwarding header. A proxy on the same machine adds
+/// `X-Forwarded-For` (Caddy to every request; nginx as deploy/nginx.conf tells it), so
+/// what it relays is an outsider's, while `curl http://127.0.0.1:PORT/health` on the
+/// server is an insider's.
 pub fn insider(peer: SocketAddr, headers: &HeaderMap) -> bool {
-    peer.ip().to_canonical().is_loopback()
-        && !headers.contains_key("x-forwarded-for")
-        && !headers.contains_key("forwarded")
+    let forwarded = ["forwarded", "x-forwarded-for", "x-real-ip", "via"]
+        .iter()
+        .any(|h| headers.contains_key(*h));
+    peer.ip().to_canonical().is_loopback() && !forwarded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_direct_loopback_caller_is_an_insider() {
+        let lo: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let far: SocketAddr = "203.0.113.4:9".parse().unwrap();
+        let mut h = HeaderMap::new();
+        assert!(insider(lo, &h));
+        assert!(insider("[::1]:9".parse().unwrap(), &h));
+        assert!(insider("[::ffff:127.0.0.1]:9".parse().unwrap(), &h));
+        assert!(!insider(far, &h));
+        h.insert("x-forwarded-for", "203.0.113.4".parse().unwrap());
+        assert!(!insider(lo, &h), "relayed by a proxy");
+    }
 }
 
 /// `GET /metrics` on the public listener: insiders only, a 404 for anyone else.
