@@ -130,24 +130,6 @@ pub fn insider(peer: SocketAddr, headers: &HeaderMap) -> bool {
     peer.ip().to_canonical().is_loopback() && !forwarded
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_a_direct_loopback_caller_is_an_insider() {
-        let lo: SocketAddr = "127.0.0.1:9".parse().unwrap();
-        let far: SocketAddr = "203.0.113.4:9".parse().unwrap();
-        let mut h = HeaderMap::new();
-        assert!(insider(lo, &h));
-        assert!(insider("[::1]:9".parse().unwrap(), &h));
-        assert!(insider("[::ffff:127.0.0.1]:9".parse().unwrap(), &h));
-        assert!(!insider(far, &h));
-        h.insert("x-forwarded-for", "203.0.113.4".parse().unwrap());
-        assert!(!insider(lo, &h), "relayed by a proxy");
-    }
-}
-
 /// `GET /metrics` on the public listener: insiders only, a 404 for anyone else.
 pub async fn public(
     State(app): State<AppState>,
@@ -172,5 +154,23 @@ pub async fn private(State(app): State<AppState>) -> Response {
         )
             .into_response(),
         Err(e) => AppError::Unavailable(e.to_string()).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_direct_loopback_caller_is_an_insider() {
+        let lo: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let far: SocketAddr = "203.0.113.4:9".parse().unwrap();
+        let mut h = HeaderMap::new();
+        assert!(insider(lo, &h));
+        assert!(insider("[::1]:9".parse().unwrap(), &h));
+        assert!(insider("[::ffff:127.0.0.1]:9".parse().unwrap(), &h));
+        assert!(!insider(far, &h));
+        h.insert("x-forwarded-for", "203.0.113.4".parse().unwrap());
+        assert!(!insider(lo, &h), "relayed by a proxy");
     }
 }
