@@ -131,6 +131,29 @@ pub enum Command {
         #[command(subcommand)]
         action: CommentsAction,
     },
+    /// Staff sign-ins: the browsers signed in as staff.
+    Staff {
+        /// What to do.
+        #[command(subcommand)]
+        action: StaffAction,
+    },
+}
+
+/// `staff` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum StaffAction {
+    /// List the live staff sessions (one per signed-in browser), or end some.
+    Sessions {
+        /// End the session with this id (from the list).
+        #[arg(long, conflicts_with_all = ["revoke_email", "revoke_all"])]
+        revoke: Option<i64>,
+        /// End every session of this staff address.
+        #[arg(long, value_name = "EMAIL", conflicts_with = "revoke_all")]
+        revoke_email: Option<String>,
+        /// End every staff session.
+        #[arg(long)]
+        revoke_all: bool,
+    },
 }
 
 /// `comments` subcommands. Ids are the comment ids that `list` and staff emails show.

@@ -3,8 +3,10 @@
 //!
 //! `cli` and `cmd` are the command line; `http` is the axum app; `validate` checks a post
 //! against the form's declaration in `site.yaml`; `store` owns the database; `members` is the
-//! loyalty programme; `backup` copies and restores the data folder; `outbox` composes and delivers mail; `metrics` serves `/metrics`; `server` runs the app with the timeouts hyper offers.
+//! loyalty programme; `links` the emailed links every area uses; `staff` who staff are
+//! and their sessions; `address` when two email addresses are the same; `backup` copies and restores the data folder; `outbox` composes and delivers mail; `metrics` serves `/metrics`; `server` runs the app with the timeouts hyper offers.
 
+pub mod address;
 pub mod backup;
 pub mod cli;
 pub mod clock;
@@ -12,6 +14,8 @@ pub mod cmd;
 pub mod comments;
 pub mod error;
 pub mod http;
+pub mod id;
+pub mod links;
 pub mod members;
 pub mod metrics;
 pub mod outbox;
@@ -19,10 +23,11 @@ pub mod private;
 pub mod server;
 pub mod service;
 pub mod settings;
+pub mod staff;
 pub mod store;
 pub mod validate;
 
 pub use clock::Clock;
-pub use error::Error;
+pub use error::{Error, Refusal};
 pub use service::{Service, ServiceOptions};
 pub use settings::Settings;

@@ -49,6 +49,9 @@ pub struct Settings {
     pub from: Mailbox,
     /// Where staff emails go.
     pub staff: Mailbox,
+    /// The addresses that may sign in as staff (`form_service.staff.addresses`, else
+    /// the address staff emails go to), as configured.
+    pub staff_addresses: Vec<String>,
     /// The generated site.
     pub site_dir: PathBuf,
     /// How long the outbox retries one email.
@@ -118,6 +121,14 @@ impl Settings {
             .clone()
             .unwrap_or_else(|| site.business.email.clone());
         let staff = parse_mailbox("form_service.staff_email", &staff_text)?;
+        let mut staff_addresses = Vec::new();
+        for a in &fs.staff.addresses {
+            let m = parse_mailbox("form_service.staff.addresses", a)?;
+            staff_addresses.push(m.email.to_string());
+        }
+        if staff_addresses.is_empty() {
+            staff_addresses.push(staff.email.to_string());
+        }
         let limit = fs.rate_limit;
         if limit.per_minute > 0 && limit.burst == 0 {
             return Err(Error::Setting(
@@ -169,6 +180,7 @@ impl Settings {
             tz,
             from,
             staff,
+            staff_addresses,
             root,
             site,
         })
@@ -208,6 +220,11 @@ impl Settings {
     /// the member's own page).
     pub fn members_url(&self, path: &str) -> String {
         format!("{}/members/{path}", self.public_url)
+    }
+
+    /// Address of a page on this service (`service_url("/staff/")`).
+    pub fn service_url(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url)
     }
 
     /// Absolute address of a site path (`/consultation/thank-you/`).

@@ -328,5 +328,6 @@ fn fingerprint(form: &str, answers: &[Answer]) -> [u8; 32] {
     *h.finalize().as_bytes()
 }
 
+pub mod kinds;
 #[cfg(test)]
 mod tests;

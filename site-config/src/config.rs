@@ -178,6 +178,9 @@ pub struct FormServiceConfig {
     /// Seconds within which the same answers to the same form are stored once.
     #[serde(default = "default_dedupe_seconds")]
     pub dedupe_seconds: u32,
+    /// Who may sign in as staff, and for how long (`staff:`).
+    #[serde(default)]
+    pub staff: crate::StaffConfig,
     /// Further settings that only the form service reads.
     #[serde(default)]
     pub settings: BTreeMap<String, serde_yaml::Value>,
@@ -199,6 +202,7 @@ impl Default for FormServiceConfig {
             outbox_retry_hours: default_outbox_retry_hours(),
             acknowledge: false,
             dedupe_seconds: default_dedupe_seconds(),
+            staff: crate::StaffConfig::default(),
             settings: BTreeMap::new(),
             backup: None,
         }
@@ -434,6 +438,9 @@ impl SiteConfig {
                 }
                 problems.push(d);
             }
+        }
+        for d in config.form_service.staff.check(path, src) {
+            problems.push(d);
         }
         for item in &config.menu {
             if !item.url.starts_with('/') {

@@ -19,6 +19,7 @@ mod moderation;
 mod service_check;
 mod services;
 mod slug;
+mod staff;
 mod yaml;
 
 pub use backup::BackupConfig;
@@ -35,4 +36,5 @@ pub use loyalty::{LoyaltyConfig, Reward};
 pub use moderation::CommentsConfig;
 pub use services::{discover_services, split_front_matter, FrontMatterSplit, ServiceRef};
 pub use slug::slugify;
+pub use staff::{StaffConfig, MAX_STAFF_SESSION_DAYS};
 pub use yaml::{from_yaml_located, suggest};

@@ -8,6 +8,7 @@ mod members;
 mod outbox;
 mod privacy;
 mod serve;
+mod staff;
 
 use std::io::Write;
 
@@ -53,6 +54,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Restore { src } => backup::restore(&cli.data_dir, &src),
         Command::Backups => backup::list(&cli.config),
         Command::Check { smtp } => check::run(&cli.config, &cli.data_dir, smtp),
+        Command::Staff { action } => staff::run(&cli.data_dir, action),
     }
 }
 

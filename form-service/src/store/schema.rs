@@ -175,6 +175,25 @@ const MIGRATIONS: &[Step] = &[
     // 6: ids are never reused after a deletion (AUTOINCREMENT), so references, links
     // and `.eml` file names made for a forgotten person never meet a newcomer's.
     Step::Code(never_reuse_ids),
+    // 7: staff sign in by emailed link and get a session per browser; a link may name
+    // the staff address it signs in, and a confirmation link carries the details of
+    // the registration that sent it (so the one followed is the one that counts);
+    // moderation records which staff address decided.
+    Step::Sql(
+        "ALTER TABLE links ADD COLUMN staff_email TEXT;
+    ALTER TABLE links ADD COLUMN name TEXT;
+    ALTER TABLE links ADD COLUMN referrer_id INTEGER;
+    CREATE INDEX links_by_subject ON links(subject_id);
+    CREATE TABLE staff_sessions (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        selector   TEXT NOT NULL UNIQUE,
+        verifier   BLOB NOT NULL,
+        email      TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    );
+    ALTER TABLE comments ADD COLUMN decided_by TEXT;",
+    ),
 ];
 
 /// The schema version this build writes.
