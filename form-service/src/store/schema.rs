@@ -439,6 +439,10 @@ mod tests {
         {
             // A database as the previous release left it: one migration short.
             let mut conn = Connection::open(db_path(dir.path())).unwrap();
+            // As `migrate` runs the steps (table rebuilds need these).
+            conn.pragma_update(None, "foreign_keys", "OFF").unwrap();
+            conn.pragma_update(None, "legacy_alter_table", "ON")
+                .unwrap();
             let tx = conn.transaction().unwrap();
             for step in &MIGRATIONS[..SCHEMA_VERSION - 1] {
                 match step {
