@@ -19,6 +19,10 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
     for d in &site.comment_orphans().0 {
         eprintln!("warning: {d}");
     }
+    for d in site.photo_warnings() {
+        eprintln!("warning: {d}");
+    }
+    site.encode_photos()?;
     write_atomically(&site.output, &output)?;
     eprintln!(
         "built {} pages ({} files) into {} in {} ms",

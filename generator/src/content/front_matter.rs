@@ -11,7 +11,7 @@ use std::fmt;
 use serde::{de, Deserialize, Deserializer, Serialize};
 
 use super::duration::Duration;
-use super::price::Amount;
+use super::price::{Amount, PriceField};
 
 /// Free values for themes.
 pub type Extra = BTreeMap<String, serde_yaml::Value>;
@@ -24,7 +24,9 @@ pub(crate) struct ServiceFront {
     pub summary: String,
     pub duration: Duration,
     #[serde(default)]
-    pub price: Option<Amount>,
+    pub price: Option<PriceField>,
+    #[serde(default)]
+    pub price_from: Option<Amount>,
     #[serde(default)]
     pub currency: Option<CurrencyCode>,
     #[serde(default)]
@@ -45,6 +47,8 @@ pub(crate) struct ServiceFront {
     pub image: Option<String>,
     #[serde(default)]
     pub image_alt: Option<String>,
+    #[serde(default)]
+    pub gallery: Vec<GalleryItem>,
     #[serde(default)]
     pub extra: Extra,
 }
@@ -77,7 +81,19 @@ pub(crate) struct PageFront {
     #[serde(default)]
     pub image_alt: Option<String>,
     #[serde(default)]
+    pub gallery: Vec<GalleryItem>,
+    #[serde(default)]
     pub extra: Extra,
+}
+
+/// A photo of a page's gallery: the file, its description, and an optional caption.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct GalleryItem {
+    pub image: String,
+    pub alt: String,
+    #[serde(default)]
+    pub caption: Option<String>,
 }
 
 /// One question and its Markdown answer.

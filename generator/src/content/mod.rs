@@ -13,7 +13,7 @@ mod price;
 mod reload;
 
 pub use duration::Duration;
-pub use front_matter::{Extra, Sessions};
+pub use front_matter::{Extra, GalleryItem, Sessions};
 pub use load::{is_ignored, load_content, normalise_alias, Content};
 pub use page::{Faq, LocatedLink, Page, PageKind, ServiceFacts};
 pub use paths::resolve_from_url;

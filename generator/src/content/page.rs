@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use site_config::{from_yaml_located, slugify, Diagnostic, SiteConfig};
 
-use super::front_matter::{Extra, PageFront, ServiceFront, Sessions};
+use super::front_matter::{Extra, GalleryItem, PageFront, ServiceFront, Sessions};
 use super::paths::{resolve_site_path, url_for};
+use super::price::PriceField;
 use super::{Duration, Price};
 use crate::markdown::LinkRef;
 
@@ -55,6 +56,8 @@ pub struct Page {
     /// Site path of the page's image.
     pub image: Option<String>,
     pub image_alt: Option<String>,
+    /// Photos shown together after the text (`gallery:`), with site paths.
+    pub gallery: Vec<GalleryItem>,
     pub extra: Extra,
     pub service: Option<ServiceFacts>,
     /// Markdown body and the line it starts on.
@@ -147,6 +150,14 @@ pub(super) fn parse_page(
     }
 
     let image = common.image.map(|i| resolve_site_path(rel, &i));
+    let gallery = common
+        .gallery
+        .into_iter()
+        .map(|g| GalleryItem {
+            image: resolve_site_path(rel, &g.image),
+            ..g
+        })
+        .collect();
     let url = url_for(kind, rel, &slug);
     Ok(Page {
         kind,
@@ -164,6 +175,7 @@ pub(super) fn parse_page(
         aliases: common.aliases,
         image,
         image_alt: common.image_alt,
+        gallery,
         extra: common.extra,
         service,
         body: split.body.to_string(),
@@ -212,6 +224,7 @@ struct Common {
     aliases: Vec<String>,
     image: Option<String>,
     image_alt: Option<String>,
+    gallery: Vec<GalleryItem>,
     extra: Extra,
 }
 
@@ -228,6 +241,7 @@ impl From<PageFront> for Common {
             aliases: f.aliases,
             image: f.image,
             image_alt: f.image_alt,
+            gallery: f.gallery,
             extra: f.extra,
         }
     }
@@ -246,6 +260,7 @@ impl From<ServiceFront> for Common {
             aliases: f.aliases,
             image: f.image,
             image_alt: f.image_alt,
+            gallery: f.gallery,
             extra: f.extra,
         }
     }
@@ -283,12 +298,37 @@ fn service_facts(f: &ServiceFront, config: &SiteConfig, problems: &mut Problems)
         .currency
         .as_ref()
         .map_or_else(|| config.currency.as_str().to_string(), |c| c.0.clone());
+    if f.price.is_some() && f.price_from.is_some() {
+        problems.at(
+            "price_from",
+            "`price` and `price_from` are both set; keep `price` for a fixed price or `price_from` for \"from\"".into(),
+        );
+    }
+    let price = match (f.price, f.price_from) {
+        (_, Some(from)) => Price {
+            amount: Some(from),
+            currency,
+            from: true,
+            quoted: false,
+        },
+        (Some(PriceField::Amount(a)), None) => Price {
+            amount: Some(a),
+            currency,
+            ..Price::default()
+        },
+        (Some(PriceField::Quoted), None) => Price {
+            currency,
+            quoted: true,
+            ..Price::default()
+        },
+        (None, None) => Price {
+            currency,
+            ..Price::default()
+        },
+    };
     ServiceFacts {
         duration: f.duration,
-        price: Price {
-            amount: f.price,
-            currency,
-        },
+        price,
         sessions: f.sessions.clone(),
         faqs,
     }
@@ -361,6 +401,14 @@ fn check_common(
             );
         }
         _ => {}
+    }
+    for (i, g) in c.gallery.iter().enumerate() {
+        if g.alt.trim().is_empty() {
+            problems.at(
+                "gallery",
+                format!("gallery photo {} ({}) needs `alt`: a short description for people who cannot see it", i + 1, g.image),
+            );
+        }
     }
     if let Some(f) = c.form.as_ref().filter(|f| !config.forms.contains_key(*f)) {
         let names: Vec<&str> = config.forms.keys().map(String::as_str).collect();
