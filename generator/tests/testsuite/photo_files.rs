@@ -105,7 +105,7 @@ fn ascii(s: &str) -> (u32, Vec<u8>) {
 /// A little-endian TIFF structure: IFD0 (make, orientation, pointers), the Exif IFD
 /// (serial number), the GPS IFD (latitude), IFD1 (the thumbnail).
 fn tiff(thumb: &[u8]) -> Vec<u8> {
-    let layout = |exif_at: u32, gps_at: u32, ifd1_at: u32, thumb_at: u32| {
+    let layout = |exif_at: u32, gps_at: u32, thumb_at: u32| {
         let (mc, make) = ascii("PhoneCo");
         let ifd0 = vec![
             (0x010F, 2, mc, make),
@@ -128,14 +128,14 @@ fn tiff(thumb: &[u8]) -> Vec<u8> {
         (ifd0, exif, gps, ifd1)
     };
     // Sizes do not depend on the offsets: lay out once to measure, once for real.
-    let (a, b, c, d) = layout(0, 0, 0, 0);
+    let (a, b, c, d) = layout(0, 0, 0);
     let s0 = ifd(&a, 8, 0).len() as u32;
     let s1 = ifd(&b, 0, 0).len() as u32;
     let s2 = ifd(&c, 0, 0).len() as u32;
     let s3 = ifd(&d, 0, 0).len() as u32;
     let (exif_at, gps_at, ifd1_at) = (8 + s0, 8 + s0 + s1, 8 + s0 + s1 + s2);
     let thumb_at = ifd1_at + s3;
-    let (a, b, c, d) = layout(exif_at, gps_at, ifd1_at, thumb_at);
+    let (a, b, c, d) = layout(exif_at, gps_at, thumb_at);
     let mut out = b"II*\0".to_vec();
     out.extend(le32(8));
     out.extend(ifd(&a, 8, ifd1_at));
