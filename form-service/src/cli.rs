@@ -61,13 +61,20 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
         format: ExportFormat,
     },
-    /// Delete submissions (and their emails) older than a number of days.
+    /// Delete what is older than a number of days: submissions received before then
+    /// and the emails about them, and comments rejected (or never confirmed by their
+    /// author) before then. Also, whatever the days: registrations never confirmed
+    /// whose link has expired, emailed links expired or used, and ended sessions.
     Purge {
         /// Age in days; defaults to form_service.retention_days in the config.
         #[arg(long)]
         older_than: Option<u32>,
     },
-    /// Erase everything from one person: their submissions and the emails about them.
+    /// Erase everything from one person: their submissions, the outbox's emails about
+    /// or to them and their `.eml` files, and their membership: account, points ledger
+    /// rows, emailed links, sessions and comments (published ones are taken off the
+    /// comments file, and the publish command runs). Prints what was erased. Copies
+    /// already delivered to staff mailboxes are out of its reach.
     Forget {
         /// Their email address.
         email: String,

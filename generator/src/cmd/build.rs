@@ -1,4 +1,5 @@
-//! `generator build`: build in memory, then swap the output folder in whole.
+//! `generator build`: build in memory, then swap the output folder in whole; and
+//! refresh the front matter schema for editors' tools.
 
 use std::path::Path;
 use std::time::Instant;
@@ -24,6 +25,11 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
     }
     site.encode_photos()?;
     write_atomically(&site.output, &output)?;
+    // For editors' tools; not part of the published site, so a failure only warns.
+    let services: Vec<String> = site.content.services().map(|p| p.title.clone()).collect();
+    if let Err(e) = crate::schema::write(&opts.root, &site.config, &services) {
+        eprintln!("warning: could not write the front matter schema: {e}");
+    }
     eprintln!(
         "built {} pages ({} files) into {} in {} ms",
         site.content.pages.len(),

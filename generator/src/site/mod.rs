@@ -16,6 +16,7 @@ use site_config::{Diagnostic, Diagnostics, ServiceRef, SiteConfig};
 
 use crate::content::{load_content, normalise_alias, Content, PageKind};
 use crate::images::Photos;
+use crate::links::{check_links, Targets};
 use crate::output::{self, json_ld, AssetMap, Output, OutputFile};
 use crate::templates::Templates;
 use crate::Error;
@@ -67,8 +68,21 @@ pub struct Site {
 /// templates is returned together.
 pub fn build(opts: &BuildOptions) -> Result<Site, Error> {
     let mut site = Site::load(opts)?;
-    site.render_all()?;
-    Ok(site)
+    let rendered = site.render_all();
+    // Links are checked against the rendered site when it rendered, so ids the
+    // templates write count; otherwise against the content, so one run still says all.
+    let links = site.broken_links(rendered.is_ok());
+    match rendered {
+        Err(Error::Site(mut problems)) => {
+            problems.0.extend(links.0);
+            problems.sort();
+            problems.0.dedup();
+            Err(Error::Site(problems))
+        }
+        Err(e) => Err(e),
+        Ok(()) if !links.is_empty() => Err(Error::Site(links)),
+        Ok(()) => Ok(site),
+    }
 }
 
 impl Site {
@@ -88,19 +102,23 @@ impl Site {
             config.form_service.url = Some(url.trim_end_matches('/').to_string());
         }
         let config = Arc::new(config);
-        let (templates, content) = match (
-            Templates::load(root, &config.theme),
-            load_content(root, &config, opts.drafts),
-        ) {
-            (Ok(t), Ok(c)) => (t, c),
-            (t, c) => {
-                let mut all = Diagnostics::default();
-                for d in t.err().into_iter().chain(c.err()).flatten() {
-                    all.push(d);
-                }
-                return Err(Error::Site(all));
-            }
-        };
+        let templates = Templates::load(root, &config.theme);
+        let (content, mut problems) = load_content(root, &config, opts.drafts);
+        if let Err(t) = &templates {
+            t.0.iter().cloned().for_each(|d| problems.push(d));
+        }
+        if !problems.is_empty() {
+            // One run says everything: the links of every page that could be read too.
+            let mut scratch = Output::new();
+            let _ = output::collect_static(root, &config.theme, &mut scratch);
+            let targets = Targets::from_content(&content, scratch.into_keys());
+            problems
+                .0
+                .extend(check_links(&content, &targets, config.base_url.as_str()).0);
+            problems.sort();
+            return Err(Error::Site(problems));
+        }
+        let templates = templates.map_err(Error::Site)?;
         let comments = PageComments::load(opts, &config, &content)?;
         let locator = Locator::new(root, &config.theme, &content.assets);
         let mut site = Site {
@@ -121,6 +139,17 @@ impl Site {
         site.load_static()?;
         site.services_changed();
         Ok(site)
+    }
+
+    /// Internal links and anchors in the editors' Markdown that lead nowhere; against
+    /// the rendered output when `rendered`, else against the content alone.
+    pub fn broken_links(&self, rendered: bool) -> Diagnostics {
+        let static_files = self.output.keys().cloned();
+        let mut targets = Targets::from_content(&self.content, static_files);
+        if rendered {
+            targets.add_output(&self.output);
+        }
+        check_links(&self.content, &targets, self.config.base_url.as_str())
     }
 
     /// Comments left out of the site because their page is not one of its service

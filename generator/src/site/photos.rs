@@ -174,8 +174,10 @@ fn merge(into: &mut Rewritten, from: Rewritten) {
 /// The line of `key:` in the page's front matter.
 fn key_line(page: &Page, key: &str) -> Option<usize> {
     let src = std::fs::read_to_string(&page.source).ok()?;
+    // The front matter: from the opening `---` to the closing one.
+    let end = src.lines().skip(1).position(|l| l.trim_end() == "---")? + 1;
     src.lines()
-        .take(page.body_line.saturating_sub(1))
+        .take(end)
         .position(|l| l.strip_prefix(key).is_some_and(|r| r.starts_with(':')))
         .map(|i| i + 1)
 }
