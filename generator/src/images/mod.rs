@@ -87,6 +87,9 @@ pub struct Use {
     pub line: Option<usize>,
 }
 
+/// A planned photo with the length and modification time its file had then.
+type Known = (u64, Option<std::time::SystemTime>, Arc<Photo>);
+
 /// The photos of one site: plans by source file, and where each is used.
 #[derive(Debug)]
 pub struct Photos {
@@ -94,7 +97,7 @@ pub struct Photos {
     cache: PathBuf,
     /// Plans by source path, with the file's length and modification time, so an
     /// unchanged file is not read again while serving.
-    plans: Mutex<HashMap<PathBuf, (u64, Option<std::time::SystemTime>, Arc<Photo>)>>,
+    plans: Mutex<HashMap<PathBuf, Known>>,
 }
 
 impl Photos {

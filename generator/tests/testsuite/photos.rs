@@ -298,7 +298,7 @@ fn huge_photos_warn_svg_stays_and_missing_alt_is_an_error() {
     site.change("content/services/peel.md", "![A very wide strip]", "![]");
     site.run(&["check"])
         .failure(1)
-        .stderr_has("content/services/peel.md:10:1: image /services/wide.png has no alt text");
+        .stderr_has("content/services/peel.md:10:1: image `wide.png` has no alt text");
 }
 
 #[test]
