@@ -205,7 +205,8 @@ async fn chromium_joins_by_the_emailed_link_a_scanner_opened_and_shares_a_referr
     )
     .await;
 
-    // A friend registers with it: the code reaches the service.
+    // A friend registers with it: the code reaches the service, kept on her confirmation
+    // link (it counts once that link is followed).
     register(&c, "Bea Friend", "bea.friend@example.com").await;
     wait_for_url(&c, &format!("{site}/membership/thank-you/")).await;
     let second = mail(&stack, 2);
@@ -215,8 +216,9 @@ async fn chromium_joins_by_the_emailed_link_a_scanner_opened_and_shares_a_referr
         .starts_with("Confirm your membership"));
     let referred_by: Option<String> = db
         .query_row(
-            "SELECT r.email FROM members f LEFT JOIN members r ON r.id = f.referred_by \
-             WHERE f.email = 'bea.friend@example.com'",
+            "SELECT r.email FROM links l JOIN members f ON f.id = l.member_id \
+             LEFT JOIN members r ON r.id = l.referrer_id \
+             WHERE f.email = 'bea.friend@example.com' AND l.purpose = 'confirm'",
             [],
             |r| r.get(0),
         )

@@ -121,7 +121,7 @@ async fn purge_deletes_only_what_is_older_than_asked() {
     assert!(out.starts_with("Purged 0 submission(s)"), "{out}");
     let out = stdout(&command(data.path(), &["purge", "--older-than", "30"]));
     assert!(out.starts_with("Purged 1 submission(s)"), "{out}");
-    assert!(out.contains("and 1 email(s)"), "{out}");
+    assert!(out.contains(", 1 email(s) from the outbox"), "{out}");
     let csv = stdout(&command(data.path(), &["export", "consultation"]));
     assert_eq!(csv.lines().count(), 1);
     // Without --older-than, the config's retention_days (365) applies.
