@@ -36,6 +36,10 @@ pub struct SiteConfig {
     /// Main navigation, in order.
     #[serde(default)]
     pub menu: Vec<MenuItem>,
+    /// Site path of the clinic's logo (`/logo.svg`, from `static/`): shown in the
+    /// header and given as the business's `logo` in structured data.
+    #[serde(default)]
+    pub logo: Option<String>,
     /// Name, address, phone and hours, shown in the footer and in structured data.
     pub business: Business,
     /// Where the form service runs, and what it needs to know.
