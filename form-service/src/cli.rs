@@ -49,6 +49,10 @@ pub enum Command {
         /// http://127.0.0.1:1111 for a local preview.
         #[arg(long = "allow-origin")]
         allow_origins: Vec<String>,
+        /// A private address (loopback or an internal network) serving /metrics and the
+        /// detailed /health to anyone who can reach it, e.g. 127.0.0.1:9100.
+        #[arg(long)]
+        metrics_listen: Option<SocketAddr>,
     },
     /// Print a form's submissions.
     Export {
@@ -101,6 +105,26 @@ pub enum Command {
         #[command(subcommand)]
         action: PointsAction,
     },
+    /// Copy the data folder into DEST (a new folder) while the service runs: the database
+    /// as one consistent snapshot, the written emails and the comments file.
+    Backup {
+        /// The folder to create; it must not exist or be empty.
+        dest: PathBuf,
+    },
+    /// Restore a backup into the data folder, which must be missing or empty.
+    Restore {
+        /// A folder written by `backup` (or a scheduled backup).
+        src: PathBuf,
+    },
+    /// Report every setting `serve` would refuse (site.yaml with file:line:col, and
+    /// SMTP_URL), all at once; exit 1 if there is any.
+    Check {
+        /// Also connect to the mail server: TLS and login are tried, nothing is sent.
+        #[arg(long)]
+        smtp: bool,
+    },
+    /// List the scheduled backups (form_service.backup.dir).
+    Backups,
     /// Members' comments: moderate and publish them.
     Comments {
         /// What to do.
@@ -262,15 +286,23 @@ pub enum ExportFormat {
     Json,
 }
 
-/// Logs to stderr; `RUST_LOG` chooses the level (default `info`).
+/// Logs to stderr; `RUST_LOG` chooses the level (default `info`), `LOG_FORMAT=json`
+/// writes one JSON object a line for a log collector. Either way no event carries
+/// personal data: fields are ids, counts, paths and errors, never answers or addresses.
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let json = std::env::var("LOG_FORMAT").is_ok_and(|v| v.trim().eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init()
+    };
 }
 
 #[cfg(test)]

@@ -43,6 +43,9 @@ pub enum Error {
     /// The comments could not be published; [`Publish`] says why.
     #[error("publishing: {0}")]
     Publish(#[from] Publish),
+    /// A backup is damaged, or of a layout this build cannot read.
+    #[error("backup: {0}")]
+    Backup(String),
     /// An email could not be built; [`Mail`] says why.
     #[error("email: {0}")]
     Mail(#[from] Mail),
@@ -73,12 +76,6 @@ pub enum Setting {
     /// `comments.publish_env` names one of the service's mail secrets.
     #[error("comments.publish_env: `{0}` is the service's mail secret; the publish command must not get it")]
     SecretVariable(String),
-    /// A form staff could not reply to.
-    #[error("form `{0}` has no email field, so staff could not reply")]
-    NoEmailField(String),
-    /// A registration form without its `name` and `email` fields.
-    #[error("registration form `{0}` needs a required text field `name` and a required email field `email`")]
-    RegistrationFields(String),
     /// An address setting that is not an email address.
     #[error("{setting}: `{value}` is not an email address: {source}")]
     NotAnEmail {
@@ -92,6 +89,9 @@ pub enum Setting {
     /// An address setting that is not an http(s) URL.
     #[error("`{0}` is not an http:// or https:// address")]
     NotAUrl(String),
+    /// `check` found problems (each printed before).
+    #[error("{0} problem(s) found")]
+    Problems(usize),
     /// `SMTP_URL` has no scheme.
     #[error("SMTP_URL must start with smtp:// or smtps://")]
     SmtpScheme,
@@ -175,6 +175,24 @@ pub enum Usage {
     /// `comments reply` without text, or with too much.
     #[error("--text must hold the reply (up to 2,000 characters)")]
     ReplyText,
+    /// A path SQLite cannot be given (not UTF-8).
+    #[error("{} is not a UTF-8 path", .0.display())]
+    NotUtf8(PathBuf),
+    /// `backup list` with no backup folder configured.
+    #[error("no scheduled backups: set form_service.backup.dir in the config")]
+    NoBackupDir,
+    /// `backup` of a data folder with no database.
+    #[error("{} holds no database to back up", .0.display())]
+    NothingToBackUp(PathBuf),
+    /// `backup` into a folder that holds something.
+    #[error("{} already exists and is not empty; give a new folder", .0.display())]
+    NotEmpty(PathBuf),
+    /// `restore` into a data folder that holds something.
+    #[error("{} is not empty; restore only into an empty data folder (move the old one aside first)", .0.display())]
+    RestoreNotEmpty(PathBuf),
+    /// A destination with no folder name (`/`, `..`).
+    #[error("{} is not a folder name", .0.display())]
+    NotAFolderName(PathBuf),
     /// `staff sessions --end` with an id that is not a live session.
     #[error("no live staff session has that id (see `form-service staff sessions`)")]
     NoStaffSession,

@@ -4,9 +4,10 @@
 //! `cli` and `cmd` are the command line; `http` is the axum app; `validate` checks a post
 //! against the form's declaration in `site.yaml`; `store` owns the database; `members` is the
 //! loyalty programme; `links` the emailed links every area uses; `staff` who staff are
-//! and their sessions; `address` when two email addresses are the same; `outbox` composes and delivers mail; `server` runs the app with the timeouts hyper offers.
+//! and their sessions; `address` when two email addresses are the same; `backup` copies and restores the data folder; `outbox` composes and delivers mail; `metrics` serves `/metrics`; `server` runs the app with the timeouts hyper offers.
 
 pub mod address;
+pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod cmd;
@@ -16,6 +17,7 @@ pub mod http;
 pub mod id;
 pub mod links;
 pub mod members;
+pub mod metrics;
 pub mod outbox;
 pub mod private;
 pub mod server;

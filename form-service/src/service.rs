@@ -8,6 +8,7 @@ use axum::Router;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::backup;
 use crate::comments::publish;
 use crate::http::{app, AppState};
 use crate::outbox::{self, Mailer};
@@ -36,6 +37,7 @@ pub struct Service {
     writer: WriterThread,
     outbox: JoinHandle<()>,
     publisher: JoinHandle<()>,
+    backups: Option<JoinHandle<()>>,
     stop: watch::Sender<bool>,
 }
 
@@ -59,10 +61,27 @@ impl Service {
             retry_seconds: settings.retry_for.as_secs() as i64,
             acknowledgement_seconds: ACKNOWLEDGEMENT_WINDOW,
         };
-        let (store, writer) = Store::open(data_dir, options, clock)?;
+        let (store, writer) = Store::open(data_dir, options, clock.clone())?;
         tracing::info!("{}", mailer.describe());
         let (stop, stopped) = watch::channel(false);
         let outbox = outbox::spawn(store.clone(), Arc::new(mailer), stopped.clone());
+        let backups = settings
+            .backup_dir()
+            .zip(settings.site.form_service.backup.as_ref())
+            .map(|(dir, b)| {
+                let schedule = backup::schedule::Schedule {
+                    data_dir: data_dir.to_path_buf(),
+                    dir,
+                    every: i64::from(b.every_hours) * 3600,
+                    keep: i64::from(b.keep_days) * 86_400,
+                };
+                backup::schedule::spawn(
+                    schedule,
+                    clock.clone(),
+                    store.counters_arc(),
+                    stopped.clone(),
+                )
+            });
         let state = AppState::new(settings, store);
         let publisher = publish::spawn(
             state.publisher.clone(),
@@ -75,6 +94,7 @@ impl Service {
             writer,
             outbox,
             publisher,
+            backups,
             stop,
         })
     }
@@ -100,6 +120,9 @@ impl Service {
         let _ = self.stop.send(true);
         let _ = self.outbox.await;
         let _ = self.publisher.await;
+        if let Some(b) = self.backups {
+            let _ = b.await;
+        }
         self.state.store.stop_writer().await;
         drop(self.state);
         let writer = self.writer;

@@ -1,7 +1,8 @@
-//! What the service needs from `site.yaml` and the command line, checked once at start.
+//! What the service needs from `site.yaml` and the command line, as ready-to-use values.
 //!
-//! A value that cannot work (an unknown time zone, a sender that is not an address, a
-//! proxy that is not an IP) stops the service before it accepts any post.
+//! `site-config` has already refused, with file and line, every value in `site.yaml`
+//! that cannot work (`form-service check` and `generator check` report them all); the
+//! conversions here can still fail for command-line overrides, and say which.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -129,9 +130,6 @@ impl Settings {
         if staff_addresses.is_empty() {
             staff_addresses.push(staff.email.to_string());
         }
-        for (name, decl) in &site.forms {
-            check_form(name, decl)?;
-        }
         let limit = fs.rate_limit;
         if limit.per_minute > 0 && limit.burst == 0 {
             return Err(Setting::ZeroBurst.into());
@@ -195,6 +193,16 @@ impl Settings {
             .unwrap_or_else(|| DEFAULT.get_or_init(LoyaltyConfig::default))
     }
 
+    /// Where scheduled backups go (`form_service.backup.dir`, from the site root).
+    pub fn backup_dir(&self) -> Option<PathBuf> {
+        let b = self.site.form_service.backup.as_ref()?;
+        Some(if b.dir.is_absolute() {
+            b.dir.clone()
+        } else {
+            self.root.join(&b.dir)
+        })
+    }
+
     /// Site path of the page with the registration form (`/membership/`).
     pub fn membership_page(&self) -> String {
         self.form(&self.loyalty().form)
@@ -217,25 +225,6 @@ impl Settings {
     pub fn site_url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
     }
-}
-
-/// Fields the service relies on: a visitor email to reply to, and for a registration
-/// form the `name` and `email` it reads.
-fn check_form(name: &str, decl: &FormDecl) -> Result<(), Error> {
-    use site_config::{FieldKind, FormKind};
-    if decl.kind != FormKind::Comment && !decl.fields.iter().any(|f| f.kind == FieldKind::Email) {
-        return Err(Setting::NoEmailField(name.to_string()).into());
-    }
-    if decl.kind == FormKind::Registration {
-        let has = |field: &str, kind: FieldKind| {
-            decl.field(field)
-                .is_some_and(|f| f.kind == kind && f.required)
-        };
-        if !has("name", FieldKind::Text) || !has("email", FieldKind::Email) {
-            return Err(Setting::RegistrationFields(name.to_string()).into());
-        }
-    }
-    Ok(())
 }
 
 fn parse_mailbox(what: &str, s: &str) -> Result<Mailbox, Error> {

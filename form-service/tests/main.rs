@@ -1,5 +1,6 @@
 //! The form service's integration tests, in one binary so it links once.
 //!
+//! `backup`: backup under load, restore, the service on the restored data;
 //! `router`: the app through `oneshot` (every hostile case); `email`: mail received by a
 //! real SMTP server (aiosmtpd); `outage`: the server down, then up; `process`: the
 //! built binary killed and restarted, and the staff commands; `browser`: Chromium
@@ -11,12 +12,16 @@
 
 mod support;
 
+mod backup;
 mod browser;
 mod browser_members;
+mod check;
 mod commands;
 mod comments;
+mod deploy;
 mod email;
 mod members;
+mod metrics;
 mod outage;
 mod process;
 mod router;

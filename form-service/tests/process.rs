@@ -94,6 +94,83 @@ fn kill_during_load_loses_no_acknowledged_request() {
 }
 
 #[test]
+fn sigterm_during_a_burst_keeps_every_acknowledged_request_once() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Running::start(data.path(), &[]);
+    let addr = server.addr;
+    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let workers: Vec<_> = (0..8)
+        .map(|w| {
+            let acked = acked.clone();
+            std::thread::spawn(move || {
+                for i in 0..100_000 {
+                    let req = raw_post(
+                        "application/json",
+                        "application/json",
+                        &json_body(w * 1_000_000 + i),
+                    );
+                    match raw(addr, &req) {
+                        Ok(r) if r.status == 201 => {
+                            let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+                            acked
+                                .lock()
+                                .unwrap()
+                                .push(v["id"].as_str().unwrap().to_string());
+                        }
+                        // Closed before an answer, or refused once stopping: not acknowledged.
+                        Ok(r) if r.status == 0 || r.status == 503 => return,
+                        Ok(r) => {
+                            panic!("unexpected answer while stopping: {} {}", r.status, r.body)
+                        }
+                        Err(_) => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    wait_for("200 acknowledged posts", Duration::from_secs(60), || {
+        (acked.lock().unwrap().len() >= 200).then_some(())
+    });
+    server.signal_term();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let (status, log) = server.terminate_wait();
+    assert!(status.success(), "exit status {status}; log:\n{log}");
+    assert!(
+        log.contains("stopping: finishing the last commits"),
+        "{log}"
+    );
+    let acked = acked.lock().unwrap().clone();
+    let conn = store::schema::open(data.path()).unwrap();
+    let lost: Vec<_> = acked
+        .iter()
+        .filter(|id| {
+            conn.query_row(
+                "SELECT count(*) FROM submissions WHERE public_id = ?1",
+                [id.as_str()],
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap()
+                != 1
+        })
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged request(s) not stored once: {lost:?}",
+        lost.len()
+    );
+    let repeated: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM (SELECT answers FROM submissions GROUP BY answers HAVING count(*) > 1)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(repeated, 0);
+}
+
+#[test]
 fn mail_queued_before_a_kill_is_delivered_after_a_restart() {
     let data = tempfile::tempdir().unwrap();
     let smtp_port = free_port(); // nothing listens here yet: the mail server is down

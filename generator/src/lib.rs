@@ -7,6 +7,7 @@ pub mod cli;
 pub mod cmd;
 pub mod content;
 mod error;
+pub mod images;
 pub mod links;
 pub mod markdown;
 pub mod output;

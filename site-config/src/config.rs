@@ -36,6 +36,10 @@ pub struct SiteConfig {
     /// Main navigation, in order.
     #[serde(default)]
     pub menu: Vec<MenuItem>,
+    /// Site path of the clinic's logo (`/logo.svg`, from `static/`): shown in the
+    /// header and given as the business's `logo` in structured data.
+    #[serde(default)]
+    pub logo: Option<String>,
     /// Name, address, phone and hours, shown in the footer and in structured data.
     pub business: Business,
     /// Where the form service runs, and what it needs to know.
@@ -184,6 +188,9 @@ pub struct FormServiceConfig {
     /// Further settings that only the form service reads.
     #[serde(default)]
     pub settings: BTreeMap<String, serde_yaml::Value>,
+    /// Scheduled backups of the data folder, when wanted.
+    #[serde(default)]
+    pub backup: Option<crate::BackupConfig>,
 }
 
 impl Default for FormServiceConfig {
@@ -201,6 +208,7 @@ impl Default for FormServiceConfig {
             dedupe_seconds: default_dedupe_seconds(),
             staff: crate::StaffConfig::default(),
             settings: BTreeMap::new(),
+            backup: None,
         }
     }
 }
@@ -421,6 +429,20 @@ impl SiteConfig {
                 problems.push(d);
             }
         }
+        for d in crate::service_check::check(&config, path, src) {
+            problems.push(d);
+        }
+        if let Some(b) = &config.form_service.backup {
+            for (key, message) in b.problems() {
+                let mut d = Diagnostic::new(path, message);
+                if let Some((l, c)) = crate::locate_key(src, &["form_service", "backup", key])
+                    .or_else(|| crate::locate_key(src, &["form_service", "backup"]))
+                {
+                    d = d.at(l, c);
+                }
+                problems.push(d);
+            }
+        }
         for d in config.form_service.staff.check(path, src) {
             problems.push(d);
         }
@@ -559,6 +581,49 @@ business:
         let d = first_problem(&format!("{MINIMAL}form_service:\n  rate_limt: {{}}\n"));
         assert_eq!(d.line, Some(19), "{d}");
         assert_eq!(d.hint.as_deref(), Some("did you mean `rate_limit`?"));
+    }
+
+    #[test]
+    fn settings_the_service_would_refuse_are_all_reported_with_their_place() {
+        let src = MINIMAL.replace("business:", "timezone: Europe/Londn\nbusiness:")
+            + "form_service:\n  url: forms.clinic.example\n  from: Clinic bookings\n  \
+               trusted_proxies:\n    - 10.0.0.1\n    - proxy.local\n  \
+               rate_limit: {per_minute: 6, burst: 0}\n";
+        let all = SiteConfig::parse(&src, Path::new("site.yaml"))
+            .unwrap_err()
+            .into_diagnostics()
+            .0;
+        let shown: Vec<String> = all.iter().map(|d| d.to_string()).collect();
+        assert_eq!(all.len(), 5, "{shown:#?}");
+        let find = |needle: &str| {
+            all.iter()
+                .find(|d| d.message.contains(needle))
+                .unwrap_or_else(|| panic!("no `{needle}` in {shown:#?}"))
+        };
+        let tz = find("timezone");
+        assert_eq!((tz.line, tz.column), (Some(5), Some(11)));
+        assert_eq!(tz.hint.as_deref(), Some("did you mean `Europe/London`?"));
+        let url = find("form_service.url");
+        assert_eq!((url.line, url.column), (Some(20), Some(8)));
+        let from = find("form_service.from");
+        assert_eq!((from.line, from.column), (Some(21), Some(9)));
+        let proxy = find("proxy.local");
+        assert_eq!((proxy.line, proxy.column), (Some(24), Some(7)));
+        let burst = find("burst");
+        assert_eq!((burst.line, burst.column), (Some(25), Some(31)));
+    }
+
+    #[test]
+    fn backup_settings_have_defaults_and_are_checked() {
+        let src = format!("{MINIMAL}form_service:\n  backup:\n    dir: /var/backups/forms\n");
+        let c = SiteConfig::parse(&src, Path::new("site.yaml")).unwrap();
+        let b = c.form_service.backup.unwrap();
+        assert_eq!((b.every_hours, b.keep_days), (24, 14));
+        let d = first_problem(&format!("{src}    keep_days: 0\n"));
+        assert_eq!((d.line, d.column), (Some(21), Some(5)), "{d}");
+        assert!(d.message.contains("keep_days"), "{d}");
+        let d = first_problem(&format!("{src}    keep_dayz: 3\n"));
+        assert_eq!(d.hint.as_deref(), Some("did you mean `keep_days`?"));
     }
 
     #[test]

@@ -277,6 +277,7 @@ mod tests {
         let src = config_with_forms(
             "  consultation:\n    title: Book\n    thank_you: /thanks/\n    fields:\n      \
              - {name: name, label: Name, type: text, required: true}\n      \
+             - {name: email, label: Email, type: email}\n      \
              - {name: how, label: How, type: radio, choices: [{value: a, label: A}]}\n",
         );
         let c = SiteConfig::parse(&src, Path::new("site.yaml")).unwrap();
@@ -298,7 +299,9 @@ mod tests {
             .unwrap_err()
             .into_diagnostics();
         let text = problems.to_string();
-        assert_eq!(problems.len(), 4, "{text}");
+        // The fourth: the form service needs an email field to reply to.
+        assert_eq!(problems.len(), 5, "{text}");
+        assert!(text.contains("has no email field"), "{text}");
         assert!(
             text.contains("site.yaml:17: form `consultation`: `thanks`"),
             "{text}"

@@ -6,19 +6,23 @@
 //! [`Diagnostic`] that reports a mistake with its file, line and column. Neither
 //! program depends on the other; both depend on this.
 
+mod backup;
 mod comments;
 mod config;
 mod diagnostic;
 mod error;
 mod form_html;
 mod forms;
+mod locate;
 mod loyalty;
 mod moderation;
+mod service_check;
 mod services;
 mod slug;
 mod staff;
 mod yaml;
 
+pub use backup::BackupConfig;
 pub use comments::{ClinicReply, CommentsFile, PublishedComment};
 pub use config::{
     Address, Business, FormServiceConfig, MenuItem, OpeningHours, RateLimit, SiteConfig,
@@ -27,6 +31,7 @@ pub use diagnostic::{line_col, Diagnostic, Diagnostics};
 pub use error::Error;
 pub use form_html::{escape_html, render_form, FormState, MAX_SERVICE_CHOICES_ON_A_SERVICE_PAGE};
 pub use forms::{Choice, FieldKind, FormDecl, FormField, FormKind};
+pub use locate::{locate_key, locate_value};
 pub use loyalty::{LoyaltyConfig, Reward};
 pub use moderation::CommentsConfig;
 pub use services::{discover_services, split_front_matter, FrontMatterSplit, ServiceRef};

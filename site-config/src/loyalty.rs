@@ -196,7 +196,7 @@ mod tests {
 
     const BASE: &str = "title: T\nbase_url: https://a.example\ndescription: d\ncurrency: GBP\n\
         business: {name: N, email: a@a.example, phone: '1', address: {street: s, locality: l, postal_code: p, country: GB}}\n\
-        forms:\n  membership:\n    title: Join\n    thank_you: /t/\n    kind: registration\n    fields:\n      - {name: email, label: Email, type: email, required: true}\n";
+        forms:\n  membership:\n    title: Join\n    thank_you: /t/\n    kind: registration\n    fields:\n      - {name: name, label: Name, type: text, required: true}\n      - {name: email, label: Email, type: email, required: true}\n";
 
     #[test]
     fn defaults_make_a_working_programme() {
@@ -219,7 +219,7 @@ mod tests {
         let err = SiteConfig::parse(&src, std::path::Path::new("site.yaml"))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("site.yaml:15: reward id `Ten Off`"), "{err}");
+        assert!(err.contains("site.yaml:16: reward id `Ten Off`"), "{err}");
         assert!(err.contains("reward id `Ten Off` may use only"), "{err}");
         assert!(err.contains("must cost at least 1 point"), "{err}");
         assert!(err.contains("`free` is used twice"), "{err}");

@@ -1,5 +1,7 @@
 //! One function per subcommand; each sets things up, calls the library and reports.
 
+mod backup;
+mod check;
 mod comments;
 mod export;
 mod members;
@@ -24,10 +26,12 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             base_url,
             public_url,
             allow_origins,
+            metrics_listen,
         } => serve::run(
             &cli.config,
             &cli.data_dir,
             listen,
+            metrics_listen,
             crate::settings::Overrides {
                 base_url,
                 public_url,
@@ -46,6 +50,10 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Comments { action } => comments::run(&cli.config, &cli.data_dir, action),
         Command::Members { action } => members::members(&cli.config, &cli.data_dir, action),
         Command::Points { action } => members::points(&cli.config, &cli.data_dir, action),
+        Command::Backup { dest } => backup::take(&cli.data_dir, &dest),
+        Command::Restore { src } => backup::restore(&cli.data_dir, &src),
+        Command::Backups => backup::list(&cli.config),
+        Command::Check { smtp } => check::run(&cli.config, &cli.data_dir, smtp),
         Command::Staff { action } => staff::run(&cli.data_dir, action),
     }
 }
@@ -60,7 +68,7 @@ fn print(text: &str) -> Result<(), Error> {
 }
 
 /// `2026-03-03T14:05:00Z` for seconds since the epoch.
-fn utc(at: i64) -> String {
+pub(crate) fn utc(at: i64) -> String {
     jiff::Timestamp::from_second(at).map_or_else(|_| at.to_string(), |t| t.to_string())
 }
 

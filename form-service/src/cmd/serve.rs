@@ -1,4 +1,5 @@
-//! `form-service serve`: load, start, listen, and stop cleanly on Ctrl-C or SIGTERM.
+//! `form-service serve`: load, start, listen (and on `--metrics-listen`), and stop
+//! cleanly on Ctrl-C or SIGTERM.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -11,6 +12,7 @@ pub(super) fn run(
     config: &Path,
     data_dir: &Path,
     listen: SocketAddr,
+    metrics_listen: Option<SocketAddr>,
     overrides: Overrides,
 ) -> Result<(), Error> {
     let options = ServiceOptions {
@@ -39,6 +41,24 @@ pub(super) fn run(
                 "no generated site found; error pages will use the plain built-in layout"
             );
         }
+        let (stop_private, private_stopped) = tokio::sync::watch::channel(false);
+        let private = match metrics_listen {
+            Some(addr) => {
+                let l = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .map_err(|e| Error::io(addr.to_string(), e))?;
+                tracing::info!(address = %server::bound(&l).unwrap_or(addr), "metrics listening");
+                let mut stopped = private_stopped;
+                Some(tokio::spawn(server::serve(
+                    l,
+                    crate::http::private_app(service.state.clone()),
+                    async move {
+                        let _ = stopped.wait_for(|s| *s).await;
+                    },
+                )))
+            }
+            None => None,
+        };
         let limits = server::Limits {
             exempt: s.trusted_proxies.clone(),
             ..server::Limits::default()
@@ -50,6 +70,10 @@ pub(super) fn run(
             limits,
         )
         .await;
+        let _ = stop_private.send(true);
+        if let Some(p) = private {
+            let _ = p.await;
+        }
         tracing::info!("stopping: finishing the last commits");
         service.stop().await;
         Ok(())

@@ -1,86 +1,91 @@
-//! `GET /health`: publicly only whether the service is up; the counters only for a
-//! caller on this machine that no proxy relayed.
+//! `GET /health`. Outsiders learn only whether the service is up (200 `ok`) or down
+//! (503 `down`: the database takes no writes). The private listener and callers on this
+//! machine that no proxy relayed also get the counters, and `degraded` when mail has
+//! been failing for an hour or the last scheduled backup is older than two intervals:
+//! things to fix soon, while forms still work.
 //!
 //! The counters once told a stranger whether `/members/link` had mailed a registered
-//! address (issue 13, item 8), so they stay off the public answer. It reads counters kept
-//! by the writer and the outbox, so it costs no database work and can be polled freely.
+//! address (issue 13, item 8), so they stay off the public answer. It reads counters and
+//! one small query, so it can be polled freely.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 
-use axum::extract::connect_info::MockConnectInfo;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 
-pub(super) async fn health(State(app): State<AppState>, req: Request) -> Response {
+/// Mail failing this long (seconds) makes the service `degraded`.
+const MAIL_FAILING_FOR: i64 = 3600;
+
+pub(super) async fn health(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if crate::metrics::insider(peer, &headers) {
+        return private(State(app)).await;
+    }
+    let up = app.store.counters().writable.load(Ordering::Relaxed);
+    let (status, word) = if up {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "down")
+    };
+    (status, axum::Json(serde_json::json!({ "status": word }))).into_response()
+}
+
+/// The detailed answer, for the private listener and local insiders.
+pub(super) async fn private(State(app): State<AppState>) -> Response {
     let c = app.store.counters();
     let writable = c.writable.load(Ordering::Relaxed);
-    let status = if writable {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    let word = if writable { "ok" } else { "down" };
-    // The server's peer address; tests give theirs through `MockConnectInfo`.
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(p)| *p)
-        .or_else(|| {
-            req.extensions()
-                .get::<MockConnectInfo<SocketAddr>>()
-                .map(|MockConnectInfo(p)| *p)
-        });
-    if !is_local(peer, req.headers()) {
-        return (status, axum::Json(serde_json::json!({ "status": word }))).into_response();
-    }
+    let now = app.store.clock().now();
+    let failing_since = app
+        .store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT min(created_at) FROM outbox WHERE status = 'pending' AND attempts > 0",
+                [],
+                |r| r.get::<_, Option<i64>>(0),
+            )?)
+        })
+        .await
+        .ok()
+        .flatten();
     let failed = c.failed.load(Ordering::Relaxed);
+    let mut problems = Vec::new();
+    if failing_since.is_some_and(|t| now - t >= MAIL_FAILING_FOR) {
+        problems.push("mail has been failing for over an hour");
+    }
+    if failed > 0 {
+        problems.push("emails were given up on (form-service outbox)");
+    }
+    let mut backup_age = None;
+    if let Some(b) = &app.settings.site.form_service.backup {
+        let last = c.last_backup_at.load(Ordering::Relaxed);
+        backup_age = (last > 0).then_some(now - last);
+        if last > 0 && now - last > 2 * i64::from(b.every_hours) * 3600 {
+            problems.push("the last backup is older than two intervals");
+        }
+    }
+    let (status, word) = match (writable, problems.is_empty()) {
+        (false, _) => (StatusCode::SERVICE_UNAVAILABLE, "down"),
+        (true, true) => (StatusCode::OK, "ok"),
+        (true, false) => (StatusCode::OK, "degraded"),
+    };
     let body = serde_json::json!({
         "status": word,
+        "problems": problems,
         "database_writable": writable,
         "mail": if failed > 0 { "failed" } else { "ok" },
         "outbox_waiting": c.pending.load(Ordering::Relaxed),
         "outbox_failed": failed,
+        "last_backup_age_seconds": backup_age,
         "stored_since_start": c.stored.load(Ordering::Relaxed),
         "duplicates_since_start": c.duplicates.load(Ordering::Relaxed),
         "honeypot_since_start": c.honeypot.load(Ordering::Relaxed),
     });
     (status, axum::Json(body)).into_response()
-}
-
-/// A caller on this machine, talking to us directly: a loopback peer whose request
-/// carries no forwarding header. A proxy on the same machine adds `X-Forwarded-For`
-/// (Caddy does to every request; nginx when told to, as the README shows), so what it
-/// relays gets the public answer, while `curl http://127.0.0.1:PORT/health` on the
-/// server gets the details.
-fn is_local(peer: Option<SocketAddr>, headers: &HeaderMap) -> bool {
-    let Some(peer) = peer else { return false };
-    let ip = peer.ip();
-    let loopback = ip.is_loopback()
-        || matches!(ip, std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()));
-    let forwarded = ["forwarded", "x-forwarded-for", "x-real-ip", "via"]
-        .iter()
-        .any(|h| headers.contains_key(*h));
-    loopback && !forwarded
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_a_direct_loopback_caller_is_local() {
-        let lo: SocketAddr = "127.0.0.1:9".parse().unwrap();
-        let far: SocketAddr = "203.0.113.4:9".parse().unwrap();
-        let mut h = HeaderMap::new();
-        assert!(is_local(Some(lo), &h));
-        assert!(is_local(Some("[::1]:9".parse().unwrap()), &h));
-        assert!(!is_local(Some(far), &h));
-        assert!(!is_local(None, &h));
-        h.insert("x-forwarded-for", "203.0.113.4".parse().unwrap());
-        assert!(!is_local(Some(lo), &h), "relayed by a proxy");
-    }
 }

@@ -3,7 +3,7 @@
 //!
 //! Routes: `POST /forms/{form}` (and its CORS preflight), the members' area under
 //! `/members/`, comments' emailed links under `/comments/`, staff sign-in under
-//! `/staff/`, and `GET /health`. The areas (`forms`, `members`, `comments`, `staff`)
+//! `/staff/`, `GET /health` and `GET /metrics` (insiders only). The areas (`forms`, `members`, `comments`, `staff`)
 //! never import each other: [`submit`] here hands each valid post to its kind's
 //! handler, and what they share lives in `reply`, `view`, `session`, `guard`. Layers,
 //! outermost first: a last-resort panic catcher, `answer` (bodies for errors, security
@@ -158,6 +158,16 @@ fn content_security_policy(s: &Settings) -> HeaderValue {
     })
 }
 
+/// The private listener's router (`--metrics-listen`): `/metrics` and the detailed
+/// `/health`, for anyone who can reach it.
+pub fn private_app(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(crate::metrics::private))
+        .route("/health", get(health::private))
+        .fallback(|| async { AppError::NotFound })
+        .with_state(state)
+}
+
 /// The router with every layer.
 pub fn app(state: AppState) -> Router {
     app_with(state, Router::new())
@@ -177,6 +187,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(staff::routes(state.clone()))
         .merge(extra)
         .route("/health", get(health::health))
+        .route("/metrics", get(crate::metrics::public))
         .fallback(|| async { AppError::NotFound })
         .layer(
             ServiceBuilder::new()
@@ -190,6 +201,11 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
                 .layer(middleware::from_fn_with_state(
                     state.clone(),
                     answer::answer,
+                ))
+                // Inside `answer`, so it sees each error's kind before `answer` renders it.
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    crate::metrics::record,
                 ))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,

@@ -97,6 +97,19 @@ impl Mailer {
         })
     }
 
+    /// Connects to the mail server as sending would (TLS, then login when the URL has
+    /// credentials) and says goodbye without sending: `form-service check --smtp`.
+    pub async fn test_connection(&self) -> Result<(), String> {
+        match self {
+            Mailer::Files(_) => Ok(()),
+            Mailer::Smtp { transport, shown } => match transport.test_connection().await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(format!("{shown}: the server did not answer NOOP")),
+                Err(e) => Err(format!("{shown}: {e}")),
+            },
+        }
+    }
+
     /// For the log: where mail goes.
     pub fn describe(&self) -> String {
         match self {

@@ -168,6 +168,10 @@ pub struct Counters {
     pub duplicates: AtomicU64,
     /// Posts dropped because the honeypot was filled or missing.
     pub honeypot: AtomicU64,
+    /// When the newest scheduled backup was taken (0: none known).
+    pub last_backup_at: AtomicI64,
+    /// Answers and latencies, for `/metrics`.
+    pub http: crate::metrics::HttpStats,
 }
 
 /// Settings the writer applies inside its transactions.
@@ -375,6 +379,11 @@ impl Store {
     /// The counts behind `/health`.
     pub fn counters(&self) -> &Counters {
         &self.counters
+    }
+
+    /// The counters, shared (for tasks that outlive a borrow).
+    pub fn counters_arc(&self) -> Arc<Counters> {
+        self.counters.clone()
     }
 
     /// Signalled after a commit that queued mail.

@@ -10,6 +10,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 use crate::error::Storage;
+use crate::error::Usage;
 use crate::Error;
 
 /// One migration: SQL, or a function for what SQL alone cannot say.
@@ -231,11 +232,11 @@ pub fn open(data_dir: &Path) -> Result<Connection, Error> {
     // staff commands' writes. The service's writer turns this off and leaves
     // checkpoints to a thread of their own (`store::checkpoint`).
     conn.pragma_update(None, "wal_autocheckpoint", 4000)?;
-    migrate(&mut conn)?;
+    migrate(&mut conn, data_dir)?;
     Ok(conn)
 }
 
-fn migrate(conn: &mut Connection) -> Result<(), Error> {
+fn migrate(conn: &mut Connection, data_dir: &Path) -> Result<(), Error> {
     let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > SCHEMA_VERSION {
         return Err(Storage::Newer {
@@ -246,6 +247,15 @@ fn migrate(conn: &mut Connection) -> Result<(), Error> {
     }
     if version == SCHEMA_VERSION {
         return Ok(());
+    }
+    if version > 0 {
+        let copy = backup_before_migration(conn, data_dir, version)?;
+        tracing::info!(
+            from = version,
+            to = SCHEMA_VERSION,
+            backup = %copy.display(),
+            "database copied before its schema is upgraded"
+        );
     }
     // Rebuilding a table (step 6) drops the old one: without this, the drop would
     // cascade to every row that refers to it, and renaming would rewrite triggers.
@@ -333,6 +343,27 @@ fn never_reuse_ids(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Copies the database (as `VACUUM INTO` sees it, in one snapshot) into
+/// `DATA_DIR/backups/` before a migration changes it, so an upgrade can be undone by
+/// putting the old binary and this file back. The copy is private, like every backup.
+fn backup_before_migration(
+    conn: &Connection,
+    data_dir: &Path,
+    version: usize,
+) -> Result<std::path::PathBuf, Error> {
+    let dir = data_dir.join(crate::backup::MIGRATION_DIR);
+    crate::backup::private::create_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+    let now = crate::Clock::default().now();
+    let path = dir.join(format!(
+        "forms-schema{version}-{}.sqlite3",
+        crate::backup::scheduled_name(now).trim_start_matches(crate::backup::PREFIX)
+    ));
+    crate::backup::private::create_file(&path).map_err(|e| Error::io(&path, e))?;
+    let target = path.to_str().ok_or_else(|| Usage::NotUtf8(path.clone()))?;
+    conn.execute("VACUUM INTO ?1", [target])?;
+    Ok(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -397,6 +428,69 @@ mod tests {
             .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
             .ok();
         assert_eq!(broken, None);
+    }
+
+    #[test]
+    fn an_upgrade_copies_the_database_first() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            // A database as the previous release left it: one migration short.
+            let mut conn = Connection::open(db_path(dir.path())).unwrap();
+            // As `migrate` runs the steps (table rebuilds need these).
+            conn.pragma_update(None, "foreign_keys", "OFF").unwrap();
+            conn.pragma_update(None, "legacy_alter_table", "ON")
+                .unwrap();
+            let tx = conn.transaction().unwrap();
+            for step in &MIGRATIONS[..SCHEMA_VERSION - 1] {
+                match step {
+                    Step::Sql(sql) => tx.execute_batch(sql).unwrap(),
+                    Step::Code(f) => f(&tx).unwrap(),
+                }
+            }
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION - 1)
+                .unwrap();
+            tx.execute(
+                "INSERT INTO submissions (public_id, form, received_at, email, fingerprint, answers)
+                 VALUES ('old', 'consultation', 1, 'a@example.com', x'00', '[]')",
+                [],
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        open(dir.path()).unwrap();
+        let copies: Vec<_> = std::fs::read_dir(dir.path().join("backups"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert_eq!(copies.len(), 1, "{copies:?}");
+        let name = copies[0]
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            name.starts_with(&format!("forms-schema{}-", SCHEMA_VERSION - 1)),
+            "{name}"
+        );
+        assert_eq!(crate::backup::private::mode(&copies[0]).unwrap(), 0o600);
+        let old = Connection::open(&copies[0]).unwrap();
+        let v: usize = old
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION - 1);
+        let id: String = old
+            .query_row("SELECT public_id FROM submissions", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(id, "old");
+        // Opening again (up to date) copies nothing more.
+        open(dir.path()).unwrap();
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("backups"))
+                .unwrap()
+                .count(),
+            1
+        );
     }
 
     #[test]

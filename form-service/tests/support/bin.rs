@@ -87,6 +87,19 @@ impl Running {
         let _ = self.child.wait();
     }
 
+    /// Sends SIGTERM (as systemd does on `stop`) and returns at once.
+    pub fn signal_term(&self) {
+        let pid = rustix::process::Pid::from_child(&self.child);
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM)
+            .expect("SIGTERM reaches the service");
+    }
+
+    /// After [`Running::signal_term`]: the exit status and everything logged.
+    pub fn terminate_wait(mut self) -> (std::process::ExitStatus, String) {
+        let status = self.child.wait().unwrap();
+        (status, std::fs::read_to_string(self.log.path()).unwrap())
+    }
+
     /// SIGTERM, then the exit status and everything logged.
     pub fn terminate(mut self) -> (std::process::ExitStatus, String) {
         use rustix::process::{kill_process, Pid, Signal};

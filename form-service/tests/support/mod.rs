@@ -141,6 +141,11 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A client on this machine (an insider for `/health` and `/metrics`).
+pub fn local() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 40000))
+}
+
 /// A client address for `MockConnectInfo`.
 pub fn peer(last: u8) -> SocketAddr {
     SocketAddr::from(([198, 51, 100, last], 40000))
@@ -170,4 +175,25 @@ pub fn encode(s: &str) -> String {
 /// The form service binary built for these tests.
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_form-service"))
+}
+
+/// The fixture site with `edit` applied to its `site.yaml`, in a folder of its own
+/// (its `content/` is the fixture's, linked).
+pub fn site_edited(edit: impl FnOnce(String) -> String) -> tempfile::TempDir {
+    let site = tempfile::tempdir().unwrap();
+    let yaml = std::fs::read_to_string(fixture().join("site.yaml")).unwrap();
+    std::fs::write(site.path().join("site.yaml"), edit(yaml)).unwrap();
+    std::os::unix::fs::symlink(fixture().join("content"), site.path().join("content")).unwrap();
+    site
+}
+
+/// The fixture site with `extra` lines added at the top of `form_service:`.
+pub fn site_with(form_service_extra: &str) -> tempfile::TempDir {
+    site_edited(|y| {
+        y.replacen(
+            "form_service:\n",
+            &format!("form_service:\n{form_service_extra}"),
+            1,
+        )
+    })
 }

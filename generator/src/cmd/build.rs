@@ -20,6 +20,10 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
     for d in &site.comment_orphans().0 {
         eprintln!("warning: {d}");
     }
+    for d in site.photo_warnings() {
+        eprintln!("warning: {d}");
+    }
+    site.encode_photos()?;
     write_atomically(&site.output, &output)?;
     // For editors' tools; not part of the published site, so a failure only warns.
     let services: Vec<String> = site.content.services().map(|p| p.title.clone()).collect();

@@ -26,6 +26,12 @@ pub fn run(opts: &BuildOptions) -> Result<(), Error> {
             return Err(e);
         }
     };
+    for d in site.photo_warnings() {
+        eprintln!("warning: {d}");
+    }
+    // Decoding every photo is the only way to find one that is broken past its header;
+    // what it makes is cached for the next build.
+    site.encode_photos()?;
     let problems = check_site(&site);
     let note = drafts_note(site.content.drafts_left_out);
     if !problems.is_empty() {

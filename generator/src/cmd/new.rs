@@ -58,8 +58,10 @@ title: {title_yaml}
 summary: Write one or two sentences that say what this treatment does and who it is for.
 # How long one appointment takes: 1hr, 1 hr, 45 min, 1h 30m, 90m or 2 hours.
 duration: 1 hr
-# Price in the site's currency (a plain number). 0 shows "Free".
-# Delete the line to show "Price on consultation".
+# Price in the site's currency (a plain number). 0 shows "Free" (only when the
+# treatment itself is free). `price: quoted` shows "Quoted at your consultation";
+# `price_from: 90` instead of price shows "From £90". Delete the line to show
+# "Price on consultation".
 price: 100
 # Another ISO 4217 currency for this service only (the site's default is in site.yaml).
 # currency: EUR
@@ -77,6 +79,11 @@ draft: true
 # image_alt is required with it: describe the picture for people who cannot see it.
 # image: {slug}.jpg
 # image_alt: A practitioner preparing the treatment room
+# Photos shown together after the text, each with a description and a caption.
+# gallery:
+#   - image: before.jpg
+#     alt: Describe the photo
+#     caption: Before
 # Questions people ask. Answers can use Markdown.
 faqs:
   - question: Is there any downtime?

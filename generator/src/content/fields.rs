@@ -71,7 +71,14 @@ pub const FIELDS: &[Field] = &[
         true,
         false,
         0,
-        "A plain number of 0 or more in the site's currency (85, 49.50); 0 shows Free; leave it out to show Price on consultation.",
+        "A plain number of 0 or more in the site's currency (85, 49.50); 0 shows Free (only when the treatment itself is free); `quoted` shows Quoted at your consultation; leave it out to show Price on consultation.",
+    ),
+    f(
+        "price_from",
+        true,
+        false,
+        0,
+        "Instead of price: the lowest price (90 shows From £90), given to search engines as a minimum.",
     ),
     f(
         "currency",
@@ -149,6 +156,13 @@ pub const FIELDS: &[Field] = &[
         true,
         0,
         "A short description of the image for people who cannot see it.",
+    ),
+    f(
+        "gallery",
+        true,
+        true,
+        0,
+        "Photos shown together after the text: a list of image, alt and (optional) caption.",
     ),
     f("extra", true, true, 0, "Free values for the theme."),
 ];

@@ -17,7 +17,7 @@ use site_config::Diagnostic;
 
 use super::duration::Duration;
 use super::fields::{fields_for, DURATION_FORMS};
-use super::price::Amount;
+use super::price::{Amount, PriceField};
 
 /// Free values for themes.
 pub type Extra = BTreeMap<String, serde_yaml::Value>;
@@ -30,7 +30,8 @@ pub(crate) struct Front {
     pub title: Option<String>,
     pub summary: Option<String>,
     pub duration: Option<Duration>,
-    pub price: Option<Amount>,
+    pub price: Option<PriceField>,
+    pub price_from: Option<Amount>,
     pub currency: Option<CurrencyCode>,
     pub sessions: Option<Sessions>,
     pub faqs: Vec<FaqFront>,
@@ -42,7 +43,18 @@ pub(crate) struct Front {
     pub aliases: Vec<String>,
     pub image: Option<String>,
     pub image_alt: Option<String>,
+    pub gallery: Vec<GalleryItem>,
     pub extra: Extra,
+}
+
+/// A photo of a page's gallery: the file, its description, and an optional caption.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct GalleryItem {
+    pub image: String,
+    pub alt: String,
+    #[serde(default)]
+    pub caption: Option<String>,
 }
 
 /// Reads front matter `yaml` (which starts on line `first_line` of `path`) for a
@@ -111,12 +123,14 @@ pub(crate) fn read_front(
         aliases: r.get("aliases").unwrap_or_default(),
         image: r.get("image"),
         image_alt: r.get("image_alt"),
+        gallery: r.get("gallery").unwrap_or_default(),
         extra: r.get("extra").unwrap_or_default(),
         ..Front::default()
     };
     if service {
         front.duration = r.get("duration");
         front.price = r.get("price");
+        front.price_from = r.get("price_from");
         front.currency = r.get("currency");
         front.sessions = r.get("sessions");
         front.faqs = r.faqs();

@@ -16,7 +16,7 @@ mod reload;
 mod render;
 
 pub use duration::Duration;
-pub use front_matter::{Extra, Sessions};
+pub use front_matter::{Extra, GalleryItem, Sessions};
 pub use load::{is_ignored, load_content, normalise_alias, Content};
 pub use page::{
     Faq, LocatedLink, Page, PageKind, PageMeta, ParsedFacts, ParsedFaq, ParsedPage, ServiceFacts,

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use site_config::{slugify, Diagnostic, SiteConfig};
 
-use super::front_matter::{key_line, read_front, Extra, Front, Sessions};
+use super::front_matter::{key_line, read_front, Extra, Front, GalleryItem, Sessions};
 use super::paths::{resolve_site_path, url_for};
+use super::price::PriceField;
 use super::{Duration, Price};
 use crate::markdown::LinkRef;
 
@@ -57,6 +58,8 @@ pub struct PageMeta {
     /// Site path of the page's image.
     pub image: Option<String>,
     pub image_alt: Option<String>,
+    /// Photos shown together after the text (`gallery:`), with site paths.
+    pub gallery: Vec<GalleryItem>,
     pub extra: Extra,
 }
 
@@ -196,6 +199,14 @@ pub(super) fn parse_page(
     let slug = check_common(&front, kind, rel, config, &mut problems);
 
     let image = front.image.map(|i| resolve_site_path(rel, &i));
+    let gallery = front
+        .gallery
+        .into_iter()
+        .map(|g| GalleryItem {
+            image: resolve_site_path(rel, &g.image),
+            ..g
+        })
+        .collect();
     let url = url_for(kind, rel, &slug);
     let meta = PageMeta {
         kind,
@@ -213,6 +224,7 @@ pub(super) fn parse_page(
         aliases: front.aliases,
         image,
         image_alt: front.image_alt,
+        gallery,
         extra: front.extra,
     };
     let page = ParsedPage {
@@ -277,12 +289,37 @@ fn service_facts(
         .currency
         .as_ref()
         .map_or_else(|| config.currency.as_str().to_string(), |c| c.0.clone());
+    if f.price.is_some() && f.price_from.is_some() {
+        problems.at(
+            "price_from",
+            "`price` and `price_from` are both set; keep `price` for a fixed price or `price_from` for \"from\"".into(),
+        );
+    }
+    let price = match (f.price, f.price_from) {
+        (_, Some(from)) => Price {
+            amount: Some(from),
+            currency,
+            from: true,
+            quoted: false,
+        },
+        (Some(PriceField::Amount(a)), None) => Price {
+            amount: Some(a),
+            currency,
+            ..Price::default()
+        },
+        (Some(PriceField::Quoted), None) => Price {
+            currency,
+            quoted: true,
+            ..Price::default()
+        },
+        (None, None) => Price {
+            currency,
+            ..Price::default()
+        },
+    };
     let facts = f.duration.map(|duration| ParsedFacts {
         duration,
-        price: Price {
-            amount: f.price,
-            currency,
-        },
+        price,
         sessions: f.sessions.clone(),
     });
     (facts, faqs)
@@ -331,6 +368,14 @@ fn check_common(
             problems.at(
                 "aliases",
                 format!("alias `{alias}` must be a site path such as `/old-page/` (starting with /, no spaces, `..`, `?` or `#`)"),
+            );
+        }
+    }
+    for (i, g) in c.gallery.iter().enumerate() {
+        if g.alt.trim().is_empty() {
+            problems.at(
+                "gallery",
+                format!("gallery photo {} ({}) needs `alt`: a short description for people who cannot see it", i + 1, g.image),
             );
         }
     }

@@ -1,4 +1,5 @@
-//! What a service costs: an amount in a currency, free, or "price on consultation".
+//! What a service costs: an amount in a currency, free, "from" an amount, quoted at the
+//! consultation, or "price on consultation" when the page says nothing.
 
 use std::fmt;
 
@@ -62,7 +63,7 @@ impl<'de> Deserialize<'de> for Amount {
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Amount, E> {
                 Err(E::custom(format!(
-                    "price `{v}` must be a plain number such as 150 or 49.50 (the currency comes from `currency` or site.yaml; leave price out for \"price on consultation\")"
+                    "price `{v}` must be a plain number such as 150 or 49.50, or `quoted` (the currency comes from `currency` or site.yaml; `price_from: 90` says \"from £90\")"
                 )))
             }
         }
@@ -70,27 +71,60 @@ impl<'de> Deserialize<'de> for Amount {
     }
 }
 
-/// A service's price as shown: an amount in a currency, free, or on consultation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The `price` field as written: an amount, or `quoted` (priced at the consultation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PriceField {
+    /// A fixed amount.
+    Amount(Amount),
+    /// `quoted`: the price is set at the consultation.
+    Quoted,
+}
+
+impl<'de> Deserialize<'de> for PriceField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_yaml::Value::deserialize(d)?;
+        if v.as_str()
+            .is_some_and(|s| s.trim().eq_ignore_ascii_case("quoted"))
+        {
+            return Ok(PriceField::Quoted);
+        }
+        Amount::deserialize(v)
+            .map(PriceField::Amount)
+            .map_err(de::Error::custom)
+    }
+}
+
+/// A service's price as shown: an amount in a currency, free, from an amount, quoted
+/// at the consultation, or on consultation.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Price {
-    /// None means "price on consultation".
+    /// None means "price on consultation" (or quoted, when `quoted`).
     pub amount: Option<Amount>,
     /// ISO 4217 code.
     pub currency: String,
+    /// The amount is the lowest price (`price_from`), not the price.
+    pub from: bool,
+    /// `price: quoted`: a fixed quote is given at the consultation.
+    pub quoted: bool,
 }
 
 impl Price {
-    /// True when the amount is zero.
+    /// True when the treatment itself costs nothing (a fixed price of zero).
     pub fn is_free(&self) -> bool {
-        self.amount.is_some_and(|a| a.0 == 0)
+        !self.from && self.amount.is_some_and(|a| a.0 == 0)
     }
 
-    /// What people read: `£150`, `£49.50`, `Free`, `Price on consultation`.
+    /// What people read: `£150`, `£49.50`, `Free`, `From £90`, `Quoted at your
+    /// consultation`, `Price on consultation`.
     pub fn text(&self) -> String {
         let Some(amount) = self.amount else {
-            return "Price on consultation".into();
+            return if self.quoted {
+                "Quoted at your consultation".into()
+            } else {
+                "Price on consultation".into()
+            };
         };
-        if amount.0 == 0 {
+        if amount.0 == 0 && !self.from {
             return "Free".into();
         }
         let number = if amount.0 % 100 == 0 {
@@ -98,9 +132,14 @@ impl Price {
         } else {
             format!("{}.{:02}", group_thousands(amount.0 / 100), amount.0 % 100)
         };
-        match currency_symbol(&self.currency) {
+        let shown = match currency_symbol(&self.currency) {
             Some(sym) => format!("{sym}{number}"),
             None => format!("{number} {}", self.currency),
+        };
+        if self.from {
+            format!("From {shown}")
+        } else {
+            shown
         }
     }
 }
@@ -131,12 +170,14 @@ fn currency_symbol(code: &str) -> Option<&'static str> {
 impl Serialize for Price {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Price", 5)?;
+        let mut st = s.serialize_struct("Price", 7)?;
         st.serialize_field("amount", &self.amount.map(Amount::decimal))?;
         st.serialize_field("currency", &self.currency)?;
         st.serialize_field("text", &self.text())?;
         st.serialize_field("is_free", &self.is_free())?;
         st.serialize_field("on_consultation", &self.amount.is_none())?;
+        st.serialize_field("from", &self.from)?;
+        st.serialize_field("quoted", &self.quoted)?;
         st.end()
     }
 }
@@ -149,7 +190,41 @@ mod tests {
         Price {
             amount: yaml.map(|y| serde_yaml::from_str(y).unwrap()),
             currency: currency.into(),
+            ..Price::default()
         }
+    }
+
+    #[test]
+    fn from_and_quoted_prices_say_so() {
+        let from = Price {
+            from: true,
+            ..price(Some("90"), "GBP")
+        };
+        assert_eq!(from.text(), "From £90");
+        assert!(!from.is_free());
+        let from_zero = Price {
+            from: true,
+            ..price(Some("0"), "GBP")
+        };
+        assert_eq!(from_zero.text(), "From £0");
+        let quoted = Price {
+            quoted: true,
+            ..price(None, "GBP")
+        };
+        assert_eq!(quoted.text(), "Quoted at your consultation");
+        assert!(!quoted.is_free());
+        assert_eq!(
+            serde_yaml::from_str::<PriceField>("quoted").unwrap(),
+            PriceField::Quoted
+        );
+        assert!(matches!(
+            serde_yaml::from_str::<PriceField>("150").unwrap(),
+            PriceField::Amount(_)
+        ));
+        let e = serde_yaml::from_str::<PriceField>("'call us'")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("or `quoted`"), "{e}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! schema.org JSON-LD: the business on the home page, each service with its offer
-//! (and its duration as a property of the offer), and a service's FAQs as an FAQPage.
+//! (and its duration as a property of the offer), a service's FAQs as an FAQPage, and
+//! its breadcrumbs as a BreadcrumbList.
 //!
 //! Built as `serde_json` values, never by string templates, so the JSON is always
 //! valid; only types and properties schema.org defines are used.
@@ -34,7 +35,7 @@ pub fn business(config: &SiteConfig) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut v = json!({
         "@type": b.schema_type.as_str(),
         "@id": format!("{base}/#business"),
         "name": b.name,
@@ -44,38 +45,25 @@ pub fn business(config: &SiteConfig) -> Value {
         "telephone": b.phone_international.as_deref().unwrap_or(&b.phone),
         "address": Value::Object(address),
         "openingHoursSpecification": hours,
-    })
+    });
+    if let (Some(logo), Some(obj)) = (&config.logo, v.as_object_mut()) {
+        obj.insert("logo".into(), format!("{base}{logo}").into());
+    }
+    v
 }
 
-/// JSON-LD for a page, or `None` when the page has none.
-pub fn for_page(page: &Page, config: &SiteConfig) -> Option<Value> {
+/// JSON-LD for a page: one self-contained node per `<script>` (each with its own
+/// `@context`), because common validators do not read an `@graph` wrapper. `image` is
+/// the absolute URL of the page's processed photo.
+pub fn for_page(page: &Page, config: &SiteConfig, image: Option<&str>) -> Vec<Value> {
     let base = config.base_url.as_str();
     let permalink = format!("{base}{}", page.url);
     match page.kind {
-        crate::content::PageKind::Home => Some(with_context(business(config))),
+        crate::content::PageKind::Home => vec![with_context(business(config))],
         crate::content::PageKind::Service => {
-            let s = page.service.as_ref()?;
-            let mut offer = Map::new();
-            offer.insert("@type".into(), "Offer".into());
-            offer.insert("url".into(), permalink.clone().into());
-            offer.insert("priceCurrency".into(), s.price.currency.clone().into());
-            match s.price.amount {
-                Some(a) => {
-                    offer.insert("price".into(), a.decimal().into());
-                }
-                None => {
-                    offer.insert("description".into(), "Price on consultation".into());
-                }
-            }
-            offer.insert(
-                "additionalProperty".into(),
-                json!({
-                    "@type": "PropertyValue",
-                    "name": "Duration",
-                    "propertyID": "https://schema.org/duration",
-                    "value": s.duration.iso8601(),
-                }),
-            );
+            let Some(s) = page.service.as_ref() else {
+                return Vec::new();
+            };
             let mut service = json!({
                 "@type": "Service",
                 "@id": format!("{permalink}#service"),
@@ -90,14 +78,17 @@ pub fn for_page(page: &Page, config: &SiteConfig) -> Option<Value> {
                     "name": config.business.name,
                     "url": format!("{base}/"),
                 },
-                "offers": Value::Object(offer),
+                "offers": offer(s, &permalink),
             });
-            if let (Some(img), Some(obj)) = (&page.image, service.as_object_mut()) {
-                obj.insert("image".into(), format!("{base}{img}").into());
+            let image = image
+                .map(str::to_string)
+                .or_else(|| page.image.as_ref().map(|i| format!("{base}{i}")));
+            if let (Some(img), Some(obj)) = (image, service.as_object_mut()) {
+                obj.insert("image".into(), img.into());
             }
-            let mut graph = vec![service];
+            let mut nodes = vec![with_context(service)];
             if !s.faqs.is_empty() {
-                graph.push(json!({
+                nodes.push(with_context(json!({
                     "@type": "FAQPage",
                     "@id": format!("{permalink}#faqs"),
                     "url": permalink,
@@ -106,12 +97,58 @@ pub fn for_page(page: &Page, config: &SiteConfig) -> Option<Value> {
                         "name": f.question,
                         "acceptedAnswer": {"@type": "Answer", "text": f.answer.trim()},
                     })).collect::<Vec<_>>(),
-                }));
+                })));
             }
-            Some(json!({"@context": "https://schema.org", "@graph": graph}))
+            // The trail the service page shows above its title.
+            nodes.push(with_context(json!({
+                "@type": "BreadcrumbList",
+                "itemListElement": [
+                    {"@type": "ListItem", "position": 1, "name": "Home", "item": format!("{base}/")},
+                    {"@type": "ListItem", "position": 2, "name": "Services", "item": format!("{base}/services/")},
+                    {"@type": "ListItem", "position": 3, "name": page.title, "item": permalink},
+                ],
+            })));
+            nodes
         }
-        _ => None,
+        _ => Vec::new(),
     }
+}
+
+/// The service's offer: a fixed price, a minimum price for "from", and no price at all
+/// when it is quoted at the consultation (a price of 0 would claim the treatment is free).
+fn offer(s: &crate::content::ServiceFacts, permalink: &str) -> Value {
+    let mut offer = Map::new();
+    offer.insert("@type".into(), "Offer".into());
+    offer.insert("url".into(), permalink.into());
+    match (s.price.amount, s.price.from) {
+        (Some(a), false) => {
+            offer.insert("price".into(), a.decimal().into());
+            offer.insert("priceCurrency".into(), s.price.currency.clone().into());
+        }
+        (Some(a), true) => {
+            offer.insert(
+                "priceSpecification".into(),
+                json!({
+                    "@type": "PriceSpecification",
+                    "minPrice": a.decimal(),
+                    "priceCurrency": s.price.currency,
+                }),
+            );
+        }
+        (None, _) => {
+            offer.insert("description".into(), s.price.text().into());
+        }
+    }
+    offer.insert(
+        "additionalProperty".into(),
+        json!({
+            "@type": "PropertyValue",
+            "name": "Duration",
+            "propertyID": "https://schema.org/duration",
+            "value": s.duration.iso8601(),
+        }),
+    );
+    Value::Object(offer)
 }
 
 fn with_context(mut v: Value) -> Value {

@@ -74,6 +74,7 @@ pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
         preview: RwLock::new(preview),
         events: reload::channel(),
     });
+    encode_photos_behind(&shared);
 
     let (tx, rx) = mpsc::channel::<PathBuf>();
     let root = std::path::absolute(&opts.build.root).map_err(|e| Error::io(&opts.build.root, e))?;
@@ -138,6 +139,7 @@ pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
             if let Some(message) = reload::message_for(&update) {
                 let _ = loop_shared.events.send(message);
             }
+            encode_photos_behind(&loop_shared);
         }
     });
 
@@ -158,6 +160,36 @@ pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
             }
         }
     })
+}
+
+/// Encodes the photos the preview shows but the cache lacks, on a thread of its own, so
+/// a text edit is never held up behind photo work; open tabs reload when they are ready.
+/// Until then the page is there, with its photos' places kept by their sizes.
+fn encode_photos_behind(shared: &Arc<Shared>) {
+    let work = {
+        let preview = shared.preview.read().unwrap_or_else(|e| e.into_inner());
+        preview.site.as_ref().map(|s| s.pending_photos())
+    };
+    let Some((photos, todo)) = work.filter(|(_, todo)| !todo.is_empty()) else {
+        return;
+    };
+    let shared = shared.clone();
+    std::thread::spawn(move || {
+        let started = Instant::now();
+        let problems = photos.encode(&todo);
+        for d in &problems {
+            eprintln!("error: {d}");
+        }
+        eprintln!(
+            "encoded {} photo(s) in {} ms",
+            todo.len(),
+            started.elapsed().as_millis()
+        );
+        let update = rebuild::Update::Pages(vec!["*".into()]);
+        if let Some(message) = reload::message_for(&update) {
+            let _ = shared.events.send(message);
+        }
+    });
 }
 
 fn theme_of(shared: &Shared) -> String {

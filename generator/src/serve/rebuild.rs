@@ -104,8 +104,9 @@ impl Preview {
                     } else {
                         site.content.assets.iter().any(|(src, _)| *src == path)
                     };
-                    // New, deleted or renamed files, and folders, move URLs.
-                    if !known || !path.is_file() {
+                    // New, deleted or renamed files, and folders, move URLs; a changed
+                    // photo changes the names of its processed files in every page.
+                    if !known || !path.is_file() || crate::images::Photos::is_photo(&path) {
                         return Plan::Full;
                     }
                     set.insert(c.clone());

@@ -13,7 +13,7 @@ pub(super) fn page_context(
     site: &Value,
     mut page: Value,
     url: &str,
-    json_ld: Option<Value>,
+    json_ld: Vec<Value>,
     services: Option<&Value>,
 ) -> Context {
     let mut site = site.clone();
@@ -33,12 +33,9 @@ pub(super) fn page_context(
     let mut ctx = Context::new();
     ctx.insert("site", &site);
     ctx.insert("page", &page);
-    ctx.insert(
-        "json_ld",
-        &json_ld
-            .map(|v| json_ld::to_script_text(&v))
-            .unwrap_or_default(),
-    );
+    // One `<script>` per node: validators do not all read an `@graph` wrapper.
+    let scripts: Vec<String> = json_ld.iter().map(json_ld::to_script_text).collect();
+    ctx.insert("json_ld", &scripts);
     if let Some(s) = services {
         ctx.insert("services", s);
     }
@@ -93,6 +90,7 @@ pub(super) fn site_value(config: &SiteConfig) -> Value {
         "language": config.language,
         "currency": config.currency.as_str(),
         "timezone": config.timezone,
+        "logo": config.logo,
         "menu": config.menu.iter().map(|m| json!({"title": m.title, "url": m.url, "active": false})).collect::<Vec<_>>(),
         "business": {
             "name": b.name,

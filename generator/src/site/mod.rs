@@ -4,7 +4,9 @@
 
 mod comments;
 mod context;
+mod photos;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -13,6 +15,7 @@ use serde_json::{json, Value};
 use site_config::{Diagnostic, Diagnostics, ServiceRef, SiteConfig};
 
 use crate::content::{load_content, normalise_alias, Content, PageKind};
+use crate::images::Photos;
 use crate::links::{check_links, Targets};
 use crate::output::{self, json_ld, AssetMap, Output, OutputFile};
 use crate::templates::Templates;
@@ -20,6 +23,8 @@ use crate::Error;
 use comments::PageComments;
 pub use comments::{comments_file, DEFAULT_COMMENTS_FILE};
 use context::{page_context, page_value, site_value};
+pub use photos::PhotoUses;
+use photos::{Locator, PagePhotos};
 
 /// What a build needs to know beyond the site itself.
 #[derive(Debug, Clone, Default)]
@@ -52,6 +57,11 @@ pub struct Site {
     site_value: Value,
     services_value: Value,
     comments: PageComments,
+    photos: Arc<Photos>,
+    locator: Locator,
+    /// Each rendered page's photos (by URL), and every photo published, with its uses.
+    page_photos: HashMap<String, PagePhotos>,
+    photo_uses: PhotoUses,
 }
 
 /// Loads and renders the whole site. Every problem found in config, content and
@@ -110,6 +120,7 @@ impl Site {
         }
         let templates = templates.map_err(Error::Site)?;
         let comments = PageComments::load(opts, &config, &content)?;
+        let locator = Locator::new(root, &config.theme, &content.assets);
         let mut site = Site {
             opts: opts.clone(),
             site_value: site_value(&config),
@@ -120,6 +131,10 @@ impl Site {
             assets: AssetMap::new(),
             services_value: Value::Null,
             comments,
+            photos: Arc::new(Photos::new(root)),
+            locator,
+            page_photos: HashMap::new(),
+            photo_uses: PhotoUses::new(),
         };
         site.load_static()?;
         site.services_changed();
@@ -255,6 +270,64 @@ impl Site {
         Ok(())
     }
 
+    /// Photos over the size limits (a warning: they are published all the same).
+    pub fn photo_warnings(&self) -> Vec<Diagnostic> {
+        let all: Vec<Diagnostic> = self
+            .page_photos
+            .values()
+            .flat_map(|p| p.warnings.iter().cloned())
+            .collect();
+        let mut all = Diagnostics(all);
+        all.sort();
+        all.0
+    }
+
+    /// Makes every photo's files that are not cached yet (in parallel). A photo that
+    /// cannot be decoded is a problem at each line that shows it.
+    pub fn encode_photos(&self) -> Result<(), Error> {
+        let problems = self.photos.encode(&self.photo_uses);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            let mut all = Diagnostics(problems);
+            all.sort();
+            Err(Error::Site(all))
+        }
+    }
+
+    /// The photo work a preview can do in the background: the photos not yet cached.
+    pub fn pending_photos(&self) -> (Arc<Photos>, PhotoUses) {
+        let todo = self
+            .photo_uses
+            .iter()
+            .filter(|(_, (p, _))| !self.photos.is_cached(p))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        (self.photos.clone(), todo)
+    }
+
+    /// Collects the photos every page uses and puts their files in the output.
+    fn publish_photos(&mut self) -> Result<(), Error> {
+        let mut uses = PhotoUses::new();
+        for p in self.page_photos.values() {
+            for (photo, u) in &p.uses {
+                uses.entry(photo.stem.clone())
+                    .or_insert_with(|| (photo.clone(), Vec::new()))
+                    .1
+                    .push(u.clone());
+            }
+        }
+        let problems = photos::publish(&mut self.output, &mut uses, &self.photos, &self.opts.root);
+        self.photo_uses = uses;
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            let mut all = Diagnostics(problems);
+            all.sort();
+            Err(Error::Site(all))
+        }
+    }
+
     fn check_templates(&self) -> Result<(), Error> {
         let mut problems = Diagnostics::default();
         for p in &self.content.pages {
@@ -284,7 +357,8 @@ impl Site {
     /// Renders the pages at these indexes into the output; on any failure nothing
     /// is changed and every failure is returned.
     pub fn render_pages(&mut self, indexes: &[usize]) -> Result<Vec<String>, Error> {
-        let rendered: Vec<Result<(String, Vec<u8>), Diagnostic>> = indexes
+        type Done = (String, Vec<u8>, String, PagePhotos);
+        let rendered: Vec<Result<Done, Vec<Diagnostic>>> = indexes
             .par_iter()
             .map(|&i| {
                 let page = &self.content.pages[i];
@@ -296,15 +370,34 @@ impl Site {
                 ) {
                     obj.insert("comments".into(), list);
                 }
+                if let (true, Some(obj)) =
+                    (is_thank_you(&self.config, &page.url), value.as_object_mut())
+                {
+                    obj.insert("noindex".into(), true.into());
+                }
+                let pics =
+                    photos::apply(page, &mut value, &self.photos, &self.locator, &self.config)?;
+                let og_image = value
+                    .get("og_image")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
                 let ctx = page_context(
                     &self.site_value,
                     value,
                     &page.url,
-                    json_ld::for_page(page, &self.config),
+                    json_ld::for_page(page, &self.config, og_image.as_deref()),
                     listing.then_some(&self.services_value),
                 );
-                let html = self.templates.render(&page.template, &ctx, &page.source)?;
-                Ok((output_path(&page.url), html.into_bytes()))
+                let html = self
+                    .templates
+                    .render(&page.template, &ctx, &page.source)
+                    .map_err(|d| vec![d])?;
+                Ok((
+                    output_path(&page.url),
+                    html.into_bytes(),
+                    page.url.clone(),
+                    pics,
+                ))
             })
             .collect();
         let mut problems = Diagnostics::default();
@@ -312,17 +405,19 @@ impl Site {
         for r in rendered {
             match r {
                 Ok(file) => done.push(file),
-                Err(d) => problems.push(d),
+                Err(ds) => ds.into_iter().for_each(|d| problems.push(d)),
             }
         }
         if !problems.is_empty() {
             problems.sort();
             return Err(Error::Site(problems));
         }
-        let paths = done.iter().map(|(p, _)| p.clone()).collect();
-        for (path, bytes) in done {
+        let paths = done.iter().map(|(p, ..)| p.clone()).collect();
+        for (path, bytes, url, pics) in done {
             self.output.insert(path, OutputFile::Bytes(bytes));
+            self.page_photos.insert(url, pics);
         }
+        self.publish_photos()?;
         Ok(paths)
     }
 
@@ -339,7 +434,7 @@ impl Site {
             &self.site_value,
             not_found,
             "/404.html",
-            None,
+            Vec::new(),
             Some(&self.services_value),
         );
         let html = self
@@ -366,6 +461,12 @@ impl Site {
             }
         }
         let urls: Vec<&str> = self.content.pages.iter().map(|p| p.url.as_str()).collect();
+        // A thank-you page is only ever reached by sending a form: not for search engines.
+        let indexed: Vec<&str> = urls
+            .iter()
+            .copied()
+            .filter(|u| !is_thank_you(config, u))
+            .collect();
         out.insert(
             "_redirects".into(),
             OutputFile::Bytes(output::redirects_file(&aliases).into_bytes()),
@@ -376,14 +477,20 @@ impl Site {
         );
         out.insert(
             "sitemap.xml".into(),
-            OutputFile::Bytes(output::sitemap_xml(config, &urls).into_bytes()),
+            OutputFile::Bytes(output::sitemap_xml(config, &indexed).into_bytes()),
         );
         out.insert(
             "robots.txt".into(),
             OutputFile::Bytes(output::robots_txt(config).into_bytes()),
         );
+        self.publish_photos()?;
         Ok(())
     }
+}
+
+/// True for a page a form sends people to once it is sent (`thank_you` in site.yaml).
+fn is_thank_you(config: &SiteConfig, url: &str) -> bool {
+    config.forms.values().any(|f| f.thank_you == url)
 }
 
 fn is_static_output(path: &str, assets: &AssetMap) -> bool {

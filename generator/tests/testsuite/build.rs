@@ -94,13 +94,16 @@ fn head_has_canonical_description_and_open_graph() {
         .contains("<meta property=\"og:url\" content=\"https://clinic.example/services/peel/\">"));
 }
 
+/// The page's JSON-LD nodes, one per `<script>` (no `@graph`).
+fn json_ld_nodes(html: &str) -> Vec<serde_json::Value> {
+    html.split("<script type=\"application/ld+json\">")
+        .skip(1)
+        .map(|s| serde_json::from_str(&s[..s.find("</script>").unwrap()]).expect("valid JSON"))
+        .collect()
+}
+
 fn json_ld(html: &str) -> serde_json::Value {
-    let start = html
-        .find("<script type=\"application/ld+json\">")
-        .expect("JSON-LD")
-        + 35;
-    let end = start + html[start..].find("</script>").unwrap();
-    serde_json::from_str(&html[start..end]).expect("valid JSON")
+    json_ld_nodes(html).remove(0)
 }
 
 #[test]
@@ -115,8 +118,7 @@ fn structured_data_describes_business_services_and_faqs() {
         "Friday"
     );
 
-    let scalp = json_ld(&t.read("dist/services/scalp/index.html"));
-    let graph = scalp["@graph"].as_array().unwrap();
+    let graph = json_ld_nodes(&t.read("dist/services/scalp/index.html"));
     let service = graph.iter().find(|n| n["@type"] == "Service").unwrap();
     assert_eq!(service["offers"]["price"], "0.00");
     assert_eq!(service["offers"]["priceCurrency"], "GBP");
@@ -126,7 +128,7 @@ fn structured_data_describes_business_services_and_faqs() {
 
     let inj = json_ld(&t.read("dist/services/injections/index.html"));
     assert!(
-        inj["@graph"][0]["offers"].get("price").is_none(),
+        inj["offers"].get("price").is_none(),
         "no price when on consultation"
     );
 }

@@ -229,3 +229,23 @@ fn usage_errors_exit_2() {
     let missing = t.run(&["build", "--root", "does-not-exist"]).failure(1);
     assert!(missing.stderr.contains("site.yaml"), "{}", missing.stderr);
 }
+
+#[test]
+fn settings_the_form_service_would_refuse_are_all_named() {
+    let t = SiteTest::from_fixture("basic");
+    t.change(
+        "site.yaml",
+        "timezone: Europe/London",
+        "timezone: Europe/Londn",
+    );
+    t.change(
+        "site.yaml",
+        "  url: https://forms.clinic.example",
+        "  url: https://forms.clinic.example\n  trusted_proxies: [10.0.0.1, proxy.local]\n  from: bookings at clinic",
+    );
+    t.run(&["check"])
+        .failure(1)
+        .stderr_has("site.yaml:6:11: timezone `Europe/Londn` is not a known IANA time zone\n  help: did you mean `Europe/London`?")
+        .stderr_has("site.yaml:27:31: form_service.trusted_proxies: `proxy.local` is not an IP address")
+        .stderr_has("site.yaml:28:9: form_service.from: `bookings at clinic` is not an email address");
+}

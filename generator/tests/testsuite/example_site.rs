@@ -54,6 +54,32 @@ fn service_pages_stay_under_30_kb_with_css() {
     );
 }
 
+/// The photos in a phone's first screen (the page's first, fetched early) weigh under
+/// 100 KB in the formats phones take (AVIF, WebP), at the largest width offered.
+#[test]
+fn example_first_screen_photos_stay_under_100_kb() {
+    let t = build_example();
+    let site = t.path("dist");
+    let mut checked = 0;
+    for page in ["index.html", "services/scalp-micropigmentation/index.html"] {
+        let html = std::fs::read_to_string(site.join(page)).unwrap();
+        let first = html.find("<picture>").expect("a photo on the page");
+        let picture = &html[first..first + html[first..].find("</picture>").unwrap()];
+        assert!(picture.contains("fetchpriority=\"high\""), "{picture}");
+        for ext in [".avif", ".webp"] {
+            let largest = picture
+                .split(['"', ' ', ','])
+                .filter(|p| p.starts_with("/assets/img/") && p.ends_with(ext))
+                .map(|p| std::fs::metadata(site.join(&p[1..])).unwrap().len())
+                .max()
+                .unwrap();
+            assert!(largest < 100 * 1024, "{page} {ext}: {largest} bytes");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 4);
+}
+
 #[test]
 #[cfg_attr(
     missing_vnu,

