@@ -43,9 +43,9 @@ pub enum Error {
     /// The comments could not be published; [`Publish`] says why.
     #[error("publishing: {0}")]
     Publish(#[from] Publish),
-    /// A backup is damaged, or of a layout this build cannot read.
+    /// A backup is damaged, or of a layout this build cannot read; [`Backup`] says how.
     #[error("backup: {0}")]
-    Backup(String),
+    Backup(#[from] Backup),
     /// An email could not be built; [`Mail`] says why.
     #[error("email: {0}")]
     Mail(#[from] Mail),
@@ -249,6 +249,52 @@ pub enum Storage {
         /// The table.
         table: String,
     },
+}
+
+/// Why a backup cannot be taken or restored.
+#[derive(Debug, thiserror::Error)]
+pub enum Backup {
+    /// The manifest cannot be written or read.
+    #[error("{}: {source}", path.display())]
+    Manifest {
+        /// The manifest file.
+        path: PathBuf,
+        /// What the JSON library said.
+        source: serde_json::Error,
+    },
+    /// The copied database fails SQLite's check.
+    #[error("{}: the copied database fails its check: {check}", path.display())]
+    FailsCheck {
+        /// The database copy.
+        path: PathBuf,
+        /// What `PRAGMA quick_check` said.
+        check: String,
+    },
+    /// A manifest of a format this build does not know.
+    #[error("{}: backup format {format} is not known to this build", path.display())]
+    UnknownFormat {
+        /// The manifest file.
+        path: PathBuf,
+        /// Its format number.
+        format: u32,
+    },
+    /// The backup's database is newer than this build.
+    #[error("the backup's database has schema version {found}, newer than this build ({build}); restore it with a newer form-service")]
+    Newer {
+        /// Its version.
+        found: usize,
+        /// This build's.
+        build: usize,
+    },
+    /// A file differs from the manifest.
+    #[error("{}: the file differs from the backup's manifest (damaged or changed)", .0.display())]
+    Differs(PathBuf),
+    /// The backup holds no database.
+    #[error("{}: no database", .0.display())]
+    NoDatabase(PathBuf),
+    /// The manifest names a path outside the backup.
+    #[error("the manifest names `{0}`, outside the backup")]
+    Outside(String),
 }
 
 /// Why the comments could not be published.

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 use serde::{Deserialize, Serialize};
 
-use crate::error::Usage;
+use crate::error::{Backup, Usage};
 use crate::store::schema::{self, SCHEMA_VERSION};
 use crate::Error;
 
@@ -116,8 +116,10 @@ fn fill(data_dir: &Path, db: &Path, partial: &Path, now: i64) -> Result<Manifest
     };
     let path = partial.join(MANIFEST);
     let mut f = private::create_file(&path).map_err(|e| Error::io(&path, e))?;
-    serde_json::to_writer_pretty(&mut f, &manifest)
-        .map_err(|e| Error::Backup(format!("{}: {e}", path.display())))?;
+    serde_json::to_writer_pretty(&mut f, &manifest).map_err(|source| Backup::Manifest {
+        path: path.clone(),
+        source,
+    })?;
     f.sync_all().map_err(|e| Error::io(&path, e))?;
     private::sync_dir(partial).map_err(|e| Error::io(partial, e))?;
     Ok(manifest)
@@ -182,10 +184,11 @@ fn check_database(path: &Path) -> Result<usize, Error> {
     )?;
     let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
     if check != "ok" {
-        return Err(Error::Backup(format!(
-            "{}: the copied database fails its check: {check}",
-            path.display()
-        )));
+        return Err(Backup::FailsCheck {
+            path: path.to_path_buf(),
+            check,
+        }
+        .into());
     }
     let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     Ok(version)
@@ -196,32 +199,32 @@ fn check_database(path: &Path) -> Result<usize, Error> {
 pub fn verify(src: &Path) -> Result<Manifest, Error> {
     let path = src.join(MANIFEST);
     let text = fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    let manifest: Manifest = serde_json::from_str(&text)
-        .map_err(|e| Error::Backup(format!("{}: {e}", path.display())))?;
+    let manifest: Manifest = serde_json::from_str(&text).map_err(|source| Backup::Manifest {
+        path: path.clone(),
+        source,
+    })?;
     if manifest.format != 1 {
-        return Err(Error::Backup(format!(
-            "{}: backup format {} is not known to this build",
-            path.display(),
-            manifest.format
-        )));
+        return Err(Backup::UnknownFormat {
+            path,
+            format: manifest.format,
+        }
+        .into());
     }
     if manifest.schema_version > SCHEMA_VERSION {
-        return Err(Error::Backup(format!(
-            "the backup's database has schema version {}, newer than this build ({SCHEMA_VERSION}); restore it with a newer form-service",
-            manifest.schema_version
-        )));
+        return Err(Backup::Newer {
+            found: manifest.schema_version,
+            build: SCHEMA_VERSION,
+        }
+        .into());
     }
     for f in &manifest.files {
         let got = entry(src, &safe_relative(&f.path)?)?;
         if got.bytes != f.bytes || got.blake3 != f.blake3 {
-            return Err(Error::Backup(format!(
-                "{}: the file differs from the backup's manifest (damaged or changed)",
-                src.join(&f.path).display()
-            )));
+            return Err(Backup::Differs(src.join(&f.path)).into());
         }
     }
     if !manifest.files.iter().any(|f| f.path == "forms.sqlite3") {
-        return Err(Error::Backup(format!("{}: no database", src.display())));
+        return Err(Backup::NoDatabase(src.to_path_buf()).into());
     }
     check_database(&src.join("forms.sqlite3"))?;
     Ok(manifest)
@@ -236,9 +239,7 @@ fn safe_relative(p: &str) -> Result<PathBuf, Error> {
     if plain && !p.is_empty() {
         Ok(path)
     } else {
-        Err(Error::Backup(format!(
-            "the manifest names `{p}`, outside the backup"
-        )))
+        Err(Backup::Outside(p.to_string()).into())
     }
 }
 
