@@ -226,9 +226,10 @@ pub async fn chromium() -> (Driver, Client) {
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      "--disable-background-networking", "--disable-component-update",
                      "--disable-sync", "--no-first-run",
-                     // Tall enough that nothing needs scrolling: the theme scrolls
-                     // smoothly, and a click during a smooth scroll lands elsewhere.
-                     "--window-size=1280,6000"],
+                     // The theme scrolls smoothly unless the visitor asks for less
+                     // motion, and a click during a smooth scroll lands elsewhere: ask.
+                     "--force-prefers-reduced-motion",
+                     "--window-size=1280,900"],
         }),
     );
     // Plain HTTP: chromedriver listens on loopback only.
@@ -267,7 +268,7 @@ pub async fn fill(c: &Client, css: &str, text: &str) {
     field.send_keys(text).await.unwrap();
 }
 
-/// Clicks the element `css`.
+/// Clicks the element `css` (WebDriver scrolls it into view first).
 pub async fn click(c: &Client, css: &str) {
     c.find(Locator::Css(css))
         .await
