@@ -1,10 +1,14 @@
-//! The whole site in memory: config, templates, content and static files loaded once,
-//! and rendered into an [`Output`] map. `build` renders everything; `serve` keeps a
-//! [`Site`] and re-renders only the pages a change affects.
+//! The site: config, templates, content and static files loaded once, then rendered
+//! either into an [`Output`] map in memory (`check`, and `serve`, which keeps a [`Site`]
+//! and re-renders only the pages a change affects) or page by page to disk (`build`,
+//! [`Site::write_into`]).
 
 mod comments;
 mod context;
+pub mod deps;
+mod stream;
 
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -13,12 +17,13 @@ use serde_json::{json, Value};
 use site_config::{Diagnostic, Diagnostics, ServiceRef, SiteConfig};
 
 use crate::content::{load_content, normalise_alias, Content, PageKind};
-use crate::output::{self, json_ld, AssetMap, Output, OutputFile};
+use crate::output::{self, json_ld, AssetMap, Output, OutputFile, Staging};
 use crate::templates::Templates;
 use crate::Error;
 use comments::PageComments;
 pub use comments::{comments_file, DEFAULT_COMMENTS_FILE};
 use context::{page_context, page_value, site_value};
+use deps::{is_listing, Target};
 
 /// What a build needs to know beyond the site itself.
 #[derive(Debug, Clone, Default)]
@@ -51,6 +56,8 @@ pub struct Site {
     site_value: Value,
     services_value: Value,
     comments: PageComments,
+    /// Each page's output path to its index, for rendering a page when it is asked for.
+    by_path: HashMap<String, usize>,
 }
 
 /// Loads and renders the whole site. Every problem found in config, content and
@@ -91,6 +98,15 @@ impl Site {
                 return Err(Error::Site(all));
             }
         };
+        let mut content = content;
+        // The Markdown is rendered: its source is not needed again (a changed page is
+        // read again), and at 10,000 pages it is a fifth of the build's memory.
+        for page in &mut content.pages {
+            page.body = String::new();
+            for faq in page.service.iter_mut().flat_map(|s| s.faqs.iter_mut()) {
+                faq.answer_md = String::new();
+            }
+        }
         let comments = PageComments::load(opts, &config, &content)?;
         let mut site = Site {
             opts: opts.clone(),
@@ -102,7 +118,15 @@ impl Site {
             assets: AssetMap::new(),
             services_value: Value::Null,
             comments,
+            by_path: HashMap::new(),
         };
+        site.by_path = site
+            .content
+            .pages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (output_path(&p.url), i))
+            .collect();
         site.load_static()?;
         site.services_changed();
         Ok(site)
@@ -219,11 +243,53 @@ impl Site {
 
     /// Renders every page and the site-wide files.
     pub fn render_all(&mut self) -> Result<(), Error> {
-        let all: Vec<usize> = (0..self.content.pages.len()).collect();
+        let all = self.pages_for(&BTreeSet::from([Target::AllPages]));
         self.check_templates()?;
         self.render_pages(&all)?;
         self.render_site_files()?;
         Ok(())
+    }
+
+    /// The pages these targets name, in site order.
+    pub fn pages_for(&self, targets: &BTreeSet<Target>) -> Vec<usize> {
+        let pages = &self.content.pages;
+        if targets.contains(&Target::AllPages) {
+            return (0..pages.len()).collect();
+        }
+        let listings = targets.contains(&Target::Listings);
+        (0..pages.len())
+            .filter(|&i| {
+                targets.contains(&Target::Page(i)) || listings && is_listing(pages[i].kind)
+            })
+            .collect()
+    }
+
+    /// Makes the site ready to serve with its pages rendered later, one by one
+    /// ([`Site::render_page`]): checks the templates exist and renders the site-wide
+    /// files. `serve` starts this way and renders the pages after it listens.
+    pub fn prepare(&mut self) -> Result<(), Error> {
+        self.check_templates()?;
+        self.render_site_files()
+    }
+
+    /// The page whose output is at `path` (`services/smp/index.html`).
+    pub fn page_at(&self, path: &str) -> Option<usize> {
+        self.by_path.get(path).copied()
+    }
+
+    /// Pages whose HTML is not in the output yet, in site order.
+    pub fn unrendered(&self) -> impl Iterator<Item = usize> + '_ {
+        self.content
+            .pages
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !self.output.contains_key(&output_path(&p.url)))
+            .map(|(i, _)| i)
+    }
+
+    /// Keeps a page rendered elsewhere ([`Site::render_page`]) in the output.
+    pub fn keep_rendered(&mut self, path: String, html: Vec<u8>) {
+        self.output.insert(path, OutputFile::Bytes(html));
     }
 
     fn check_templates(&self) -> Result<(), Error> {
@@ -255,29 +321,8 @@ impl Site {
     /// Renders the pages at these indexes into the output; on any failure nothing
     /// is changed and every failure is returned.
     pub fn render_pages(&mut self, indexes: &[usize]) -> Result<Vec<String>, Error> {
-        let rendered: Vec<Result<(String, Vec<u8>), Diagnostic>> = indexes
-            .par_iter()
-            .map(|&i| {
-                let page = &self.content.pages[i];
-                let listing = matches!(page.kind, PageKind::Home | PageKind::Services);
-                let mut value = page_value(page, &self.config, true);
-                if let (Some(list), Some(obj)) = (
-                    self.comments.for_page(page.kind, &page.url),
-                    value.as_object_mut(),
-                ) {
-                    obj.insert("comments".into(), list);
-                }
-                let ctx = page_context(
-                    &self.site_value,
-                    value,
-                    &page.url,
-                    json_ld::for_page(page, &self.config),
-                    listing.then_some(&self.services_value),
-                );
-                let html = self.templates.render(&page.template, &ctx, &page.source)?;
-                Ok((output_path(&page.url), html.into_bytes()))
-            })
-            .collect();
+        let rendered: Vec<Result<(String, Vec<u8>), Diagnostic>> =
+            indexes.par_iter().map(|&i| self.render_page(i)).collect();
         let mut problems = Diagnostics::default();
         let mut done = Vec::with_capacity(rendered.len());
         for r in rendered {
@@ -295,6 +340,46 @@ impl Site {
             self.output.insert(path, OutputFile::Bytes(bytes));
         }
         Ok(paths)
+    }
+
+    /// One page's output path and HTML; changes nothing.
+    pub fn render_page(&self, i: usize) -> Result<(String, Vec<u8>), Diagnostic> {
+        let page = &self.content.pages[i];
+        let listing = is_listing(page.kind);
+        let mut value = page_value(page, &self.config, true);
+        if let (Some(list), Some(obj)) = (
+            self.comments.for_page(page.kind, &page.url),
+            value.as_object_mut(),
+        ) {
+            obj.insert("comments".into(), list);
+        }
+        let ctx = page_context(
+            &self.site_value,
+            value,
+            &page.url,
+            json_ld::for_page(page, &self.config),
+            listing.then_some(&self.services_value),
+        );
+        let html = self.templates.render(&page.template, &ctx, &page.source)?;
+        Ok((output_path(&page.url), html.into_bytes()))
+    }
+
+    /// Renders the whole site into `staging`, each page written as soon as it is
+    /// rendered ([`stream::write_pages`]), so memory holds a page per thread rather
+    /// than the site. The files `self.output` holds afterwards are the static and
+    /// site-wide ones only. Every rendering problem is returned together.
+    pub fn write_into(&mut self, staging: &Staging) -> Result<(), Error> {
+        self.check_templates()?;
+        // Same precedence as the in-memory build: pages over static files, site-wide
+        // files over both.
+        staging.put_all(&self.output)?;
+        stream::write_pages(self, staging)?;
+        let statics = std::mem::take(&mut self.output);
+        self.render_site_files()?;
+        staging.put_all(&self.output)?;
+        let site_files = std::mem::replace(&mut self.output, statics);
+        self.output.extend(site_files);
+        Ok(())
     }
 
     /// `404.html`, alias pages, `_redirects`, `_headers`, `sitemap.xml`, `robots.txt`,

@@ -10,6 +10,7 @@ mod check;
 mod comments;
 mod errors;
 mod example_site;
+mod incremental;
 mod new;
 mod serve;
 mod serve_http;
