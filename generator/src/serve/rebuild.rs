@@ -49,7 +49,10 @@ pub struct Preview {
 }
 
 /// Pages rendered by [`Preview::render_batch`], waiting to be kept by [`Preview::keep`].
-pub struct Batch(Vec<(usize, Result<(String, Vec<u8>), Diagnostic>)>);
+pub struct Batch(Vec<(usize, Rendered)>);
+
+/// One page's output path and HTML, or why it did not render.
+type Rendered = Result<(String, Vec<u8>), Diagnostic>;
 
 /// What a batch of changes needs.
 enum Plan {
