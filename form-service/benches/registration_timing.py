@@ -8,6 +8,7 @@ prints each group's median and p90 time and their ratio. Not a test: figures.
 
     cargo build --release -p form-service
     python3 form-service/benches/registration_timing.py [N]   # N pairs, default 200
+    python3 form-service/benches/registration_timing.py [N] --link   # POST /members/link instead
     BIN=/path/to/form-service python3 form-service/benches/registration_timing.py
 """
 import http.client
@@ -25,7 +26,10 @@ repo = os.path.dirname(os.path.dirname(here))
 fixture = os.path.join(repo, "form-service", "tests", "fixtures", "site")
 target = os.environ.get("CARGO_TARGET_DIR", os.path.join(repo, "target"))
 binary = os.environ.get("BIN", os.path.join(target, "release", "form-service"))
-pairs = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+args = [a for a in sys.argv[1:] if not a.startswith("--")]
+pairs = int(args[0]) if args else 200
+# Issue 13: "email me a link" must take the same time for any address, too.
+link_mode = "--link" in sys.argv
 
 with socket.socket() as s:
     s.bind(("127.0.0.1", 0))
@@ -44,11 +48,10 @@ with tempfile.TemporaryDirectory() as data:
             except OSError:
                 time.sleep(0.05)
 
-        def register(email):
+        def post(path, body):
             c = http.client.HTTPConnection("127.0.0.1", port)
-            body = f"name=T&email={email}&referral=&consent=yes&website="
             t = time.perf_counter()
-            c.request("POST", "/forms/membership", body, {
+            c.request("POST", path, body, {
                 "Content-Type": "application/x-www-form-urlencoded",
                 "Origin": "https://www.themedicalspa.example"})
             r = c.getresponse()
@@ -56,6 +59,12 @@ with tempfile.TemporaryDirectory() as data:
             took = time.perf_counter() - t
             c.close()
             return (r.status, r.getheader("Location")), took
+
+        def register(email):
+            return post("/forms/membership", f"name=T&email={email}&referral=&consent=yes&website=")
+
+        def ask_link(email):
+            return post("/members/link", f"email={email}")
 
         # Each known address is asked for once more: under the per-address email limit,
         # so its answer really sends a link.
@@ -65,11 +74,12 @@ with tempfile.TemporaryDirectory() as data:
         random.shuffle(known)
         times = {"new": [], "known": []}
         answers = set()
+        timed = ask_link if link_mode else register
         for i in range(pairs):
-            a, t = register(f"new{i}@example.com")
+            a, t = timed(f"new{i}@example.com")
             times["new"].append(t)
             answers.add(a)
-            a, t = register(known[i])
+            a, t = timed(known[i])
             times["known"].append(t)
             answers.add(a)
         med = {}

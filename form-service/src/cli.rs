@@ -61,13 +61,23 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
         format: ExportFormat,
     },
-    /// Delete submissions (and their emails) older than a number of days.
+    /// Delete what is older than a number of days: submissions received before then
+    /// and the emails about them, every outbox email queued before then (about a
+    /// submission or not), `.eml` files written before then, and comments rejected (or
+    /// never confirmed by their author) before then. Also, whatever the days: registrations never confirmed
+    /// whose link has expired, emailed links expired or used, and ended sessions.
     Purge {
         /// Age in days; defaults to form_service.retention_days in the config.
         #[arg(long)]
         older_than: Option<u32>,
     },
-    /// Erase everything from one person: their submissions and the emails about them.
+    /// Erase everything from one person: their submissions (consultation requests), the
+    /// outbox's emails about or to them (staff emails about their comment or reward
+    /// too) and their `.eml` files (found by `To`, `Cc` or `Reply-To`, however encoded),
+    /// and their membership: account, points ledger rows, emailed links, sessions and
+    /// comments, held ones too (published ones are taken off the comments file, and the
+    /// publish command runs). Prints what was erased. Copies
+    /// already delivered to staff mailboxes are out of its reach.
     Forget {
         /// Their email address.
         email: String,
@@ -96,6 +106,29 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: CommentsAction,
+    },
+    /// Staff sign-ins: the browsers signed in as staff.
+    Staff {
+        /// What to do.
+        #[command(subcommand)]
+        action: StaffAction,
+    },
+}
+
+/// `staff` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum StaffAction {
+    /// List the live staff sessions (one per signed-in browser), or end some.
+    Sessions {
+        /// End the session with this id (from the list).
+        #[arg(long, conflicts_with_all = ["revoke_email", "revoke_all"])]
+        revoke: Option<i64>,
+        /// End every session of this staff address.
+        #[arg(long, value_name = "EMAIL", conflicts_with = "revoke_all")]
+        revoke_email: Option<String>,
+        /// End every staff session.
+        #[arg(long)]
+        revoke_all: bool,
     },
 }
 

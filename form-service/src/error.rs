@@ -32,16 +32,74 @@ pub enum Error {
         /// What the OS said.
         source: std::io::Error,
     },
-    /// A rule of the loyalty programme stops the change (not enough points, a reward
-    /// already settled, no such member); the message says which.
+    /// A rule stops the change (not enough points, a reward already settled, a comment
+    /// already decided); [`Refusal`] says which.
     #[error("{0}")]
-    Refused(String),
+    Refused(#[from] Refusal),
+    /// Staff tried to act on their own comment or reward through a staff link.
+    #[error("staff cannot act on their own comment or reward")]
+    OwnAccount,
     /// The comments could not be published (the publish command failed).
     #[error("publishing: {0}")]
     Publish(String),
     /// An email could not be built.
     #[error("email: {0}")]
     Mail(String),
+}
+
+/// Why a rule of the loyalty programme or of moderation refuses a change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// No ledger row has this id.
+    #[error("there is no ledger entry {0}")]
+    NoLedgerEntry(i64),
+    /// Only pending referrals and held rewards are settled.
+    #[error(
+        "entry {id} is a {status} {kind} row: only pending referrals and held rewards are settled"
+    )]
+    NotSettleable {
+        /// The row.
+        id: i64,
+        /// Its status.
+        status: &'static str,
+        /// Its kind.
+        kind: &'static str,
+    },
+    /// The row was settled before.
+    #[error("entry {0} was already settled")]
+    AlreadySettled(i64),
+    /// A balance would go below zero.
+    #[error("not enough points: the balance is {have}, and this needs {need}")]
+    NotEnoughPoints {
+        /// Points available.
+        have: i64,
+        /// Points the change takes.
+        need: i64,
+    },
+    /// The member has not confirmed their address.
+    #[error("{0} has not confirmed their address yet")]
+    NotConfirmed(String),
+    /// No comment has this id.
+    #[error("there is no comment {0}")]
+    NoComment(String),
+    /// The comment waits for its author.
+    #[error("comment {0} waits for its author to confirm their address")]
+    CommentHeld(String),
+    /// The comment was rejected before.
+    #[error("comment {0} was already rejected")]
+    AlreadyRejected(String),
+    /// The comment was approved before.
+    #[error("comment {0} was already approved")]
+    AlreadyApproved(String),
+    /// The member has sent their day's comments.
+    #[error("the day's comments are used up")]
+    OverDailyLimit,
+    /// A rejection needs a reason.
+    #[error("Choose a reason for rejecting it.")]
+    NoReason,
+    /// A reply needs text.
+    #[error("Write a reply first.")]
+    NoReply,
 }
 
 impl Error {

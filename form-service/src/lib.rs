@@ -3,23 +3,29 @@
 //!
 //! `cli` and `cmd` are the command line; `http` is the axum app; `validate` checks a post
 //! against the form's declaration in `site.yaml`; `store` owns the database; `members` is the
-//! loyalty programme; `outbox` composes and delivers mail; `server` runs the app with the timeouts hyper offers.
+//! loyalty programme; `links` the emailed links every area uses; `staff` who staff are
+//! and their sessions; `address` when two email addresses are the same; `outbox` composes and delivers mail; `server` runs the app with the timeouts hyper offers.
 
+pub mod address;
 pub mod cli;
 pub mod clock;
 pub mod cmd;
 pub mod comments;
 pub mod error;
 pub mod http;
+pub mod id;
+pub mod links;
 pub mod members;
 pub mod outbox;
+pub mod private;
 pub mod server;
 pub mod service;
 pub mod settings;
+pub mod staff;
 pub mod store;
 pub mod validate;
 
 pub use clock::Clock;
-pub use error::Error;
+pub use error::{Error, Refusal};
 pub use service::{Service, ServiceOptions};
 pub use settings::Settings;

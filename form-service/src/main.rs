@@ -6,6 +6,12 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Everything the service writes (the database and its -wal/-shm, mail, backups, the
+    // comments file, lock files) is readable by its own user only, whatever umask it was
+    // started with (issue 13, item 6). The library also sets modes where it creates
+    // files, for callers that are not this binary.
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = match form_service::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

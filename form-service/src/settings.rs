@@ -48,6 +48,9 @@ pub struct Settings {
     pub from: Mailbox,
     /// Where staff emails go.
     pub staff: Mailbox,
+    /// The addresses that may sign in as staff (`form_service.staff.addresses`, else
+    /// the address staff emails go to), as configured.
+    pub staff_addresses: Vec<String>,
     /// The generated site.
     pub site_dir: PathBuf,
     /// How long the outbox retries one email.
@@ -117,13 +120,50 @@ impl Settings {
             .clone()
             .unwrap_or_else(|| site.business.email.clone());
         let staff = parse_mailbox("form_service.staff_email", &staff_text)?;
+        let mut staff_addresses = Vec::new();
+        for a in &fs.staff.addresses {
+            let m = parse_mailbox("form_service.staff.addresses", a)?;
+            staff_addresses.push(m.email.to_string());
+        }
+        if staff_addresses.is_empty() {
+            staff_addresses.push(staff.email.to_string());
+        }
         for (name, decl) in &site.forms {
             check_form(name, decl)?;
+        }
+        let limit = fs.rate_limit;
+        if limit.per_minute > 0 && limit.burst == 0 {
+            return Err(Error::Setting(
+                "form_service.rate_limit: burst must be at least 1 (or per_minute 0 to turn the limit off)"
+                    .into(),
+            ));
+        }
+        for name in &site.comments.publish_env {
+            let ok = !name.is_empty()
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !ok {
+                return Err(Error::Setting(format!(
+                    "comments.publish_env: `{name}` is not an environment variable name"
+                )));
+            }
+            if name.starts_with("SMTP_") {
+                return Err(Error::Setting(format!(
+                    "comments.publish_env: `{name}` is the service's mail secret; the publish command must not get it"
+                )));
+            }
         }
         let public_url = match overrides.public_url.as_ref().or(fs.url.as_ref()) {
             Some(u) => checked_url(u)?,
             None => base_url.clone(),
         };
+        // The service's own pages (a 422, a link's button) post back to it. Behind a
+        // proxy that rewrites `Host` (nginx's default), the same-host check cannot see
+        // that, so its public address is an allowed origin of its own (issue 13, item 19).
+        let own = origin_of(&public_url);
+        if !allowed_origins.contains(&own) {
+            allowed_origins.push(own);
+        }
         Ok(Settings {
             public_url,
             loyalty: site.loyalty.clone(),
@@ -142,6 +182,7 @@ impl Settings {
             tz,
             from,
             staff,
+            staff_addresses,
             root,
             site,
         })
@@ -171,6 +212,11 @@ impl Settings {
     /// the member's own page).
     pub fn members_url(&self, path: &str) -> String {
         format!("{}/members/{path}", self.public_url)
+    }
+
+    /// Address of a page on this service (`service_url("/staff/")`).
+    pub fn service_url(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url)
     }
 
     /// Absolute address of a site path (`/consultation/thank-you/`).

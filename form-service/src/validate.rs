@@ -218,6 +218,11 @@ fn check_field(f: &FormField, value: &str, services: &[ServiceRef]) -> Result<St
             )
         });
     }
+    if f.kind != FieldKind::Textarea {
+        if let Some(problem) = one_line_problem(value) {
+            return Err(format!("{} {problem}", f.label));
+        }
+    }
     let chars = value.chars().count();
     if chars > f.max_length() {
         return Err(format!(
@@ -252,6 +257,25 @@ fn check_field(f: &FormField, value: &str, services: &[ServiceRef]) -> Result<St
         FieldKind::Checkbox => Ok("Yes".into()),
         _ => Ok(value.to_string()),
     }
+}
+
+/// What makes a one-line answer (a name, a subject) unsafe to put in a mail header or
+/// beside other text, beyond control characters: bidirectional overrides and isolates,
+/// which can turn the text around it, and RFC 2047 encoded words (`=?utf-8?b?...?=`),
+/// which a mail program would decode into something else than what staff were shown.
+pub fn one_line_problem(value: &str) -> Option<&'static str> {
+    if value
+        .chars()
+        .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+    {
+        return Some("cannot contain characters that change the direction of text.");
+    }
+    if let Some(start) = value.find("=?") {
+        if value[start + 2..].contains("?=") {
+            return Some("cannot contain “=?…?=” sequences (encoded email text).");
+        }
+    }
+    None
 }
 
 /// An address we can reply to: `local@domain.tld`, ASCII, no quoting, no comments.
@@ -304,5 +328,6 @@ fn fingerprint(form: &str, answers: &[Answer]) -> [u8; 32] {
     *h.finalize().as_bytes()
 }
 
+pub mod kinds;
 #[cfg(test)]
 mod tests;

@@ -121,7 +121,7 @@ async fn purge_deletes_only_what_is_older_than_asked() {
     assert!(out.starts_with("Purged 0 submission(s)"), "{out}");
     let out = stdout(&command(data.path(), &["purge", "--older-than", "30"]));
     assert!(out.starts_with("Purged 1 submission(s)"), "{out}");
-    assert!(out.contains("and 1 email(s)"), "{out}");
+    assert!(out.contains(", 1 email(s) from the outbox"), "{out}");
     let csv = stdout(&command(data.path(), &["export", "consultation"]));
     assert_eq!(csv.lines().count(), 1);
     // Without --older-than, the config's retention_days (365) applies.
@@ -181,4 +181,57 @@ async fn outbox_lists_and_exit_codes_follow_the_contract() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("Exit status: 0"));
+}
+
+/// Issue 16, item 9: exporting the registration or comment form would print zero rows
+/// ("nobody joined"); it is refused with where to look instead. And `forget --help` and
+/// `purge --help` say all they erase.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_of_members_or_comments_is_refused_with_a_hint_and_help_says_what_is_erased() {
+    let data = filled(0, &[]).await;
+    let out = command(data.path(), &["export", "membership"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("`form-service members list`"), "{err}");
+    let out = command(data.path(), &["export", "comment"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`form-service comments list --all`"));
+    let help = |cmd: &str| {
+        let out = std::process::Command::new(crate::support::binary())
+            .args([cmd, "--help"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .replace('\n', " ")
+            .replace("  ", " ")
+    };
+    let forget = help("forget");
+    for erased in [
+        "submissions",
+        ".eml",
+        "account",
+        "ledger",
+        "links",
+        "sessions",
+        "comments",
+    ] {
+        assert!(
+            forget.contains(erased),
+            "forget --help lacks {erased}: {forget}"
+        );
+    }
+    let purge = help("purge");
+    for erased in [
+        "submissions",
+        "emails",
+        "comments",
+        "registrations never confirmed",
+        "links",
+        "sessions",
+    ] {
+        assert!(
+            purge.contains(erased),
+            "purge --help lacks {erased}: {purge}"
+        );
+    }
 }

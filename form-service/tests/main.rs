@@ -20,3 +20,4 @@ mod members;
 mod outage;
 mod process;
 mod router;
+mod trust;

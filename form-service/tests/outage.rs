@@ -27,10 +27,11 @@ fn down_service() -> (TestService, u16) {
     )
 }
 
+/// `/health` as seen from this machine, with its counters.
 async fn health(t: &TestService) -> serde_json::Value {
     let res = send(
         &t.service.router(),
-        peer(1),
+        std::net::SocketAddr::from(([127, 0, 0, 1], 40000)),
         Request::get("/health").body(Body::empty()).unwrap(),
     )
     .await;

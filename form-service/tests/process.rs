@@ -181,7 +181,10 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
         async {
             let _ = rx.await;
         },
-        Duration::from_millis(500),
+        form_service::server::Limits {
+            header_timeout: Duration::from_millis(500),
+            ..Default::default()
+        },
     ));
     let started = std::time::Instant::now();
     let answer = tokio::task::spawn_blocking(move || {

@@ -1,7 +1,7 @@
-//! What `check` adds to a build: every internal link and `#anchor` resolves, every
-//! image exists and has alt text. It reads the built output, so links written by
-//! templates are checked too, and points at the Markdown line where it can. A published
-//! comment whose page is not a service page is a problem here (`build` only warns).
+//! What `check` adds to a build: links and images written by templates lead
+//! somewhere, and their images have alt text. (Links and images editors write are
+//! checked by the build itself, in [`crate::links`].) It reads the built output. A published comment
+//! whose page is not a service page is a problem here (`build` only warns).
 
 use std::collections::{HashMap, HashSet};
 
@@ -10,45 +10,17 @@ use site_config::{Diagnostic, Diagnostics};
 use crate::output::{Output, OutputFile};
 use crate::site::{output_path, Site};
 
-/// Every broken link, missing anchor, missing image and image without alt text.
+/// Every broken link or missing image in template output, and image without alt text.
 pub fn check_site(site: &Site) -> Diagnostics {
     let mut problems = Diagnostics::default();
     let ids = collect_ids(&site.output);
     let base = site.config.base_url.as_str();
 
-    // Links written in Markdown: reported at their line.
+    // Links and images written in Markdown were checked by the build (`crate::links`).
     let mut reported: HashSet<(String, String)> = HashSet::new();
     for page in &site.content.pages {
         for l in &page.links {
-            let link = &l.link;
-            if link.is_image && link.missing_alt {
-                problems.push(
-                    Diagnostic::new(&page.source, format!("image {} has no alt text", link.url))
-                        .at(link.line, link.column)
-                        .with_hint("describe the image between the brackets: ![A treatment room](room.jpg)"),
-                );
-            }
-            if let Some(why) = broken(&link.url, &page.url, base, &site.output, &ids) {
-                let what = if link.is_image { "image" } else { "link" };
-                problems.push(
-                    Diagnostic::new(
-                        &page.source,
-                        format!("{what} to {} in the {}: {why}", link.url, l.place),
-                    )
-                    .at(link.line, link.column),
-                );
-            }
-            reported.insert((output_path(&page.url), link.url.clone()));
-        }
-        if let Some(img) = &page.image {
-            if broken(img, &page.url, base, &site.output, &ids).is_some() {
-                problems.push(
-                    Diagnostic::new(&page.source, format!("image: {img} does not exist"))
-                        .with_hint(
-                            "put the image next to the page or in static/, and give its path",
-                        ),
-                );
-            }
+            reported.insert((output_path(&page.url), l.link.url.clone()));
         }
     }
 
@@ -164,6 +136,11 @@ fn broken(
         }
         _ => None,
     }
+}
+
+/// The ids an HTML page defines.
+pub(crate) fn ids_in(html: &str) -> impl Iterator<Item = String> {
+    attributes(html, &["id"]).into_iter().map(|(_, v)| v)
 }
 
 fn collect_ids(out: &Output) -> HashMap<String, HashSet<String>> {

@@ -73,6 +73,18 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         comments: Option<PathBuf>,
     },
+    /// Start a new site in DIR: settings, the first pages and the default theme.
+    Init {
+        /// The folder to create (it must not exist, or be empty).
+        dir: PathBuf,
+    },
+    /// Write the JSON Schema of the front matter to .generator/ in the site root, for
+    /// editors' YAML tools (`build` and `new` write it too).
+    Schema {
+        /// The site root, holding site.yaml.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
     /// Create a new page from a template with every field explained.
     New {
         /// What to create.

@@ -87,6 +87,12 @@ fn run(cli: Cli) -> Result<(), Error> {
             );
             Ok(())
         }
+        Command::Init { dir } => cmd::init::run(&dir),
+        Command::Schema { root } => {
+            let dir = cmd::schema::run(&root)?;
+            eprintln!("wrote the front matter schemas into {}", dir.display());
+            Ok(())
+        }
     }
 }
 

@@ -17,6 +17,8 @@ use site_config::slugify;
 pub struct LinkRef {
     /// The address after resolving (what ends up in the HTML).
     pub url: String,
+    /// The address as the editor wrote it, for messages.
+    pub written: String,
     /// 1-based line within the Markdown text.
     pub line: usize,
     /// 1-based column within the Markdown text.
@@ -99,10 +101,12 @@ pub fn render(
                 title,
                 id,
             }) => {
+                let written = dest_url.to_string();
                 let url = resolve(&dest_url).map_or(dest_url, CowStr::from);
                 let (line, column) = lines.line_col(range.start);
                 out.links.push(LinkRef {
                     url: url.to_string(),
+                    written,
                     line,
                     column,
                     is_image: false,
@@ -121,11 +125,13 @@ pub fn render(
                 title,
                 id,
             }) => {
+                let written = dest_url.to_string();
                 let url = resolve(&dest_url).map_or(dest_url, CowStr::from);
                 let (line, column) = lines.line_col(range.start);
                 image_alt = Some((out.links.len(), String::new()));
                 out.links.push(LinkRef {
                     url: url.to_string(),
+                    written,
                     line,
                     column,
                     is_image: true,

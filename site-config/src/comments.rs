@@ -110,7 +110,13 @@ impl CommentsFile {
             .unwrap_or("comments");
         let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
         let result = (|| {
-            let mut f = fs::File::create(&tmp)?;
+            // Readable by its owner only: it sits in the form service's private data
+            // folder (the published site is built from it, not served from it).
+            let mut open = fs::OpenOptions::new();
+            open.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+            let mut f = open.open(&tmp)?;
             f.write_all(self.to_json_pretty().as_bytes())?;
             f.sync_all()?;
             fs::rename(&tmp, path)

@@ -178,6 +178,9 @@ pub struct FormServiceConfig {
     /// Seconds within which the same answers to the same form are stored once.
     #[serde(default = "default_dedupe_seconds")]
     pub dedupe_seconds: u32,
+    /// Who may sign in as staff, and for how long (`staff:`).
+    #[serde(default)]
+    pub staff: crate::StaffConfig,
     /// Further settings that only the form service reads.
     #[serde(default)]
     pub settings: BTreeMap<String, serde_yaml::Value>,
@@ -196,6 +199,7 @@ impl Default for FormServiceConfig {
             outbox_retry_hours: default_outbox_retry_hours(),
             acknowledge: false,
             dedupe_seconds: default_dedupe_seconds(),
+            staff: crate::StaffConfig::default(),
             settings: BTreeMap::new(),
         }
     }
@@ -221,9 +225,12 @@ pub struct RateLimit {
 
 impl Default for RateLimit {
     fn default() -> Self {
+        // A clinic's visitors share addresses (a household, an office, a mobile
+        // carrier, hospital Wi-Fi): thirty posts at once and ten a minute after that
+        // serve them all, while a flood is held to ten a minute.
         Self {
-            per_minute: 6,
-            burst: 5,
+            per_minute: 10,
+            burst: 30,
         }
     }
 }
@@ -413,6 +420,9 @@ impl SiteConfig {
             for d in l.check(&config.forms, path, src) {
                 problems.push(d);
             }
+        }
+        for d in config.form_service.staff.check(path, src) {
+            problems.push(d);
         }
         for item in &config.menu {
             if !item.url.starts_with('/') {

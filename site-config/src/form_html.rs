@@ -60,7 +60,7 @@ pub fn render_form(
     let id = |field: &str| format!("{name}-{}", field.replace('_', "-"));
     let _ = writeln!(
         h,
-        "<form class=\"form\" id=\"form-{name}\" method=\"post\" action=\"{}\" accept-charset=\"utf-8\">",
+        "<form class=\"form\" id=\"form-{name}\" method=\"post\" action=\"{}\">",
         escape_html(action)
     );
     if !state.errors.is_empty() {
@@ -132,7 +132,7 @@ pub fn render_form(
     let _ = writeln!(
         h,
         "<div class=\"form__hp\" aria-hidden=\"true\"><label for=\"{hp}\">Leave this field empty</label>\
-         <input id=\"{hp}\" name=\"{}\" type=\"text\" value=\"\" tabindex=\"-1\" autocomplete=\"off\"></div>",
+         <input id=\"{hp}\" name=\"{}\" type=\"text\" tabindex=\"-1\" autocomplete=\"off\"></div>",
         escape_html(&decl.honeypot)
     );
     let _ = write!(
@@ -211,7 +211,8 @@ fn render_field(
                     h,
                     "<div class=\"choice\"><input type=\"radio\" id=\"{cid}\" name=\"{name}\" value=\"{}\"{checked}{}><label for=\"{cid}\">{}</label></div>",
                     escape_html(&c.value),
-                    if f.required { " required" } else { "" },
+                    // One `required` makes the whole group required.
+                    if f.required && i == 0 { " required" } else { "" },
                     escape_html(&c.label)
                 );
             }
@@ -291,7 +292,9 @@ fn render_field(
                         .unwrap_or_default();
                     let _ = writeln!(
                         h,
-                        "<input id=\"{id}\" name=\"{name}\" type=\"{ty}\" value=\"{v}\" maxlength=\"{max}\"{minlength}{attrs}{autocomplete}>"
+                        "<input id=\"{id}\" name=\"{name}\" type=\"{ty}\"{value} maxlength=\"{max}\"{minlength}{attrs}{autocomplete}>",
+                        // An empty answer needs no attribute: every page with a form is lighter.
+                        value = if v.is_empty() { String::new() } else { format!(" value=\"{v}\"") },
                     );
                 }
             }

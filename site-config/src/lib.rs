@@ -16,6 +16,7 @@ mod loyalty;
 mod moderation;
 mod services;
 mod slug;
+mod staff;
 mod yaml;
 
 pub use comments::{ClinicReply, CommentsFile, PublishedComment};
@@ -30,4 +31,5 @@ pub use loyalty::{LoyaltyConfig, Reward};
 pub use moderation::CommentsConfig;
 pub use services::{discover_services, split_front_matter, FrontMatterSplit, ServiceRef};
 pub use slug::slugify;
+pub use staff::{StaffConfig, MAX_STAFF_SESSION_DAYS};
 pub use yaml::{from_yaml_located, suggest};

@@ -22,6 +22,11 @@ pub struct CommentsConfig {
     /// by hand (see the README).
     #[serde(default)]
     pub publish_command: Option<String>,
+    /// Environment variables of the service passed on to `publish_command`, by name
+    /// (`[RSYNC_RSH, DEPLOY_KEY]`). The command gets only these, `PATH`, `HOME` and
+    /// `COMMENTS_FILE`: never the service's own secrets, such as `SMTP_URL`.
+    #[serde(default)]
+    pub publish_env: Vec<String>,
     /// Seconds to wait after a change before publishing, so a run of approvals
     /// publishes once.
     #[serde(default = "default_debounce")]

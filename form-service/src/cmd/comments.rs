@@ -66,6 +66,9 @@ pub(super) fn run(config: &Path, data_dir: &Path, action: CommentsAction) -> Res
             if let Some(r) = &c.reason {
                 let _ = writeln!(out, "rejected: {r}");
             }
+            if let Some(by) = &c.decided_by {
+                let _ = writeln!(out, "decided by: {by}");
+            }
             let _ = write!(out, "\n{}\n", c.body);
             if let Some(r) = &c.reply {
                 let _ = write!(out, "\nreply from the clinic:\n{r}\n");
@@ -126,7 +129,7 @@ fn decide(
     let retry = s.retry_for.as_secs() as i64;
     let decided = run_alone(conn, Clock::default().now(), retry, |tx| {
         let was = c.status;
-        let decided = comments::decide(tx, c.id, &d)?;
+        let decided = comments::decide(tx, c.id, &d, &super::members::actor(None))?;
         if was == Status::Pending {
             if let Some(m) = comments::author(tx.conn, &decided)? {
                 tx.queue_mail(&comments::mail::decided(s, &decided, &m)?)?;

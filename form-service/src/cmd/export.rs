@@ -24,6 +24,23 @@ pub(super) fn run(
             known.join(", ")
         )));
     };
+    // Registrations and comments are not kept as submissions: exporting them would
+    // print zero rows, which reads as "nobody joined". Say where they are instead.
+    match decl.kind {
+        site_config::FormKind::Request => {}
+        site_config::FormKind::Registration => {
+            return Err(Error::Usage(format!(
+                "`{form}` is the loyalty programme's registration form: its people are members, \
+                 not submissions; see `form-service members list` (and `points export` for the ledger)"
+            )))
+        }
+        site_config::FormKind::Comment => {
+            return Err(Error::Usage(format!(
+                "`{form}` is the comment form: comments are not submissions; see \
+                 `form-service comments list --all` (and `comments export`)"
+            )))
+        }
+    }
     let since = match since {
         None => i64::MIN,
         Some(day) => start_of_day(day, &settings.tz)?,

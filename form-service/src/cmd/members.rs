@@ -6,6 +6,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use crate::cli::{ExportFormat, MembersAction, PointsAction};
+use crate::error::Refusal;
 use crate::members::accounts::{self, Member};
 use crate::members::ledger::{self, Decision, Entry, Kind, NewEntry, Status};
 use crate::settings::Overrides;
@@ -28,7 +29,7 @@ fn member(c: &rusqlite::Connection, email: &str) -> Result<Member, Error> {
 }
 
 /// Who staff are, for the ledger: `--by`, else the login name.
-fn actor(by: Option<String>) -> String {
+pub(super) fn actor(by: Option<String>) -> String {
     let who = by
         .or_else(|| std::env::var("USER").ok())
         .filter(|w| !w.trim().is_empty())
@@ -165,10 +166,7 @@ pub(super) fn points(config: &Path, data_dir: &Path, action: PointsAction) -> Re
             let balance = run_alone(&mut conn, now, retry, |tx| {
                 let m = member(tx.conn, &email)?;
                 if !m.active {
-                    return Err(Error::Refused(format!(
-                        "{} has not confirmed their address yet",
-                        m.email
-                    )));
+                    return Err(Refusal::NotConfirmed(m.email).into());
                 }
                 ledger::spend_or_credit(
                     tx.conn,
@@ -260,8 +258,7 @@ fn settle(
 ) -> Result<(), Error> {
     let actor = actor(by);
     let (entry, row) = run_alone(conn, now, retry, |tx| {
-        let e = ledger::get(tx.conn, id)?
-            .ok_or_else(|| Error::Refused(format!("there is no ledger entry {id}")))?;
+        let e = ledger::get(tx.conn, id)?.ok_or(Refusal::NoLedgerEntry(id))?;
         let default = match (e.kind, decision) {
             (Kind::Reward, Decision::Confirm) => "Reward used at the clinic",
             (Kind::Reward, Decision::Void) => "Reward declined: points given back",

@@ -6,6 +6,7 @@ mod members;
 mod outbox;
 mod privacy;
 mod serve;
+mod staff;
 
 use std::io::Write;
 
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Comments { action } => comments::run(&cli.config, &cli.data_dir, action),
         Command::Members { action } => members::members(&cli.config, &cli.data_dir, action),
         Command::Points { action } => members::points(&cli.config, &cli.data_dir, action),
+        Command::Staff { action } => staff::run(&cli.data_dir, action),
     }
 }
 

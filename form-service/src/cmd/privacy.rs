@@ -24,22 +24,61 @@ pub(super) fn purge(config: &Path, data_dir: &Path, older_than: Option<u32>) -> 
     };
     let before = Clock::default().now() - i64::from(days) * 86_400;
     let mut conn = store::schema::open(data_dir)?;
-    let (subs, mails) = store::purge(&mut conn, before)?;
+    let purged = store::purge(&mut conn, before)?;
     let now = Clock::default().now();
     let m = members::privacy::purge(&mut conn, now)?;
     let held_before = Settings::load(config, Overrides::default())
         .map(|s| now - i64::from(s.loyalty().confirm_link_hours) * 3600)
         .unwrap_or(now - 48 * 3600);
     let gone = comments::purge(&mut conn, before, held_before)?;
+    let cutoff = std::time::UNIX_EPOCH + std::time::Duration::from_secs(before.max(0) as u64);
+    let files = remove_mail_files(data_dir, |path, name| {
+        of_rows(name, &purged.emails)
+            || std::fs::metadata(path)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t < cutoff)
+    })?;
     super::print(&format!(
-        "Purged {subs} submission(s) received before {} ({days} days ago) and {mails} email(s) about them.\n\
+        "Purged {} submission(s) received before {} ({days} days ago), {} email(s) from the outbox \
+         (about them, or queued before then) and {files} .eml file(s) written before then.\n\
          Removed {} registration(s) never confirmed, {} spent or expired link(s), {} ended session(s), \
          and {gone} comment(s) rejected before then or never confirmed by their author.\n",
+        purged.submissions,
         super::utc(before),
+        purged.emails.len(),
         m.unconfirmed,
         m.links,
         m.sessions
     ))
+}
+
+/// Whether a `.eml` file was written for one of these outbox rows
+/// (`<submission>-<kind>-<id>.eml`).
+fn of_rows(name: &str, ids: &[i64]) -> bool {
+    name.strip_suffix(".eml")
+        .and_then(|n| n.rsplit_once('-'))
+        .and_then(|(_, id)| id.parse::<i64>().ok())
+        .is_some_and(|id| ids.contains(&id))
+}
+
+/// Deletes the `.eml` files in the data folder's mail folder for which `doomed` says
+/// so; returns how many.
+fn remove_mail_files(
+    data_dir: &Path,
+    doomed: impl Fn(&Path, &str) -> bool,
+) -> Result<usize, Error> {
+    let mut files = 0;
+    let Ok(entries) = std::fs::read_dir(data_dir.join("mail")) else {
+        return Ok(0);
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".eml") && doomed(&entry.path(), &name) {
+            std::fs::remove_file(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
+            files += 1;
+        }
+    }
+    Ok(files)
 }
 
 pub(super) fn forget(config: &Path, data_dir: &Path, email: &str) -> Result<(), Error> {
@@ -49,21 +88,14 @@ pub(super) fn forget(config: &Path, data_dir: &Path, email: &str) -> Result<(), 
     let mut conn = store::schema::open(data_dir)?;
     let gone = store::forget(&mut conn, email)?;
     let member = members::privacy::forget(&mut conn, email)?;
-    let mut files = 0;
     let mail_dir = data_dir.join("mail");
-    if let Ok(entries) = std::fs::read_dir(&mail_dir) {
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let about_them = gone
-                .submissions
-                .iter()
-                .any(|(id, _, _)| name.starts_with(&format!("{id}-")));
-            if about_them || (name.ends_with(".eml") && addressed_to(&entry.path(), email)) {
-                std::fs::remove_file(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
-                files += 1;
-            }
-        }
-    }
+    let files = remove_mail_files(data_dir, |path, name| {
+        gone.submissions
+            .iter()
+            .any(|(id, _, _)| name.starts_with(&format!("{id}-")))
+            || of_rows(name, &gone.emails)
+            || names(path, email)
+    })?;
     let mut report = format!(
         "Erased {} submission(s) from {}",
         gone.submissions.len(),
@@ -87,7 +119,7 @@ pub(super) fn forget(config: &Path, data_dir: &Path, email: &str) -> Result<(), 
     report.push_str(&format!(
         "and {} email(s) about them or to them from the outbox, and {files} .eml file(s) from {}.\n\
          Copies already delivered to staff mailboxes are not reachable from here: delete those by hand.\n",
-        gone.emails,
+        gone.emails.len(),
         mail_dir.display()
     ));
     super::print(&report)?;
@@ -109,17 +141,22 @@ pub(super) fn forget(config: &Path, data_dir: &Path, email: &str) -> Result<(), 
     Ok(())
 }
 
-/// True when the `.eml` file's `To:` header names `email` (any case): the programme's
-/// emails to a member are not filed under a submission.
-fn addressed_to(path: &Path, email: &str) -> bool {
+/// True when the `.eml` file's `To`, `Cc` or `Reply-To` names `email` (any case). The
+/// headers are read by a MIME parser, so a folded or RFC 2047-encoded header is read as
+/// a mail program shows it.
+fn names(path: &Path, email: &str) -> bool {
     let Ok(bytes) = std::fs::read(path) else {
         return false;
     };
-    let text = String::from_utf8_lossy(&bytes);
-    let headers = text.split("\r\n\r\n").next().unwrap_or("");
     let wanted = email.trim().to_lowercase();
-    headers
-        .split("\r\n")
-        .filter(|l| l.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("to:")))
-        .any(|l| l.to_lowercase().contains(&wanted))
+    let Some(message) = mail_parser::MessageParser::default().parse_headers(&bytes) else {
+        return false;
+    };
+    let found = [message.to(), message.cc(), message.reply_to()]
+        .into_iter()
+        .flatten()
+        .flat_map(|a| a.iter())
+        .filter_map(|a| a.address())
+        .any(|a| a.trim().to_lowercase() == wanted);
+    found
 }

@@ -39,7 +39,17 @@ pub(super) fn run(
                 "no generated site found; error pages will use the plain built-in layout"
             );
         }
-        server::serve(listener, service.router(), server::shutdown_signal()).await;
+        let limits = server::Limits {
+            exempt: s.trusted_proxies.clone(),
+            ..server::Limits::default()
+        };
+        server::serve_with(
+            listener,
+            service.router(),
+            server::shutdown_signal(),
+            limits,
+        )
+        .await;
         tracing::info!("stopping: finishing the last commits");
         service.stop().await;
         Ok(())

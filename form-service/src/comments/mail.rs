@@ -49,19 +49,22 @@ pub fn to_moderate(
         Block::Link("Reject", &reject),
         Block::Link("Reply (publishes the comment with your answer)", &reply),
         Block::Text(format!(
-            "Each link opens a page with a button and works once, for {} days. \
-             From the command line: form-service comments approve {}",
+            "Each link opens a page with a button that acts only in a browser signed in \
+             as staff, and works once, for {} days. Do not forward this email to the \
+             member: write to them at their address above. From the command line: form-service comments approve {}",
             s.site.comments.moderation_link_days, c.public_id
         )),
     ]);
     build(
         s,
         s.staff.clone(),
-        Some(mailbox(Some(&m.name), &m.email)?),
+        // No Reply-To: a reply quoting this email would hand the member its staff links.
+        None,
         MailKind::Staff,
         format!("Comment to moderate: {title} — {}", c.author),
         &blocks,
     )
+    .map(|mail| mail.about(&m.email))
 }
 
 /// To the member: published, or not (with the reason staff chose).

@@ -11,7 +11,9 @@ pub mod publish;
 use rusqlite::{params, Connection, OptionalExtension};
 use site_config::{ClinicReply, CommentsFile, PublishedComment};
 
-use crate::members::accounts::{insert_link, use_link, LinkProblem, Member, Purpose};
+use crate::error::Refusal;
+use crate::links::{self, LinkProblem, NewLink, Purpose};
+use crate::members::accounts::Member;
 use crate::members::token::NewToken;
 use crate::store::Tx;
 use crate::Error;
@@ -81,10 +83,12 @@ pub struct Comment {
     pub created_at: i64,
     /// When it reached moderation.
     pub submitted_at: Option<i64>,
+    /// Who decided it: the staff address signed in, or `staff:<login>` from the command line.
+    pub decided_by: Option<String>,
 }
 
 const SELECT: &str = "SELECT id, public_id, member_id, service, page, author, body, status,
-    flags, reason, reply, replied_at, created_at, submitted_at FROM comments";
+    flags, reason, reply, replied_at, created_at, submitted_at, decided_by FROM comments";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Comment> {
     Ok(Comment {
@@ -102,6 +106,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Comment> {
         replied_at: r.get(11)?,
         created_at: r.get(12)?,
         submitted_at: r.get(13)?,
+        decided_by: r.get(14)?,
     })
 }
 
@@ -185,12 +190,7 @@ pub fn post(
     if let Some(c) = earlier {
         return Ok(Posted::Duplicate(c));
     }
-    let today: i64 = tx.conn.query_row(
-        "SELECT count(*) FROM comments WHERE member_id = ?1 AND created_at > ?2",
-        params![member, tx.now - 86_400],
-        |r| r.get(0),
-    )?;
-    if today >= i64::from(daily_limit) {
+    if status != Status::Held && over_limit(tx, member, daily_limit)? {
         return Ok(Posted::OverLimit);
     }
     let submitted = (status == Status::Pending).then_some(tx.now);
@@ -217,26 +217,72 @@ pub fn post(
     Ok(Posted::Stored(c))
 }
 
-/// Moves `member`'s held comments posted within `max_age` seconds to moderation, and
-/// returns them. Older ones stay held (their link has expired) until `purge`.
-pub fn release_held(tx: &mut Tx<'_>, member: i64, max_age: i64) -> Result<Vec<Comment>, Error> {
-    let ids: Vec<i64> = {
-        let mut stmt = tx.conn.prepare_cached(
-            "SELECT id FROM comments WHERE member_id = ?1 AND status = 'held' AND created_at > ?2
-             ORDER BY id",
-        )?;
-        let rows = stmt.query_map(params![member, tx.now - max_age], |r| r.get(0))?;
-        rows.collect::<Result<_, _>>()?
+/// True when `member` has sent `daily_limit` comments to moderation in the last 24
+/// hours. Held comments, which their author never confirmed, do not count.
+fn over_limit(tx: &Tx<'_>, member: i64, daily_limit: u32) -> Result<bool, Error> {
+    let today: i64 = tx.conn.query_row(
+        "SELECT count(*) FROM comments WHERE member_id = ?1 AND submitted_at > ?2",
+        params![member, tx.now - 86_400],
+        |r| r.get(0),
+    )?;
+    Ok(today >= i64::from(daily_limit))
+}
+
+/// A held comment's emailed link, stored: pressing its button releases that comment,
+/// and only it.
+pub fn confirm_link(
+    tx: &Tx<'_>,
+    c: &Comment,
+    token: &NewToken,
+    name: &str,
+    lifetime: i64,
+) -> Result<(), Error> {
+    let mut l = NewLink::new(token, Purpose::CommentConfirm, Some(c.member), lifetime);
+    l.subject = Some(c.id);
+    l.name = Some(name);
+    links::issue(tx, &l)
+}
+
+/// What pressing a held comment's button did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Released {
+    /// The comment now waits for staff.
+    Sent(Box<Comment>),
+    /// The member has sent their day's comments already; it stays held.
+    OverLimit,
+}
+
+/// Spends a held comment's link and moves that comment (only) to moderation; returns
+/// the link (for the account it may confirm) and what happened.
+pub fn release(
+    tx: &mut Tx<'_>,
+    token: &str,
+    daily_limit: u32,
+) -> Result<Result<(links::Link, Released), LinkProblem>, Error> {
+    let link = match links::spend(tx, token, &[Purpose::CommentConfirm])? {
+        Ok(l) => l,
+        Err(p) => return Ok(Err(p)),
     };
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        tx.conn.execute(
-            "UPDATE comments SET status = 'pending', submitted_at = ?2 WHERE id = ?1",
-            params![id, tx.now],
-        )?;
-        out.extend(get(tx.conn, id)?);
+    let Some(c) = link
+        .subject
+        .map(|id| get(tx.conn, id))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok(Err(LinkProblem::Unknown));
+    };
+    if c.status != Status::Held || Some(c.member) != link.member {
+        return Ok(Err(LinkProblem::Used));
     }
-    Ok(out)
+    if over_limit(tx, c.member, daily_limit)? {
+        return Ok(Ok((link, Released::OverLimit)));
+    }
+    tx.conn.execute(
+        "UPDATE comments SET status = 'pending', submitted_at = ?2 WHERE id = ?1",
+        params![c.id, tx.now],
+    )?;
+    let c = get(tx.conn, c.id)?.ok_or_else(|| Error::Storage("comment vanished".into()))?;
+    Ok(Ok((link, Released::Sent(Box::new(c)))))
 }
 
 /// The three staff links for a comment (approve, reject, reply), stored; returns the
@@ -249,7 +295,9 @@ pub fn moderation_links(tx: &mut Tx<'_>, c: &Comment, lifetime: i64) -> Result<[
         Purpose::CommentReply,
     ] {
         let t = NewToken::generate();
-        insert_link(tx, &t, purpose, c.member, Some(c.id), lifetime)?;
+        let mut l = NewLink::new(&t, purpose, Some(c.member), lifetime);
+        l.subject = Some(c.id);
+        links::issue(tx, &l)?;
         raw.push(t.raw);
     }
     Ok([raw[0].clone(), raw[1].clone(), raw[2].clone()])
@@ -296,43 +344,34 @@ pub enum Decision {
 /// Applies a staff decision to a comment; returns it as it now stands. A rejected
 /// comment cannot be approved or replied to, an approved one cannot be rejected, and
 /// nothing held (not yet confirmed by its author) is decided.
-pub fn decide(tx: &mut Tx<'_>, id: i64, d: &Decision) -> Result<Comment, Error> {
-    let c = get(tx.conn, id)?.ok_or_else(|| Error::Refused(format!("there is no comment {id}")))?;
+/// `by` is who decided (a staff address, or `staff:<login>` from the command line).
+pub fn decide(tx: &mut Tx<'_>, id: i64, d: &Decision, by: &str) -> Result<Comment, Error> {
+    let c = get(tx.conn, id)?.ok_or_else(|| Refusal::NoComment(id.to_string()))?;
     match (c.status, d) {
-        (Status::Held, _) => {
-            return Err(Error::Refused(format!(
-                "comment {} waits for its author to confirm their address",
-                c.public_id
-            )))
-        }
-        (Status::Rejected, _) => {
-            return Err(Error::Refused(format!(
-                "comment {} was already rejected",
-                c.public_id
-            )))
-        }
+        (Status::Held, _) => return Err(Refusal::CommentHeld(c.public_id).into()),
+        (Status::Rejected, _) => return Err(Refusal::AlreadyRejected(c.public_id).into()),
         (Status::Approved, Decision::Approve | Decision::Reject(_)) => {
-            return Err(Error::Refused(format!(
-                "comment {} was already approved",
-                c.public_id
-            )))
+            return Err(Refusal::AlreadyApproved(c.public_id).into())
         }
         _ => {}
     }
     match d {
         Decision::Approve => tx.conn.execute(
-            "UPDATE comments SET status = 'approved', decided_at = ?2 WHERE id = ?1",
-            params![id, tx.now],
+            "UPDATE comments SET status = 'approved', decided_at = ?2, decided_by = ?3
+             WHERE id = ?1",
+            params![id, tx.now, by],
         )?,
         Decision::Reject(reason) => tx.conn.execute(
-            "UPDATE comments SET status = 'rejected', reason = ?2, decided_at = ?3 WHERE id = ?1",
-            params![id, reason, tx.now],
+            "UPDATE comments SET status = 'rejected', reason = ?2, decided_at = ?3,
+                    decided_by = ?4
+             WHERE id = ?1",
+            params![id, reason, tx.now, by],
         )?,
         Decision::Reply(text) => tx.conn.execute(
             "UPDATE comments SET status = 'approved', reply = ?2, replied_at = ?3,
-                    decided_at = coalesce(decided_at, ?3)
+                    decided_at = coalesce(decided_at, ?3), decided_by = ?4
              WHERE id = ?1",
-            params![id, text.trim(), tx.now],
+            params![id, text.trim(), tx.now, by],
         )?,
     };
     // Approving or rejecting spends both of the pair's links.
@@ -351,7 +390,7 @@ pub fn use_moderation_link(
     tx: &mut Tx<'_>,
     token: &str,
 ) -> Result<Result<(Purpose, Comment), LinkProblem>, Error> {
-    let link = match use_link(
+    let link = match links::spend(
         tx,
         token,
         &[

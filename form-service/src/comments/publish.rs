@@ -7,7 +7,6 @@
 //! keeps the staff commands out), logs the command's output, and retries a failure
 //! with growing pauses before reporting it as failed.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -39,9 +38,9 @@ pub struct Published {
 /// Reads through a connection of its own, closed before the command runs, so a long
 /// build holds up no request. Blocking: call it from a blocking thread or a command.
 pub fn publish_blocking(s: &Settings, data_dir: &Path) -> Result<Published, Error> {
-    std::fs::create_dir_all(data_dir).map_err(|e| Error::io(data_dir, e))?;
+    crate::private::create_dir(data_dir)?;
     let lock_path = data_dir.join("publish.lock");
-    let lock = File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
+    let lock = crate::private::new_file(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
     lock.lock().map_err(|e| Error::io(&lock_path, e))?;
     let day = |at: i64| {
         jiff::Timestamp::from_second(at).map_or_else(
@@ -57,11 +56,7 @@ pub fn publish_blocking(s: &Settings, data_dir: &Path) -> Result<Published, Erro
         output: None,
     };
     if let Some(cmd) = s.site.comments.publish_command.as_deref() {
-        let run = Command::new("sh")
-            .arg("-c")
-            .arg(cmd)
-            .current_dir(&s.root)
-            .env("COMMENTS_FILE", &path)
+        let run = command(s, cmd, &path)
             .output()
             .map_err(|e| Error::io("sh", e))?;
         let text = format!(
@@ -80,6 +75,27 @@ pub fn publish_blocking(s: &Settings, data_dir: &Path) -> Result<Published, Erro
     }
     drop(lock);
     Ok(out)
+}
+
+/// The publish command with a clean environment: `PATH`, `HOME`, an absolute
+/// `COMMENTS_FILE`, and the variables `comments.publish_env` names. The service's own
+/// environment holds secrets (`SMTP_URL`, issue 13 item 17) that a site build must not see.
+fn command(s: &Settings, cmd: &str, comments_file: &Path) -> Command {
+    let mut c = Command::new("sh");
+    c.arg("-c").arg(cmd).current_dir(&s.root).env_clear();
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    c.env("PATH", path);
+    if let Some(home) = std::env::var_os("HOME") {
+        c.env("HOME", home);
+    }
+    let file = std::path::absolute(comments_file).unwrap_or_else(|_| comments_file.to_path_buf());
+    c.env("COMMENTS_FILE", file);
+    for name in &s.site.comments.publish_env {
+        if let Some(v) = std::env::var_os(name) {
+            c.env(name, v);
+        }
+    }
+    c
 }
 
 /// Asks the publisher to publish soon; cheap, and many asks make one publish.

@@ -21,6 +21,7 @@ use super::{pages, AppState};
 pub(super) async fn answer(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let format = Format::of(req.headers());
     let origin = req.headers().get(ORIGIN).cloned();
+    let path = req.uri().path().to_string();
     let mut res = next.run(req).await;
 
     let error = res.extensions_mut().remove::<Arc<AppError>>().or_else(|| {
@@ -33,7 +34,7 @@ pub(super) async fn answer(State(app): State<AppState>, req: Request, next: Next
             tracing::error!(status = res.status().as_u16(), cause = %cause, "request failed");
         }
         let retry_after = res.headers().get(axum::http::header::RETRY_AFTER).cloned();
-        res = render(&app, format, &err);
+        res = render(&app, format, &err, &path);
         if let Some(v) = retry_after {
             res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
         }
@@ -64,7 +65,7 @@ pub(super) async fn answer(State(app): State<AppState>, req: Request, next: Next
     res
 }
 
-fn render(app: &AppState, format: Format, err: &AppError) -> Response {
+fn render(app: &AppState, format: Format, err: &AppError, path: &str) -> Response {
     let status = err.status();
     let phone = &app.settings.site.business.phone;
     let (title, message) = err.explain(phone);
@@ -109,6 +110,19 @@ fn render(app: &AppState, format: Format, err: &AppError) -> Response {
                 pages::form_page(&app.settings, form, decl, &state)
             };
             html(status, page)
+        }
+        (Format::Html, AppError::TooMany(secs)) => {
+            // Back to the page whose form was posted, else the site's home page.
+            let s = &app.settings;
+            let back = path
+                .strip_prefix("/forms/")
+                .and_then(|form| s.form(form))
+                .and_then(|decl| decl.page.as_deref())
+                .map_or_else(|| s.site_url("/"), |page| s.site_url(page));
+            html(
+                status,
+                pages::too_many_page(s, title, &super::error::wait(*secs), &back),
+            )
         }
         (Format::Html, _) => html(status, pages::notice_page(&app.settings, title, &message)),
     }

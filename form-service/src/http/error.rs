@@ -123,7 +123,7 @@ impl AppError {
                 "Too many forms sent",
                 format!(
                     "Several forms came from your connection in a short time. Please wait {} and try again, or call us on {phone}.",
-                    if *secs <= 60 { "a minute".to_string() } else { format!("{} minutes", secs.div_ceil(60)) }
+                    wait(*secs)
                 ),
             ),
             AppError::Unavailable(_) | AppError::Internal(_) => (
@@ -131,6 +131,15 @@ impl AppError {
                 format!("Your request has not been saved. Please try again in a few minutes, or call us on {phone}."),
             ),
         }
+    }
+}
+
+/// `a minute`, `3 minutes`: how long to wait, in words.
+pub fn wait(secs: u64) -> String {
+    if secs <= 60 {
+        "a minute".to_string()
+    } else {
+        format!("{} minutes", secs.div_ceil(60))
     }
 }
 

@@ -189,6 +189,18 @@ fn parse_json(body: &[u8]) -> Result<RawAnswers, AppError> {
     ))
 }
 
+/// A posted text field, trimmed ("" when absent): for the service's own small forms
+/// (a token, an address), whose fields are not declared in `site.yaml`.
+pub(crate) fn field(raw: &RawAnswers, name: &str) -> String {
+    raw.0
+        .iter()
+        .find_map(|(k, v)| match v {
+            RawValue::Text(t) if k == name => Some(t.trim().to_string()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

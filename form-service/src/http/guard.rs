@@ -31,10 +31,18 @@ pub(super) async fn guard(
     if app.settings.form(form).is_none() {
         return Err(AppError::NotFound);
     }
-    if req.method() == Method::POST {
-        check_post(&app, peer, req.headers(), form)?;
+    if req.method() != Method::POST {
+        return Ok(next.run(req).await);
     }
-    Ok(next.run(req).await)
+    check_post(&app, peer, req.headers(), form)?;
+    let ip = client_ip(peer, req.headers(), &app.settings.trusted_proxies);
+    let res = next.run(req).await;
+    // A visitor correcting their answers is never the flood the limit is for: a post
+    // sent back to be fixed gives its token back (issue 13, item 16).
+    if res.status() == axum::http::StatusCode::UNPROCESSABLE_ENTITY {
+        app.limiter.refund(ip);
+    }
+    Ok(res)
 }
 
 /// What every state-changing request passes: it comes from the site (or the service's
@@ -124,6 +132,17 @@ pub struct RateLimiter {
     buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
 }
 
+/// The bucket of an address: IPv6 by /64.
+fn key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        v4 => v4,
+    }
+}
+
 /// Buckets kept before full ones are forgotten.
 const MAX_TRACKED: usize = 100_000;
 
@@ -136,18 +155,24 @@ impl RateLimiter {
         }
     }
 
+    /// Gives back the token a post took (it was sent back to be corrected).
+    pub fn refund(&self, ip: IpAddr) {
+        if self.limit.per_minute == 0 {
+            return;
+        }
+        let burst = f64::from(self.limit.burst.max(1));
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((tokens, _)) = buckets.get_mut(&key(ip)) {
+            *tokens = (*tokens + 1.0).min(burst);
+        }
+    }
+
     /// Takes a token for `ip`, or says in how many seconds one will be there.
     pub fn check(&self, ip: IpAddr, now: Instant) -> Result<(), u64> {
         if self.limit.per_minute == 0 {
             return Ok(());
         }
-        let key = match ip {
-            IpAddr::V6(v6) => {
-                let s = v6.segments();
-                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-            v4 => v4,
-        };
+        let key = key(ip);
         let burst = f64::from(self.limit.burst.max(1));
         let rate = f64::from(self.limit.per_minute) / 60.0;
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());

@@ -2,7 +2,10 @@
 //! `tower::ServiceExt::oneshot` exactly as the server does.
 //!
 //! Routes: `POST /forms/{form}` (and its CORS preflight), the members' area under
-//! `/members/`, comment moderation under `/comments/`, and `GET /health`. Layers,
+//! `/members/`, comments' emailed links under `/comments/`, staff sign-in under
+//! `/staff/`, and `GET /health`. The areas (`forms`, `members`, `comments`, `staff`)
+//! never import each other: [`submit`] here hands each valid post to its kind's
+//! handler, and what they share lives in `reply`, `view`, `session`, `guard`. Layers,
 //! outermost first: a last-resort panic catcher, `answer` (bodies for errors, security
 //! and CORS headers), the whole-request and body timeouts, and the panic catcher that
 //! turns a handler's panic into a 500 page.
@@ -16,13 +19,18 @@ pub mod guard;
 mod health;
 mod members;
 pub mod pages;
+mod reply;
+mod session;
+mod staff;
+mod view;
 
 use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::IntoResponse;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{middleware, Router};
 use tower::ServiceBuilder;
@@ -31,6 +39,8 @@ use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 use crate::settings::origin_of;
 use crate::store::Store;
+use crate::validate::kinds::{typed, Typed};
+use crate::validate::{validate, Outcome};
 use crate::Settings;
 
 pub use error::AppError;
@@ -109,6 +119,27 @@ impl AppState {
     }
 }
 
+/// `POST /forms/{form}`: checks the post against its declaration, then hands it, typed,
+/// to the handler of its form's kind.
+async fn submit(
+    State(app): State<AppState>,
+    Path(form): Path<String>,
+    format: extract::Format,
+    headers: HeaderMap,
+    extract::Posted(raw): extract::Posted,
+) -> Result<Response, AppError> {
+    let decl = app.settings.form(&form).ok_or(AppError::NotFound)?;
+    match validate(&form, decl, &app.settings.services, &raw) {
+        Outcome::Bot => Ok(forms::bot(&app, &form, decl, format)),
+        Outcome::Invalid(problems) => Err(AppError::Invalid { form, problems }),
+        Outcome::Valid(sub) => match typed(decl, sub) {
+            Typed::Request(sub) => forms::store(&app, &form, decl, &sub, format).await,
+            Typed::Registration(post) => members::register(&app, decl, post, format).await,
+            Typed::Comment(post) => comments::post(&app, &form, decl, post, &headers, format).await,
+        },
+    }
+}
+
 /// Pages served from here load the site's styles and post to the form service.
 fn content_security_policy(s: &Settings) -> HeaderValue {
     let site = &s.allowed_origins[0];
@@ -137,15 +168,13 @@ pub fn app(state: AppState) -> Router {
 pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let timeouts = state.timeouts;
     let forms = Router::new()
-        .route(
-            "/forms/{form}",
-            post(forms::submit).options(forms::preflight),
-        )
+        .route("/forms/{form}", post(submit).options(forms::preflight))
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::guard));
     Router::new()
         .merge(forms)
         .merge(members::routes(state.clone()))
         .merge(comments::routes(state.clone()))
+        .merge(staff::routes(state.clone()))
         .merge(extra)
         .route("/health", get(health::health))
         .fallback(|| async { AppError::NotFound })

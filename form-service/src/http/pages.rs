@@ -47,6 +47,43 @@ pub fn notice_page(s: &Settings, title: &str, message: &str) -> String {
     page(s, title, &body)
 }
 
+/// "Too many forms sent" (issue 15, item 14): in the site's look, with the clinic's
+/// phone number as a link a phone can call and a way back to the form.
+pub fn too_many_page(s: &Settings, title: &str, wait: &str, back: &str) -> String {
+    let phone = &s.site.business.phone;
+    // As the theme's phone link does: the international form when the site gives it.
+    let dial: String = s
+        .site
+        .business
+        .phone_international
+        .as_deref()
+        .unwrap_or(phone)
+        .chars()
+        .enumerate()
+        .filter(|&(i, c)| c.is_ascii_digit() || (i == 0 && c == '+'))
+        .map(|(_, c)| c)
+        .collect();
+    let call = if dial.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " or call us on <a href=\"tel:{}\">{}</a>",
+            escape_html(&dial),
+            escape_html(phone)
+        )
+    };
+    let body = format!(
+        "<div class=\"wrap\">\n<div class=\"page-header\">\n<h1>{}</h1>\n\
+         <p class=\"lead\">Several forms came from your connection in a short time. \
+         Your answers were not sent. Please wait {} and send the form again{call}.</p>\n\
+         <p><a href=\"{}\">Back to the form</a></p>\n</div>\n</div>\n",
+        escape_html(title),
+        escape_html(wait),
+        escape_html(back)
+    );
+    page(s, title, &body)
+}
+
 /// `body` (HTML for inside `<main>`) in the site's look, titled `title`.
 pub fn page(s: &Settings, title: &str, body: &str) -> String {
     let shell = s.site_dir.join("404.html");

@@ -1,12 +1,14 @@
-//! Accounts: registering, confirming, signing in by emailed link, sessions, and asking
-//! for rewards. Each function runs inside one transaction ([`Tx`]), so a check and the
+//! Accounts: registering, confirming, signing in by emailed link, and sessions. Each
+//! function runs inside one transaction ([`Tx`]), so a check and the
 //! change it allows can never be split by another request.
 
 use rusqlite::{params, Connection, OptionalExtension};
-use site_config::{LoyaltyConfig, Reward};
+use site_config::LoyaltyConfig;
 
-use super::ledger::{self, Decision, Entry, Kind, NewEntry, Status};
-use super::token::{email_key, normalise_code, referral_code, NewToken, Presented};
+use super::ledger::{self, Kind, NewEntry, Status};
+use super::token::{normalise_code, referral_code, NewToken, Presented};
+use crate::address;
+use crate::links::{self, LinkProblem, NewLink, Purpose};
 use crate::store::{NewMail, Tx};
 use crate::Error;
 
@@ -47,10 +49,10 @@ fn member(r: &rusqlite::Row<'_>) -> rusqlite::Result<Member> {
     })
 }
 
-/// The member with this address (any case, surrounding space ignored).
+/// The member with this address (compared by the rules of [`address`]).
 pub fn by_email(c: &Connection, email: &str) -> Result<Option<Member>, Error> {
     Ok(c.prepare_cached(&format!("{MEMBER} WHERE email_key = ?1"))?
-        .query_row([email_key(email)], member)
+        .query_row([address::key(email)], member)
         .optional()?)
 }
 
@@ -76,195 +78,35 @@ fn by_code(c: &Connection, code: &str) -> Result<Option<Member>, Error> {
     )
 }
 
-/// What an emailed link is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    /// Confirms a new member's address.
-    Confirm,
-    /// Signs a member in.
-    SignIn,
-    /// Staff: the held reward was used at the clinic.
-    RewardUsed,
-    /// Staff: the held reward is declined and its points released.
-    RewardDeclined,
-    /// Staff: publish a comment.
-    CommentApprove,
-    /// Staff: reject a comment.
-    CommentReject,
-    /// Staff: reply to a comment (and publish it).
-    CommentReply,
-}
-
-impl Purpose {
-    fn as_str(self) -> &'static str {
-        match self {
-            Purpose::Confirm => "confirm",
-            Purpose::SignIn => "sign_in",
-            Purpose::RewardUsed => "reward_used",
-            Purpose::RewardDeclined => "reward_declined",
-            Purpose::CommentApprove => "comment_approve",
-            Purpose::CommentReject => "comment_reject",
-            Purpose::CommentReply => "comment_reply",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Purpose> {
-        [
-            Purpose::Confirm,
-            Purpose::SignIn,
-            Purpose::RewardUsed,
-            Purpose::RewardDeclined,
-            Purpose::CommentApprove,
-            Purpose::CommentReject,
-            Purpose::CommentReply,
-        ]
-        .into_iter()
-        .find(|p| p.as_str() == s)
-    }
-}
-
-/// Why a link does nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkProblem {
-    /// Not one of ours: mistyped, cut short, or forged.
-    Unknown,
-    /// Past its time.
-    Expired,
-    /// Already used (or the thing it acts on was settled another way).
-    Used,
-}
-
-/// A link that may be used.
-#[derive(Debug, Clone)]
-pub struct Link {
-    /// Row id.
-    pub id: i64,
-    /// What it does.
-    pub purpose: Purpose,
-    /// The member it is about.
-    pub member: Option<i64>,
-    /// The ledger row a staff link settles.
-    pub subject: Option<i64>,
-    /// When it stops working.
-    pub expires_at: i64,
-}
-
-/// Looks a presented token up, changing nothing: what a `GET` of the link may do.
-pub fn check_link(
-    c: &Connection,
-    token: &str,
-    allowed: &[Purpose],
-    now: i64,
-) -> Result<Result<Link, LinkProblem>, Error> {
-    let Some(p) = Presented::parse(token) else {
-        return Ok(Err(LinkProblem::Unknown));
-    };
-    let row = c
-        .prepare_cached(
-            "SELECT id, purpose, member_id, subject_id, expires_at, used_at, verifier
-             FROM links WHERE selector = ?1",
-        )?
-        .query_row([&p.selector], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<i64>>(2)?,
-                r.get::<_, Option<i64>>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, Option<i64>>(5)?,
-                r.get::<_, Vec<u8>>(6)?,
-            ))
-        })
-        .optional()?;
-    let Some((id, purpose, member, subject, expires_at, used_at, verifier)) = row else {
-        return Ok(Err(LinkProblem::Unknown));
-    };
-    let purpose = Purpose::parse(&purpose).filter(|p| allowed.contains(p));
-    // A wrong secret is "unknown", never "expired" or "used": guessing reveals nothing.
-    let Some(purpose) = purpose.filter(|_| p.matches(&verifier)) else {
-        return Ok(Err(LinkProblem::Unknown));
-    };
-    if used_at.is_some() {
-        return Ok(Err(LinkProblem::Used));
-    }
-    if now >= expires_at {
-        return Ok(Err(LinkProblem::Expired));
-    }
-    Ok(Ok(Link {
-        id,
-        purpose,
-        member,
-        subject,
-        expires_at,
-    }))
-}
-
-/// Checks a link and marks it used, in the caller's transaction.
-pub(crate) fn use_link(
-    tx: &Tx<'_>,
-    token: &str,
-    allowed: &[Purpose],
-) -> Result<Result<Link, LinkProblem>, Error> {
-    let link = check_link(tx.conn, token, allowed, tx.now)?;
-    if let Ok(l) = &link {
-        tx.conn
-            .prepare_cached("UPDATE links SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL")?
-            .execute(params![l.id, tx.now])?;
-    }
-    Ok(link)
-}
-
-/// Stores a link's token for `purpose`, working for `lifetime` seconds.
-pub(crate) fn insert_link(
-    tx: &Tx<'_>,
-    token: &NewToken,
-    purpose: Purpose,
-    member: i64,
-    subject: Option<i64>,
-    lifetime: i64,
-) -> Result<(), Error> {
-    tx.conn
-        .prepare_cached(
-            "INSERT INTO links (selector, verifier, purpose, member_id, subject_id, created_at,
-                                expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![
-            token.selector,
-            &token.verifier[..],
-            purpose.as_str(),
-            member,
-            subject,
-            tx.now,
-            tx.now + lifetime
-        ])?;
-    Ok(())
-}
-
-/// A link made before the transaction, with the email that carries it.
-#[derive(Debug, Clone)]
-pub struct PreparedLink {
-    /// The token in the link.
-    pub token: NewToken,
-    /// The email, ready to queue.
-    pub mail: NewMail,
-}
-
-/// A registration, with both emails it might send: the handler prepares both, so the
-/// work (and the time) is the same whether or not the address is known.
+/// A registration, or a request for a new link. The handler makes both tokens before
+/// the transaction, and the transaction builds the one email it sends to the address
+/// as stored, so the work (and the time) is the same whether or not the address is known.
 #[derive(Debug, Clone)]
 pub struct Registration {
-    /// Their name.
+    /// The name given (kept on the confirmation link; it counts only if that link is followed).
     pub name: String,
-    /// The address as typed (trimmed).
+    /// The address as typed (trimmed); used only to find the account.
     pub email: String,
     /// The referral code they gave, if any.
     pub referral: Option<String>,
     /// For a new (or still unconfirmed) address.
-    pub confirm: PreparedLink,
+    pub confirm: NewToken,
     /// For an address that is already a member.
-    pub sign_in: PreparedLink,
+    pub sign_in: NewToken,
 }
+
+/// What a link email is: a confirmation (to an address that never confirmed, so it
+/// carries nothing the requester typed) or a sign-in link for a member.
+#[derive(Debug, Clone, Copy)]
+pub enum LinkMailKind<'a> {
+    /// Confirm a registration.
+    Confirm,
+    /// Sign in, greeting the member by the name they confirmed.
+    SignIn(&'a str),
+}
+
+/// Builds a link email to `to` (the stored address) carrying `token`.
+pub type LinkMailer<'a> = &'a dyn Fn(LinkMailKind<'_>, &str, &NewToken) -> Result<NewMail, Error>;
 
 /// What registering did. Never shown to the visitor, whose answer is always the same.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -284,29 +126,53 @@ fn throttled(tx: &Tx<'_>, member: i64, cfg: &LoyaltyConfig) -> Result<bool, Erro
         .conn
         .prepare_cached(
             "SELECT count(*) FROM links WHERE member_id = ?1
-             AND purpose IN ('confirm', 'sign_in') AND created_at > ?2",
+             AND purpose IN ('confirm', 'sign_in', 'comment_confirm') AND created_at > ?2",
         )?
         .query_row(params![member, tx.now - 3600], |r| r.get(0))?;
     Ok(sent >= i64::from(cfg.emails_per_address_per_hour))
 }
 
+/// True when `member` has had as many link emails this hour as the programme allows.
+pub fn too_many_emails(tx: &Tx<'_>, member: i64, cfg: &LoyaltyConfig) -> Result<bool, Error> {
+    throttled(tx, member, cfg)
+}
+
 /// Notes a request for an emailed link. Every request writes this row, whatever the
 /// address, so that the commit, and with it the answer's timing, is the same for all.
-fn note_request(tx: &Tx<'_>, email: &str) -> Result<(), Error> {
+pub(crate) fn note_request(tx: &Tx<'_>, email: &str) -> Result<(), Error> {
     tx.conn
         .prepare_cached("INSERT INTO link_requests (email_hash, at) VALUES (?1, ?2)")?
         .execute(params![
-            &blake3::hash(email_key(email).as_bytes()).as_bytes()[..],
+            &blake3::hash(address::key(email).as_bytes()).as_bytes()[..],
             tx.now
         ])?;
     Ok(())
 }
 
-/// Registers an address, or sends the right link to one already known.
+/// The account for an address that is not a member yet: the unconfirmed one there is,
+/// or a new one. Its name and referrer are set only when a confirmation link is
+/// followed, from that link (so whoever registers first decides nothing).
+pub fn pending_account(tx: &Tx<'_>, email: &str) -> Result<Member, Error> {
+    if let Some(m) = by_email(tx.conn, email)? {
+        return Ok(m);
+    }
+    tx.conn
+        .prepare_cached(
+            "INSERT INTO members (email, email_key, name, status, registered_at)
+             VALUES (?1, ?2, '', 'pending', ?3)",
+        )?
+        .execute(params![email.trim(), address::key(email), tx.now])?;
+    by_id(tx.conn, tx.conn.last_insert_rowid())?
+        .ok_or_else(|| Error::Storage("member vanished".into()))
+}
+
+/// Registers an address, or sends the right link to one already known. Mail goes to
+/// the address as stored, never to the text typed.
 pub fn register(
     tx: &mut Tx<'_>,
     r: &Registration,
     cfg: &LoyaltyConfig,
+    mailer: LinkMailer<'_>,
 ) -> Result<Registered, Error> {
     note_request(tx, &r.email)?;
     let confirm_for = i64::from(cfg.confirm_link_hours) * 3600;
@@ -314,62 +180,34 @@ pub fn register(
         Some(code) => by_code(tx.conn, code)?.filter(|m| m.active),
         None => None,
     };
-    match by_email(tx.conn, &r.email)? {
-        Some(m) if throttled(tx, m.id, cfg)? => Ok(Registered::Throttled),
-        Some(m) if m.active => {
+    let known = by_email(tx.conn, &r.email)?;
+    if let Some(m) = &known {
+        if throttled(tx, m.id, cfg)? {
+            return Ok(Registered::Throttled);
+        }
+        if m.active {
             let lifetime = i64::from(cfg.sign_in_link_minutes) * 60;
-            insert_link(tx, &r.sign_in.token, Purpose::SignIn, m.id, None, lifetime)?;
-            tx.queue_mail(&r.sign_in.mail)?;
-            Ok(Registered::SignInSent)
-        }
-        Some(m) => {
-            // A member has one referrer: the first code given keeps it.
-            if m.referred_by.is_none() {
-                if let Some(by) = referrer {
-                    tx.conn.execute(
-                        "UPDATE members SET referred_by = ?2 WHERE id = ?1",
-                        params![m.id, by.id],
-                    )?;
-                }
-            }
-            insert_link(
+            let mail = mailer(LinkMailKind::SignIn(&m.name), &m.email, &r.sign_in)?;
+            links::issue(
                 tx,
-                &r.confirm.token,
-                Purpose::Confirm,
-                m.id,
-                None,
-                confirm_for,
+                &NewLink::new(&r.sign_in, Purpose::SignIn, Some(m.id), lifetime),
             )?;
-            tx.queue_mail(&r.confirm.mail)?;
-            Ok(Registered::ConfirmationSent)
-        }
-        None => {
-            tx.conn
-                .prepare_cached(
-                    "INSERT INTO members (email, email_key, name, status, referred_by,
-                                          registered_at)
-                     VALUES (?1, ?2, ?3, 'pending', ?4, ?5)",
-                )?
-                .execute(params![
-                    r.email.trim(),
-                    email_key(&r.email),
-                    r.name,
-                    referrer.map(|m| m.id),
-                    tx.now
-                ])?;
-            let id = tx.conn.last_insert_rowid();
-            insert_link(
-                tx,
-                &r.confirm.token,
-                Purpose::Confirm,
-                id,
-                None,
-                confirm_for,
-            )?;
-            tx.queue_mail(&r.confirm.mail)?;
-            Ok(Registered::Created)
+            tx.queue_mail(&mail)?;
+            return Ok(Registered::SignInSent);
         }
     }
+    let m = pending_account(tx, &r.email)?;
+    let mail = mailer(LinkMailKind::Confirm, &m.email, &r.confirm)?;
+    let mut link = NewLink::new(&r.confirm, Purpose::Confirm, Some(m.id), confirm_for);
+    link.name = Some(&r.name);
+    link.referrer = referrer.map(|m| m.id);
+    links::issue(tx, &link)?;
+    tx.queue_mail(&mail)?;
+    Ok(if known.is_some() {
+        Registered::ConfirmationSent
+    } else {
+        Registered::Created
+    })
 }
 
 /// What following a confirmation or sign-in link did.
@@ -385,43 +223,54 @@ pub struct SignedIn {
 /// whether the reward waits for staff.
 pub type FriendMail<'a> = &'a dyn Fn(&Member, i64, bool) -> Result<NewMail, Error>;
 
-/// Work done in the same transaction once someone follows their link (comments they
-/// left while signed out go to moderation), given the member and the link's lifetime.
-pub type AfterLink<'a> = &'a dyn Fn(&mut Tx<'_>, &Member, i64) -> Result<(), Error>;
-
-/// Uses a member's link for `purpose`; the member it was sent to.
+/// Uses a member's link for `purpose`; the link and the member it was sent to.
 fn member_of_link(
     tx: &Tx<'_>,
     token: &str,
     purpose: Purpose,
-) -> Result<Result<Member, LinkProblem>, Error> {
-    let link = match use_link(tx, token, &[purpose])? {
+) -> Result<Result<(links::Link, Member), LinkProblem>, Error> {
+    let link = match links::spend(tx, token, &[purpose])? {
         Ok(l) => l,
         Err(p) => return Ok(Err(p)),
     };
-    Ok(link
+    let m = link
         .member
         .map(|id| by_id(tx.conn, id))
         .transpose()?
-        .flatten()
-        .ok_or(LinkProblem::Unknown))
+        .flatten();
+    Ok(m.map(|m| (link, m)).ok_or(LinkProblem::Unknown))
 }
 
-/// Uses a confirmation link: activates the account, credits the bonus and the
-/// referrer's reward once, and starts a session.
+/// Uses a confirmation link: activates the account with the details of the
+/// registration that sent this link, credits the bonus and the referrer's reward once,
+/// and starts a session.
 pub fn confirm(
     tx: &mut Tx<'_>,
     token: &str,
     session: &NewToken,
     cfg: &LoyaltyConfig,
     friend_mail: FriendMail<'_>,
-    after: AfterLink<'_>,
 ) -> Result<Result<SignedIn, LinkProblem>, Error> {
-    let m = match member_of_link(tx, token, Purpose::Confirm)? {
-        Ok(m) => m,
+    let (link, m) = match member_of_link(tx, token, Purpose::Confirm)? {
+        Ok(found) => found,
         Err(p) => return Ok(Err(p)),
     };
-    // Every other confirmation link for this address is spent too.
+    let signed = confirm_member(tx, &link, &m, session, cfg, friend_mail)?;
+    Ok(Ok(signed))
+}
+
+/// The shared end of every link that confirms an address (a confirmation, or a held
+/// comment's link for an address that never confirmed).
+pub(crate) fn confirm_member(
+    tx: &mut Tx<'_>,
+    link: &links::Link,
+    m: &Member,
+    session: &NewToken,
+    cfg: &LoyaltyConfig,
+    friend_mail: FriendMail<'_>,
+) -> Result<SignedIn, Error> {
+    // Every other confirmation link for this address is spent too (a held comment's
+    // own link stays: it still releases that comment, and only it).
     tx.conn.execute(
         "UPDATE links SET used_at = ?2
          WHERE member_id = ?1 AND purpose = 'confirm' AND used_at IS NULL",
@@ -429,15 +278,20 @@ pub fn confirm(
     )?;
     let newly_confirmed = !m.active;
     if newly_confirmed {
+        // The details that count are this link's registration's, whoever registered first.
+        tx.conn.execute(
+            "UPDATE members SET name = ?2, referred_by = ?3 WHERE id = ?1",
+            params![m.id, link.name.as_deref().unwrap_or(&m.name), link.referrer],
+        )?;
+        let m = by_id(tx.conn, m.id)?.ok_or_else(|| Error::Storage("member vanished".into()))?;
         activate(tx, &m, cfg, friend_mail)?;
     }
     start_session(tx, m.id, session, cfg)?;
     let member = by_id(tx.conn, m.id)?.ok_or_else(|| Error::Storage("member vanished".into()))?;
-    after(tx, &member, i64::from(cfg.confirm_link_hours) * 3600)?;
-    Ok(Ok(SignedIn {
+    Ok(SignedIn {
         member,
         newly_confirmed,
-    }))
+    })
 }
 
 fn activate(
@@ -480,7 +334,10 @@ fn activate(
     else {
         return Ok(());
     };
-    if !referrer.active || referrer.id == m.id || email_key(&referrer.email) == email_key(&m.email)
+    // One person under two addresses (`lou+1@`, dots at Gmail) earns nothing.
+    if !referrer.active
+        || referrer.id == m.id
+        || address::person_key(&referrer.email) == address::person_key(&m.email)
     {
         return Ok(());
     }
@@ -535,17 +392,15 @@ pub fn sign_in(
     token: &str,
     session: &NewToken,
     cfg: &LoyaltyConfig,
-    after: AfterLink<'_>,
 ) -> Result<Result<SignedIn, LinkProblem>, Error> {
-    let m = match member_of_link(tx, token, Purpose::SignIn)? {
-        Ok(m) => m,
+    let (_, m) = match member_of_link(tx, token, Purpose::SignIn)? {
+        Ok(found) => found,
         Err(p) => return Ok(Err(p)),
     };
     if !m.active {
         return Ok(Err(LinkProblem::Unknown));
     }
     start_session(tx, m.id, session, cfg)?;
-    after(tx, &m, i64::from(cfg.sign_in_link_minutes) * 60)?;
     Ok(Ok(SignedIn {
         member: m,
         newly_confirmed: false,
@@ -554,18 +409,27 @@ pub fn sign_in(
 
 /// Sends a fresh link to an address that asked for one (from an expired link's page
 /// or the sign-in page): sign-in for members, confirmation for the unconfirmed,
-/// nothing for addresses we do not know. The visitor sees the same answer for each.
+/// nothing for addresses we do not know. Every case builds one email and writes a link
+/// row, so the answer takes the same time whatever the address; the visitor sees the
+/// same page for each.
 pub fn send_new_link(
     tx: &mut Tx<'_>,
-    email: &str,
-    links: &Registration,
+    links_: &Registration,
     cfg: &LoyaltyConfig,
+    mailer: LinkMailer<'_>,
 ) -> Result<Option<Registered>, Error> {
-    if by_email(tx.conn, email)?.is_none() {
-        note_request(tx, email)?;
+    if by_email(tx.conn, &links_.email)?.is_none() {
+        note_request(tx, &links_.email)?;
+        // The same work as for a known address: an email built (and dropped) and a
+        // link row written that can never be used (it names no one and has expired).
+        let _ = mailer(LinkMailKind::Confirm, &links_.email, &links_.confirm)?;
+        links::issue(
+            tx,
+            &NewLink::new(&links_.confirm, Purpose::Confirm, None, 0),
+        )?;
         return Ok(None);
     }
-    register(tx, links, cfg).map(Some)
+    register(tx, links_, cfg, mailer).map(Some)
 }
 
 fn start_session(
@@ -624,98 +488,4 @@ pub fn end_session(tx: &mut Tx<'_>, cookie: &str) -> Result<(), Error> {
             .execute("DELETE FROM sessions WHERE selector = ?1", [&p.selector])?;
     }
     Ok(())
-}
-
-/// The two staff links for a reward request, and the staff email carrying them.
-#[derive(Debug, Clone)]
-pub struct RewardLinks {
-    /// "Used at the clinic".
-    pub used: NewToken,
-    /// "Declined".
-    pub declined: NewToken,
-    /// The email to staff.
-    pub mail: NewMail,
-}
-
-/// Holds a reward's points for a signed-in member and emails staff; refused when the
-/// balance is short. Run in the writer, so two requests at once cannot both pass.
-pub fn ask_for_reward(
-    tx: &mut Tx<'_>,
-    member: i64,
-    reward: &Reward,
-    links: &RewardLinks,
-    cfg: &LoyaltyConfig,
-) -> Result<i64, Error> {
-    let reason = format!("Set aside for: {}", reward.title);
-    let held = ledger::spend_or_credit(
-        tx.conn,
-        &NewEntry {
-            member,
-            amount: -i64::from(reward.points),
-            kind: Kind::Reward,
-            status: Status::Held,
-            settles: None,
-            reward: Some(&reward.id),
-            friend: None,
-            reason: &reason,
-            actor: "member",
-        },
-        tx.now,
-    )?;
-    let lifetime = i64::from(cfg.staff_link_days) * 86_400;
-    insert_link(
-        tx,
-        &links.used,
-        Purpose::RewardUsed,
-        member,
-        Some(held),
-        lifetime,
-    )?;
-    insert_link(
-        tx,
-        &links.declined,
-        Purpose::RewardDeclined,
-        member,
-        Some(held),
-        lifetime,
-    )?;
-    tx.queue_mail(&links.mail)?;
-    Ok(held)
-}
-
-/// Uses a staff link from a reward email: the reward was used, or is declined.
-pub fn settle_by_link(
-    tx: &mut Tx<'_>,
-    token: &str,
-) -> Result<Result<(Purpose, Entry), LinkProblem>, Error> {
-    let link = match use_link(tx, token, &[Purpose::RewardUsed, Purpose::RewardDeclined])? {
-        Ok(l) => l,
-        Err(p) => return Ok(Err(p)),
-    };
-    let Some(entry) = link.subject else {
-        return Ok(Err(LinkProblem::Unknown));
-    };
-    // The other link of the pair is spent with this one.
-    tx.conn.execute(
-        "UPDATE links SET used_at = ?2 WHERE subject_id = ?1 AND used_at IS NULL
-         AND purpose IN ('reward_used', 'reward_declined')",
-        params![entry, tx.now],
-    )?;
-    let (decision, reason) = match link.purpose {
-        Purpose::RewardUsed => (Decision::Confirm, "Reward used at the clinic"),
-        _ => (Decision::Void, "Reward declined: points given back"),
-    };
-    match ledger::settle(
-        tx.conn,
-        entry,
-        decision,
-        reason,
-        "staff (email link)",
-        tx.now,
-    ) {
-        Ok((e, _)) => Ok(Ok((link.purpose, e))),
-        // Settled meanwhile from the command line.
-        Err(Error::Refused(_)) => Ok(Err(LinkProblem::Used)),
-        Err(e) => Err(e),
-    }
 }

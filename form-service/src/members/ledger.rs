@@ -9,6 +9,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
+use crate::error::Refusal;
 use crate::Error;
 
 /// What a row is for.
@@ -239,16 +240,17 @@ pub fn settle(
     actor: &str,
     now: i64,
 ) -> Result<(Entry, i64), Error> {
-    let e = get(c, id)?.ok_or_else(|| Error::Refused(format!("there is no ledger entry {id}")))?;
+    let e = get(c, id)?.ok_or(Refusal::NoLedgerEntry(id))?;
     if !matches!(e.status, Status::Pending | Status::Held) {
-        return Err(Error::Refused(format!(
-            "entry {id} is a {} {} row: only pending referrals and held rewards are settled",
-            e.status.as_str(),
-            e.kind.as_str()
-        )));
+        return Err(Refusal::NotSettleable {
+            id,
+            status: e.status.as_str(),
+            kind: e.kind.as_str(),
+        }
+        .into());
     }
     if !e.open {
-        return Err(Error::Refused(format!("entry {id} was already settled")));
+        return Err(Refusal::AlreadySettled(id).into());
     }
     let (amount, status) = match (e.status, decision) {
         (_, Decision::Confirm) => (e.amount, Status::Confirmed),
@@ -279,10 +281,11 @@ pub fn spend_or_credit(c: &Connection, e: &NewEntry<'_>, now: i64) -> Result<i64
     if e.amount < 0 {
         let have = balance(c, e.member)?.available;
         if have + e.amount < 0 {
-            return Err(Error::Refused(format!(
-                "not enough points: the balance is {have}, and this needs {}",
-                -e.amount
-            )));
+            return Err(Refusal::NotEnoughPoints {
+                have,
+                need: -e.amount,
+            }
+            .into());
         }
     }
     add(c, e, now)

@@ -60,7 +60,14 @@ pub(crate) fn build(
     if let Some(r) = reply_to {
         message = message.reply_to(r);
     }
+    // Spam filters penalise mail without a Message-ID (issue 15, item 17); the id is
+    // random, on the clinic's own domain, and fixed with the message, so a retry sends
+    // the same one.
+    let id: [u8; 16] = rand::random();
+    let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
     let message = message
+        .date_now()
+        .message_id(Some(format!("<{id}@{}>", s.from.email.domain())))
         .subject(subject.clone())
         .multipart(MultiPart::alternative_plain_html(text, html))
         .map_err(|e| Error::Mail(e.to_string()))?;
@@ -70,6 +77,7 @@ pub(crate) fn build(
         envelope_to,
         subject,
         message: message.formatted(),
+        about: None,
     })
 }
 
@@ -88,17 +96,18 @@ pub(crate) fn hello(name: Option<&str>) -> String {
 
 /// Who a member's link email is for, and what it carries.
 pub struct LinkMail<'a> {
-    /// Their name, when known (not when an address only asked for a new link).
+    /// Their name, only once they have confirmed it (never for a confirmation: the
+    /// address may belong to someone who never asked, and the name is a stranger's text).
     pub name: Option<&'a str>,
-    /// Their address as typed.
+    /// Their address as stored.
     pub email: &'a str,
     /// The link.
     pub url: &'a str,
-    /// A sentence put first (a comment waiting for the link).
+    /// A sentence put first, written by us (never text a visitor typed).
     pub note: Option<&'a str>,
 }
 
-/// The one shape of both link emails: greeting, note, why, the link, how long it works.
+/// The one shape of the link emails: greeting, note, why, the link, how long it works.
 fn link_mail(
     s: &Settings,
     to: &LinkMail<'_>,
@@ -123,18 +132,29 @@ fn link_mail(
     )
 }
 
-/// The link to confirm a new registration.
-pub fn confirmation(s: &Settings, to: &LinkMail<'_>) -> Result<NewMail, Error> {
+/// The link to confirm a new registration. It greets no one by name and repeats nothing
+/// the requester typed: whoever typed this address may not be its owner.
+pub fn confirmation(
+    s: &Settings,
+    email: &str,
+    url: &str,
+    note: Option<&str>,
+) -> Result<NewMail, Error> {
     let clinic = &s.site.business.name;
     let l = s.loyalty();
     link_mail(
         s,
-        to,
+        &LinkMail {
+            name: None,
+            email,
+            url,
+            note,
+        },
         format!("Confirm your membership of {clinic}'s loyalty programme"),
         format!(
-            "Thank you for registering for {clinic}'s loyalty programme. Open the link \
-             below and press the button on the page it opens to confirm your email \
-             address; we then add your {} bonus points.",
+            "Someone, we hope you, registered this address for {clinic}'s loyalty programme. \
+             Open the link below and press the button on the page it opens to confirm your \
+             email address; we then add your {} bonus points.",
             l.signup_bonus
         ),
         "Confirm my membership",
@@ -164,6 +184,72 @@ pub fn sign_in(s: &Settings, to: &LinkMail<'_>) -> Result<NewMail, Error> {
              email: your account is unchanged.",
             s.loyalty().sign_in_link_minutes
         ),
+    )
+}
+
+/// To a member: a comment was posted with their address while signed out. It shows
+/// the text and page, so the member confirms that very comment.
+pub fn comment_to_confirm(
+    s: &Settings,
+    member: &Member,
+    service: &str,
+    page_url: &str,
+    text: &str,
+    url: &str,
+) -> Result<NewMail, Error> {
+    build(
+        s,
+        mailbox(Some(&member.name), &member.email)?,
+        None,
+        MailKind::Member,
+        format!("Confirm your comment on {service}"),
+        &[
+            Block::Text(hello(Some(&member.name))),
+            Block::Text(format!(
+                "A comment was posted with your address, while signed out, on {service} \
+                 ({page_url}). It reads:"
+            )),
+            Block::Text(text.to_string()),
+            Block::Text(
+                "If you wrote it, open the link below and press the button on the page it \
+                 opens: this comment, and only it, goes to our staff, who read every comment \
+                 before it appears."
+                    .to_string(),
+            ),
+            Block::Link("Send my comment", url),
+            Block::Text(format!(
+                "The link works once, for {} hours. If you did not write it, ignore this \
+                 email: nothing is published under your name.",
+                s.loyalty().confirm_link_hours
+            )),
+        ],
+    )
+}
+
+/// To a staff address: the link that signs this browser in as staff.
+pub fn staff_sign_in(s: &Settings, to: &str, url: &str) -> Result<NewMail, Error> {
+    let staff = &s.site.form_service.staff;
+    build(
+        s,
+        mailbox(None, to)?,
+        None,
+        MailKind::Staff,
+        format!("Staff sign-in for {}", s.site.business.name),
+        &[
+            Block::Text(
+                "Someone, we hope you, asked to sign in as staff to act on a link from a \
+                 staff email. Open the link below in the browser you use for staff work and \
+                 press the button on the page it opens."
+                    .to_string(),
+            ),
+            Block::Link("Sign in as staff", url),
+            Block::Text(format!(
+                "The link works once, for {} minutes; the sign-in then lasts {} days on that \
+                 browser. If it was not you, ignore this email and tell whoever looks after \
+                 the form service.",
+                staff.sign_in_link_minutes, staff.session_days
+            )),
+        ],
     )
 }
 
@@ -208,11 +294,11 @@ pub fn reward_requested(
     used_url: &str,
     declined_url: &str,
 ) -> Result<NewMail, Error> {
-    let reply_to = mailbox(Some(&member.name), &member.email)?;
-    build(
+    // No Reply-To: a reply quoting this email would hand the member its staff links.
+    let mail = build(
         s,
         s.staff.clone(),
-        Some(reply_to),
+        None,
         MailKind::Staff,
         format!("Reward asked for: {} — {}", reward.title, member.name),
         &[
@@ -224,11 +310,14 @@ pub fn reward_requested(
             Block::Text(
                 "When the reward has been used at the clinic, confirm it; if it will not \
                  be used, decline it and the points go back to the member. Each link opens \
-                 a page with a button; the links work for one use."
+                 a page with a button that acts only in a browser signed in as staff; the \
+                 links work for one use. Do not forward this email to the member: write to \
+                 them at their address above."
                     .to_string(),
             ),
             Block::Link("Reward used: take the points", used_url),
             Block::Link("Decline: give the points back", declined_url),
         ],
-    )
+    )?;
+    Ok(mail.about(&member.email))
 }

@@ -9,4 +9,5 @@ pub mod accounts;
 pub mod ledger;
 pub mod mail;
 pub mod privacy;
+pub mod rewards;
 pub mod token;

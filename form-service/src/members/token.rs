@@ -90,10 +90,10 @@ pub fn normalise_code(code: &str) -> String {
         .to_ascii_uppercase()
 }
 
-/// The key that makes one account per address: surrounding space and case ignored.
-/// The address as typed is kept beside it and used for mail.
+/// The key that makes one account per address (the rules are in [`crate::address`]).
+/// The address as first typed is kept beside it and used for mail.
 pub fn email_key(email: &str) -> String {
-    email.trim().to_lowercase()
+    crate::address::key(email)
 }
 
 #[cfg(test)]

@@ -103,6 +103,7 @@ pub fn staff_mail(
         envelope_to: settings.staff.email.to_string(),
         subject,
         message: message.formatted(),
+        about: Some(sub.email.trim().to_lowercase()),
     })
 }
 
@@ -136,6 +137,7 @@ pub fn acknowledgement(settings: &Settings, to: &str, public_id: &str) -> Result
         .from(settings.from.clone())
         .to(Mailbox::new(None, address.clone()))
         .subject(subject.clone())
+        .date_now()
         .message_id(Some(message_id(settings, public_id, "ack")))
         .multipart(MultiPart::alternative_plain_html(text, html))
         .map_err(|e| Error::Mail(e.to_string()))?;
@@ -145,6 +147,7 @@ pub fn acknowledgement(settings: &Settings, to: &str, public_id: &str) -> Result
         envelope_to: address.to_string(),
         subject,
         message: message.formatted(),
+        about: None,
     })
 }
 

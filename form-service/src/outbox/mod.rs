@@ -15,7 +15,7 @@ use rand::Rng;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use transport::Mailer;
+pub use transport::{without_addresses, Failure, Mailer};
 
 use crate::store::{Delivery, QueuedMail, Store};
 
@@ -85,13 +85,30 @@ async fn pause(shutdown: &mut watch::Receiver<bool>, d: Duration) {
 }
 
 /// What to record for one attempt.
-fn judge(m: &QueuedMail, outcome: Result<(), String>, now: i64) -> Delivery {
+fn judge(m: &QueuedMail, outcome: Result<(), Failure>, now: i64) -> Delivery {
     match outcome {
         Ok(()) => {
             tracing::info!(outbox_id = m.id, kind = %m.kind, "email delivered");
             Delivery::Sent { id: m.id }
         }
-        Err(error) if now >= m.give_up_at => {
+        Err(Failure {
+            error,
+            permanent: true,
+        }) => {
+            // Retrying a 5xx only repeats the refusal (and looks like spam to the
+            // server): stop now, and let staff see it (`outbox`, `/health`).
+            tracing::error!(
+                outbox_id = m.id,
+                kind = %m.kind,
+                attempts = m.attempts + 1,
+                error = %error,
+                "EMAIL REJECTED: the mail server refused it for good; see `form-service outbox`, \
+                 fix the address or the mail settings, then run `form-service outbox retry {}`",
+                m.id
+            );
+            Delivery::Failed { id: m.id, error }
+        }
+        Err(Failure { error, .. }) if now >= m.give_up_at => {
             tracing::error!(
                 outbox_id = m.id,
                 kind = %m.kind,
@@ -103,7 +120,7 @@ fn judge(m: &QueuedMail, outcome: Result<(), String>, now: i64) -> Delivery {
             );
             Delivery::Failed { id: m.id, error }
         }
-        Err(error) => {
+        Err(Failure { error, .. }) => {
             let delay = backoff(m.attempts, &mut rand::thread_rng());
             let next_attempt_at = (now + delay).min(m.give_up_at);
             tracing::warn!(
@@ -161,14 +178,33 @@ mod tests {
         }
     }
 
+    fn busy() -> Result<(), Failure> {
+        Err(Failure {
+            error: "421 busy".into(),
+            permanent: false,
+        })
+    }
+
+    #[test]
+    fn a_permanent_refusal_fails_at_once() {
+        let refused = Err(Failure {
+            error: "550 no such user".into(),
+            permanent: true,
+        });
+        assert!(matches!(
+            judge(&mail(0, 1_000_000), refused, 1000),
+            Delivery::Failed { id: 7, .. }
+        ));
+    }
+
     #[test]
     fn failures_retry_until_the_deadline_then_fail() {
-        let d = judge(&mail(0, 1_000_000), Err("421 busy".into()), 1000);
+        let d = judge(&mail(0, 1_000_000), busy(), 1000);
         assert!(
             matches!(d, Delivery::Retry { next_attempt_at, .. } if (1030..=1060).contains(&next_attempt_at))
         );
         // The last retry is never scheduled past the deadline...
-        let d = judge(&mail(30, 1100), Err("421 busy".into()), 1000);
+        let d = judge(&mail(30, 1100), busy(), 1000);
         assert!(matches!(
             d,
             Delivery::Retry {
@@ -177,7 +213,7 @@ mod tests {
             }
         ));
         // ...and a failure at or after it is final.
-        let d = judge(&mail(31, 1100), Err("421 busy".into()), 1100);
+        let d = judge(&mail(31, 1100), busy(), 1100);
         assert!(matches!(d, Delivery::Failed { .. }));
         assert!(matches!(
             judge(&mail(3, 0), Ok(()), 5),

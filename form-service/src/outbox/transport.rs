@@ -113,7 +113,7 @@ impl Mailer {
     pub async fn send_all(
         self: &Arc<Self>,
         mails: Vec<QueuedMail>,
-    ) -> Vec<(QueuedMail, Result<(), String>)> {
+    ) -> Vec<(QueuedMail, Result<(), Failure>)> {
         match &**self {
             Mailer::Files(dir) => {
                 let dir = dir.clone();
@@ -149,25 +149,82 @@ impl Mailer {
         }
     }
 
-    async fn send_smtp(&self, m: &QueuedMail) -> Result<(), String> {
+    async fn send_smtp(&self, m: &QueuedMail) -> Result<(), Failure> {
         let Mailer::Smtp { transport, .. } = self else {
-            return Err("not an SMTP mailer".into());
+            return Err(Failure::temporary("not an SMTP mailer"));
         };
         let from = m
             .envelope_from
             .parse()
-            .map_err(|e| format!("sender: {e}"))?;
+            .map_err(|e| Failure::permanent(format!("sender: {e}")))?;
         let to = m
             .envelope_to
             .parse()
-            .map_err(|e| format!("recipient: {e}"))?;
-        let envelope = Envelope::new(Some(from), vec![to]).map_err(|e| e.to_string())?;
+            .map_err(|e| Failure::permanent(format!("recipient: {e}")))?;
+        let envelope =
+            Envelope::new(Some(from), vec![to]).map_err(|e| Failure::permanent(e.to_string()))?;
         transport
             .send_raw(&envelope, &m.message)
             .await
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| Failure {
+                // A 5xx answer: the server will not take this message, ever.
+                permanent: e.is_permanent(),
+                error: without_addresses(&e.to_string()),
+            })
     }
+}
+
+/// Why an email was not delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The server's or the file system's words, with any email address taken out.
+    pub error: String,
+    /// True when retrying cannot help (an SMTP 5xx answer, an address that is not one).
+    pub permanent: bool,
+}
+
+impl Failure {
+    fn temporary(error: impl Into<String>) -> Failure {
+        Failure {
+            error: without_addresses(&error.into()),
+            permanent: false,
+        }
+    }
+
+    fn permanent(error: impl Into<String>) -> Failure {
+        Failure {
+            error: without_addresses(&error.into()),
+            permanent: true,
+        }
+    }
+}
+
+/// `error` with every word that holds an `@` replaced by `[address]`: mail servers
+/// quote the recipient in their refusals (`550 5.1.1 <ann@example.com>: no such
+/// user`), and these words go to the log and to `outbox list`.
+pub fn without_addresses(error: &str) -> String {
+    let boundary = |c: char| c.is_whitespace() || "<>()[],;:\"'".contains(c);
+    let mut out = String::with_capacity(error.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if word.contains('@') {
+            out.push_str("[address]");
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in error.chars() {
+        if boundary(c) {
+            flush(&mut word, &mut out);
+            out.push(c);
+        } else {
+            word.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 /// Threads that wait on fsyncs together for one chunk of `.eml` files.
@@ -180,17 +237,20 @@ const SYNC_THREADS: usize = 8;
 /// made them queue on the folder's lock, spinning, and cost more CPU than the service's
 /// own work), then synced from a few threads, since the disk serves concurrent fsyncs
 /// together and one after another they take a millisecond or more each.
-fn write_files(dir: &Path, mails: Vec<QueuedMail>) -> Vec<(QueuedMail, Result<(), String>)> {
+fn write_files(dir: &Path, mails: Vec<QueuedMail>) -> Vec<(QueuedMail, Result<(), Failure>)> {
     use std::io::Write;
-    if let Err(e) = std::fs::create_dir_all(dir) {
+    if let Err(e) = crate::private::create_dir(dir) {
         let e = e.to_string();
-        return mails.into_iter().map(|m| (m, Err(e.clone()))).collect();
+        return mails
+            .into_iter()
+            .map(|m| (m, Err(Failure::temporary(e.clone()))))
+            .collect();
     }
     let written: Vec<(QueuedMail, PathBuf, std::io::Result<std::fs::File>)> = mails
         .into_iter()
         .map(|m| {
             let tmp = dir.join(format!(".{}.tmp", file_name(&m)));
-            let file = std::fs::File::create(&tmp).and_then(|mut f| {
+            let file = crate::private::new_file(&tmp).and_then(|mut f| {
                 f.write_all(&m.message)?;
                 Ok(f)
             });
@@ -228,7 +288,7 @@ fn write_files(dir: &Path, mails: Vec<QueuedMail>) -> Vec<(QueuedMail, Result<()
         .map(|((m, tmp, _), synced)| {
             let outcome = synced
                 .and_then(|()| std::fs::rename(&tmp, dir.join(file_name(&m))))
-                .map_err(|e| e.to_string());
+                .map_err(|e| Failure::temporary(e.to_string()));
             (m, outcome)
         })
         .collect()
@@ -258,5 +318,21 @@ mod tests {
         assert!(m.describe().contains("implicit TLS"));
         assert!(Mailer::smtp("smtp://mail.example?tls=opportunistic", false).is_err());
         assert!(Mailer::smtp("http://mail.example", true).is_err());
+    }
+
+    #[test]
+    fn addresses_leave_error_texts() {
+        assert_eq!(
+            without_addresses("550 5.1.1 <ann.lee+x@example.com>: Recipient address rejected"),
+            "550 5.1.1 <[address]>: Recipient address rejected"
+        );
+        assert_eq!(
+            without_addresses("permanent error (550): ann@example.com unknown"),
+            "permanent error (550): [address] unknown"
+        );
+        assert_eq!(
+            without_addresses("421 busy, try later"),
+            "421 busy, try later"
+        );
     }
 }

@@ -22,7 +22,8 @@ use rusqlite::Connection;
 use tokio::sync::{oneshot, Notify};
 
 pub use queries::{
-    export, forget, list_outbox, purge, retry, Forgotten, MailRow, RetryWhich, StoredSubmission,
+    export, forget, list_outbox, purge, retry, Forgotten, MailRow, Purged, RetryWhich,
+    StoredSubmission,
 };
 
 pub use tx::{run_alone, Tx};
@@ -42,6 +43,17 @@ pub struct NewMail {
     pub subject: String,
     /// The whole message, headers and body, as sent.
     pub message: Vec<u8>,
+    /// Whose email this is about, when not (only) its recipient's: the member a staff
+    /// email about a comment or reward concerns. `forget` erases it with them.
+    pub about: Option<String>,
+}
+
+impl NewMail {
+    /// The same email, recorded as being about the person at `email`.
+    pub fn about(mut self, email: &str) -> NewMail {
+        self.about = Some(email.trim().to_lowercase());
+        self
+    }
 }
 
 /// Who an email is for.

@@ -89,18 +89,39 @@ pub fn export(c: &Connection, form: &str, since: i64) -> Result<Vec<StoredSubmis
     Ok(out)
 }
 
-/// Deletes submissions received before `before`, with their emails; returns
-/// `(submissions, emails)` deleted.
-pub fn purge(c: &mut Connection, before: i64) -> Result<(usize, usize), Error> {
+/// What `purge` removed from the submissions and the outbox.
+#[derive(Debug, Clone, Default)]
+pub struct Purged {
+    /// Submissions received before the cut-off.
+    pub submissions: usize,
+    /// Outbox rows erased: those about the submissions, and every email (about a
+    /// submission or not) queued before the cut-off.
+    pub emails: Vec<i64>,
+}
+
+/// Deletes submissions received before `before`, with their emails, and every email
+/// queued before then, whatever it was about.
+pub fn purge(c: &mut Connection, before: i64) -> Result<Purged, Error> {
     let tx = c.transaction()?;
-    let mails = tx.execute(
-        "DELETE FROM outbox WHERE submission_id IN
-           (SELECT id FROM submissions WHERE received_at < ?1)",
-        [before],
+    let emails = ids(
+        &tx,
+        "DELETE FROM outbox WHERE created_at < ?1 OR submission_id IN
+           (SELECT id FROM submissions WHERE received_at < ?1) RETURNING id",
+        &before,
     )?;
-    let subs = tx.execute("DELETE FROM submissions WHERE received_at < ?1", [before])?;
+    let submissions = tx.execute("DELETE FROM submissions WHERE received_at < ?1", [before])?;
     tx.commit()?;
-    Ok((subs, mails))
+    Ok(Purged {
+        submissions,
+        emails,
+    })
+}
+
+/// Runs a `DELETE ... RETURNING id` and collects the ids.
+fn ids(c: &Connection, sql: &str, param: &dyn rusqlite::ToSql) -> Result<Vec<i64>, Error> {
+    let mut stmt = c.prepare(sql)?;
+    let rows = stmt.query_map([param], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// What `forget` erased.
@@ -108,12 +129,13 @@ pub fn purge(c: &mut Connection, before: i64) -> Result<(usize, usize), Error> {
 pub struct Forgotten {
     /// `(public id, form, received_at)` of each submission erased.
     pub submissions: Vec<(String, String, i64)>,
-    /// Emails erased from the outbox (sent, waiting or failed).
-    pub emails: usize,
+    /// Ids of the emails erased from the outbox (sent, waiting or failed); their
+    /// `.eml` files end in `-<id>.eml`.
+    pub emails: Vec<i64>,
 }
 
 /// Erases every submission from `email` (compared without case) and every email about
-/// them or to that address.
+/// them, about that person, or to that address.
 pub fn forget(c: &mut Connection, email: &str) -> Result<Forgotten, Error> {
     let email = email.trim().to_lowercase();
     let tx = c.transaction()?;
@@ -124,10 +146,11 @@ pub fn forget(c: &mut Connection, email: &str) -> Result<Forgotten, Error> {
         let rows = stmt.query_map([&email], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         rows.collect::<Result<Vec<_>, _>>()?
     };
-    let emails = tx.execute(
-        "DELETE FROM outbox WHERE lower(envelope_to) = ?1 OR submission_id IN
-           (SELECT id FROM submissions WHERE email = ?1)",
-        [&email],
+    let emails = ids(
+        &tx,
+        "DELETE FROM outbox WHERE lower(envelope_to) = ?1 OR about = ?1 OR submission_id IN
+           (SELECT id FROM submissions WHERE email = ?1) RETURNING id",
+        &email,
     )?;
     tx.execute("DELETE FROM submissions WHERE email = ?1", [&email])?;
     tx.commit()?;

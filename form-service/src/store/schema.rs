@@ -11,10 +11,17 @@ use rusqlite::Connection;
 
 use crate::Error;
 
+/// One migration: SQL, or a function for what SQL alone cannot say.
+enum Step {
+    Sql(&'static str),
+    Code(fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>),
+}
+
 /// The schema, one step at a time.
-const MIGRATIONS: &[&str] = &[
+const MIGRATIONS: &[Step] = &[
     // 1: submissions and the outbox of emails about them.
-    "CREATE TABLE submissions (
+    Step::Sql(
+        "CREATE TABLE submissions (
         id          INTEGER PRIMARY KEY,
         public_id   TEXT NOT NULL UNIQUE,
         form        TEXT NOT NULL,
@@ -51,9 +58,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
     CREATE INDEX outbox_by_submission ON outbox(submission_id);
     CREATE INDEX outbox_by_recipient ON outbox(envelope_to, kind, created_at);",
+    ),
     // 2: the loyalty programme: members, their emailed links and sessions, and the
     // append-only points ledger.
-    "CREATE TABLE members (
+    Step::Sql(
+        "CREATE TABLE members (
         id            INTEGER PRIMARY KEY,
         email         TEXT NOT NULL,            -- as the member typed it
         email_key     TEXT NOT NULL UNIQUE,     -- trimmed and lowercased: one account each
@@ -114,9 +123,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER ledger_rows_stay BEFORE DELETE ON ledger
     WHEN EXISTS (SELECT 1 FROM members WHERE id = OLD.member_id)
     BEGIN SELECT RAISE(ABORT, 'the points ledger is append-only'); END;",
+    ),
     // 3: members' comments on service pages, and their way to moderation. `held`
     // waits for its author to follow an emailed link; `pending` waits for staff.
-    "CREATE TABLE comments (
+    Step::Sql(
+        "CREATE TABLE comments (
         id           INTEGER PRIMARY KEY,
         public_id    TEXT NOT NULL UNIQUE,
         member_id    INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
@@ -146,12 +157,43 @@ const MIGRATIONS: &[&str] = &[
         at         INTEGER NOT NULL
     );
     CREATE INDEX link_requests_by_time ON link_requests(at);",
+    ),
     // 4: two indexes on submissions go. Each put every stored request on a random page
     // of its own (a hash, an address), written and synced with the request. The
     // double-click filter now keeps recent fingerprints in the writer's memory
     // (`store::writer::recent`), and `forget`, a rare staff command, reads the table.
-    "DROP INDEX submissions_by_fingerprint;
+    Step::Sql(
+        "DROP INDEX submissions_by_fingerprint;
     DROP INDEX submissions_by_email;",
+    ),
+    // 5: each outbox row records whom it is about (the member a staff email about a
+    // comment or reward concerns), so `forget` finds it whatever its recipient.
+    Step::Sql(
+        "ALTER TABLE outbox ADD COLUMN about TEXT;
+    CREATE INDEX outbox_by_about ON outbox(about);",
+    ),
+    // 6: ids are never reused after a deletion (AUTOINCREMENT), so references, links
+    // and `.eml` file names made for a forgotten person never meet a newcomer's.
+    Step::Code(never_reuse_ids),
+    // 7: staff sign in by emailed link and get a session per browser; a link may name
+    // the staff address it signs in, and a confirmation link carries the details of
+    // the registration that sent it (so the one followed is the one that counts);
+    // moderation records which staff address decided.
+    Step::Sql(
+        "ALTER TABLE links ADD COLUMN staff_email TEXT;
+    ALTER TABLE links ADD COLUMN name TEXT;
+    ALTER TABLE links ADD COLUMN referrer_id INTEGER;
+    CREATE INDEX links_by_subject ON links(subject_id);
+    CREATE TABLE staff_sessions (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        selector   TEXT NOT NULL UNIQUE,
+        verifier   BLOB NOT NULL,
+        email      TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    );
+    ALTER TABLE comments ADD COLUMN decided_by TEXT;",
+    ),
 ];
 
 /// The schema version this build writes.
@@ -165,8 +207,14 @@ pub fn db_path(data_dir: &Path) -> std::path::PathBuf {
 /// Opens (creating if needed) the database in `data_dir` with the settings every
 /// connection needs, and migrates it.
 pub fn open(data_dir: &Path) -> Result<Connection, Error> {
-    std::fs::create_dir_all(data_dir).map_err(|e| Error::io(data_dir, e))?;
+    crate::private::create_dir(data_dir)?;
+    // SQLite gives the -wal and -shm files the database file's mode, so a database
+    // created 0600 keeps all three private.
+    crate::private::create_file(&db_path(data_dir))?;
     let mut conn = Connection::open(db_path(data_dir))?;
+    // Pages freed by a checkpoint leave the WAL when it starts over, so a delivered
+    // email's link does not linger there (issue 13, item 5).
+    conn.pragma_update(None, "journal_size_limit", 0)?;
     // WAL lets readers work beside the one writer; FULL makes every commit reach the
     // disk before it returns, which is what "stored before answered" rests on.
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
@@ -195,11 +243,94 @@ fn migrate(conn: &mut Connection) -> Result<(), Error> {
             "the database has schema version {version}, newer than this build ({SCHEMA_VERSION}); use a newer form-service"
         )));
     }
-    for (i, step) in MIGRATIONS.iter().enumerate().skip(version) {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute_batch(step)?;
-        tx.pragma_update(None, "user_version", i + 1)?;
-        tx.commit()?;
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
+    // Rebuilding a table (step 6) drops the old one: without this, the drop would
+    // cascade to every row that refers to it, and renaming would rewrite triggers.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    conn.pragma_update(None, "legacy_alter_table", "ON")?;
+    let result = (|| -> Result<(), Error> {
+        for (i, step) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            match step {
+                Step::Sql(sql) => tx.execute_batch(sql)?,
+                Step::Code(f) => f(&tx)?,
+            }
+            let broken: Option<String> = tx
+                .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+                .ok();
+            if let Some(table) = broken {
+                return Err(Error::Storage(format!(
+                    "migration {} left a broken reference in `{table}`",
+                    i + 1
+                )));
+            }
+            tx.pragma_update(None, "user_version", i + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    })();
+    conn.pragma_update(None, "legacy_alter_table", "OFF")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    result
+}
+
+/// Tables whose ids must never come back: SQLite otherwise gives the next row the
+/// largest id plus one, so after `forget` removes the newest member, the next one
+/// would get their id (and their old links' and files' names).
+const NEVER_REUSED: &[&str] = &[
+    "submissions",
+    "outbox",
+    "members",
+    "links",
+    "sessions",
+    "ledger",
+    "comments",
+    "link_requests",
+];
+
+/// Rebuilds each table of [`NEVER_REUSED`] as it stands, with `AUTOINCREMENT` on its
+/// id: the rows, indexes and triggers are copied as they are.
+fn never_reuse_ids(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    for table in NEVER_REUSED {
+        let sql: String = tx.query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |r| r.get(0),
+        )?;
+        if sql.contains("AUTOINCREMENT") {
+            continue;
+        }
+        let new_name = format!("{table}_rebuilt");
+        let create = sql
+            .replacen(
+                &format!("CREATE TABLE {table}"),
+                &format!("CREATE TABLE {new_name}"),
+                1,
+            )
+            .replacen(
+                "INTEGER PRIMARY KEY",
+                "INTEGER PRIMARY KEY AUTOINCREMENT",
+                1,
+            );
+        let extras: Vec<String> = {
+            let mut stmt = tx.prepare(
+                "SELECT sql FROM sqlite_master
+                 WHERE type IN ('index', 'trigger') AND tbl_name = ?1 AND sql IS NOT NULL",
+            )?;
+            let rows = stmt.query_map([table], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        tx.execute_batch(&create)?;
+        tx.execute_batch(&format!(
+            "INSERT INTO {new_name} SELECT * FROM {table};
+             DROP TABLE {table};
+             ALTER TABLE {new_name} RENAME TO {table};"
+        ))?;
+        for extra in extras {
+            tx.execute_batch(&extra)?;
+        }
     }
     Ok(())
 }
@@ -222,6 +353,52 @@ mod tests {
         assert_eq!(sync, 2, "synchronous=FULL");
         drop(conn);
         open(dir.path()).unwrap();
+    }
+
+    /// A database from before step 6 keeps its rows, references and triggers, and
+    /// from then on never gives a deleted id again.
+    #[test]
+    fn ids_are_never_reused_after_the_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(db_path(dir.path())).unwrap();
+        for step in &MIGRATIONS[..4] {
+            let Step::Sql(sql) = step else { panic!() };
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 4).unwrap();
+        conn.execute_batch(
+            "INSERT INTO members (id, email, email_key, name, status, registered_at)
+               VALUES (1, 'a@x.example', 'a@x.example', 'A', 'active', 0),
+                      (2, 'b@x.example', 'b@x.example', 'B', 'active', 0);
+             INSERT INTO ledger (member_id, amount, kind, status, reason, actor, created_at)
+               VALUES (1, 50, 'signup', 'confirmed', 'bonus', 'system', 0);",
+        )
+        .unwrap();
+        drop(conn);
+        let conn = open(dir.path()).unwrap();
+        let rows: i64 = conn
+            .query_row("SELECT count(*) FROM ledger WHERE member_id = 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(rows, 1);
+        assert!(
+            conn.execute("UPDATE ledger SET amount = 1", []).is_err(),
+            "the ledger's triggers survive"
+        );
+        conn.execute("DELETE FROM members WHERE id = 2", [])
+            .unwrap();
+        conn.execute(
+            "INSERT INTO members (email, email_key, name, status, registered_at)
+             VALUES ('c@x.example', 'c@x.example', 'C', 'pending', 0)",
+            [],
+        )
+        .unwrap();
+        assert_eq!(conn.last_insert_rowid(), 3, "id 2 is not given again");
+        let broken: Option<String> = conn
+            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+            .ok();
+        assert_eq!(broken, None);
     }
 
     #[test]

@@ -311,10 +311,16 @@ pub(super) fn queue(
     now: i64,
     o: &StoreOptions,
 ) -> Result<(), Error> {
+    // An email to a visitor or member is about its recipient; a staff email names
+    // whom it is about.
+    let about = m
+        .about
+        .clone()
+        .or_else(|| (m.kind != MailKind::Staff).then(|| m.envelope_to.trim().to_lowercase()));
     tx.prepare_cached(
         "INSERT INTO outbox (submission_id, kind, envelope_from, envelope_to, subject,
-                             created_at, next_attempt_at, give_up_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
+                             created_at, next_attempt_at, give_up_at, about)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)",
     )?
     .execute(params![
         submission,
@@ -323,7 +329,8 @@ pub(super) fn queue(
         m.envelope_to,
         m.subject,
         now,
-        now + o.retry_seconds
+        now + o.retry_seconds,
+        about
     ])?;
     let id = tx.last_insert_rowid();
     tx.prepare_cached("INSERT INTO outbox_messages (outbox_id, message) VALUES (?1, ?2)")?
@@ -335,13 +342,22 @@ fn record(tx: &Connection, d: &Delivery, now: i64, effect: &mut Effect) -> Resul
     // Only a pending row changes: a row that `forget` or `purge` removed meanwhile,
     // or that the command line already retried, is left as it is.
     let changed = match d {
-        Delivery::Sent { id } => tx
-            .prepare_cached(
-                "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1,
-                        last_error = NULL
-                 WHERE id = ?1 AND status = 'pending'",
-            )?
-            .execute(params![id, now])?,
+        Delivery::Sent { id } => {
+            let n = tx
+                .prepare_cached(
+                    "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1,
+                            last_error = NULL
+                     WHERE id = ?1 AND status = 'pending'",
+                )?
+                .execute(params![id, now])?;
+            // A delivered message is the recipient's now: its body (with any live link)
+            // leaves the database, so a copy of the data folder acts on nothing (issue
+            // 13, item 5). The row stays, for `outbox` and `purge`. `secure_delete`
+            // overwrites the freed pages.
+            tx.prepare_cached("DELETE FROM outbox_messages WHERE outbox_id = ?1")?
+                .execute(params![id])?;
+            n
+        }
         Delivery::Retry {
             id,
             next_attempt_at,
@@ -380,6 +396,7 @@ mod tests {
             envelope_to: "staff@clinic.example".into(),
             subject: "Consultation request".into(),
             message: b"Subject: x\r\n\r\nbody\r\n".to_vec(),
+            about: None,
         };
         NewSubmission {
             public_id: public_id.into(),

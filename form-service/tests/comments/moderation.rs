@@ -39,6 +39,7 @@ async fn approved_from_the_email_then_published_through_the_generator() {
         site.display()
     ));
     let mut c = Club::with(s);
+    c.sign_in_staff().await;
     let cookie = c.join("Sam", "sam@example.com", "").await;
     let text = "How long does the *first* session take? <script>alert(1)</script>";
     let [approve, _reject, _reply] = post_and_get_links(&mut c, &cookie, text).await;
@@ -113,6 +114,7 @@ async fn approved_from_the_email_then_published_through_the_generator() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn links_are_single_use_expire_and_cannot_be_altered() {
     let mut c = Club::start();
+    c.sign_in_staff().await;
     let cookie = c.join("Tia", "tia@example.com", "").await;
     let [approve, reject, reply] =
         post_and_get_links(&mut c, &cookie, "Does it fade over time?").await;
@@ -160,6 +162,7 @@ async fn links_are_single_use_expire_and_cannot_be_altered() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_publishes_the_comment_with_the_clinics_answer() {
     let mut c = Club::start();
+    c.sign_in_staff().await;
     let cookie = c.join("Uma", "uma@example.com", "").await;
     let [_, _, reply] = post_and_get_links(&mut c, &cookie, "Is it painful?").await;
     let (_, page) = c.open(&reply).await;

@@ -36,7 +36,14 @@ async fn a_signed_in_member_goes_straight_to_moderation() {
     );
     assert_eq!(count(&c, "pending"), 1);
     let staff = c.next_mail().await;
-    assert!(staff.header("reply-to").contains("vi@example.com"));
+    assert!(
+        staff.header("reply-to").is_empty(),
+        "a staff email never has a member as Reply-To"
+    );
+    assert!(
+        staff.text.contains("vi@example.com"),
+        "the address is in the body"
+    );
     assert!(staff.text.contains("Call me on 07700 900123"));
     assert!(
         staff.text.contains(
@@ -86,9 +93,17 @@ async fn a_visitor_who_is_not_signed_in_loses_nothing_and_confirms_by_email() {
         .starts_with("Confirm your membership"));
     assert!(mail
         .text
-        .contains("Your comment on Scalp Micropigmentation is waiting"));
-    let url = link(&mail, "/members/confirm?token=");
+        .contains("A comment on Scalp Micropigmentation was posted with this address"));
+    assert!(
+        !mail.text.contains("Is it safe in summer?") && !mail.text.contains("Wren"),
+        "nothing typed goes to an address that never confirmed"
+    );
+    let url = link(&mail, "/comments/confirm?token=");
     let (_, page) = c.open(&url).await;
+    assert!(
+        page.contains("Is it safe in summer?"),
+        "the page shows the comment"
+    );
     assert_eq!(
         count(&c, "held"),
         1,
@@ -114,8 +129,12 @@ async fn a_visitor_who_is_not_signed_in_loses_nothing_and_confirms_by_email() {
     )
     .await;
     let mail = c.next_mail().await;
-    assert!(mail.header("subject").starts_with("Sign in"));
-    let url = link(&mail, "/members/sign-in?token=");
+    assert!(mail.header("subject").starts_with("Confirm your comment"));
+    assert!(
+        mail.text.contains("And in winter?"),
+        "a member sees the text"
+    );
+    let url = link(&mail, "/comments/confirm?token=");
     let (_, page) = c.open(&url).await;
     c.press(&page).await;
     assert_eq!(count(&c, "pending"), 2);
@@ -131,7 +150,7 @@ async fn held_comments_expire_with_their_link() {
         comment_body("Xan", "Held too long", "xan@example.com", true),
     )
     .await;
-    let url = link(&c.next_mail().await, "/members/confirm?token=");
+    let url = link(&c.next_mail().await, "/comments/confirm?token=");
     c.t.clock.advance(std::time::Duration::from_secs(49 * 3600));
     let (status, _) = c.open(&url).await;
     assert_eq!(status, StatusCode::GONE);

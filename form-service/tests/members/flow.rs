@@ -278,13 +278,15 @@ async fn a_cookie_without_a_live_session_signs_no_one_in() {
     let signed_in = c.page(&cookie).await;
     assert!(signed_in.contains("id=\"balance\""));
 
-    let value = cookie.split_once('=').unwrap().1.to_string();
-    let mut forged = value.clone().into_bytes();
+    let (name, value) = cookie.split_once('=').unwrap();
+    assert_eq!(name, "__Host-member_session", "Secure, so __Host- prefixed");
+    let mut forged = value.to_string().into_bytes();
     forged[20] = if forged[20] == b'a' { b'b' } else { b'a' };
-    let forged = format!("member_session={}", String::from_utf8(forged).unwrap());
+    let forged = format!("{name}={}", String::from_utf8(forged).unwrap());
     for bad in [
-        "member_session=".to_string(),
-        "member_session=nonsense".to_string(),
+        format!("{name}="),
+        format!("{name}=nonsense"),
+        format!("member_session={value}"),
         forged,
         "other=1".to_string(),
     ] {

@@ -27,6 +27,8 @@ pub struct Club {
     pub app: Router,
     /// Messages already handed out by `next_mail`.
     seen: usize,
+    /// The staff session cookie, once `sign_in_staff` ran; sent with every request.
+    pub staff: Option<String>,
 }
 
 impl Club {
@@ -44,10 +46,32 @@ impl Club {
             smtp,
             app,
             seen: 0,
+            staff: None,
         }
     }
 
-    pub async fn send(&self, req: Request<Body>) -> Response<Body> {
+    /// Signs this club's browser in as the fixture's staff address: from now on every
+    /// request carries the staff session too.
+    pub async fn sign_in_staff(&mut self) -> String {
+        self.sign_in_staff_as(crate::support::staff::STAFF).await
+    }
+
+    /// Signs this club's browser in as another configured staff address.
+    pub async fn sign_in_staff_as(&mut self, email: &str) -> String {
+        let cookie =
+            crate::support::staff::sign_in(&self.app, &self.smtp, &mut self.seen, email).await;
+        self.staff = Some(cookie.clone());
+        cookie
+    }
+
+    pub async fn send(&self, mut req: Request<Body>) -> Response<Body> {
+        if let Some(staff) = &self.staff {
+            let cookie = match req.headers().get("cookie").and_then(|v| v.to_str().ok()) {
+                Some(c) => format!("{c}; {staff}"),
+                None => staff.clone(),
+            };
+            req.headers_mut().insert("cookie", cookie.parse().unwrap());
+        }
         send(&self.app, peer(7), req).await
     }
 
@@ -90,15 +114,21 @@ impl Club {
         (status, text(res).await)
     }
 
-    /// Pressing the page's button: posts its hidden token to its action.
+    /// Pressing the page's button: posts its hidden fields (the token, and where to go
+    /// next for a staff sign-in) to its action, as a browser does.
     pub async fn press(&self, page: &str) -> Response<Body> {
         let action = attr(page, "<form class=\"form\" method=\"post\" action=\"", "\"");
-        let token = attr(page, "name=\"token\" value=\"", "\"");
-        self.send(browser_post(
-            &path(&action),
-            format!("token={}", encode(&token)),
-        ))
-        .await
+        let mut body = Vec::new();
+        let mut rest = page;
+        while let Some(i) = rest.find("<input type=\"hidden\" name=\"") {
+            rest = &rest[i..];
+            let name = attr(rest, "name=\"", "\"");
+            let value = attr(rest, "value=\"", "\"");
+            body.push(format!("{}={}", encode(&name), encode(&value)));
+            rest = &rest[1..];
+        }
+        self.send(browser_post(&path(&action), body.join("&")))
+            .await
     }
 
     /// The member's page for a session cookie.
@@ -166,9 +196,8 @@ pub fn attr(html: &str, start: &str, end: &str) -> String {
     html[from..from + len].replace("&amp;", "&")
 }
 
-/// `member_session=...` from a response's `Set-Cookie`, as a `Cookie` header value.
+/// `member_session=...` (`__Host-` prefixed when `Secure`) from a response's
+/// `Set-Cookie`, as a `Cookie` header value.
 pub fn session_cookie(res: &Response<Body>) -> String {
-    let set = header(res, "set-cookie");
-    assert!(set.starts_with("member_session="), "{set}");
-    set.split(';').next().unwrap().to_string()
+    crate::support::staff::cookie_of(header(res, "set-cookie"), "member_session")
 }

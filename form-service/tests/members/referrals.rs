@@ -86,13 +86,19 @@ async fn self_referral_a_second_referrer_and_the_monthly_cap_earn_nothing() {
     let mail = c.next_mail().await;
     assert!(mail.header("subject").starts_with("Sign in"));
 
-    // Bo registers with Ann's code, then again with Cy's before confirming: Ann keeps him.
+    // Bo registers with Ann's code, then again with Cy's before confirming, and follows
+    // the first link: the registration whose link is followed counts, so Ann has him.
     c.register("Bo", "bo@example.com", &ann_code).await;
-    let _first = c.next_mail().await;
+    let first = link(&c.next_mail().await, "/members/confirm?token=");
     c.register("Bo", "bo@example.com", &cy_code).await;
-    let url = link(&c.next_mail().await, "/members/confirm?token=");
-    let (_, page) = c.open(&url).await;
+    let second = link(&c.next_mail().await, "/members/confirm?token=");
+    let (_, page) = c.open(&first).await;
     c.press(&page).await;
+    assert_eq!(
+        c.open(&second).await.0,
+        StatusCode::GONE,
+        "spent with the first"
+    );
     let friend = c.next_mail().await;
     assert!(friend.header("to").contains("ann@example.com"));
 

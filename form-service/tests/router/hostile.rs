@@ -197,7 +197,7 @@ async fn honeypot_filled_or_missing_looks_like_success_but_is_dropped_and_counte
     assert_eq!(t.stored(), 0);
     let res = send(
         &app,
-        peer(12),
+        std::net::SocketAddr::from(([127, 0, 0, 1], 40000)),
         Request::get("/health").body(Body::empty()).unwrap(),
     )
     .await;

@@ -194,6 +194,15 @@ async fn health_reports_the_database_and_the_outbox() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::OK);
+    // Issue 13, item 8: from outside, only whether the service is up.
+    let v: serde_json::Value = serde_json::from_str(&text(res).await).unwrap();
+    assert_eq!(v, serde_json::json!({"status": "ok"}));
+    let res = send(
+        &app,
+        std::net::SocketAddr::from(([127, 0, 0, 1], 40000)),
+        Request::get("/health").body(Body::empty()).unwrap(),
+    )
+    .await;
     let v: serde_json::Value = serde_json::from_str(&text(res).await).unwrap();
     assert_eq!(v["database_writable"], true);
     assert_eq!(v["stored_since_start"], 1);

@@ -89,10 +89,14 @@ impl Running {
 
     /// SIGTERM, then the exit status and everything logged.
     pub fn terminate(mut self) -> (std::process::ExitStatus, String) {
-        let pid = self.child.id().to_string();
-        let ok = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        assert!(ok.success());
-        let status = self.child.wait().unwrap();
+        use rustix::process::{kill_process, Pid, Signal};
+        kill_process(Pid::from_child(&self.child), Signal::TERM).expect("send SIGTERM");
+        let child = &mut self.child;
+        let status = super::wait_for(
+            "the service to stop after SIGTERM",
+            Duration::from_secs(30),
+            || child.try_wait().unwrap(),
+        );
         (status, std::fs::read_to_string(self.log.path()).unwrap())
     }
 }

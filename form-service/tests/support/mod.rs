@@ -8,6 +8,7 @@ pub mod browser;
 pub mod http;
 pub mod mime;
 pub mod smtp;
+pub mod staff;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};

@@ -1,16 +1,33 @@
-//! A real SMTP server for tests: Python's aiosmtpd, saving each message it accepts into
-//! a Maildir that the test reads. `.ci/run` installs it (`pip install aiosmtpd`).
+//! A real SMTP server for tests, run inside the test process: nothing to install.
+//!
+//! The protocol (greeting, EHLO, MAIL, RCPT, DATA with dot-unstuffing, QUIT) is the
+//! `mailin` crate's state machine; this module only owns the sockets, so a server
+//! stops completely when dropped and its port can be taken again (outage tests stop
+//! the mail server and start another on the same port).
 
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::io::{BufRead, BufReader, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// A running aiosmtpd; stopped when dropped.
+use mailin::{Action, Handler, Response, SessionBuilder};
+
+/// A running SMTP server on 127.0.0.1; stopped when dropped.
 pub struct SmtpServer {
-    child: Child,
     pub port: u16,
-    dir: tempfile::TempDir,
+    shared: Arc<Shared>,
+    accept: Option<JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct Shared {
+    stopping: AtomicBool,
+    /// Raw messages as received (CRLF line ends, dot-unstuffed), oldest first.
+    messages: Mutex<Vec<String>>,
+    /// Open connections, so dropping the server can close them.
+    connections: Mutex<Vec<TcpStream>>,
 }
 
 impl SmtpServer {
@@ -21,58 +38,28 @@ impl SmtpServer {
 
     /// Starts on `port` and returns once it accepts connections.
     pub fn start_on(port: u16) -> SmtpServer {
-        let dir = tempfile::tempdir().unwrap();
-        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-        let child = Command::new(&python)
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(dir.path().join("maildir"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-        let mut server = SmtpServer { child, port, dir };
-        super::wait_for("aiosmtpd to listen", Duration::from_secs(20), || {
-            if let Ok(Some(status)) = server.child.try_wait() {
-                let mut err = String::new();
-                if let Some(mut e) = server.child.stderr.take() {
-                    use std::io::Read;
-                    let _ = e.read_to_string(&mut err);
-                }
-                panic!(
-                    "aiosmtpd exited ({status}): {err}\nInstall it with `pip install aiosmtpd` (.ci/run does)."
-                );
-            }
-            TcpStream::connect(("127.0.0.1", port)).ok().map(|_| ())
-        });
-        server
-    }
-
-    fn maildir(&self) -> PathBuf {
-        self.dir.path().join("maildir")
+        // The port was free a moment ago (or held by a server just dropped, whose
+        // socket the OS may release a little later): retry binding, bounded.
+        let listener = super::wait_for(
+            &format!("port {port} to be free for the SMTP server"),
+            Duration::from_secs(10),
+            || TcpListener::bind(("127.0.0.1", port)).ok(),
+        );
+        let shared = Arc::new(Shared::default());
+        let accept = {
+            let shared = shared.clone();
+            std::thread::spawn(move || accept_loop(listener, shared))
+        };
+        SmtpServer {
+            port,
+            shared,
+            accept: Some(accept),
+        }
     }
 
     /// Every message received so far, raw, oldest first.
     pub fn messages(&self) -> Vec<String> {
-        let mut files: Vec<(std::time::SystemTime, String, PathBuf)> = Vec::new();
-        for sub in ["new", "cur"] {
-            if let Ok(entries) = std::fs::read_dir(self.maildir().join(sub)) {
-                for e in entries.flatten() {
-                    let modified = e
-                        .metadata()
-                        .and_then(|m| m.modified())
-                        .unwrap_or(std::time::UNIX_EPOCH);
-                    files.push((modified, e.file_name().to_string_lossy().into(), e.path()));
-                }
-            }
-        }
-        files.sort();
-        files
-            .into_iter()
-            .filter_map(|(_, _, p)| std::fs::read_to_string(p).ok())
-            .collect()
+        self.shared.messages.lock().unwrap().clone()
     }
 
     /// Waits (bounded) until at least `n` messages arrived, and returns them.
@@ -86,7 +73,101 @@ impl SmtpServer {
 
 impl Drop for SmtpServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        // Wake the blocking accept; it sees `stopping` and returns, closing the listener.
+        let _ = TcpStream::connect_timeout(
+            &SocketAddr::from(([127, 0, 0, 1], self.port)),
+            Duration::from_secs(1),
+        );
+        if let Some(t) = self.accept.take() {
+            let _ = t.join();
+        }
+        for c in self.shared.connections.lock().unwrap().drain(..) {
+            let _ = c.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    for stream in listener.incoming() {
+        if shared.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(stream) = stream else { continue };
+        let Ok(copy) = stream.try_clone() else {
+            continue;
+        };
+        shared.connections.lock().unwrap().push(copy);
+        let shared = shared.clone();
+        std::thread::spawn(move || {
+            let _ = serve(stream, &shared);
+        });
+    }
+}
+
+/// One SMTP conversation, until the client quits or the server is dropped.
+fn serve(stream: TcpStream, shared: &Arc<Shared>) -> std::io::Result<()> {
+    // A client that goes silent cannot hold a thread forever.
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let peer = stream.peer_addr()?.ip();
+    let mut writer = stream.try_clone()?;
+    let mut reader = BufReader::new(stream);
+    let mut session = SessionBuilder::new("smtp.test").build(
+        peer,
+        Collector {
+            shared: shared.clone(),
+            current: Vec::new(),
+        },
+    );
+    session.greeting().write_to(&mut writer)?;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        let response = session.process(&line);
+        match response.action {
+            Action::NoReply => {}
+            Action::Close => {
+                response.write_to(&mut writer)?;
+                writer.flush()?;
+                return Ok(());
+            }
+            Action::Reply | Action::UpgradeTls => {
+                response.write_to(&mut writer)?;
+                writer.flush()?;
+            }
+        }
+    }
+}
+
+/// Keeps each message's data and files it when the client ends it.
+struct Collector {
+    shared: Arc<Shared>,
+    current: Vec<u8>,
+}
+
+impl Handler for Collector {
+    fn data_start(
+        &mut self,
+        _domain: &str,
+        _from: &str,
+        _is8bit: bool,
+        _to: &[String],
+    ) -> Response {
+        self.current.clear();
+        mailin::response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.current.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> Response {
+        let raw = String::from_utf8_lossy(&std::mem::take(&mut self.current)).into_owned();
+        self.shared.messages.lock().unwrap().push(raw);
+        mailin::response::OK
     }
 }

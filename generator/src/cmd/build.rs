@@ -1,5 +1,5 @@
 //! `generator build`: render page by page into a hidden sibling folder, then swap the
-//! output folder in whole.
+//! output folder in whole; and refresh the front matter schema for editors' tools.
 
 use std::path::Path;
 use std::time::Instant;
@@ -23,6 +23,11 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
     let staging = Staging::begin(&output)?;
     site.write_into(&staging)?;
     let stats = staging.commit()?;
+    // For editors' tools; not part of the published site, so a failure only warns.
+    let services: Vec<String> = site.content.services().map(|p| p.title.clone()).collect();
+    if let Err(e) = crate::schema::write(&opts.root, &site.config, &services) {
+        eprintln!("warning: could not write the front matter schema: {e}");
+    }
     eprintln!(
         "built {} pages ({} files, {} unchanged) into {} in {} ms",
         site.content.pages.len(),

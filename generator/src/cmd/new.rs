@@ -35,20 +35,28 @@ pub fn service(root: &Path, title: &str) -> Result<PathBuf, Error> {
             )),
             _ => Error::io(&path, e),
         })?;
-    file.write_all(scaffold(title).as_bytes())
+    let rel = Path::new("content/services").join(format!("{slug}.md"));
+    file.write_all(scaffold(title, &crate::schema::modeline(&rel, true)).as_bytes())
         .map_err(|e| Error::io(&path, e))?;
+    // The schema the modeline points at; without a readable site.yaml there is none
+    // to write yet, and the page is still made.
+    if let Ok(config) = site_config::SiteConfig::load(root) {
+        let services = super::schema::service_titles(root, &config);
+        crate::schema::write(root, &config, &services)?;
+    }
     Ok(path)
 }
 
-fn scaffold(title: &str) -> String {
+fn scaffold(title: &str, modeline: &str) -> String {
     let quoted = serde_yaml::to_string(title).unwrap_or_else(|_| format!("\"{title}\"\n"));
     format!(
         r#"---
+{modeline}
 # The service's name, as visitors see it.
 title: {title_yaml}
 # One or two sentences: shown in listings, search results and link previews.
 summary: Write one or two sentences that say what this treatment does and who it is for.
-# How long one appointment takes: 45 min, 1 hr, 1h 30m, 90m, 2 hours.
+# How long one appointment takes: 1hr, 1 hr, 45 min, 1h 30m, 90m or 2 hours.
 duration: 1 hr
 # Price in the site's currency (a plain number). 0 shows "Free".
 # Delete the line to show "Price on consultation".
@@ -88,6 +96,7 @@ title is its only top-level heading.
 "#,
         title_yaml = quoted.trim_end(),
         slug = slugify(title),
+        modeline = modeline,
     )
 }
 
@@ -97,7 +106,10 @@ mod tests {
 
     #[test]
     fn scaffold_is_valid_front_matter() {
-        let text = scaffold("Laser: \"Hair\" Removal");
+        let text = scaffold(
+            "Laser: \"Hair\" Removal",
+            "# yaml-language-server: $schema=x",
+        );
         let split = site_config::split_front_matter(&text).unwrap();
         let v: serde_yaml::Value = serde_yaml::from_str(split.yaml).unwrap();
         assert_eq!(v["title"].as_str(), Some("Laser: \"Hair\" Removal"));

@@ -1,5 +1,6 @@
-//! Front matter as editors write it: one raw struct per kind of page, read with
-//! serde_yaml and refusing unknown fields, so a misspelt key is an error with a hint.
+//! Front matter as editors write it, read field by field so that one run reports
+//! every mistake in a file: an unknown key (with the closest known one), a missing
+//! required field, and each value that cannot be read, each at its own line.
 //!
 //! Values that have a shape (duration, price, sessions) are checked while reading;
 //! rules that span fields (an image needs its alt text) are checked in [`super::page`].
@@ -7,77 +8,283 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::Path;
 
+use serde::de::DeserializeOwned;
 use serde::{de, Deserialize, Deserializer, Serialize};
+use serde_yaml::{Mapping, Value};
+use site_config::Diagnostic;
 
 use super::duration::Duration;
+use super::fields::{fields_for, DURATION_FORMS};
 use super::price::Amount;
 
 /// Free values for themes.
 pub type Extra = BTreeMap<String, serde_yaml::Value>;
 
-/// Front matter of a service page (`content/services/*.md`).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ServiceFront {
-    pub title: String,
-    pub summary: String,
-    pub duration: Duration,
-    #[serde(default)]
+/// The front matter of any page, as far as it could be read. A field that was
+/// missing or unreadable is `None` (or its default), and the reason is among the
+/// problems [`read_front`] returned with it.
+#[derive(Debug, Default)]
+pub(crate) struct Front {
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub duration: Option<Duration>,
     pub price: Option<Amount>,
-    #[serde(default)]
     pub currency: Option<CurrencyCode>,
-    #[serde(default)]
     pub sessions: Option<Sessions>,
-    #[serde(default)]
     pub faqs: Vec<FaqFront>,
-    // The fields every page has. Written out in each kind rather than flattened,
-    // because serde's `flatten` silently disables `deny_unknown_fields`.
-    #[serde(default)]
+    pub template: Option<String>,
+    pub form: Option<String>,
     pub order: i64,
-    #[serde(default)]
     pub draft: bool,
-    #[serde(default)]
     pub slug: Option<String>,
-    #[serde(default)]
     pub aliases: Vec<String>,
-    #[serde(default)]
     pub image: Option<String>,
-    #[serde(default)]
     pub image_alt: Option<String>,
-    #[serde(default)]
     pub extra: Extra,
 }
 
-/// Front matter of a plain page, the home page or a section index.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PageFront {
-    pub title: String,
-    #[serde(default)]
-    pub summary: Option<String>,
-    /// A template other than `page.html`.
-    #[serde(default)]
-    pub template: Option<String>,
-    /// A declared form to show after the body.
-    #[serde(default)]
-    pub form: Option<String>,
-    // The fields every page has. Written out in each kind rather than flattened,
-    // because serde's `flatten` silently disables `deny_unknown_fields`.
-    #[serde(default)]
-    pub order: i64,
-    #[serde(default)]
-    pub draft: bool,
-    #[serde(default)]
-    pub slug: Option<String>,
-    #[serde(default)]
-    pub aliases: Vec<String>,
-    #[serde(default)]
-    pub image: Option<String>,
-    #[serde(default)]
-    pub image_alt: Option<String>,
-    #[serde(default)]
-    pub extra: Extra,
+/// Reads front matter `yaml` (which starts on line `first_line` of `path`) for a
+/// service page or another page. `None` only when the YAML itself cannot be read;
+/// otherwise every field that could be read, and a problem for each that could not.
+pub(crate) fn read_front(
+    yaml: &str,
+    path: &Path,
+    first_line: usize,
+    service: bool,
+) -> (Option<Front>, Vec<Diagnostic>) {
+    let map: Mapping = match site_config::from_yaml_located(yaml, path, first_line) {
+        Ok(m) => m,
+        Err(d) => return (None, vec![d]),
+    };
+    let mut r = Reader {
+        path,
+        yaml,
+        first_line,
+        map,
+        problems: Vec::new(),
+    };
+    let known: Vec<&str> = fields_for(service).map(|f| f.name).collect();
+    let unknown: Vec<String> = r
+        .map
+        .keys()
+        .map(|k| match k {
+            Value::String(s) => s.clone(),
+            other => serde_yaml::to_string(other)
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+        })
+        .filter(|k| !known.contains(&k.as_str()))
+        .collect();
+    let mut suggested = Vec::new();
+    for key in unknown {
+        let hint = match site_config::suggest(&key, known.iter().copied()) {
+            Some(s) => {
+                suggested.push(s);
+                format!("did you mean `{s}`?")
+            }
+            None => format!("the fields of this kind of page: {}", known.join(", ")),
+        };
+        let line = r.key_line(&key);
+        r.problems.push(
+            Diagnostic::new(path, format!("unknown field `{key}`"))
+                .at(line, 1)
+                .with_hint(hint),
+        );
+    }
+    for f in fields_for(service).filter(|f| f.required(service)) {
+        // A misspelt key already says "did you mean" this field: once is enough.
+        if !r.map.contains_key(f.name) && !suggested.contains(&f.name) {
+            r.problems.push(
+                Diagnostic::new(path, format!("missing field `{}`", f.name)).at(first_line, 1),
+            );
+        }
+    }
+    let mut front = Front {
+        title: r.get("title"),
+        summary: r.get("summary"),
+        order: r.get("order").unwrap_or_default(),
+        draft: r.get("draft").unwrap_or_default(),
+        slug: r.get("slug"),
+        aliases: r.get("aliases").unwrap_or_default(),
+        image: r.get("image"),
+        image_alt: r.get("image_alt"),
+        extra: r.get("extra").unwrap_or_default(),
+        ..Front::default()
+    };
+    if service {
+        front.duration = r.get("duration");
+        front.price = r.get("price");
+        front.currency = r.get("currency");
+        front.sessions = r.get("sessions");
+        front.faqs = r.faqs();
+    } else {
+        front.template = r.get("template");
+        front.form = r.get("form");
+    }
+    (Some(front), r.problems)
+}
+
+struct Reader<'a> {
+    path: &'a Path,
+    yaml: &'a str,
+    first_line: usize,
+    map: Mapping,
+    problems: Vec<Diagnostic>,
+}
+
+impl Reader<'_> {
+    /// Line of a top-level `key:` in the file.
+    fn key_line(&self, key: &str) -> usize {
+        key_line(self.yaml, key).map_or(self.first_line, |i| i + self.first_line)
+    }
+
+    /// The value of `key`, if present and readable; a problem if present and not.
+    /// `null` counts as absent, as serde reads it for an `Option`.
+    fn get<T: DeserializeOwned>(&mut self, key: &str) -> Option<T> {
+        let value = self.map.get(key)?.clone();
+        if value.is_null() {
+            return serde_yaml::from_value(value).ok();
+        }
+        match serde_yaml::from_value(value) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let line = self.key_line(key);
+                let column = key_line(self.yaml, key)
+                    .and_then(|i| self.yaml.lines().nth(i))
+                    .map_or(1, |l| value_column(l, key));
+                let mut d =
+                    Diagnostic::new(self.path, value_message(key, &e.to_string())).at(line, column);
+                if key == "duration" {
+                    d = d.with_hint(format!("write it like {DURATION_FORMS}"));
+                }
+                self.problems.push(d);
+                None
+            }
+        }
+    }
+
+    /// Each FAQ that reads, and a problem at the line of each that does not.
+    fn faqs(&mut self) -> Vec<FaqFront> {
+        let Some(value) = self.map.get("faqs").cloned() else {
+            return Vec::new();
+        };
+        let Value::Sequence(items) = value else {
+            if !value.is_null() {
+                let line = self.key_line("faqs");
+                self.problems.push(
+                    Diagnostic::new(
+                        self.path,
+                        "faqs should be a list of `- question: ...` with `answer: ...` under each",
+                    )
+                    .at_line(line),
+                );
+            }
+            return Vec::new();
+        };
+        let mut faqs = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            let line = faq_line(self.yaml, i).map_or(self.first_line, |l| l + self.first_line);
+            match serde_yaml::from_value::<FaqFront>(item) {
+                Ok(faq) => faqs.push(FaqFront { line, ..faq }),
+                Err(e) => {
+                    let message = e.to_string();
+                    let mut d =
+                        Diagnostic::new(self.path, format!("FAQ {}: {}", i + 1, plain(&message)))
+                            .at_line(line);
+                    if let Some(field) = unknown_field(&message) {
+                        if let Some(s) = site_config::suggest(field, ["question", "answer"]) {
+                            d = d.with_hint(format!("did you mean `{s}`?"));
+                        }
+                    }
+                    self.problems.push(d);
+                }
+            }
+        }
+        faqs
+    }
+}
+
+/// `key: message`, unless the message already starts by naming the field (our own
+/// types say "price `-5` must be ..."), so no word is said twice.
+fn value_message(key: &str, message: &str) -> String {
+    let message = plain(message);
+    if message.starts_with(key) {
+        message
+    } else {
+        format!("{key}: {message}")
+    }
+}
+
+/// serde's wording, in an editor's words; without its position, which is the key's.
+fn plain(message: &str) -> String {
+    let message = match message.find(" at line ") {
+        Some(i) => &message[..i],
+        None => message,
+    };
+    let mut m = message
+        .replace("invalid type: sequence", "wrong kind of value: a list")
+        .replace("invalid type: map", "wrong kind of value: a set of fields")
+        .replace("invalid type: ", "wrong kind of value: ")
+        .replace(
+            "expected a sequence",
+            "expected a list (lines starting with `- `)",
+        );
+    if let Some(i) = m.find("expected struct ") {
+        m.truncate(i);
+        m.push_str("expected fields written as `name: value`, one per line");
+    }
+    if m.contains("unknown field") {
+        if let Some(rest) = m.split(", expected").next() {
+            return rest.to_string();
+        }
+    }
+    m
+}
+
+fn unknown_field(message: &str) -> Option<&str> {
+    let start = message.find("unknown field `")? + "unknown field `".len();
+    let end = start + message[start..].find('`')?;
+    Some(&message[start..end])
+}
+
+/// 1-based column where the value starts on the line of `key:` (1 when there is none).
+fn value_column(line: &str, key: &str) -> usize {
+    let after_key = line.get(key.len()..).unwrap_or("");
+    let after_colon = after_key
+        .trim_start()
+        .strip_prefix(':')
+        .unwrap_or(after_key);
+    let value = after_colon.trim_start();
+    if value.is_empty() {
+        return 1;
+    }
+    line[..line.len() - value.len()].chars().count() + 1
+}
+
+/// 0-based line (within the YAML) of a top-level `key:`.
+pub(crate) fn key_line(yaml: &str, key: &str) -> Option<usize> {
+    yaml.lines().position(|l| {
+        l.strip_prefix(key)
+            .is_some_and(|r| r.trim_start().starts_with(':'))
+    })
+}
+
+/// 0-based line (within the YAML) of the `i`-th item under `faqs:`.
+fn faq_line(yaml: &str, i: usize) -> Option<usize> {
+    let start = key_line(yaml, "faqs")?;
+    yaml.lines()
+        .enumerate()
+        .skip(start + 1)
+        .filter(|(_, l)| l.trim_start().starts_with("- "))
+        .filter(|(_, l)| {
+            let indent = l.len() - l.trim_start().len();
+            indent <= 2
+        })
+        .nth(i)
+        .map(|(n, _)| n)
 }
 
 /// One question and its Markdown answer.
@@ -86,6 +293,9 @@ pub(crate) struct PageFront {
 pub(crate) struct FaqFront {
     pub question: String,
     pub answer: String,
+    /// Line of the item in the file (set after reading).
+    #[serde(skip)]
+    pub line: usize,
 }
 
 /// An ISO 4217 code such as `EUR`.
@@ -186,22 +396,69 @@ mod tests {
         }
     }
 
+    fn read(yaml: &str, service: bool) -> Vec<String> {
+        read_front(yaml, Path::new("a.md"), 2, service)
+            .1
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
     #[test]
     fn misspelt_fields_are_refused_with_a_hint() {
-        let d = site_config::from_yaml_located::<ServiceFront>(
-            "title: A\nsummary: s\ndurration: 1hr\n",
-            std::path::Path::new("a.md"),
-            2,
-        )
-        .unwrap_err();
-        assert_eq!(d.line, Some(4));
-        assert_eq!(d.hint.as_deref(), Some("did you mean `duration`?"));
-        let d = site_config::from_yaml_located::<PageFront>(
-            "title: A\nduration: 1hr\n",
-            std::path::Path::new("a.md"),
-            2,
-        )
-        .unwrap_err();
-        assert!(d.message.contains("unknown field `duration`"), "{d}");
+        let e = read("title: A\nsummary: s\ndurration: 1hr\n", true);
+        assert!(
+            e.contains(
+                &"a.md:4:1: unknown field `durration`\n  help: did you mean `duration`?"
+                    .to_string()
+            ),
+            "{e:?}"
+        );
+        let e = read("title: A\nduration: 1hr\n", false);
+        assert!(e[0].contains("unknown field `duration`"), "{e:?}");
+    }
+
+    /// Issue 16, item 1: every mistake in a file's front matter in one run.
+    #[test]
+    fn every_field_problem_is_reported_at_its_line() {
+        let e = read(
+            "title: A\nsumary: s\nduration: 45\nprice: -5\nsessions: a few\nfaqs:\n  - question: Q\n    anwser: A\n",
+            true,
+        );
+        let all = e.join("\n");
+        assert!(all.contains("a.md:3:1: unknown field `sumary`"), "{all}");
+        assert!(all.contains("help: did you mean `summary`?"), "{all}");
+        assert!(
+            !all.contains("missing field `summary`"),
+            "said once, as a did-you-mean: {all}"
+        );
+        assert!(
+            all.contains("a.md:4:11: duration `45` has no unit"),
+            "{all}"
+        );
+        assert!(all.contains("a.md:5:8: price `-5` must be"), "{all}");
+        assert!(all.contains("a.md:6:11: sessions `a few`"), "{all}");
+        assert!(
+            all.contains("a.md:8: FAQ 1: unknown field `anwser`"),
+            "{all}"
+        );
+        assert!(all.contains("did you mean `answer`?"), "{all}");
+        assert_eq!(e.len(), 5, "{all}");
+    }
+
+    /// Issue 16, item 4: no word said twice, and the accepted forms listed.
+    #[test]
+    fn messages_name_each_field_once() {
+        let all = read("title: A\nsummary: s\nduration: soon\nprice: -5\n", true).join("\n");
+        assert!(!all.contains("duration: duration"), "{all}");
+        assert!(!all.contains("price: price"), "{all}");
+        assert!(
+            all.contains(
+                "help: write it like `1hr`, `1 hr`, `45 min`, `1h 30m`, `90m` or `2 hours`"
+            ),
+            "{all}"
+        );
+        let all = read("title: [a]\n", false).join("\n");
+        assert!(all.contains("title: wrong kind of value: a list"), "{all}");
     }
 }

@@ -1,26 +1,30 @@
-//! Walks `content/`, reads every page (in parallel), refuses two pages on one URL,
-//! and renders each page's Markdown with links resolved against the other pages.
+//! Walks `content/`, reads every page (in parallel; stage one, [`ParsedPage`]),
+//! refuses two pages on one URL, and renders each page's Markdown with links resolved
+//! against the other pages (stage two, [`Page`]), gathering every problem on the way.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use site_config::{slugify, Diagnostic, Diagnostics, SiteConfig};
+use site_config::{Diagnostic, Diagnostics, SiteConfig};
 use walkdir::WalkDir;
 
-use super::page::{parse_page, LocatedLink};
-use super::paths::resolve_site_path;
+use super::page::{parse_page, PageMeta, ParsedPage};
+use super::render::render_page;
 use super::{Page, PageKind};
-use crate::markdown;
 
 /// Everything under `content/`.
 #[derive(Debug, Default)]
 pub struct Content {
-    /// Published pages (drafts only when asked for), services ordered by `order`, then title.
+    /// Published pages (drafts only when asked for), services ordered by `order`, then
+    /// title. When loading found problems, the pages that could be read, for checking
+    /// their links; such content is never rendered.
     pub pages: Vec<Page>,
     /// Files that are not Markdown, with the site path they are copied to.
     pub assets: Vec<(PathBuf, String)>,
+    /// Pages marked `draft: true` that were left out (not checked either).
+    pub drafts_left_out: usize,
     /// Each page's file under `content/` to its URL; kept so one page can be read again
     /// without walking every page.
     pub(crate) md_urls: HashMap<String, String>,
@@ -33,23 +37,10 @@ impl Content {
     }
 }
 
-/// Ids the theme's templates use around page content; headings must not take them.
-const RESERVED_IDS: [&str; 7] = [
-    "main",
-    "top",
-    "content",
-    "faqs",
-    "book",
-    "comments",
-    "comments-title",
-];
-
 /// Reads the content of the site at `root`. Returns every problem found, across all files.
-pub fn load_content(
-    root: &Path,
-    config: &SiteConfig,
-    drafts: bool,
-) -> Result<Content, Diagnostics> {
+/// The content comes back even when there are problems (see [`Content::pages`]), so
+/// the caller can check its links too and report everything in one run.
+pub fn load_content(root: &Path, config: &SiteConfig, drafts: bool) -> (Content, Diagnostics) {
     let content_dir = root.join("content");
     let mut problems = Diagnostics::default();
     if !content_dir.is_dir() {
@@ -57,7 +48,7 @@ pub fn load_content(
             "content",
             "there is no content/ folder in the site root",
         ));
-        return Err(problems);
+        return (Content::default(), problems);
     }
     let mut sources = Vec::new();
     let mut assets = Vec::new();
@@ -102,28 +93,32 @@ pub fn load_content(
         }
     }
 
-    let parsed: Vec<Result<Page, Vec<Diagnostic>>> = sources
+    let parsed: Vec<(Option<ParsedPage>, Vec<Diagnostic>)> = sources
         .par_iter()
         .map(|(path, rel)| read_page(root, path, rel, config))
         .collect();
     let mut pages = Vec::with_capacity(parsed.len());
-    for p in parsed {
-        match p {
-            Ok(page) => pages.push(page),
-            Err(ds) => ds.into_iter().for_each(|d| problems.push(d)),
+    let mut drafts_left_out = 0;
+    for (page, found) in parsed {
+        // A draft is left out with its problems: it is not published, so it does not
+        // stop the build; `--drafts` checks it.
+        if page.as_ref().is_some_and(|p| p.meta.draft && !drafts) {
+            drafts_left_out += 1;
+            continue;
         }
+        found.into_iter().for_each(|d| problems.push(d));
+        pages.extend(page);
     }
-    pages.retain(|p| drafts || !p.draft);
 
     check_urls(&pages, &mut problems);
-    if !pages.iter().any(|p| p.kind == PageKind::Home) {
+    if !pages.iter().any(|p| p.meta.kind == PageKind::Home) {
         problems.push(
             Diagnostic::new("content/_index.md", "the home page is missing")
                 .with_hint("create content/_index.md with a title and the home page's text"),
         );
     }
-    let has_services = pages.iter().any(|p| p.kind == PageKind::Service);
-    if has_services && !pages.iter().any(|p| p.kind == PageKind::Services) {
+    let has_services = pages.iter().any(|p| p.meta.kind == PageKind::Service);
+    if has_services && !pages.iter().any(|p| p.meta.kind == PageKind::Services) {
         problems.push(
             Diagnostic::new(
                 "content/services/_index.md",
@@ -133,20 +128,17 @@ pub fn load_content(
         );
     }
 
-    let md_urls = md_urls(&pages);
-    let rendered: Vec<Vec<Diagnostic>> = pages
-        .par_iter_mut()
-        .map(|page| render_markdown(page, &md_urls))
+    let md_urls = md_urls(pages.iter().map(|p| &p.meta));
+    let rendered: Vec<(Page, Vec<Diagnostic>)> = pages
+        .into_par_iter()
+        .map(|page| render_page(page, &md_urls))
         .collect();
-    rendered
-        .into_iter()
-        .flatten()
-        .for_each(|d| problems.push(d));
-
-    if !problems.is_empty() {
-        problems.sort();
-        return Err(problems);
+    let mut pages = Vec::with_capacity(rendered.len());
+    for (page, found) in rendered {
+        found.into_iter().for_each(|d| problems.push(d));
+        pages.push(page);
     }
+    problems.sort();
     pages.sort_by(|a, b| {
         (a.kind != PageKind::Service, a.order, &a.title, &a.url).cmp(&(
             b.kind != PageKind::Service,
@@ -155,11 +147,13 @@ pub fn load_content(
             &b.url,
         ))
     });
-    Ok(Content {
+    let content = Content {
         pages,
         assets,
+        drafts_left_out,
         md_urls,
-    })
+    };
+    (content, problems)
 }
 
 /// Reads and parses one Markdown file (`path`, which is `rel` under `content/`).
@@ -168,24 +162,35 @@ pub(crate) fn read_page(
     path: &Path,
     rel: &Path,
     config: &SiteConfig,
-) -> Result<Page, Vec<Diagnostic>> {
+) -> (Option<ParsedPage>, Vec<Diagnostic>) {
     let shown = shown(root, path);
-    let bytes =
-        fs::read(path).map_err(|e| vec![Diagnostic::new(&shown, format!("cannot read: {e}"))])?;
-    let src = String::from_utf8(bytes).map_err(|e| {
-        let (line, col) = line_col_bytes(e.as_bytes(), e.utf8_error().valid_up_to());
-        vec![Diagnostic::new(&shown, "the file is not valid UTF-8 text")
-            .at(line, col)
-            .with_hint("save it as UTF-8 in your editor")]
-    })?;
-    parse_page(&shown, rel, &src, config)
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            return (
+                None,
+                vec![Diagnostic::new(&shown, format!("cannot read: {e}"))],
+            )
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(src) => parse_page(&shown, rel, &src, config),
+        Err(e) => {
+            let (line, col) = line_col_bytes(e.as_bytes(), e.utf8_error().valid_up_to());
+            (
+                None,
+                vec![Diagnostic::new(&shown, "the file is not valid UTF-8 text")
+                    .at(line, col)
+                    .with_hint("save it as UTF-8 in your editor")],
+            )
+        }
+    }
 }
 
 /// Each page's source under `content/` (`services/smp.md`) to its URL, for resolving
 /// links between Markdown files.
-pub(crate) fn md_urls(pages: &[Page]) -> HashMap<String, String> {
+pub(crate) fn md_urls<'a>(pages: impl Iterator<Item = &'a PageMeta>) -> HashMap<String, String> {
     pages
-        .iter()
         .map(|p| {
             (
                 content_key(p.source.strip_prefix("content").unwrap_or(&p.source)),
@@ -229,7 +234,7 @@ fn content_key(rel: &Path) -> String {
         .join("/")
 }
 
-fn check_urls(pages: &[Page], problems: &mut Diagnostics) {
+fn check_urls(pages: &[ParsedPage], problems: &mut Diagnostics) {
     // The first page to claim an address keeps it; later claims are the mistakes.
     let mut owners: HashMap<String, &Path> = HashMap::new();
     let mut claim = |url: String, source| match owners.entry(url) {
@@ -239,7 +244,7 @@ fn check_urls(pages: &[Page], problems: &mut Diagnostics) {
             None
         }
     };
-    for p in pages {
+    for p in pages.iter().map(|p| &p.meta) {
         if let Some(other) = claim(p.url.clone(), &p.source) {
             problems.push(
                 Diagnostic::new(
@@ -255,7 +260,7 @@ fn check_urls(pages: &[Page], problems: &mut Diagnostics) {
             );
         }
     }
-    for p in pages {
+    for p in pages.iter().map(|p| &p.meta) {
         for alias in &p.aliases {
             if let Some(other) = claim(normalise_alias(alias), &p.source) {
                 problems.push(
@@ -287,119 +292,11 @@ pub fn normalise_alias(alias: &str) -> String {
     }
 }
 
-pub(crate) fn render_markdown(
-    page: &mut Page,
-    md_urls: &HashMap<String, String>,
-) -> Vec<Diagnostic> {
-    let rel: PathBuf = page
-        .source
-        .strip_prefix("content")
-        .unwrap_or(&page.source)
-        .to_path_buf();
-    let resolve = |dest: &str| resolve_link(&rel, dest, md_urls);
-    let mut taken: HashSet<String> = RESERVED_IDS.iter().map(|s| s.to_string()).collect();
-    let mut problems = Vec::new();
-    let body = markdown::render(&page.body, &resolve, &mut taken);
-    for line in &body.h1_lines {
-        problems.push(
-            Diagnostic::new(
-                &page.source,
-                "a level-1 heading in the text; the page title is the page's only top heading",
-            )
-            .at_line(line + page.body_line - 1)
-            .with_hint("use `##` for sections"),
-        );
-    }
-    page.content = body.html;
-    page.anchors = body.anchors;
-    let offset = page.body_line - 1;
-    page.links = body
-        .links
-        .into_iter()
-        .map(|mut l| {
-            l.line += offset;
-            LocatedLink {
-                link: l,
-                place: "body",
-            }
-        })
-        .collect();
-    if let Some(service) = page.service.as_mut() {
-        for faq in &mut service.faqs {
-            let id = format!("faq-{}", slugify(&faq.question));
-            faq.id = unique(&id, &mut taken);
-            page.anchors.push(faq.id.clone());
-            let answer = markdown::render(&faq.answer_md, &resolve, &mut taken);
-            faq.answer = answer.html;
-            page.anchors.extend(answer.anchors);
-            // Answers are YAML strings: their lines are not the file's, so point at the FAQ.
-            page.links.extend(answer.links.into_iter().map(|mut l| {
-                l.line = faq.line;
-                l.column = 1;
-                LocatedLink {
-                    link: l,
-                    place: "FAQ answer",
-                }
-            }));
-        }
-    }
-    problems
-}
-
-fn unique(wanted: &str, taken: &mut HashSet<String>) -> String {
-    let mut candidate = wanted.to_string();
-    let mut n = 1;
-    while !taken.insert(candidate.clone()) {
-        candidate = format!("{wanted}-{n}");
-        n += 1;
-    }
-    candidate
-}
-
-/// A link target as written in Markdown, resolved: `other.md#x` -> `/other/#x`,
-/// `pic.jpg` -> `/services/pic.jpg`. Absolute URLs, site paths and `#anchors` stay.
-fn resolve_link(rel: &Path, dest: &str, md_urls: &HashMap<String, String>) -> Option<String> {
-    if dest.is_empty() || dest.starts_with('#') || dest.starts_with('/') || has_scheme(dest) {
-        return None;
-    }
-    let (path, fragment) = match dest.split_once('#') {
-        Some((p, f)) => (p, Some(f)),
-        None => (dest, None),
-    };
-    let site_path = resolve_site_path(rel, path);
-    let mut url = if path.ends_with(".md") {
-        match md_urls.get(site_path.trim_start_matches('/')) {
-            Some(u) => u.clone(),
-            // Left as written; `check` reports it as a link to a missing page.
-            None => return Some(site_path),
-        }
-    } else {
-        site_path
-    };
-    if let Some(f) = fragment {
-        url.push('#');
-        url.push_str(f);
-    }
-    Some(url)
-}
-
-fn has_scheme(s: &str) -> bool {
-    match s.find(':') {
-        Some(i) => {
-            s[..i]
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
-                && i > 0
-        }
-        None => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn page(rel: &str, front: &str) -> Page {
+    fn page(rel: &str, front: &str) -> ParsedPage {
         let config = SiteConfig::parse(
             "title: C\nbase_url: https://c.example\ndescription: d\ncurrency: GBP\n\
              business:\n  name: C\n  email: a@c.example\n  phone: '1'\n  address:\n    \
@@ -414,6 +311,7 @@ mod tests {
             &src,
             &config,
         )
+        .0
         .unwrap()
     }
 

@@ -1,21 +1,27 @@
 //! The site's content: every Markdown file under `content/` read into a checked
-//! [`Page`], and every other file there noted as an asset to copy beside its page.
+//! page, and every other file there noted as an asset to copy beside its page.
 //!
-//! Reading is two steps: front matter first (so every page's URL is known), then
-//! Markdown, whose relative links are resolved against those URLs.
+//! A page passes through two typed stages: [`ParsedPage`] (read, front matter
+//! checked, so every page's URL is known), then [`Page`] (Markdown rendered, relative
+//! links resolved against those URLs).
 
 mod duration;
+pub mod fields;
 mod front_matter;
 mod load;
 mod page;
 mod paths;
 mod price;
 mod reload;
+mod render;
 
 pub use duration::Duration;
 pub use front_matter::{Extra, Sessions};
 pub use load::{is_ignored, load_content, normalise_alias, Content};
-pub use page::{Faq, LocatedLink, Page, PageKind, ServiceFacts};
+pub use page::{
+    Faq, LocatedLink, Page, PageKind, PageMeta, ParsedFacts, ParsedFaq, ParsedPage, ServiceFacts,
+};
 pub use paths::resolve_from_url;
 pub use price::{Amount, Price};
 pub use reload::reload_page;
+pub(crate) use render::{has_scheme, RESERVED_IDS};

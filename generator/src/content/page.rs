@@ -1,11 +1,13 @@
-//! One page: its front matter checked and turned into the values templates use.
+//! One page in its two stages: [`ParsedPage`] (read from its file, front matter
+//! checked and typed) and [`Page`] (Markdown rendered, ready for the templates).
+//! This module makes the first; [`super::render`] turns it into the second.
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use site_config::{from_yaml_located, slugify, Diagnostic, SiteConfig};
+use site_config::{slugify, Diagnostic, SiteConfig};
 
-use super::front_matter::{Extra, PageFront, ServiceFront, Sessions};
+use super::front_matter::{key_line, read_front, Extra, Front, Sessions};
 use super::paths::{resolve_site_path, url_for};
 use super::{Duration, Price};
 use crate::markdown::LinkRef;
@@ -36,9 +38,9 @@ impl PageKind {
     }
 }
 
-/// A checked page, ready to render.
+/// What a page is, known once its front matter is read: shared by both stages.
 #[derive(Debug, Clone)]
-pub struct Page {
+pub struct PageMeta {
     pub kind: PageKind,
     /// Source file relative to the site root (`content/services/smp.md`).
     pub source: PathBuf,
@@ -56,14 +58,61 @@ pub struct Page {
     pub image: Option<String>,
     pub image_alt: Option<String>,
     pub extra: Extra,
-    pub service: Option<ServiceFacts>,
+}
+
+/// Stage one: a page read from its file, front matter checked, Markdown not yet
+/// rendered. Made even when the front matter has problems (as long as its YAML can
+/// be read), so one run also checks that page's text and links.
+#[derive(Debug, Clone)]
+pub struct ParsedPage {
+    pub meta: PageMeta,
+    /// A service's facts, when its front matter gave them.
+    pub facts: Option<ParsedFacts>,
+    /// A service's questions, answers still Markdown.
+    pub faqs: Vec<ParsedFaq>,
     /// Markdown body and the line it starts on.
     pub body: String,
     pub body_line: usize,
-    /// Filled in by rendering the Markdown.
+}
+
+/// A service's facts before its FAQ answers are rendered.
+#[derive(Debug, Clone)]
+pub struct ParsedFacts {
+    pub duration: Duration,
+    pub price: Price,
+    pub sessions: Option<Sessions>,
+}
+
+/// A question with its answer still Markdown.
+#[derive(Debug, Clone)]
+pub struct ParsedFaq {
+    pub question: String,
+    pub answer_md: String,
+    /// Line of the FAQ in the source file.
+    pub line: usize,
+}
+
+/// Stage two: a page with its Markdown rendered and links resolved, ready for the
+/// templates. Made from a [`ParsedPage`] by [`super::render::render_page`].
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub meta: PageMeta,
+    /// `None` for every page but a service whose front matter is sound.
+    pub service: Option<ServiceFacts>,
+    /// The body as HTML.
     pub content: String,
     pub links: Vec<LocatedLink>,
+    /// Every id the page's Markdown and FAQs define.
     pub anchors: Vec<String>,
+}
+
+/// A rendered page is read mostly for what it is (`page.url`, `page.title`), so it
+/// reads as its [`PageMeta`].
+impl std::ops::Deref for Page {
+    type Target = PageMeta;
+    fn deref(&self) -> &PageMeta {
+        &self.meta
+    }
 }
 
 /// A link found in a page, with its line in the source file.
@@ -89,89 +138,91 @@ pub struct Faq {
     pub question: String,
     /// HTML.
     pub answer: String,
-    #[serde(skip)]
-    pub answer_md: String,
-    /// Line of the answer in the source file.
-    #[serde(skip)]
-    pub line: usize,
     /// Anchor of this question on the page.
     pub id: String,
 }
 
 /// Reads one Markdown file's front matter. `rel` is the path under `content/`.
-/// Returns every problem found in the file.
+/// Returns the page whenever its front matter could be read at all, and every
+/// problem found in it.
 pub(super) fn parse_page(
     root_rel: &Path,
     rel: &Path,
     src: &str,
     config: &SiteConfig,
-) -> Result<Page, Vec<Diagnostic>> {
+) -> (Option<ParsedPage>, Vec<Diagnostic>) {
     let Some(split) = site_config::split_front_matter(src) else {
-        return Err(vec![Diagnostic::new(
-            root_rel,
-            "front matter opened with `---` is never closed",
-        )
-        .at(1, 1)
-        .with_hint("end the front matter with a line holding only `---`")]);
+        return (
+            None,
+            vec![
+                Diagnostic::new(root_rel, "front matter opened with `---` is never closed")
+                    .at(1, 1)
+                    .with_hint("end the front matter with a line holding only `---`"),
+            ],
+        );
     };
     if split.yaml.trim().is_empty() {
-        return Err(vec![Diagnostic::new(
-            root_rel,
-            "no front matter; every page needs at least a title",
-        )
-        .at(1, 1)
-        .with_hint(
-            "start the file with `---`, a line `title: ...`, and `---`",
-        )]);
+        return (
+            None,
+            vec![Diagnostic::new(
+                root_rel,
+                "no front matter; every page needs at least a title",
+            )
+            .at(1, 1)
+            .with_hint("start the file with `---`, a line `title: ...`, and `---`")],
+        );
     }
     let kind = kind_of(rel);
+    let (front, found) = read_front(
+        split.yaml,
+        root_rel,
+        split.yaml_line,
+        kind == PageKind::Service,
+    );
+    let Some(front) = front else {
+        return (None, found);
+    };
     let mut problems = Problems {
         path: root_rel,
         yaml: split.yaml,
         first_line: split.yaml_line,
-        found: Vec::new(),
+        found,
     };
-    let (common, service) = if kind == PageKind::Service {
-        let f: ServiceFront =
-            from_yaml_located(split.yaml, root_rel, split.yaml_line).map_err(|d| vec![d])?;
-        let facts = service_facts(&f, config, &mut problems);
-        (Common::from(f), Some(facts))
+    let (facts, faqs) = if kind == PageKind::Service {
+        service_facts(&front, config, &mut problems)
     } else {
-        let f: PageFront =
-            from_yaml_located(split.yaml, root_rel, split.yaml_line).map_err(|d| vec![d])?;
-        (Common::from(f), None)
+        (None, Vec::new())
     };
-    let slug = check_common(&common, kind, rel, config, &mut problems);
-    if !problems.found.is_empty() {
-        return Err(problems.found);
-    }
+    let slug = check_common(&front, kind, rel, config, &mut problems);
 
-    let image = common.image.map(|i| resolve_site_path(rel, &i));
+    let image = front.image.map(|i| resolve_site_path(rel, &i));
     let url = url_for(kind, rel, &slug);
-    Ok(Page {
+    let meta = PageMeta {
         kind,
         source: root_rel.to_path_buf(),
         url,
         slug,
-        title: common.title.trim().to_string(),
-        summary: common.summary.trim().to_string(),
-        template: common
+        title: front.title.unwrap_or_default().trim().to_string(),
+        summary: front.summary.unwrap_or_default().trim().to_string(),
+        template: front
             .template
             .unwrap_or_else(|| kind.default_template().to_string()),
-        form: common.form,
-        order: common.order,
-        draft: common.draft,
-        aliases: common.aliases,
+        form: front.form,
+        order: front.order,
+        draft: front.draft,
+        aliases: front.aliases,
         image,
-        image_alt: common.image_alt,
-        extra: common.extra,
-        service,
+        image_alt: front.image_alt,
+        extra: front.extra,
+    };
+    let page = ParsedPage {
+        meta,
+        facts,
+        faqs,
         body: split.body.to_string(),
         body_line: split.body_line,
-        content: String::new(),
-        links: Vec::new(),
-        anchors: Vec::new(),
-    })
+    };
+    (Some(page), problems.found)
 }
 
 /// Problems found in one file's front matter, each placed on the line of its key.
@@ -184,13 +235,7 @@ struct Problems<'a> {
 
 impl Problems<'_> {
     fn key_line(&self, key: &str) -> usize {
-        self.yaml
-            .lines()
-            .position(|l| {
-                l.strip_prefix(key)
-                    .is_some_and(|r| r.trim_start().starts_with(':'))
-            })
-            .map_or(self.first_line, |i| i + self.first_line)
+        key_line(self.yaml, key).map_or(self.first_line, |i| i + self.first_line)
     }
 
     fn at(&mut self, key: &str, message: String) -> &mut Diagnostic {
@@ -200,59 +245,12 @@ impl Problems<'_> {
     }
 }
 
-/// The fields every kind of page has, once read.
-struct Common {
-    title: String,
-    summary: String,
-    template: Option<String>,
-    form: Option<String>,
-    order: i64,
-    draft: bool,
-    slug: Option<String>,
-    aliases: Vec<String>,
-    image: Option<String>,
-    image_alt: Option<String>,
-    extra: Extra,
-}
-
-impl From<PageFront> for Common {
-    fn from(f: PageFront) -> Self {
-        Common {
-            title: f.title,
-            summary: f.summary.unwrap_or_default(),
-            template: f.template,
-            form: f.form,
-            order: f.order,
-            draft: f.draft,
-            slug: f.slug,
-            aliases: f.aliases,
-            image: f.image,
-            image_alt: f.image_alt,
-            extra: f.extra,
-        }
-    }
-}
-
-impl From<ServiceFront> for Common {
-    fn from(f: ServiceFront) -> Self {
-        Common {
-            title: f.title,
-            summary: f.summary,
-            template: None,
-            form: None,
-            order: f.order,
-            draft: f.draft,
-            slug: f.slug,
-            aliases: f.aliases,
-            image: f.image,
-            image_alt: f.image_alt,
-            extra: f.extra,
-        }
-    }
-}
-
-fn service_facts(f: &ServiceFront, config: &SiteConfig, problems: &mut Problems) -> ServiceFacts {
-    if f.summary.trim().is_empty() {
+fn service_facts(
+    f: &Front,
+    config: &SiteConfig,
+    problems: &mut Problems,
+) -> (Option<ParsedFacts>, Vec<ParsedFaq>) {
+    if f.summary.as_ref().is_some_and(|s| s.trim().is_empty()) {
         problems.at(
             "summary",
             "summary is empty; write one or two sentences for listings and search results".into(),
@@ -260,49 +258,45 @@ fn service_facts(f: &ServiceFront, config: &SiteConfig, problems: &mut Problems)
     }
     let mut faqs = Vec::with_capacity(f.faqs.len());
     for (i, faq) in f.faqs.iter().enumerate() {
-        let line =
-            faq_line(problems.yaml, i).map_or(problems.first_line, |l| l + problems.first_line);
         if faq.question.trim().is_empty() || faq.answer.trim().is_empty() {
             problems.found.push(
                 Diagnostic::new(
                     problems.path,
                     format!("FAQ {} needs both a question and an answer", i + 1),
                 )
-                .at_line(line),
+                .at_line(faq.line),
             );
         }
-        faqs.push(Faq {
+        faqs.push(ParsedFaq {
             question: faq.question.trim().to_string(),
-            answer: String::new(),
             answer_md: faq.answer.clone(),
-            line,
-            id: String::new(),
+            line: faq.line,
         });
     }
     let currency = f
         .currency
         .as_ref()
         .map_or_else(|| config.currency.as_str().to_string(), |c| c.0.clone());
-    ServiceFacts {
-        duration: f.duration,
+    let facts = f.duration.map(|duration| ParsedFacts {
+        duration,
         price: Price {
             amount: f.price,
             currency,
         },
         sessions: f.sessions.clone(),
-        faqs,
-    }
+    });
+    (facts, faqs)
 }
 
 /// Checks what every page has; returns the page's slug.
 fn check_common(
-    c: &Common,
+    c: &Front,
     kind: PageKind,
     rel: &Path,
     config: &SiteConfig,
     problems: &mut Problems,
 ) -> String {
-    if c.title.trim().is_empty() {
+    if c.title.as_ref().is_some_and(|t| t.trim().is_empty()) {
         problems.at("title", "title is empty".into());
     }
     let slug = match &c.slug {
@@ -410,21 +404,6 @@ fn kind_of(rel: &Path) -> PageKind {
     }
 }
 
-/// 0-based line (within the YAML) of the `i`-th item under `faqs:`.
-fn faq_line(yaml: &str, i: usize) -> Option<usize> {
-    let start = yaml.lines().position(|l| l.starts_with("faqs:"))?;
-    yaml.lines()
-        .enumerate()
-        .skip(start + 1)
-        .filter(|(_, l)| l.trim_start().starts_with("- "))
-        .filter(|(_, l)| {
-            let indent = l.len() - l.trim_start().len();
-            indent <= 2
-        })
-        .nth(i)
-        .map(|(n, _)| n)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -439,9 +418,12 @@ mod tests {
         .unwrap()
     }
 
-    fn parse(rel: &str, src: &str) -> Result<Page, Vec<Diagnostic>> {
+    fn parse(rel: &str, src: &str) -> Result<ParsedPage, Vec<Diagnostic>> {
         let root_rel = Path::new("content").join(rel);
-        parse_page(&root_rel, Path::new(rel), src, &config())
+        match parse_page(&root_rel, Path::new(rel), src, &config()) {
+            (Some(page), problems) if problems.is_empty() => Ok(page),
+            (_, problems) => Err(problems),
+        }
     }
 
     fn errors(rel: &str, src: &str) -> String {
@@ -458,21 +440,21 @@ mod tests {
     #[test]
     fn a_service_page_is_read_and_typed() {
         let p = parse("services/scalp-micropigmentation.md", SERVICE).unwrap();
-        assert_eq!(p.kind, PageKind::Service);
-        assert_eq!(p.url, "/services/scalp-micropigmentation/");
-        let s = p.service.unwrap();
+        assert_eq!(p.meta.kind, PageKind::Service);
+        assert_eq!(p.meta.url, "/services/scalp-micropigmentation/");
+        let s = p.facts.unwrap();
         assert_eq!(s.duration.to_string(), "1 hr 30 min");
         assert!(s.price.is_free());
         assert_eq!(s.price.currency, "GBP");
         assert_eq!(s.sessions.unwrap().to_string(), "2–3");
-        assert_eq!(s.faqs.len(), 2);
-        assert_eq!(s.faqs[1].line, 10, "line of the second FAQ in the file");
+        assert_eq!(p.faqs.len(), 2);
+        assert_eq!(p.faqs[1].line, 10, "line of the second FAQ in the file");
         assert_eq!(p.body_line, 13);
     }
 
     #[test]
     fn urls_by_place() {
-        let page = |rel: &str| parse(rel, "---\ntitle: T\n---\n").unwrap().url;
+        let page = |rel: &str| parse(rel, "---\ntitle: T\n---\n").unwrap().meta.url;
         assert_eq!(page("_index.md"), "/");
         assert_eq!(page("about.md"), "/about/");
         assert_eq!(
@@ -482,7 +464,10 @@ mod tests {
         assert_eq!(page("clinic/_index.md"), "/clinic/");
         assert_eq!(page("Our Team.md"), "/our-team/");
         assert_eq!(
-            parse("a.md", "---\ntitle: T\nslug: b\n---\n").unwrap().url,
+            parse("a.md", "---\ntitle: T\nslug: b\n---\n")
+                .unwrap()
+                .meta
+                .url,
             "/b/"
         );
     }
@@ -563,7 +548,12 @@ mod tests {
                 }
             }
             let src: String = text.into_iter().collect();
-            if let Ok(page) = parse("services/x.md", &src) {
+            if let (Some(page), _) = parse_page(
+                Path::new("content/services/x.md"),
+                Path::new("services/x.md"),
+                &src,
+                &config(),
+            ) {
                 let _ = crate::markdown::render(&page.body, &|_| None, &mut Default::default());
             }
             let _ = Duration::parse(&src.chars().skip(next(40)).take(8).collect::<String>());

@@ -4,7 +4,8 @@ use std::path::Path;
 
 use site_config::{Diagnostic, SiteConfig};
 
-use super::load::{read_page, render_markdown};
+use super::load::read_page;
+use super::render::render_page;
 use super::{Content, Page};
 
 /// Reads the page at `rel` (under `content/`) again and renders its Markdown, resolving
@@ -17,8 +18,12 @@ pub fn reload_page(
     content: &Content,
 ) -> Result<Page, Vec<Diagnostic>> {
     let path = root.join("content").join(rel);
-    let mut page = read_page(root, &path, rel, config)?;
-    let problems = render_markdown(&mut page, &content.md_urls);
+    let (parsed, mut problems) = read_page(root, &path, rel, config);
+    let Some(parsed) = parsed else {
+        return Err(problems);
+    };
+    let (page, found) = render_page(parsed, &content.md_urls);
+    problems.extend(found);
     if problems.is_empty() {
         Ok(page)
     } else {

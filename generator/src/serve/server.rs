@@ -42,7 +42,53 @@ pub fn app(shared: Arc<Shared>) -> Router {
             get(|| async { asset("text/css; charset=utf-8", overlay::STYLE) }),
         )
         .fallback(get(page))
+        .layer(axum::middleware::from_fn(only_our_host))
         .with_state(shared)
+}
+
+/// Answers only requests addressed to this machine: `localhost` or an IP address. A page
+/// on another site can point a name it controls at 127.0.0.1 (DNS rebinding) and then
+/// read the preview, drafts included, as its own origin; the `Host` its requests carry
+/// is that name, so they are refused. An IP address cannot be rebound, so a preview
+/// bound to a LAN address still works from a phone.
+async fn only_our_host(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .map(|h| h.to_str().unwrap_or("\u{0}"));
+    match host {
+        Some(h) if !is_local_host(h) => (
+            StatusCode::MISDIRECTED_REQUEST,
+            "This preview answers only at localhost or its IP address.",
+        )
+            .into_response(),
+        _ => next.run(req).await,
+    }
+}
+
+/// `localhost`, `*.localhost` or an IP address, with or without a port.
+pub fn is_local_host(host: &str) -> bool {
+    let host = host.trim().to_ascii_lowercase();
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        // [::1]:1111
+        return rest.split_once(']').is_some_and(|(ip, port)| {
+            ip.parse::<std::net::Ipv6Addr>().is_ok()
+                && (port.is_empty() || port.strip_prefix(':').is_some_and(is_port))
+        });
+    } else {
+        match host.rsplit_once(':') {
+            Some((name, port)) if is_port(port) => name,
+            Some(_) => return false,
+            None => host.as_str(),
+        }
+    };
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name.parse::<std::net::Ipv4Addr>().is_ok()
+}
+
+fn is_port(p: &str) -> bool {
+    !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -69,7 +115,8 @@ enum Found {
     Html(String),
     Bytes(Vec<u8>),
     File(std::path::PathBuf),
-    Redirect(String),
+    /// To the same path with a `/` at its end.
+    Redirect,
     Missing(Option<String>),
 }
 
@@ -96,7 +143,7 @@ async fn page(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
             Ok(b) => (no_store, [(header::CONTENT_TYPE, content_type)], b).into_response(),
             Err(_) => StatusCode::NOT_FOUND.into_response(),
         },
-        Found::Redirect(to) => Redirect::temporary(&to).into_response(),
+        Found::Redirect => Redirect::temporary(&folder_of(uri.path())).into_response(),
         Found::Missing(Some(html)) => (
             StatusCode::NOT_FOUND,
             no_store,
@@ -144,7 +191,7 @@ fn lookup(shared: &Shared, path: &str) -> Found {
     if !path.ends_with('/')
         && (site.output.contains_key(&folder_page) || site.page_at(&folder_page).is_some())
     {
-        return Found::Redirect(format!("{path}/"));
+        return Found::Redirect;
     }
     let not_found = site.output.get("404.html").and_then(|f| match f {
         OutputFile::Bytes(b) => Some(inject(&String::from_utf8_lossy(b), &problems)),
@@ -153,8 +200,51 @@ fn lookup(shared: &Shared, path: &str) -> Found {
     Found::Missing(not_found)
 }
 
+/// `/about` -> `/about/`, from the path as it came (still percent-encoded, so always a
+/// valid header). Leading slashes and backslashes are collapsed into one: `//about/`
+/// would send the browser to the host `about`.
+pub fn folder_of(raw_path: &str) -> String {
+    format!("/{}/", raw_path.trim_start_matches(['/', '\\']))
+}
+
 fn percent_decode(path: &str) -> String {
     percent_encoding::percent_decode_str(path)
         .decode_utf8_lossy()
         .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_hosts() {
+        for ok in [
+            "localhost",
+            "localhost:1111",
+            "127.0.0.1:1111",
+            "[::1]:1111",
+            "192.168.1.5:8080",
+            "app.localhost:1",
+        ] {
+            assert!(is_local_host(ok), "{ok}");
+        }
+        for no in [
+            "evil.example",
+            "evil.example:1111",
+            "127.0.0.1.evil.example",
+            "localhost.evil.example:1111",
+            "[::1]x",
+            "localhost:x",
+        ] {
+            assert!(!is_local_host(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn redirects_stay_on_this_site() {
+        assert_eq!(folder_of("/about"), "/about/");
+        assert_eq!(folder_of("//about"), "/about/");
+        assert_eq!(folder_of("/\\about"), "/about/");
+    }
 }

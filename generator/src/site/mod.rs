@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use site_config::{Diagnostic, Diagnostics, ServiceRef, SiteConfig};
 
 use crate::content::{load_content, normalise_alias, Content, PageKind};
+use crate::links::{check_links, Targets};
 use crate::output::{self, json_ld, AssetMap, Output, OutputFile, Staging};
 use crate::templates::Templates;
 use crate::Error;
@@ -64,8 +65,21 @@ pub struct Site {
 /// templates is returned together.
 pub fn build(opts: &BuildOptions) -> Result<Site, Error> {
     let mut site = Site::load(opts)?;
-    site.render_all()?;
-    Ok(site)
+    let rendered = site.render_all();
+    // Links are checked against the rendered site when it rendered, so ids the
+    // templates write count; otherwise against the content, so one run still says all.
+    let links = site.broken_links(rendered.is_ok());
+    match rendered {
+        Err(Error::Site(mut problems)) => {
+            problems.0.extend(links.0);
+            problems.sort();
+            problems.0.dedup();
+            Err(Error::Site(problems))
+        }
+        Err(e) => Err(e),
+        Ok(()) if !links.is_empty() => Err(Error::Site(links)),
+        Ok(()) => Ok(site),
+    }
 }
 
 impl Site {
@@ -85,28 +99,23 @@ impl Site {
             config.form_service.url = Some(url.trim_end_matches('/').to_string());
         }
         let config = Arc::new(config);
-        let (templates, content) = match (
-            Templates::load(root, &config.theme),
-            load_content(root, &config, opts.drafts),
-        ) {
-            (Ok(t), Ok(c)) => (t, c),
-            (t, c) => {
-                let mut all = Diagnostics::default();
-                for d in t.err().into_iter().chain(c.err()).flatten() {
-                    all.push(d);
-                }
-                return Err(Error::Site(all));
-            }
-        };
-        let mut content = content;
-        // The Markdown is rendered: its source is not needed again (a changed page is
-        // read again), and at 10,000 pages it is a fifth of the build's memory.
-        for page in &mut content.pages {
-            page.body = String::new();
-            for faq in page.service.iter_mut().flat_map(|s| s.faqs.iter_mut()) {
-                faq.answer_md = String::new();
-            }
+        let templates = Templates::load(root, &config.theme);
+        let (content, mut problems) = load_content(root, &config, opts.drafts);
+        if let Err(t) = &templates {
+            t.0.iter().cloned().for_each(|d| problems.push(d));
         }
+        if !problems.is_empty() {
+            // One run says everything: the links of every page that could be read too.
+            let mut scratch = Output::new();
+            let _ = output::collect_static(root, &config.theme, &mut scratch);
+            let targets = Targets::from_content(&content, scratch.into_keys());
+            problems
+                .0
+                .extend(check_links(&content, &targets, config.base_url.as_str()).0);
+            problems.sort();
+            return Err(Error::Site(problems));
+        }
+        let templates = templates.map_err(Error::Site)?;
         let comments = PageComments::load(opts, &config, &content)?;
         let mut site = Site {
             opts: opts.clone(),
@@ -130,6 +139,17 @@ impl Site {
         site.load_static()?;
         site.services_changed();
         Ok(site)
+    }
+
+    /// Internal links and anchors in the editors' Markdown that lead nowhere; against
+    /// the rendered output when `rendered`, else against the content alone.
+    pub fn broken_links(&self, rendered: bool) -> Diagnostics {
+        let static_files = self.output.keys().cloned();
+        let mut targets = Targets::from_content(&self.content, static_files);
+        if rendered {
+            targets.add_output(&self.output);
+        }
+        check_links(&self.content, &targets, self.config.base_url.as_str())
     }
 
     /// Comments left out of the site because their page is not one of its service
@@ -373,12 +393,33 @@ impl Site {
         // Same precedence as the in-memory build: pages over static files, site-wide
         // files over both.
         staging.put_all(&self.output)?;
-        stream::write_pages(self, staging)?;
+        let page_ids = match stream::write_pages(self, staging) {
+            Ok(ids) => ids,
+            // As `build` in memory: one run says everything, links checked against the
+            // content when the pages did not render.
+            Err(Error::Site(mut problems)) => {
+                problems.0.extend(self.broken_links(false).0);
+                problems.sort();
+                problems.0.dedup();
+                return Err(Error::Site(problems));
+            }
+            Err(e) => return Err(e),
+        };
         let statics = std::mem::take(&mut self.output);
         self.render_site_files()?;
         staging.put_all(&self.output)?;
         let site_files = std::mem::replace(&mut self.output, statics);
         self.output.extend(site_files);
+        // Links are checked against what the pages' HTML defines, kept as ids only.
+        let mut targets = Targets::from_content(&self.content, self.output.keys().cloned());
+        targets.add_output(&self.output);
+        for (path, ids) in page_ids {
+            targets.add_ids(path, ids);
+        }
+        let links = check_links(&self.content, &targets, self.config.base_url.as_str());
+        if !links.is_empty() {
+            return Err(Error::Site(links));
+        }
         Ok(())
     }
 

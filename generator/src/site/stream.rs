@@ -11,18 +11,24 @@ use std::sync::Mutex;
 use site_config::Diagnostics;
 
 use super::{output_path, Site};
+use crate::check::ids_in;
 use crate::output::{OutputFile, Staging};
 use crate::Error;
 
-/// Renders every page of `site` and puts it into `staging`. Rendering problems are
+/// A page's output path and the ids its HTML defines.
+pub(super) type PageIds = (String, Vec<String>);
+
+/// Renders every page of `site` and puts it into `staging`; returns each page's output
+/// path with the ids its HTML defines, for checking links. Rendering problems are
 /// collected from every page and returned together; the first write failure stops it.
-pub(super) fn write_pages(site: &Site, staging: &Staging) -> Result<(), Error> {
+pub(super) fn write_pages(site: &Site, staging: &Staging) -> Result<Vec<PageIds>, Error> {
     let pages = &site.content.pages;
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let broken = AtomicBool::new(false);
     let problems = Mutex::new(Diagnostics::default());
     let failure: Mutex<Option<Error>> = Mutex::new(None);
+    let ids: Mutex<Vec<PageIds>> = Mutex::new(Vec::with_capacity(pages.len()));
     let fail = |e: Error| {
         stop.store(true, Ordering::Relaxed);
         let mut slot = failure.lock().unwrap_or_else(|e| e.into_inner());
@@ -51,9 +57,13 @@ pub(super) fn write_pages(site: &Site, staging: &Staging) -> Result<(), Error> {
                     // After a rendering problem, keep rendering to report every one,
                     // but write nothing more: the staging folder will be removed.
                     if !broken.load(Ordering::Relaxed) {
+                        let found: Vec<String> = ids_in(&String::from_utf8_lossy(&html)).collect();
                         if let Err(e) = staging.put(&path, &OutputFile::Bytes(html)) {
                             fail(e);
                         }
+                        ids.lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push((path, found));
                     }
                 }
                 Err(d) => {
@@ -68,7 +78,7 @@ pub(super) fn write_pages(site: &Site, staging: &Staging) -> Result<(), Error> {
     }
     let mut problems = problems.into_inner().unwrap_or_else(|e| e.into_inner());
     if problems.is_empty() {
-        Ok(())
+        Ok(ids.into_inner().unwrap_or_else(|e| e.into_inner()))
     } else {
         problems.sort();
         Err(Error::Site(problems))

@@ -20,18 +20,29 @@ fn lists_every_broken_link_anchor_and_image() {
     );
     let run = t.run(&["check"]).failure(1);
     let e = &run.stderr;
-    assert!(e.contains("content/links.md:5:5: link to /prices/ in the body: there is no page or file at /prices/"), "{e}");
-    assert!(e.contains("content/links.md:7:6: link to /about/#staff in the body: there is no #staff on that page"), "{e}");
+    assert!(
+        e.contains("content/links.md:5:5: link `/prices/`: there is no page or file at /prices/"),
+        "{e}"
+    );
+    assert!(
+        e.contains("content/links.md:7:6: link `about.md#staff`: /about/ has no #staff"),
+        "{e}"
+    );
     assert!(!e.contains("#aftercare"), "a good anchor is fine: {e}");
     assert!(
-        e.contains("content/links.md:9:1: image /door.svg has no alt text"),
+        e.contains("content/links.md:9:1: image `door.svg` has no alt text"),
         "{e}"
     );
     assert!(
-        e.contains("content/links.md:11:1: image to /missing.png"),
+        e.contains(
+            "content/links.md:11:1: image `missing.png`: there is no page or file at /missing.png"
+        ),
         "{e}"
     );
-    assert!(e.contains("content/links.md:13:1: link to /old.md"), "{e}");
+    assert!(
+        e.contains("content/links.md:13:1: link `old.md`: no page comes from content/old.md"),
+        "{e}"
+    );
     assert!(!t.path("dist").exists());
 }
 
@@ -44,7 +55,7 @@ fn broken_links_in_faq_answers_point_at_the_faq() {
         "[touch-up](touch-up.md)",
     );
     t.run(&["check"]).failure(1).stderr_has(
-        "content/services/scalp.md:12:1: link to /services/touch-up.md in the FAQ answer",
+        "content/services/scalp.md:12:1: link `touch-up.md` in the FAQ answer: no page comes from content/services/touch-up.md",
     );
 }
 

@@ -8,6 +8,7 @@ mod browser;
 mod build;
 mod check;
 mod comments;
+mod editors;
 mod errors;
 mod example_site;
 mod incremental;

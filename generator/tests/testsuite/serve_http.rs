@@ -225,3 +225,54 @@ fn a_save_reaches_open_tabs_and_stopping_deletes_nothing() {
         "serve never writes the output folder"
     );
 }
+
+async fn get_with_host(shared: &Arc<Shared>, path: &str, host: &str) -> (StatusCode, String) {
+    let res = app(shared.clone())
+        .oneshot(
+            Request::get(path)
+                .header("host", host)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let location = res
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (res.status(), location)
+}
+
+/// Issue 13, item 20: a page elsewhere that points its own name at 127.0.0.1 (DNS
+/// rebinding) cannot read the preview, and no redirect leaves the preview.
+#[tokio::test]
+async fn the_preview_answers_only_at_its_own_address_and_redirects_stay_on_it() {
+    let t = SiteTest::from_fixture("basic");
+    let s = shared(&t);
+    for host in ["127.0.0.1:1111", "localhost:1111", "[::1]:1111"] {
+        assert_eq!(
+            get_with_host(&s, "/about/", host).await.0,
+            StatusCode::OK,
+            "{host}"
+        );
+    }
+    for host in ["rebind.evil.example:1111", "127.0.0.1.evil.example"] {
+        assert_eq!(
+            get_with_host(&s, "/about/", host).await.0,
+            StatusCode::MISDIRECTED_REQUEST,
+            "{host}"
+        );
+    }
+    for path in ["//about", "/%5Cabout", "///about"] {
+        let (status, location) = get_with_host(&s, path, "127.0.0.1:1111").await;
+        if status.is_redirection() {
+            assert_eq!(location, "/about/", "{path}");
+        }
+    }
+    let (status, location) = get_with_host(&s, "//about", "127.0.0.1:1111").await;
+    assert_eq!(
+        (status, location.as_str()),
+        (StatusCode::TEMPORARY_REDIRECT, "/about/")
+    );
+}

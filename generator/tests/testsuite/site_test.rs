@@ -90,6 +90,53 @@ impl SiteTest {
         SiteTest { dir }
     }
 
+    /// A clean copy of the example site as committed to git: the tracked files of
+    /// `site.yaml`, `content/`, `themes/`, `templates/` and `static/` as staged (for a
+    /// fresh clone, as committed), never the working tree's untracked drafts or the
+    /// ignored `data/` (published comments) that would change what a test sees.
+    pub(crate) fn example_site() -> SiteTest {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = repo_root();
+        let listed = Command::new("git")
+            .args([
+                "ls-files",
+                "-z",
+                "--",
+                "site.yaml",
+                "content",
+                "themes",
+                "templates",
+                "static",
+            ])
+            .current_dir(&repo)
+            .output();
+        match listed {
+            Ok(out) if out.status.success() && !out.stdout.is_empty() => {
+                let prefix = format!("{}/", dir.path().display());
+                let mut child = Command::new("git")
+                    .args(["checkout-index", "-z", "--stdin", "--prefix"])
+                    .arg(&prefix)
+                    .current_dir(&repo)
+                    .stdin(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                use std::io::Write;
+                child.stdin.take().unwrap().write_all(&out.stdout).unwrap();
+                assert!(child.wait().unwrap().success(), "git checkout-index");
+            }
+            // Not a git checkout (a source archive): its files are the clean copy.
+            _ => {
+                for part in ["content", "themes", "templates", "static"] {
+                    if repo.join(part).is_dir() {
+                        copy_dir(&repo.join(part), &dir.path().join(part));
+                    }
+                }
+                fs::copy(repo.join("site.yaml"), dir.path().join("site.yaml")).unwrap();
+            }
+        }
+        SiteTest { dir }
+    }
+
     pub(crate) fn root(&self) -> &Path {
         self.dir.path()
     }
@@ -148,9 +195,17 @@ pub(crate) struct Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
+        use rustix::process::{kill_process, Pid, Signal};
+        let _ = kill_process(Pid::from_child(&self.child), Signal::INT);
+        // Bounded: a server that ignores Ctrl-C is killed rather than waited for forever.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }

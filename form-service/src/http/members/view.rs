@@ -6,74 +6,9 @@ use std::fmt::Write;
 
 use site_config::{escape_html as esc, LoyaltyConfig};
 
-use crate::members::accounts::{LinkProblem, Member};
+use crate::http::view::{header, new_link_form};
+use crate::members::accounts::Member;
 use crate::members::ledger::{Balance, Entry, Kind, Status};
-
-fn header(title: &str, lead: &str) -> String {
-    format!(
-        "<div class=\"page-header\">\n<h1>{}</h1>\n<p class=\"lead\">{}</p>\n</div>\n",
-        esc(title),
-        esc(lead)
-    )
-}
-
-/// One button that posts `token` to `action`: what every emailed link opens.
-pub(super) fn button_page(
-    title: &str,
-    lead: &str,
-    action: &str,
-    token: &str,
-    button: &str,
-) -> String {
-    format!(
-        "<div class=\"wrap\">\n{}<form class=\"form\" method=\"post\" action=\"{}\">\n\
-         <input type=\"hidden\" name=\"token\" value=\"{}\">\n\
-         <button class=\"button\" type=\"submit\">{}</button>\n</form>\n</div>\n",
-        header(title, lead),
-        esc(action),
-        esc(token),
-        esc(button)
-    )
-}
-
-/// The form that asks for a new link by email.
-pub(super) fn new_link_form(action: &str) -> String {
-    format!(
-        "<form class=\"form\" method=\"post\" action=\"{}\">\n\
-         <div class=\"field\"><label class=\"field__label\" for=\"link-email\">Email address</label>\n\
-         <input id=\"link-email\" name=\"email\" type=\"email\" required maxlength=\"254\" autocomplete=\"email\"></div>\n\
-         <button class=\"button\" type=\"submit\">Email me a link</button>\n</form>\n",
-        esc(action)
-    )
-}
-
-/// Why a link did nothing, and a way to get a new one.
-pub(super) fn link_problem(problem: LinkProblem, new_link_action: Option<&str>) -> String {
-    let (title, lead) = match problem {
-        LinkProblem::Expired => (
-            "This link has expired",
-            "Links in our emails work for a limited time, to keep your account safe.",
-        ),
-        LinkProblem::Used => (
-            "This link has already been used",
-            "Each link in our emails works once.",
-        ),
-        LinkProblem::Unknown => (
-            "This link does not work",
-            "It may have been cut short or changed on its way. Please use the whole link from the email.",
-        ),
-    };
-    let mut body = format!("<div class=\"wrap\">\n{}", header(title, lead));
-    if let Some(action) = new_link_action {
-        body.push_str(
-            "<p>Give your email address and we will send you a new link, to sign in or to \
-             finish registering.</p>\n",
-        );
-        body.push_str(&new_link_form(action));
-    }
-    body.push_str("</div>\n");
-    body
-}
 
 /// The page for someone who is not signed in.
 pub(super) fn sign_in_page(action: &str, join_url: &str) -> String {
@@ -250,19 +185,5 @@ fn status(e: &Entry) -> &'static str {
         (Status::Confirmed, _, _) => "Confirmed",
         (Status::Void, _, _) => "Not counted",
         (Status::Released, _, _) => "Given back",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn typed_text_is_escaped_everywhere() {
-        let t = button_page("T", "L", "/x\"><script>", "tok\"en", "Go");
-        assert!(!t.contains("<script>") && t.contains("tok&quot;en"));
-        let p = link_problem(LinkProblem::Expired, Some("/members/link"));
-        assert!(p.contains("has expired") && p.contains("name=\"email\""));
-        assert!(!link_problem(LinkProblem::Unknown, None).contains("<form"));
     }
 }

@@ -1,0 +1,386 @@
+//! Comments on the form service: `POST /forms/{comment form}` once the answers are
+//! valid, the page a held comment's emailed link opens (`/comments/confirm`), and
+//! moderation from staff emails (`moderate`).
+//!
+//! A signed-in member's comment goes straight to moderation. Anyone else gives their
+//! email: the comment is held, and we email that address a link for that comment
+//! alone. Its page shows the comment again, and its button sends it (and only it) to
+//! staff, confirming the membership too for an address that never confirmed. No other
+//! sign-in releases anything. As with every emailed link, `GET` only shows a page.
+
+mod moderate;
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{middleware, Router};
+use site_config::{escape_html as esc, FormDecl};
+
+use super::error::AppError;
+use super::extract::{field, Format, Posted};
+use super::reply::{html, message, problem, see_other};
+use super::session::{self, Kind};
+use super::AppState;
+use crate::comments::{self, Comment, NewComment, Posted as Outcome, Released, Status};
+use crate::error::Refusal;
+use crate::links::{self, LinkProblem, Purpose};
+use crate::members::accounts::{self, Member};
+use crate::members::mail;
+use crate::members::token::NewToken;
+use crate::store::Tx;
+use crate::validate::kinds::CommentPost;
+use crate::validate::Problems;
+use crate::{Error, Settings};
+
+/// The comments' routes, behind the members' guard (no programme, no comments).
+pub(super) fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/comments/moderate",
+            get(moderate::moderate_page).post(moderate::moderate),
+        )
+        .route("/comments/confirm", get(confirm_page).post(confirm))
+        .route_layer(middleware::from_fn_with_state(state, guard))
+}
+
+async fn guard(
+    State(app): State<AppState>,
+    connect: axum::extract::ConnectInfo<std::net::SocketAddr>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<Response, AppError> {
+    if app.settings.loyalty.is_none() {
+        return Err(AppError::NotFound);
+    }
+    if req.method() == axum::http::Method::POST {
+        super::guard::check_post(&app, connect.0, req.headers(), req.uri().path())?;
+    }
+    Ok(next.run(req).await)
+}
+
+/// Stores a comment's three moderation links and queues the staff email.
+fn queue_for_staff(tx: &mut Tx<'_>, s: &Settings, c: &Comment, m: &Member) -> Result<(), Error> {
+    let days = i64::from(s.site.comments.moderation_link_days);
+    let links = comments::moderation_links(tx, c, days * 86_400)?;
+    tx.queue_mail(&comments::mail::to_moderate(s, c, m, &links)?)
+}
+
+fn service_title<'a>(s: &'a Settings, slug: &str) -> &'a str {
+    s.services
+        .iter()
+        .find(|r| r.slug == slug)
+        .map_or("our treatment", |r| r.title.as_str())
+}
+
+/// What a signed-out post did; the visitor's answer is the same for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    /// Held, and its link emailed.
+    Sent,
+    /// Already sent to staff (the same text again).
+    Already,
+    /// Too many emails to this address lately: nothing kept, nothing sent.
+    Throttled,
+}
+
+/// A valid post of the comment form.
+pub(super) async fn post(
+    app: &AppState,
+    form: &str,
+    decl: &FormDecl,
+    post: CommentPost,
+    headers: &HeaderMap,
+    format: Format,
+) -> Result<Response, AppError> {
+    let s = &app.settings;
+    if s.loyalty.is_none() {
+        return Err(AppError::NotFound);
+    }
+    let new = NewComment {
+        public_id: crate::id::new_id(),
+        page: format!("/services/{}/", post.service),
+        service: post.service.clone(),
+        author: post.display_name.clone(),
+        body: post.text.clone(),
+    };
+    let limit = s.site.comments.daily_limit;
+    if let Some(member) = session::member(app, headers).await? {
+        let state = app.clone();
+        let outcome = app
+            .store
+            .transact(move |tx| {
+                let out = comments::post(tx, member.id, &new, Status::Pending, limit)?;
+                if let Outcome::Stored(c) = &out {
+                    queue_for_staff(tx, &state.settings, c, &member)?;
+                }
+                Ok(out)
+            })
+            .await?;
+        return Ok(match outcome {
+            Outcome::Stored(c) | Outcome::Duplicate(c) => {
+                tracing::info!(comment = %c.public_id, "comment sent to moderation");
+                received(s, decl, format, &c.public_id, "pending")
+            }
+            Outcome::OverLimit => over_limit(s, limit),
+        });
+    }
+
+    // Not signed in: the address and (for someone new) the programme's terms.
+    let mut errors = std::collections::BTreeMap::new();
+    if post.email.is_none() {
+        errors.insert(
+            "email".to_string(),
+            "Give your email address so we can confirm it is you, or sign in first.".to_string(),
+        );
+    }
+    if !post.consent {
+        errors.insert(
+            "consent".to_string(),
+            "Tick this to join the loyalty programme, or sign in first if you are a member."
+                .to_string(),
+        );
+    }
+    let Some(email) = post.email.clone().filter(|_| errors.is_empty()) else {
+        return Err(AppError::Invalid {
+            form: form.to_string(),
+            problems: Problems {
+                kept: post.answers.into_iter().collect(),
+                errors,
+            },
+        });
+    };
+    let token = NewToken::generate();
+    let cfg = s.loyalty().clone();
+    let state = app.clone();
+    let outcome = app
+        .store
+        .transact(move |tx| {
+            let s = &state.settings;
+            accounts::note_request(tx, &email)?;
+            let known = accounts::by_email(tx.conn, &email)?;
+            if let Some(m) = &known {
+                if accounts::too_many_emails(tx, m.id, &cfg)? {
+                    return Ok(Held::Throttled);
+                }
+            }
+            let m = match known {
+                Some(m) => m,
+                None => accounts::pending_account(tx, &email)?,
+            };
+            let c = match comments::post(tx, m.id, &new, Status::Held, limit)? {
+                Outcome::Stored(c) | Outcome::Duplicate(c) => c,
+                Outcome::OverLimit => return Ok(Held::Throttled),
+            };
+            if c.status != Status::Held {
+                return Ok(Held::Already);
+            }
+            let lifetime = i64::from(cfg.confirm_link_hours) * 3600;
+            comments::confirm_link(tx, &c, &token, &new.author, lifetime)?;
+            let url = s.service_url(&format!("/comments/confirm?token={}", token.raw));
+            let title = service_title(s, &c.service);
+            let mail = if m.active {
+                // A member confirmed this address: show them the very text.
+                mail::comment_to_confirm(s, &m, title, &s.site_url(&c.page), &c.body, &url)?
+            } else {
+                // Never confirmed: nothing the poster typed goes to this address.
+                let note = format!(
+                    "A comment on {title} was posted with this address. The page the link \
+                     opens shows it; pressing its button confirms your membership and sends \
+                     that comment to our staff."
+                );
+                mail::confirmation(s, &m.email, &url, Some(&note))?
+            };
+            tx.queue_mail(&mail)?;
+            Ok(Held::Sent)
+        })
+        .await?;
+    tracing::info!(?outcome, "comment held until its author confirms it");
+    Ok(match format {
+        Format::Json => (
+            StatusCode::ACCEPTED,
+            axum::Json(serde_json::json!({ "status": "check_your_email" })),
+        )
+            .into_response(),
+        Format::Html => html(
+            s,
+            StatusCode::OK,
+            "Check your email",
+            &format!(
+                "<div class=\"wrap\">\n<div class=\"page-header\">\n<h1>Check your email</h1>\n\
+                 <p class=\"lead\">We have kept your comment and sent a link to {}.</p>\n</div>\n\
+                 <p>Open the email and press the button on the page the link opens. Your comment \
+                 then goes to our staff, who read every comment before it appears. If you are new, \
+                 the same button confirms your membership and adds your welcome points.</p>\n</div>\n",
+                esc(post.email.as_deref().unwrap_or_default())
+            ),
+        ),
+    })
+}
+
+fn received(s: &Settings, decl: &FormDecl, format: Format, id: &str, status: &str) -> Response {
+    match format {
+        Format::Html => see_other(&s.site_url(&decl.thank_you)),
+        Format::Json => (
+            StatusCode::CREATED,
+            axum::Json(serde_json::json!({ "id": id, "status": status })),
+        )
+            .into_response(),
+    }
+}
+
+fn over_limit(s: &Settings, limit: u32) -> Response {
+    message(
+        s,
+        StatusCode::TOO_MANY_REQUESTS,
+        "That is all for today",
+        &format!(
+            "Each member can post {limit} comments a day. Please come back tomorrow, or call \
+             us with your question on {}.",
+            s.site.business.phone
+        ),
+    )
+}
+
+/// `GET /comments/confirm?token=...`: the held comment, its page, and one button.
+async fn confirm_page(
+    State(app): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let s = &app.settings;
+    let token = q.get("token").cloned().unwrap_or_default();
+    let now = app.store.clock().now();
+    let t = token.clone();
+    let found = app
+        .store
+        .read(move |c| {
+            let link = match links::check(c, &t, &[Purpose::CommentConfirm], now)? {
+                Ok(l) => l,
+                Err(p) => return Ok(Err(p)),
+            };
+            let comment = link
+                .subject
+                .map(|id| comments::get(c, id))
+                .transpose()?
+                .flatten();
+            let member = link
+                .member
+                .map(|id| accounts::by_id(c, id))
+                .transpose()?
+                .flatten();
+            Ok(match (comment, member) {
+                (Some(cm), Some(m)) if cm.status == Status::Held => Ok((cm, m)),
+                (Some(_), Some(_)) => Err(LinkProblem::Used),
+                _ => Err(LinkProblem::Unknown),
+            })
+        })
+        .await?;
+    let (c, m) = match found {
+        Ok(f) => f,
+        Err(p) => return Ok(problem(s, p, false)),
+    };
+    let shown = format!(
+        "<p>On <a href=\"{url}\">{url}</a>, shown as <strong>{}</strong>:</p>\n<blockquote>{}</blockquote>\n",
+        esc(&c.author),
+        esc(&c.body).replace('\n', "<br>\n"),
+        url = esc(&s.site_url(&c.page))
+    );
+    let (lead, button) = if m.active {
+        (
+            "If you wrote this comment, press the button: it goes to our staff, who read every comment before it appears.",
+            "Send my comment",
+        )
+    } else {
+        (
+            "If you wrote this comment, press the button: it confirms your membership and sends this comment to our staff, who read every comment before it appears.",
+            "Confirm and send my comment",
+        )
+    };
+    let body = super::view::button_page(
+        "Your comment",
+        lead,
+        &shown,
+        &s.service_url("/comments/confirm"),
+        &[("token", &token)],
+        button,
+    );
+    Ok(html(s, StatusCode::OK, "Your comment", &body))
+}
+
+/// What pressing a held comment's button did.
+enum Confirmed {
+    /// Sent to staff; a session when it also confirmed the membership.
+    Sent(Option<String>),
+    /// The day's comments are used up; it stays held.
+    OverLimit,
+}
+
+/// `POST /comments/confirm`: that comment (only) goes to staff.
+async fn confirm(State(app): State<AppState>, Posted(raw): Posted) -> Result<Response, AppError> {
+    let s = &app.settings;
+    let token = field(&raw, "token");
+    let limit = s.site.comments.daily_limit;
+    let cfg = s.loyalty().clone();
+    let state = app.clone();
+    let result = app
+        .store
+        .transact(move |tx| {
+            let s = &state.settings;
+            let (link, released) = match comments::release(tx, &token, limit)? {
+                Ok(r) => r,
+                Err(p) => return Ok(Err(p)),
+            };
+            let Some(m) = link
+                .member
+                .map(|id| accounts::by_id(tx.conn, id))
+                .transpose()?
+                .flatten()
+            else {
+                return Ok(Err(LinkProblem::Unknown));
+            };
+            let c = match released {
+                Released::Sent(c) => c,
+                // Fail the job: the link stays unspent for another day.
+                Released::OverLimit => return Err(Refusal::OverDailyLimit.into()),
+            };
+            let mut session = None;
+            let m = if m.active {
+                m
+            } else {
+                let t = NewToken::generate();
+                let friend = |r: &Member, amount: i64, pending: bool| {
+                    mail::friend_joined(s, r, amount, pending)
+                };
+                let signed = accounts::confirm_member(tx, &link, &m, &t, &cfg, &friend)?;
+                session = Some(t.raw);
+                signed.member
+            };
+            queue_for_staff(tx, s, &c, &m)?;
+            Ok(Ok(Confirmed::Sent(session)))
+        })
+        .await;
+    let result = match result {
+        Err(Error::Refused(Refusal::OverDailyLimit)) => Ok(Confirmed::OverLimit),
+        Err(e) => return Err(e.into()),
+        Ok(r) => r,
+    };
+    Ok(match result {
+        Ok(Confirmed::Sent(session)) => {
+            tracing::info!("held comment sent to moderation by its author");
+            let r = message(
+                s,
+                StatusCode::OK,
+                "Thank you: your comment is with our staff",
+                "They read every comment before it appears on the site; we email you when it is published.",
+            );
+            match session {
+                Some(raw) => session::signed_in(r, Kind::Member, &raw, s.loyalty().session_days, s),
+                None => r,
+            }
+        }
+        Ok(Confirmed::OverLimit) => over_limit(s, limit),
+        Err(p) => problem(s, p, false),
+    })
+}

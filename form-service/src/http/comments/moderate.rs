@@ -1,0 +1,210 @@
+//! Moderation from staff emails (`/comments/moderate?token=...`): for a browser signed
+//! in as staff, `GET` shows the comment and one control, and its `POST` approves,
+//! rejects or replies, recording which staff address did; anyone else is asked to sign
+//! in as staff first, and a member never decides on their own comment.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use site_config::escape_html as esc;
+
+use crate::comments::{self, Comment, Decision, Status};
+use crate::error::Refusal;
+use crate::http::error::AppError;
+use crate::http::extract::{field, Posted};
+use crate::http::reply::{html, message, own_account, problem, staff_sign_in_first};
+use crate::http::session;
+use crate::http::AppState;
+use crate::links::{self, LinkProblem, Purpose};
+use crate::members::accounts::Member;
+use crate::{Error, Settings};
+
+const STAFF_PURPOSES: [Purpose; 3] = [
+    Purpose::CommentApprove,
+    Purpose::CommentReject,
+    Purpose::CommentReply,
+];
+
+/// The comment as staff see it on a moderation page.
+fn shown(s: &Settings, c: &Comment, m: Option<&Member>) -> String {
+    let who = m.map_or_else(String::new, |m| format!(" ({}, {})", m.name, m.email));
+    let mut h = format!(
+        "<p>On <a href=\"{url}\">{url}</a>, from <strong>{}</strong>{}:</p>\n<blockquote>{}</blockquote>\n",
+        esc(&c.author),
+        esc(&who),
+        esc(&c.body).replace('\n', "<br>\n"),
+        url = esc(&s.site_url(&c.page))
+    );
+    if !c.flags.is_empty() {
+        h.push_str(&format!(
+            "<p class=\"callout\"><strong>Check before approving:</strong> it {}.</p>\n",
+            esc(&c.flags.replace(", ", " and "))
+        ));
+    }
+    if let Some(r) = &c.reply {
+        h.push_str(&format!("<p>Your current reply: {}</p>\n", esc(r)));
+    }
+    h
+}
+
+pub(super) async fn moderate_page(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let s = &app.settings;
+    let token = q.get("token").cloned().unwrap_or_default();
+    let Some(staff) = session::staff(&app, &headers).await? else {
+        let next = format!("/comments/moderate?token={token}");
+        return Ok(staff_sign_in_first(s, StatusCode::OK, &next));
+    };
+    let now = app.store.clock().now();
+    let t = token.clone();
+    let found = app
+        .store
+        .read(move |c| {
+            Ok(match links::check(c, &t, &STAFF_PURPOSES, now)? {
+                Ok(link) => match link
+                    .subject
+                    .map(|id| comments::get(c, id))
+                    .transpose()?
+                    .flatten()
+                {
+                    Some(comment) => {
+                        let m = comments::author(c, &comment)?;
+                        Ok((link.purpose, comment, m))
+                    }
+                    None => Err(LinkProblem::Unknown),
+                },
+                Err(p) => Err(p),
+            })
+        })
+        .await?;
+    let (purpose, c, m) = match found {
+        Ok(f) => f,
+        Err(p) => return Ok(problem(s, p, false)),
+    };
+    if m.as_ref()
+        .is_some_and(|m| crate::staff::is_own(&staff.email, &m.email))
+    {
+        return Ok(own_account(s));
+    }
+    let action = format!("{}/comments/moderate", s.public_url);
+    let (title, controls) = match purpose {
+        Purpose::CommentApprove => (
+            "Approve this comment",
+            "<button class=\"button\" type=\"submit\">Approve and publish</button>".to_string(),
+        ),
+        Purpose::CommentReject => {
+            let mut f = String::from(
+                "<fieldset class=\"field\"><legend class=\"field__label\">Why? The member is told this reason.</legend>\n",
+            );
+            for (i, r) in s.site.comments.reject_reasons.iter().enumerate() {
+                f.push_str(&format!(
+                    "<label class=\"choice\"><input type=\"radio\" name=\"reason\" value=\"{i}\" required> {}</label>\n",
+                    esc(r)
+                ));
+            }
+            f.push_str("</fieldset>\n<button class=\"button\" type=\"submit\">Reject</button>");
+            ("Reject this comment", f)
+        }
+        _ => (
+            "Reply to this comment",
+            "<div class=\"field\"><label class=\"field__label\" for=\"reply\">Your reply, shown under the comment as the clinic's</label>\n\
+             <textarea id=\"reply\" name=\"reply\" rows=\"5\" maxlength=\"2000\" required></textarea></div>\n\
+             <button class=\"button\" type=\"submit\">Publish reply (and the comment)</button>"
+                .to_string(),
+        ),
+    };
+    let body = format!(
+        "<div class=\"wrap\">\n<div class=\"page-header\">\n<h1>{}</h1>\n</div>\n{}\
+         <form class=\"form\" method=\"post\" action=\"{}\">\n<input type=\"hidden\" name=\"token\" value=\"{}\">\n{controls}\n</form>\n</div>\n",
+        esc(title),
+        shown(s, &c, m.as_ref()),
+        esc(&action),
+        esc(&token)
+    );
+    Ok(html(s, StatusCode::OK, title, &body))
+}
+
+pub(super) async fn moderate(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Posted(raw): Posted,
+) -> Result<Response, AppError> {
+    let s = &app.settings;
+    let token = field(&raw, "token");
+    let Some(staff) = session::staff(&app, &headers).await? else {
+        let next = format!("/comments/moderate?token={token}");
+        return Ok(staff_sign_in_first(s, StatusCode::FORBIDDEN, &next));
+    };
+    let reason = field(&raw, "reason")
+        .parse::<usize>()
+        .ok()
+        .and_then(|i| s.site.comments.reject_reasons.get(i).cloned());
+    let reply = field(&raw, "reply");
+    if reply.chars().count() > 2000 {
+        return Err(AppError::TooLarge);
+    }
+    let state = app.clone();
+    // A refusal (no reason chosen, already decided) fails the job, so the link is not
+    // spent and nothing changes.
+    let result = app
+        .store
+        .transact(move |tx| {
+            let (purpose, c) = match comments::use_moderation_link(tx, &token)? {
+                Ok(found) => found,
+                Err(p) => return Ok(Err(p)),
+            };
+            if let Some(m) = comments::author(tx.conn, &c)? {
+                if crate::staff::is_own(&staff.email, &m.email) {
+                    return Err(Error::OwnAccount);
+                }
+            }
+            let decision = match purpose {
+                Purpose::CommentApprove => Decision::Approve,
+                Purpose::CommentReject => match &reason {
+                    Some(r) => Decision::Reject(r.clone()),
+                    None => return Err(Refusal::NoReason.into()),
+                },
+                _ if reply.is_empty() => return Err(Refusal::NoReply.into()),
+                _ => Decision::Reply(reply.clone()),
+            };
+            let was = c.status;
+            let decided = comments::decide(tx, c.id, &decision, &staff.email)?;
+            if was == Status::Pending {
+                if let Some(m) = comments::author(tx.conn, &decided)? {
+                    tx.queue_mail(&comments::mail::decided(&state.settings, &decided, &m)?)?;
+                }
+            }
+            Ok(Ok(decided))
+        })
+        .await;
+    let (title, lead, status) = match result {
+        Ok(Ok(c)) => {
+            app.publisher.request();
+            tracing::info!(comment = %c.public_id, status = c.status.as_str(), "comment moderated from an email link");
+            if c.status == Status::Rejected {
+                (
+                    "Comment rejected",
+                    "The member has been told, with the reason you chose.".to_string(),
+                    StatusCode::OK,
+                )
+            } else {
+                (
+                    "Comment approved",
+                    "It goes on the site with the next publish, which starts in a moment."
+                        .to_string(),
+                    StatusCode::OK,
+                )
+            }
+        }
+        Ok(Err(p)) => return Ok(problem(s, p, false)),
+        Err(Error::OwnAccount) => return Ok(own_account(s)),
+        Err(Error::Refused(why)) => ("Nothing was changed", why.to_string(), StatusCode::CONFLICT),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(message(s, status, title, &lead))
+}

@@ -1,0 +1,238 @@
+//! Staff sign-in on the form service, under `/staff/`: ask for a link (`link`), the
+//! scanner-safe page the link opens and its button (`sign-in`), where one stands (`/staff/`)
+//! and `sign-out`. A staff link opened in a browser not signed in as staff sends the
+//! visitor here first, with the page to come back to (`next`), which the sign-in link
+//! carries through the email and back.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use super::error::AppError;
+use super::extract::{field, Posted};
+use super::guard::check_post;
+use super::reply::{html, message, problem, see_other};
+use super::session::{self, Kind};
+use super::{view, AppState};
+use crate::links::{self, Purpose};
+use crate::members::mail;
+use crate::members::token::NewToken;
+use crate::staff::{self, SignInRequest};
+
+/// The staff routes, behind their guard.
+pub(super) fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/staff", get(|| async { see_other("/staff/") }))
+        .route("/staff/", get(home))
+        .route("/staff/link", post(ask_for_link))
+        .route("/staff/sign-in", get(sign_in_page).post(sign_in))
+        .route("/staff/sign-out", post(sign_out))
+        .route_layer(middleware::from_fn_with_state(state, guard))
+}
+
+/// Posts must come from the site or these pages, and count against the rate limit.
+async fn guard(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+    next: Next,
+) -> Result<Response, AppError> {
+    if req.method() == Method::POST {
+        check_post(&app, peer, req.headers(), req.uri().path())?;
+    }
+    Ok(next.run(req).await)
+}
+
+/// Where a sign-in may send the browser afterwards: a staff link's page on this
+/// service, or the staff home. Anything else (another host, another path) is the home.
+fn safe_next(next: &str) -> &str {
+    let is_token =
+        |t: &str| !t.is_empty() && t.len() <= 64 && t.bytes().all(|b| b.is_ascii_alphanumeric());
+    let ok = ["/comments/moderate?token=", "/members/staff/reward?token="]
+        .iter()
+        .any(|p| next.strip_prefix(p).is_some_and(is_token));
+    if ok {
+        next
+    } else {
+        "/staff/"
+    }
+}
+
+/// Percent-encodes a path for a query value.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+async fn home(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    let s = &app.settings;
+    Ok(match session::staff(&app, &headers).await? {
+        Some(who) => html(
+            s,
+            StatusCode::OK,
+            "Signed in as staff",
+            &view::button_page(
+                "Signed in as staff",
+                &format!(
+                    "This browser is signed in as {}. Links in staff emails act here.",
+                    who.email
+                ),
+                "",
+                &s.service_url("/staff/sign-out"),
+                &[],
+                "Sign out",
+            ),
+        ),
+        None => super::reply::staff_sign_in_first(s, StatusCode::OK, "/staff/"),
+    })
+}
+
+/// `POST /staff/link`: emails a sign-in link to the configured staff address the typed
+/// one is; the same answer, after the same work, for any address.
+async fn ask_for_link(
+    State(app): State<AppState>,
+    Posted(raw): Posted,
+) -> Result<Response, AppError> {
+    let s = &app.settings;
+    let typed = field(&raw, "email");
+    let next = safe_next(&field(&raw, "next")).to_string();
+    let to = staff::configured(&s.staff_addresses, &typed).map(str::to_string);
+    let token = NewToken::generate();
+    let url = s.service_url(&format!(
+        "/staff/sign-in?token={}&next={}",
+        token.raw,
+        encode(&next)
+    ));
+    // Built for every request, staff or not, so the work is the same.
+    let mail = mail::staff_sign_in(s, to.as_deref().unwrap_or(&s.staff_addresses[0]), &url)?;
+    let request = SignInRequest {
+        to,
+        token,
+        mail,
+        lifetime: i64::from(s.site.form_service.staff.sign_in_link_minutes) * 60,
+    };
+    let sent = app
+        .store
+        .transact(move |tx| staff::request_sign_in(tx, &request))
+        .await?;
+    tracing::info!(sent, "staff sign-in link asked for");
+    Ok(message(
+        s,
+        StatusCode::OK,
+        "Check your email",
+        "If that address is on the clinic's staff list, it has been sent a link that signs \
+         this browser in as staff. Open it here.",
+    ))
+}
+
+async fn sign_in_page(
+    State(app): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    let s = &app.settings;
+    let token = q.get("token").cloned().unwrap_or_default();
+    let next = safe_next(q.get("next").map_or("", String::as_str)).to_string();
+    let now = app.store.clock().now();
+    let t = token.clone();
+    let check = app
+        .store
+        .read(move |c| links::check(c, &t, &[Purpose::StaffSignIn], now))
+        .await?;
+    Ok(match check {
+        Ok(link) => html(
+            s,
+            StatusCode::OK,
+            "Sign in as staff",
+            &view::button_page(
+                "Sign in as staff",
+                &format!(
+                    "Press the button to sign this browser in as {} for {} days.",
+                    link.staff.as_deref().unwrap_or("staff"),
+                    s.site.form_service.staff.session_days
+                ),
+                "",
+                &s.service_url("/staff/sign-in"),
+                &[("token", &token), ("next", &next)],
+                "Sign in as staff",
+            ),
+        ),
+        Err(p) => problem(s, p, false),
+    })
+}
+
+async fn sign_in(State(app): State<AppState>, Posted(raw): Posted) -> Result<Response, AppError> {
+    let s = &app.settings;
+    let token = field(&raw, "token");
+    let next = safe_next(&field(&raw, "next")).to_string();
+    let session = NewToken::generate();
+    let raw_session = session.raw.clone();
+    let days = s.site.form_service.staff.session_days;
+    let addresses = s.staff_addresses.clone();
+    let result = app
+        .store
+        .transact(move |tx| staff::sign_in(tx, &token, &session, days, &addresses))
+        .await?;
+    Ok(match result {
+        Ok(_) => {
+            tracing::info!("staff signed in");
+            session::signed_in(
+                see_other(&s.service_url(&next)),
+                Kind::Staff,
+                &raw_session,
+                days,
+                s,
+            )
+        }
+        Err(p) => problem(s, p, false),
+    })
+}
+
+async fn sign_out(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    let s = &app.settings;
+    if let Some(cookie) = session::cookie(&headers, s, Kind::Staff) {
+        app.store
+            .transact(move |tx| staff::end_session(tx, &cookie))
+            .await?;
+    }
+    Ok(session::signed_out(see_other(&s.service_url("/staff/")), Kind::Staff, s).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_staff_link_pages_are_carried_on_to() {
+        assert_eq!(
+            safe_next("/comments/moderate?token=abc234"),
+            "/comments/moderate?token=abc234"
+        );
+        assert_eq!(
+            safe_next("/members/staff/reward?token=abc"),
+            "/members/staff/reward?token=abc"
+        );
+        for bad in [
+            "//evil.example/",
+            "https://evil.example/",
+            "/comments/moderate?token=",
+            "/comments/moderate?token=a&next=//x",
+            "/members/",
+            "",
+        ] {
+            assert_eq!(safe_next(bad), "/staff/", "{bad}");
+        }
+    }
+}

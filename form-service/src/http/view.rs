@@ -1,0 +1,123 @@
+//! Page fragments every area shows (the inside of `<main>`; `pages::page` puts them in
+//! the site's look): a page header, the one-button page an emailed link opens, why a
+//! link does nothing, a plain message, and the staff sign-in form. Pure functions,
+//! tested without a server; everything shown is escaped here.
+
+use site_config::escape_html as esc;
+
+use crate::links::LinkProblem;
+
+/// A page's title and lead.
+pub(crate) fn header(title: &str, lead: &str) -> String {
+    format!(
+        "<div class=\"page-header\">\n<h1>{}</h1>\n<p class=\"lead\">{}</p>\n</div>\n",
+        esc(title),
+        esc(lead)
+    )
+}
+
+/// A title and a lead, nothing else.
+pub(crate) fn message(title: &str, lead: &str) -> String {
+    format!("<div class=\"wrap\">\n{}</div>\n", header(title, lead))
+}
+
+/// One button that posts `token` (and `extra` hidden fields) to `action`: what every
+/// emailed link opens. `shown` is HTML already escaped, put between lead and button.
+pub(crate) fn button_page(
+    title: &str,
+    lead: &str,
+    shown: &str,
+    action: &str,
+    hidden: &[(&str, &str)],
+    button: &str,
+) -> String {
+    let mut fields = String::new();
+    for (name, value) in hidden {
+        fields.push_str(&format!(
+            "<input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
+            esc(name),
+            esc(value)
+        ));
+    }
+    format!(
+        "<div class=\"wrap\">\n{}{shown}<form class=\"form\" method=\"post\" action=\"{}\">\n\
+         {fields}<button class=\"button\" type=\"submit\">{}</button>\n</form>\n</div>\n",
+        header(title, lead),
+        esc(action),
+        esc(button)
+    )
+}
+
+/// The form that asks for a new link by email.
+pub(crate) fn new_link_form(action: &str) -> String {
+    format!(
+        "<form class=\"form\" method=\"post\" action=\"{}\">\n\
+         <div class=\"field\"><label class=\"field__label\" for=\"link-email\">Email address</label>\n\
+         <input id=\"link-email\" name=\"email\" type=\"email\" required maxlength=\"254\" autocomplete=\"email\"></div>\n\
+         <button class=\"button\" type=\"submit\">Email me a link</button>\n</form>\n",
+        esc(action)
+    )
+}
+
+/// Why a link did nothing, and a way to get a new one.
+pub(crate) fn link_problem(problem: LinkProblem, new_link_action: Option<&str>) -> String {
+    let (title, lead) = match problem {
+        LinkProblem::Expired => (
+            "This link has expired",
+            "Links in our emails work for a limited time, to keep your account safe.",
+        ),
+        LinkProblem::Used => (
+            "This link has already been used",
+            "Each link in our emails works once.",
+        ),
+        LinkProblem::Unknown => (
+            "This link does not work",
+            "It may have been cut short or changed on its way. Please use the whole link from the email.",
+        ),
+    };
+    let mut body = format!("<div class=\"wrap\">\n{}", header(title, lead));
+    if let Some(action) = new_link_action {
+        body.push_str(
+            "<p>Give your email address and we will send you a new link, to sign in or to \
+             finish registering.</p>\n",
+        );
+        body.push_str(&new_link_form(action));
+    }
+    body.push_str("</div>\n");
+    body
+}
+
+/// Staff links act only in a browser signed in as staff: this asks for the sign-in,
+/// and carries `next` (the page to come back to) through it.
+pub(crate) fn staff_sign_in(action: &str, next: &str) -> String {
+    format!(
+        "<div class=\"wrap\">\n{}<p>Staff links act only in a browser signed in as staff. \
+         Give your staff address: we email it a link that signs this browser in, then \
+         brings you back here.</p>\n\
+         <form class=\"form\" method=\"post\" action=\"{}\">\n\
+         <input type=\"hidden\" name=\"next\" value=\"{}\">\n\
+         <div class=\"field\"><label class=\"field__label\" for=\"staff-email\">Staff email address</label>\n\
+         <input id=\"staff-email\" name=\"email\" type=\"email\" required maxlength=\"254\" autocomplete=\"email\"></div>\n\
+         <button class=\"button\" type=\"submit\">Email me a staff sign-in link</button>\n</form>\n</div>\n",
+        header("Sign in as staff first", "This page is for the clinic's staff."),
+        esc(action),
+        esc(next)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn everything_shown_is_escaped() {
+        let p = button_page("T<", "L&", "", "/a?b=\"c\"", &[("token", "x\"y")], "Go");
+        assert!(p.contains("T&lt;") && p.contains("L&amp;"));
+        assert!(p.contains("value=\"x&quot;y\""), "{p}");
+        let s = staff_sign_in("/staff/link", "/comments/moderate?token=a\"b");
+        assert!(s.contains("token=a&quot;b"));
+        let p = link_problem(LinkProblem::Expired, Some("/members/link"));
+        assert!(p.contains("expired") && p.contains("<form"));
+        assert!(!link_problem(LinkProblem::Unknown, None).contains("<form"));
+    }
+}

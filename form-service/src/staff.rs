@@ -1,0 +1,222 @@
+//! Staff identity and sessions: who counts as staff (the configured addresses), the
+//! emailed sign-in link that starts a session on one browser, looking a session up, and
+//! listing and revoking sessions for `form-service staff sessions`.
+//!
+//! A session is a random cookie whose selector and secret hash are stored, like a
+//! member's. It names the staff address that signed in, which the ledger and the
+//! moderation history record as the one who acted. An address removed from the
+//! configuration stops being staff at once, whatever sessions it had.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::address;
+use crate::links::{self, LinkProblem, NewLink, Purpose};
+use crate::members::token::{NewToken, Presented};
+use crate::store::{NewMail, Tx};
+use crate::Error;
+
+/// A staff sign-in link emailed per address per hour, at most.
+const LINKS_PER_HOUR: i64 = 5;
+
+/// A live staff session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffSession {
+    /// Row id (what `staff sessions revoke` takes).
+    pub id: i64,
+    /// The configured staff address that signed in.
+    pub email: String,
+    /// When it started.
+    pub created_at: i64,
+    /// When it ends.
+    pub expires_at: i64,
+}
+
+/// The configured staff address that `typed` is, by the rules of [`address`]; the
+/// stored spelling, never the typed one, is what mail goes to.
+pub fn configured<'a>(addresses: &'a [String], typed: &str) -> Option<&'a str> {
+    let key = address::key(typed);
+    addresses
+        .iter()
+        .find(|a| address::key(a) == key)
+        .map(String::as_str)
+}
+
+/// A sign-in link made before the transaction, with its email.
+#[derive(Debug, Clone)]
+pub struct SignInRequest {
+    /// The configured address it is for, if the typed one was staff.
+    pub to: Option<String>,
+    /// The token.
+    pub token: NewToken,
+    /// The email (built whatever the address, so every request does the same work).
+    pub mail: NewMail,
+    /// Seconds the link works.
+    pub lifetime: i64,
+}
+
+/// Stores and mails a staff sign-in link when the request names a staff address and it
+/// has not had too many lately; otherwise only notes the request. Returns whether mail
+/// was queued (for the log; the visitor's answer is the same).
+pub fn request_sign_in(tx: &mut Tx<'_>, r: &SignInRequest) -> Result<bool, Error> {
+    tx.conn
+        .prepare_cached("INSERT INTO link_requests (email_hash, at) VALUES (?1, ?2)")?
+        .execute(params![
+            &blake3::hash(r.to.as_deref().unwrap_or("").as_bytes()).as_bytes()[..],
+            tx.now
+        ])?;
+    let Some(to) = &r.to else {
+        return Ok(false);
+    };
+    let recent: i64 = tx
+        .conn
+        .prepare_cached(
+            "SELECT count(*) FROM links WHERE purpose = 'staff_sign_in' AND staff_email = ?1
+             AND created_at > ?2",
+        )?
+        .query_row(params![to, tx.now - 3600], |row| row.get(0))?;
+    if recent >= LINKS_PER_HOUR {
+        return Ok(false);
+    }
+    let mut link = NewLink::new(&r.token, Purpose::StaffSignIn, None, r.lifetime);
+    link.staff = Some(to);
+    links::issue(tx, &link)?;
+    tx.queue_mail(&r.mail)?;
+    Ok(true)
+}
+
+/// Spends a staff sign-in link and starts a session of `days` for `session`; the staff
+/// address signed in. A link for an address no longer configured signs no one in.
+pub fn sign_in(
+    tx: &mut Tx<'_>,
+    token: &str,
+    session: &NewToken,
+    days: u32,
+    addresses: &[String],
+) -> Result<Result<String, LinkProblem>, Error> {
+    let link = match links::spend(tx, token, &[Purpose::StaffSignIn])? {
+        Ok(l) => l,
+        Err(p) => return Ok(Err(p)),
+    };
+    let Some(email) = link.staff.as_deref().and_then(|s| configured(addresses, s)) else {
+        return Ok(Err(LinkProblem::Unknown));
+    };
+    tx.conn
+        .prepare_cached(
+            "INSERT INTO staff_sessions (selector, verifier, email, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![
+            session.selector,
+            &session.verifier[..],
+            email,
+            tx.now,
+            tx.now + i64::from(days) * 86_400
+        ])?;
+    Ok(Ok(email.to_string()))
+}
+
+/// The live staff session a cookie's value names, if its address is still staff.
+pub fn session(
+    c: &Connection,
+    cookie: &str,
+    now: i64,
+    addresses: &[String],
+) -> Result<Option<StaffSession>, Error> {
+    let Some(p) = Presented::parse(cookie) else {
+        return Ok(None);
+    };
+    let row = c
+        .prepare_cached(
+            "SELECT id, email, created_at, expires_at, verifier FROM staff_sessions
+             WHERE selector = ?1",
+        )?
+        .query_row([&p.selector], |r| {
+            Ok((
+                StaffSession {
+                    id: r.get(0)?,
+                    email: r.get(1)?,
+                    created_at: r.get(2)?,
+                    expires_at: r.get(3)?,
+                },
+                r.get::<_, Vec<u8>>(4)?,
+            ))
+        })
+        .optional()?;
+    Ok(row.and_then(|(s, verifier)| {
+        (p.matches(&verifier) && now < s.expires_at && configured(addresses, &s.email).is_some())
+            .then_some(s)
+    }))
+}
+
+/// Ends the session a cookie names (if the cookie is genuine).
+pub fn end_session(tx: &mut Tx<'_>, cookie: &str) -> Result<(), Error> {
+    let Some(p) = Presented::parse(cookie) else {
+        return Ok(());
+    };
+    let verifier: Option<Vec<u8>> = tx
+        .conn
+        .query_row(
+            "SELECT verifier FROM staff_sessions WHERE selector = ?1",
+            [&p.selector],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if verifier.is_some_and(|v| p.matches(&v)) {
+        tx.conn.execute(
+            "DELETE FROM staff_sessions WHERE selector = ?1",
+            [&p.selector],
+        )?;
+    }
+    Ok(())
+}
+
+/// Every session not yet expired, oldest first.
+pub fn list(c: &Connection, now: i64) -> Result<Vec<StaffSession>, Error> {
+    let mut stmt = c.prepare(
+        "SELECT id, email, created_at, expires_at FROM staff_sessions
+         WHERE expires_at > ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([now], |r| {
+        Ok(StaffSession {
+            id: r.get(0)?,
+            email: r.get(1)?,
+            created_at: r.get(2)?,
+            expires_at: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Which sessions to end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revoke {
+    /// The session with this id.
+    Id(i64),
+    /// Every session of this address.
+    Email(String),
+    /// Every session.
+    All,
+}
+
+/// Ends sessions (expired ones go too); returns how many live ones ended.
+pub fn revoke(c: &Connection, which: &Revoke, now: i64) -> Result<usize, Error> {
+    let live = list(c, now)?;
+    let ended = live
+        .iter()
+        .filter(|s| match which {
+            Revoke::Id(id) => s.id == *id,
+            Revoke::Email(e) => address::same(&s.email, e),
+            Revoke::All => true,
+        })
+        .map(|s| c.execute("DELETE FROM staff_sessions WHERE id = ?1", [s.id]))
+        .collect::<Result<Vec<_>, _>>()?
+        .len();
+    c.execute("DELETE FROM staff_sessions WHERE expires_at <= ?1", [now])?;
+    Ok(ended)
+}
+
+/// True when the staff address and the member's address plausibly reach one person:
+/// staff never act on their own comment or reward.
+pub fn is_own(staff_email: &str, member_email: &str) -> bool {
+    address::person_key(staff_email) == address::person_key(member_email)
+}
