@@ -63,3 +63,38 @@ fn restrict(path: &Path, mode: u32) -> Result<(), Error> {
 fn restrict(_: &Path, _: u32) -> Result<(), Error> {
     Ok(())
 }
+
+/// Creates a new, empty file 0600 from the start; fails if it exists.
+pub fn create_new(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path)
+}
+
+/// Copies `from` into a new private file `to`, and syncs it.
+pub fn copy_file(from: &Path, to: &Path) -> std::io::Result<u64> {
+    let mut src = std::fs::File::open(from)?;
+    let mut dst = create_new(to)?;
+    let n = std::io::copy(&mut src, &mut dst)?;
+    dst.sync_all()?;
+    Ok(n)
+}
+
+/// Makes a folder's entries durable (a rename or a new file in it).
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// The mode bits of a file (0 where the platform has none).
+pub fn mode(path: &Path) -> std::io::Result<u32> {
+    let meta = std::fs::metadata(path)?;
+    #[cfg(unix)]
+    return Ok(std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777);
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        Ok(0)
+    }
+}

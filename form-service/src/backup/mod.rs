@@ -10,7 +10,6 @@
 //! manifest of sizes and BLAKE3 hashes: a folder with a manifest is whole.
 //! `schedule` takes them on a timer and deletes them once they are `keep_days` old.
 
-pub mod private;
 pub mod schedule;
 
 use std::fs;
@@ -20,6 +19,7 @@ use rusqlite::{Connection, OpenFlags};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Backup, Usage};
+use crate::private;
 use crate::store::schema::{self, SCHEMA_VERSION};
 use crate::Error;
 
@@ -93,11 +93,11 @@ pub fn take(data_dir: &Path, dest: &Path, now: i64) -> Result<Manifest, Error> {
 }
 
 fn fill(data_dir: &Path, db: &Path, partial: &Path, now: i64) -> Result<Manifest, Error> {
-    private::create_dir(partial).map_err(|e| Error::io(partial, e))?;
+    private::create_dir(partial)?;
     let copy = partial.join("forms.sqlite3");
     // Created empty and private first: VACUUM INTO accepts an empty file, and would
     // otherwise create it with the process's default mode.
-    private::create_file(&copy).map_err(|e| Error::io(&copy, e))?;
+    private::create_new(&copy).map_err(|e| Error::io(&copy, e))?;
     {
         let conn = Connection::open(db)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
@@ -115,7 +115,7 @@ fn fill(data_dir: &Path, db: &Path, partial: &Path, now: i64) -> Result<Manifest
         files,
     };
     let path = partial.join(MANIFEST);
-    let mut f = private::create_file(&path).map_err(|e| Error::io(&path, e))?;
+    let mut f = private::create_new(&path).map_err(|e| Error::io(&path, e))?;
     serde_json::to_writer_pretty(&mut f, &manifest).map_err(|source| Backup::Manifest {
         path: path.clone(),
         source,
@@ -145,7 +145,7 @@ fn copy_tree(from: &Path, to: &Path, rel: &Path, files: &mut Vec<FileEntry>) -> 
                 continue;
             }
             let d = to.join(&rel);
-            private::create_dir(&d).map_err(|e| Error::io(&d, e))?;
+            private::create_dir(&d)?;
             copy_tree(from, to, &rel, files)?;
             private::sync_dir(&d).map_err(|e| Error::io(&d, e))?;
         } else if meta.is_file() {
@@ -250,14 +250,14 @@ pub fn restore(src: &Path, data_dir: &Path, now: i64) -> Result<Manifest, Error>
         return Err(Usage::RestoreNotEmpty(data_dir.to_path_buf()).into());
     }
     let manifest = verify(src)?;
-    private::create_dir(data_dir).map_err(|e| Error::io(data_dir, e))?;
+    private::create_dir(data_dir)?;
     // The database last, under a temporary name: a folder without `forms.sqlite3`
     // is visibly not restored.
     for f in manifest.files.iter().filter(|f| f.path != "forms.sqlite3") {
         let rel = safe_relative(&f.path)?;
         let to = data_dir.join(&rel);
         if let Some(parent) = to.parent() {
-            private::create_dir(parent).map_err(|e| Error::io(parent, e))?;
+            private::create_dir(parent)?;
         }
         private::copy_file(&src.join(&rel), &to).map_err(|e| Error::io(&to, e))?;
     }
@@ -362,7 +362,7 @@ fn sibling(dest: &Path, tag: &str) -> Result<PathBuf, Error> {
         .ok_or_else(|| Usage::NotAFolderName(dest.to_path_buf()))?;
     let parent = dest.parent().unwrap_or(Path::new(""));
     if !parent.as_os_str().is_empty() && !parent.exists() {
-        private::create_dir(parent).map_err(|e| Error::io(parent, e))?;
+        private::create_dir(parent)?;
     }
     Ok(parent.join(format!(".{}.{tag}", name.to_string_lossy())))
 }

@@ -352,13 +352,13 @@ fn backup_before_migration(
     version: usize,
 ) -> Result<std::path::PathBuf, Error> {
     let dir = data_dir.join(crate::backup::MIGRATION_DIR);
-    crate::backup::private::create_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+    crate::private::create_dir(&dir)?;
     let now = crate::Clock::default().now();
     let path = dir.join(format!(
         "forms-schema{version}-{}.sqlite3",
         crate::backup::scheduled_name(now).trim_start_matches(crate::backup::PREFIX)
     ));
-    crate::backup::private::create_file(&path).map_err(|e| Error::io(&path, e))?;
+    crate::private::create_new(&path).map_err(|e| Error::io(&path, e))?;
     let target = path.to_str().ok_or_else(|| Usage::NotUtf8(path.clone()))?;
     conn.execute("VACUUM INTO ?1", [target])?;
     Ok(path)
@@ -473,7 +473,7 @@ mod tests {
             name.starts_with(&format!("forms-schema{}-", SCHEMA_VERSION - 1)),
             "{name}"
         );
-        assert_eq!(crate::backup::private::mode(&copies[0]).unwrap(), 0o600);
+        assert_eq!(crate::private::mode(&copies[0]).unwrap(), 0o600);
         let old = Connection::open(&copies[0]).unwrap();
         let v: usize = old
             .query_row("PRAGMA user_version", [], |r| r.get(0))
