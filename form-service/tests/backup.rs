@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use form_service::backup::private::mode;
+use form_service::private::mode;
 use form_service::store;
 
 use crate::support::bin::{command, Running};
