@@ -614,6 +614,31 @@ business:
     }
 
     #[test]
+    fn publish_env_names_are_checked_with_their_place() {
+        let src = format!("{MINIMAL}comments:\n  publish_env: [DEPLOY_KEY, SMTP_URL, 9lives]\n");
+        let all = SiteConfig::parse(&src, Path::new("site.yaml"))
+            .unwrap_err()
+            .into_diagnostics()
+            .0;
+        let shown: Vec<String> = all.iter().map(|d| d.to_string()).collect();
+        assert_eq!(all.len(), 2, "{shown:#?}");
+        assert!(
+            all[0]
+                .message
+                .contains("`SMTP_URL` would hand the mail secrets"),
+            "{shown:#?}"
+        );
+        assert!(
+            all[1]
+                .message
+                .contains("`9lives` is not an environment variable name"),
+            "{shown:#?}"
+        );
+        assert_eq!(all[0].line, all[1].line);
+        assert!(all[0].column < all[1].column, "{shown:#?}");
+    }
+
+    #[test]
     fn backup_settings_have_defaults_and_are_checked() {
         let src = format!("{MINIMAL}form_service:\n  backup:\n    dir: /var/backups/forms\n");
         let c = SiteConfig::parse(&src, Path::new("site.yaml")).unwrap();

@@ -89,6 +89,28 @@ pub(crate) fn check(config: &SiteConfig, path: &Path, src: &str) -> Vec<Diagnost
             }
         }
     }
+    for name in &config.comments.publish_env {
+        let is_name = !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let keys = ["comments", "publish_env"];
+        if !is_name {
+            out.push(at(
+                &keys,
+                name,
+                format!("comments.publish_env: `{name}` is not an environment variable name"),
+            ));
+        } else if name.starts_with("SMTP_") {
+            out.push(
+                at(
+                    &keys,
+                    name,
+                    format!("comments.publish_env: `{name}` would hand the mail secrets to the publish command"),
+                )
+                .with_hint("the publish command never needs SMTP settings; leave them out"),
+            );
+        }
+    }
     if fs.rate_limit.per_minute > 0 && fs.rate_limit.burst == 0 {
         out.push(at(&["form_service", "rate_limit", "burst"], "", 
             "form_service.rate_limit.burst is 0, which refuses every post; use at least 1 (or per_minute: 0 for no limit)".into()));
