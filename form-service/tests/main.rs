@@ -24,5 +24,6 @@ mod members;
 mod metrics;
 mod outage;
 mod process;
+mod proxy;
 mod router;
 mod trust;
