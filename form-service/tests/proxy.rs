@@ -3,7 +3,8 @@
 //! consultation request reaches the staff mailbox; a visitor registers, follows the
 //! emailed link, presses its button and sees the members' page with a `Secure`,
 //! `__Host-` cookie; and the service rate-limits each visitor by the address Caddy
-//! forwards, not by the proxy's own. The Caddyfile is `deploy/Caddyfile.test`.
+//! forwards, not by the proxy's own. The Caddyfile is `deploy/Caddyfile.test`. Behind
+//! nginx, whose default proxy settings rewrite `Host`, the emailed link's button works.
 //!
 //! Marked ignored where Chromium is missing (see build.rs); a missing Caddy skips the
 //! test visibly, and fails it under CI (`CI` set), where `.ci/run` installs it.
@@ -281,5 +282,151 @@ async fn behind_caddy_over_https_forms_members_and_per_visitor_limits_work() {
     assert_eq!(cookie.secure(), Some(true), "{cookie}");
     assert_eq!(cookie.http_only(), Some(true), "{cookie}");
     assert_eq!(cookie.path(), Some("/"), "{cookie}");
+    c.close().await.unwrap();
+}
+
+/// nginx, in the foreground with its own prefix, in a process group of its own: the
+/// master and its workers are all killed when this is dropped (killing only the master
+/// would leave a worker listening).
+struct Nginx(Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        use rustix::process::{kill_process_group, Pid, Signal};
+        let _ = kill_process_group(Pid::from_child(&self.0), Signal::KILL);
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Behind nginx with its default proxy settings (`Host` becomes the upstream's address,
+/// as in `deploy/nginx.conf`), the service's own page keeps working: the emailed link's
+/// page and its button sign a new member in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    missing_chromium,
+    ignore = "needs Chromium: apt-get install chromium chromium-driver (see README, Tests)"
+)]
+async fn behind_nginx_the_emailed_links_button_still_works() {
+    use std::os::unix::process::CommandExt;
+    let Some(generator) = available() else {
+        return;
+    };
+    if !Path::new("/usr/sbin/nginx").is_file() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "nginx is not installed, and CI is set: .ci/run installs it"
+        );
+        eprintln!("SKIPPED: nginx is not installed here (/usr/sbin/nginx)");
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let (dist, data, prefix) = (
+        work.path().join("dist"),
+        work.path().join("data"),
+        work.path().join("nginx"),
+    );
+    std::fs::create_dir_all(prefix.join("logs")).unwrap();
+    let (site_port, forms_port, upstream_port) = (free_port(), free_port(), free_port());
+    let site = format!("http://127.0.0.1:{site_port}");
+    let forms = format!("http://127.0.0.1:{forms_port}");
+    let out = Command::new(&generator)
+        .arg("build")
+        .arg("--root")
+        .arg(repo_root())
+        .arg("--output")
+        .arg(&dist)
+        .args(["--base-url", &site, "--form-service-url", &forms])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let smtp = SmtpServer::start();
+    let smtp_url = format!("smtp://127.0.0.1:{}", smtp.port);
+    let _service = Running::start_with(
+        &repo_root().join("site.yaml"),
+        &dist,
+        &data,
+        upstream_port,
+        &["--base-url", &site, "--public-url", &forms],
+        &[("SMTP_URL", &smtp_url), ("SMTP_ALLOW_PLAIN", "1")],
+    );
+    let (p, d) = (prefix.display(), dist.display());
+    let conf = prefix.join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "daemon off;\npid {p}/nginx.pid;\nerror_log {p}/logs/error.log;\nevents {{}}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {p}/body;\n  proxy_temp_path {p}/proxy;\n\
+             fastcgi_temp_path {p}/fastcgi;\n  uwsgi_temp_path {p}/uwsgi;\n  scgi_temp_path {p}/scgi;\n\
+             include /etc/nginx/mime.types;\n\
+             server {{ listen 127.0.0.1:{site_port}; root {d}; }}\n\
+             server {{\n    listen 127.0.0.1:{forms_port};\n    client_max_body_size 64k;\n\
+             location = /metrics {{ return 404; }}\n    location / {{\n\
+             proxy_pass http://127.0.0.1:{upstream_port};\n\
+             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n    }}\n  }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    let mut nginx = Nginx(
+        Command::new("/usr/sbin/nginx")
+            .arg("-p")
+            .arg(&prefix)
+            .arg("-c")
+            .arg(&conf)
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nginx starts"),
+    );
+    wait_for("nginx to listen", Duration::from_secs(20), || {
+        if let Ok(Some(status)) = nginx.0.try_wait() {
+            let log = std::fs::read_to_string(prefix.join("logs/error.log")).unwrap_or_default();
+            panic!("nginx exited: {status}\n{log}");
+        }
+        [site_port, forms_port]
+            .iter()
+            .all(|&p| listening(p).is_some())
+            .then_some(())
+    });
+
+    let (_driver, c) = chromium_with(&[]).await;
+    c.goto(&format!("{site}/membership/")).await.unwrap();
+    fill(&c, "#membership-name", "Nia Nginx").await;
+    fill(&c, "#membership-email", "nia@example.com").await;
+    click(&c, "label[for=membership-consent]").await;
+    click(&c, "#form-membership button[type=submit]").await;
+    wait_for_url(&c, &format!("{site}/membership/thank-you/")).await;
+    let all = tokio::task::block_in_place(|| smtp.wait_for_messages(1, Duration::from_secs(30)));
+    let confirmation = parse(&all[0]);
+    let url = confirmation
+        .text
+        .split_whitespace()
+        .find(|w| w.starts_with(&format!("{forms}/members/confirm?token=")))
+        .unwrap_or_else(|| panic!("no link through nginx in:\n{}", confirmation.text))
+        .to_string();
+    c.goto(&url).await.unwrap();
+    c.find(Locator::XPath(
+        "//button[normalize-space()='Confirm my membership']",
+    ))
+    .await
+    .expect("the link's page has the button")
+    .click()
+    .await
+    .unwrap();
+    wait_for_url(&c, &format!("{forms}/members/?notice=welcome")).await;
+    let balance = c
+        .find(Locator::Css("#balance"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(balance, "50", "signed in through nginx");
     c.close().await.unwrap();
 }
