@@ -5,7 +5,8 @@
 //! real SMTP server (aiosmtpd); `outage`: the server down, then up; `process`: the
 //! built binary killed and restarted, and the staff commands; `browser`: Chromium
 //! submitting the generated site's form; `browser_members`: Chromium joining the
-//! loyalty programme by the emailed link.
+//! loyalty programme by the emailed link; `proxy`: all of that over HTTPS behind the
+//! real Caddy.
 
 // Test helpers are `pub` inside a private module tree; the lint is for library APIs.
 #![allow(unreachable_pub)]
@@ -24,5 +25,6 @@ mod members;
 mod metrics;
 mod outage;
 mod process;
+mod proxy;
 mod router;
 mod trust;

@@ -206,6 +206,12 @@ impl Drop for Driver {
 
 /// chromedriver and a headless Chromium session.
 pub async fn chromium() -> (Driver, Client) {
+    chromium_with(&[]).await
+}
+
+/// [`chromium`] with `extra` command-line arguments for Chromium (e.g.
+/// `--ignore-certificate-errors` for a proxy's `tls internal` certificate).
+pub async fn chromium_with(extra: &[&str]) -> (Driver, Client) {
     use std::os::unix::process::CommandExt;
     let port = free_port();
     let child = Command::new(CHROMEDRIVER)
@@ -218,19 +224,25 @@ pub async fn chromium() -> (Driver, Client) {
     let driver = Driver(child);
     wait_for("chromedriver", Duration::from_secs(20), || listening(port));
 
+    let mut args = vec![
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        // The theme scrolls smoothly unless the visitor asks for less
+        // motion, and a click during a smooth scroll lands elsewhere: ask.
+        "--force-prefers-reduced-motion",
+        "--window-size=1280,900",
+    ];
+    args.extend_from_slice(extra);
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
-        json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-first-run",
-                     // The theme scrolls smoothly unless the visitor asks for less
-                     // motion, and a click during a smooth scroll lands elsewhere: ask.
-                     "--force-prefers-reduced-motion",
-                     "--window-size=1280,900"],
-        }),
+        json!({ "binary": "/usr/bin/chromium", "args": args }),
     );
     // Plain HTTP: chromedriver listens on loopback only.
     let client = ClientBuilder::new(HttpConnector::new())
