@@ -66,6 +66,14 @@ impl Targets {
         self.rendered = true;
     }
 
+    /// Adds one rendered page and the ids its HTML defines (a build that streams its
+    /// pages to disk keeps only these).
+    pub fn add_ids(&mut self, path: String, ids: impl IntoIterator<Item = String>) {
+        self.files.insert(path.clone());
+        self.ids.entry(path).or_default().extend(ids);
+        self.rendered = true;
+    }
+
     fn has_file(&self, path: &str) -> bool {
         self.files.contains(path) || self.files.contains(&format!("{path}/index.html"))
     }

@@ -1,11 +1,11 @@
-//! `generator build`: build in memory, then swap the output folder in whole; and
-//! refresh the front matter schema for editors' tools.
+//! `generator build`: render page by page into a hidden sibling folder, then swap the
+//! output folder in whole; and refresh the front matter schema for editors' tools.
 
 use std::path::Path;
 use std::time::Instant;
 
-use crate::output::{check_output_dir, write_atomically};
-use crate::site::{build, BuildOptions};
+use crate::output::{check_output_dir, Staging};
+use crate::site::{BuildOptions, Site};
 use crate::Error;
 
 /// Builds the site at `opts.root` into `output` (default: `dist` in the root).
@@ -14,26 +14,29 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
     let started = Instant::now();
     let output = output.map_or_else(|| opts.root.join("dist"), Path::to_path_buf);
     check_output_dir(&opts.root, &output)?;
-    let site = build(opts)?;
+    let mut site = Site::load(opts)?;
     // A comment on a page that is gone must not stop the clinic publishing: say so, and
     // leave it out (`check` counts it as a problem).
     for d in &site.comment_orphans().0 {
         eprintln!("warning: {d}");
     }
+    let staging = Staging::begin(&output)?;
+    let written = site.write_into(&staging);
     for d in site.photo_warnings() {
         eprintln!("warning: {d}");
     }
-    site.encode_photos()?;
-    write_atomically(&site.output, &output)?;
+    written?;
+    let stats = staging.commit()?;
     // For editors' tools; not part of the published site, so a failure only warns.
     let services: Vec<String> = site.content.services().map(|p| p.title.clone()).collect();
     if let Err(e) = crate::schema::write(&opts.root, &site.config, &services) {
         eprintln!("warning: could not write the front matter schema: {e}");
     }
     eprintln!(
-        "built {} pages ({} files) into {} in {} ms",
+        "built {} pages ({} files, {} unchanged) into {} in {} ms",
         site.content.pages.len(),
-        site.output.len(),
+        stats.written + stats.reused,
+        stats.reused,
         output.display(),
         started.elapsed().as_millis()
     );

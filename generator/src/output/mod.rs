@@ -1,5 +1,5 @@
 //! The built site as a map from output path to contents, and the ways it leaves the
-//! program: written to disk atomically ([`write`]), or served from memory.
+//! program: written to disk atomically, page by page ([`write`]), or served from memory.
 
 mod assets;
 pub mod json_ld;
@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 pub use assets::{collect_static, AssetMap};
 pub use seo::{alias_page, headers_file, redirects_file, robots_txt, sitemap_xml};
-pub use write::{check_output_dir, write_atomically};
+pub use write::{check_output_dir, write_atomically, Staging, WriteStats};
 
 /// One file of the built site.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,15 +1,17 @@
-//! Writing the site to disk so that a failed build changes nothing: everything goes
-//! into a hidden sibling folder first, and only a complete build replaces the output.
+//! Writing the site to disk so that a failed build changes nothing: files go into a
+//! hidden sibling folder ([`Staging`]) as they are rendered, and only a complete build
+//! replaces the output, by two renames.
 //!
-//! It only ever deletes the output folder being replaced and its own sibling
+//! A file whose bytes equal the previous output's is hard-linked from it instead of
+//! written, so it keeps its inode and modification time (rsync and CDN uploads then send
+//! only what changed), and the folder replaced is removed by a background process after
+//! the swap. It only ever deletes the output folder being replaced and its own sibling
 //! folders, and refuses output folders that would hold or replace the site's sources.
 
-use std::collections::BTreeSet;
 use std::fs;
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-
-use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::{Output, OutputFile};
 use crate::Error;
@@ -63,63 +65,250 @@ fn absolute(p: &Path) -> Result<PathBuf, Error> {
     Ok(real)
 }
 
-/// Writes `site` into `output`, replacing what was there only once every file is written.
-pub fn write_atomically(site: &Output, output: &Path) -> Result<(), Error> {
-    let name = output
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| Error::Usage(format!("{} is not a folder name", output.display())))?;
-    let parent = match output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-    let staging = parent.join(format!(".{name}.building"));
-    let old = parent.join(format!(".{name}.old"));
-    for leftover in [&staging, &old] {
-        if leftover.exists() {
-            fs::remove_dir_all(leftover).map_err(|e| Error::io(leftover, e))?;
-        }
-    }
-    if let Err(e) = write_all(site, &staging) {
-        let _ = fs::remove_dir_all(&staging);
-        return Err(e);
-    }
-    if output.exists() {
-        fs::rename(output, &old).map_err(|e| Error::io(output, e))?;
-    }
-    if let Err(e) = fs::rename(&staging, output) {
-        // Put the previous site back rather than leave none.
-        let _ = fs::rename(&old, output);
-        return Err(Error::io(output, e));
-    }
-    if old.exists() {
-        fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
-    }
-    Ok(())
+/// A build's output while it is written: a hidden sibling of the output folder
+/// (`.dist.building`), swapped in by [`Staging::commit`]. Dropped without a commit, it
+/// removes itself and the output is left as it was.
+///
+/// [`Staging::put`] may be called from many threads at once.
+#[derive(Debug)]
+pub struct Staging {
+    output: PathBuf,
+    dir: PathBuf,
+    parent: PathBuf,
+    name: String,
+    /// The output being replaced, when there is one: unchanged files are linked from it.
+    previous: Option<PathBuf>,
+    written: AtomicUsize,
+    reused: AtomicUsize,
+    committed: bool,
 }
 
-/// Writes every file under `dir`. Folders first, each once, then the files, both on
-/// all cores: at 10,000 pages most of the time is the kernel creating inodes, and one
-/// thread doing that in turn was a quarter of the build (bench/run, issue 5).
-fn write_all(site: &Output, dir: &Path) -> Result<(), Error> {
-    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let folders: BTreeSet<&Path> = site
-        .keys()
-        .filter_map(|rel| Path::new(rel).parent())
-        .filter(|p| !p.as_os_str().is_empty())
-        .collect();
-    // `create_dir_all` tolerates another thread creating the same parent meanwhile.
-    folders.par_iter().try_for_each(|rel| {
-        let path = dir.join(rel);
-        fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))
-    })?;
-    site.par_iter().try_for_each(|(rel, file)| {
-        let path = dir.join(rel);
-        let result: io::Result<()> = match file {
-            OutputFile::Bytes(b) => fs::write(&path, b),
-            OutputFile::Copy(src) => fs::copy(src, &path).map(|_| ()),
+/// What a build wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Files written because they are new or their bytes changed.
+    pub written: usize,
+    /// Files whose bytes equal the previous output's, linked from it.
+    pub reused: usize,
+}
+
+impl Staging {
+    /// Prepares an empty staging folder beside `output`, removing what a crashed build
+    /// left there.
+    pub fn begin(output: &Path) -> Result<Staging, Error> {
+        let name = output
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| Error::Usage(format!("{} is not a folder name", output.display())))?
+            .to_string();
+        let parent = match output.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
         };
-        result.map_err(|e| Error::io(&path, e))
-    })
+        fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+        // What earlier builds left: a replaced output still being removed, or one
+        // whose removal a crash stopped.
+        if let Ok(entries) = fs::read_dir(&parent) {
+            let old = format!(".{name}.old");
+            for entry in entries.flatten() {
+                if entry
+                    .file_name()
+                    .to_str()
+                    .is_some_and(|n| n.starts_with(&old))
+                {
+                    remove_in_background(&entry.path());
+                }
+            }
+        }
+        let dir = parent.join(format!(".{name}.building"));
+        if dir.exists() {
+            fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        }
+        fs::create_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+        Ok(Staging {
+            previous: output.is_dir().then(|| output.to_path_buf()),
+            output: output.to_path_buf(),
+            dir,
+            parent,
+            name,
+            written: AtomicUsize::new(0),
+            reused: AtomicUsize::new(0),
+            committed: false,
+        })
+    }
+
+    /// Creates the folder `rel` (relative to the output) and its parents. Creating
+    /// folders in the order pages are written, from one thread, keeps the threads that
+    /// write files from queueing on the lock of the one folder that holds them all
+    /// (`services/`); [`Staging::put`] creates any folder still missing itself.
+    pub fn create_folder(&self, rel: &str) -> Result<(), Error> {
+        let path = self.dir.join(rel);
+        match fs::create_dir(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))
+            }
+            Err(e) => Err(Error::io(&path, e)),
+        }
+    }
+
+    /// Writes one file at `rel` (`services/smp/index.html`), or links it from the
+    /// previous output when its bytes are the same. A file put twice at one path keeps
+    /// the last (a page over a static file of the same name).
+    pub fn put(&self, rel: &str, file: &OutputFile) -> Result<(), Error> {
+        let path = self.dir.join(rel);
+        if self.reuse(rel, file, &path) {
+            self.reused.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        let result = match create_new(&path, file) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let folder = path.parent().unwrap_or(&self.dir);
+                fs::create_dir_all(folder).map_err(|e| Error::io(folder, e))?;
+                create_new(&path, file)
+            }
+            // Never write through an existing name: it may be linked to the previous
+            // output, which must stay as it was until the swap.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                fs::remove_file(&path).and_then(|()| create_new(&path, file))
+            }
+            other => other,
+        };
+        result.map_err(|e| Error::io(&path, e))?;
+        self.written.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Links `rel` from the previous output if it holds exactly these bytes. Any
+    /// failure (no such file, another file system) means "write it".
+    fn reuse(&self, rel: &str, file: &OutputFile, path: &Path) -> bool {
+        let Some(previous) = &self.previous else {
+            return false;
+        };
+        let before = previous.join(rel);
+        let Ok(meta) = fs::symlink_metadata(&before) else {
+            return false;
+        };
+        if !meta.is_file() {
+            return false;
+        }
+        let same = match file {
+            OutputFile::Bytes(b) => meta.len() == b.len() as u64 && same_bytes(&before, b),
+            OutputFile::Copy(src) => {
+                fs::metadata(src).is_ok_and(|m| m.len() == meta.len() && same_files(src, &before))
+            }
+        };
+        if !same {
+            return false;
+        }
+        match fs::hard_link(&before, path) {
+            Ok(()) => true,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                path.parent().is_some_and(|f| fs::create_dir_all(f).is_ok())
+                    && fs::hard_link(&before, path).is_ok()
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                fs::remove_file(path).is_ok() && fs::hard_link(&before, path).is_ok()
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Puts every file of `files` (small, site-wide files and static files).
+    pub fn put_all(&self, files: &Output) -> Result<(), Error> {
+        for (rel, file) in files {
+            self.put(rel, file)?;
+        }
+        Ok(())
+    }
+
+    /// Swaps the staging folder in for the output, then has the previous output removed
+    /// in the background: nothing waits for thousands of files to be unlinked.
+    pub fn commit(mut self) -> Result<WriteStats, Error> {
+        let stats = WriteStats {
+            written: self.written.load(Ordering::Relaxed),
+            reused: self.reused.load(Ordering::Relaxed),
+        };
+        let old = self.parent.join(format!(
+            ".{}.old-{}-{}",
+            self.name,
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        let had_output = self.output.exists();
+        if had_output {
+            fs::rename(&self.output, &old).map_err(|e| Error::io(&self.output, e))?;
+        }
+        if let Err(e) = fs::rename(&self.dir, &self.output) {
+            // Put the previous site back rather than leave none.
+            if had_output {
+                let _ = fs::rename(&old, &self.output);
+            }
+            return Err(Error::io(&self.output, e));
+        }
+        self.committed = true;
+        if had_output {
+            remove_in_background(&old);
+        }
+        Ok(stats)
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Removes a replaced output folder without making the build wait: `rm -rf` in a process
+/// of its own outlives ours, so `build && rsync` starts at once. Where there is no `rm`
+/// (Windows), it is removed here.
+fn remove_in_background(dir: &Path) {
+    let spawned = std::process::Command::new("rm")
+        .arg("-rf")
+        .arg("--")
+        .arg(dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    if spawned.is_err() {
+        let _ = fs::remove_dir_all(dir);
+    }
+}
+
+/// Creates `path`, which must not exist, with the file's bytes.
+fn create_new(path: &Path, file: &OutputFile) -> io::Result<()> {
+    let mut out = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    match file {
+        OutputFile::Bytes(b) => out.write_all(b),
+        OutputFile::Copy(src) => io::copy(&mut fs::File::open(src)?, &mut out).map(|_| ()),
+    }
+}
+
+fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
+    fs::read(path).is_ok_and(|before| before == bytes)
+}
+
+fn same_files(a: &Path, b: &Path) -> bool {
+    match (fs::read(a), fs::read(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Writes `site` into `output`, replacing what was there only once every file is
+/// written (the whole site at once, as `check` and tests hold it).
+pub fn write_atomically(site: &Output, output: &Path) -> Result<WriteStats, Error> {
+    let staging = Staging::begin(output)?;
+    staging.put_all(site)?;
+    staging.commit()
 }

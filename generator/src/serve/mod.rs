@@ -39,6 +39,9 @@ pub struct ServeOptions {
 /// temp file and rename it produce several within a few milliseconds.
 const QUIET: Duration = Duration::from_millis(15);
 const MAX_WAIT: Duration = Duration::from_millis(150);
+/// Pages rendered between two looks for a change: a save waits for at most one batch
+/// (about 50 ms on two cores).
+const FILL_BATCH: usize = 256;
 
 /// Runs the preview until Ctrl-C. Deletes nothing.
 pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
@@ -69,7 +72,7 @@ pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
     opts.build.base_url = Some(format!("http://{shown_host}:{}", addr.port()));
 
     let preview = Preview::start(opts.build.clone());
-    report(&preview, started, "built");
+    report(&preview, started, "loaded");
     let shared = Arc::new(Shared {
         preview: RwLock::new(preview),
         events: reload::channel(),
@@ -104,7 +107,42 @@ pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
     let loop_shared = shared.clone();
     let loop_root = root.clone();
     std::thread::spawn(move || {
-        while let Some(paths) = collect_batch(&rx, QUIET, MAX_WAIT) {
+        let mut waiting = None;
+        loop {
+            // Render the pages not rendered yet, a batch at a time, as long as no
+            // change is waiting: a save is handled first, and the rest after it.
+            let filled = Instant::now();
+            let mut rendered_any = false;
+            while waiting.is_none() {
+                let batch = loop_shared
+                    .preview
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .render_batch(FILL_BATCH);
+                let Some(batch) = batch else { break };
+                rendered_any = true;
+                let update = loop_shared
+                    .preview
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .keep(batch);
+                if let Some(message) = reload::message_for(&update) {
+                    let _ = loop_shared.events.send(message);
+                }
+                waiting = rx.try_recv().ok();
+            }
+            if rendered_any && waiting.is_none() {
+                let preview = loop_shared
+                    .preview
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner());
+                report(&preview, filled, "rendered every page");
+                drop(preview);
+                encode_photos_behind(&loop_shared);
+            }
+            let Some(paths) = collect_batch(&rx, waiting.take(), QUIET, MAX_WAIT) else {
+                break;
+            };
             let started = Instant::now();
             let theme = theme_of(&loop_shared);
             let mut changes: Vec<Change> = paths
@@ -185,7 +223,7 @@ fn encode_photos_behind(shared: &Arc<Shared>) {
             todo.len(),
             started.elapsed().as_millis()
         );
-        let update = rebuild::Update::Pages(vec!["*".into()]);
+        let update = rebuild::Update::Everything;
         if let Some(message) = reload::message_for(&update) {
             let _ = shared.events.send(message);
         }

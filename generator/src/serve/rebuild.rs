@@ -2,10 +2,14 @@
 //! good site when something is broken, and remember each problem until it is fixed.
 //!
 //! An edited page re-renders that page (and, for a service, the listings that show
-//! it); a template re-renders the pages that use it; a static file is swapped in
-//! place. Anything that moves URLs (a new, deleted or renamed page, `site.yaml`)
-//! rebuilds everything, and so does a change to the published comments file, which
-//! happens when staff publish, not while editors type.
+//! it), as [`crate::site::deps`] says; a template re-renders the pages that use it; a
+//! static file is swapped in place. Anything that moves URLs (a new, deleted or renamed
+//! page, `site.yaml`) loads the site again, and so does a change to the published
+//! comments file, which happens when staff publish, not while editors type.
+//!
+//! A site loaded again is served at once: its pages are rendered when asked for and,
+//! batch by batch, by [`Preview::fill`] (which `serve` runs between changes), so at
+//! 10,000 pages the preview answers within a second of starting (issue 17).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -13,8 +17,9 @@ use std::path::Path;
 use site_config::{Diagnostic, Diagnostics};
 
 use super::watch::Change;
-use crate::content::{reload_page, PageKind};
-use crate::site::{build, BuildOptions, Site};
+use crate::content::reload_page;
+use crate::site::deps::{self, Reach, Target};
+use crate::site::{BuildOptions, Rendered, Site};
 use crate::Error;
 
 /// What open tabs should do after a rebuild.
@@ -22,8 +27,10 @@ use crate::Error;
 pub enum Update {
     /// Nothing visible changed.
     Nothing,
-    /// These pages (site paths) changed; `*` means every page.
+    /// These pages (site paths) changed.
     Pages(Vec<String>),
+    /// Every page may have changed.
+    Everything,
     /// A stylesheet was renamed: swap `old` for `new` without reloading.
     Css(Vec<(String, String)>),
     /// The site is broken: show the problems.
@@ -37,7 +44,12 @@ pub struct Preview {
     /// Problems by where they came from (a content file, `templates`, `build`).
     problems: BTreeMap<String, Vec<Diagnostic>>,
     opts: BuildOptions,
+    /// Pages the fill could not render; not tried again until the site is loaded again.
+    unrenderable: BTreeSet<usize>,
 }
+
+/// Pages rendered by [`Preview::render_batch`], waiting to be kept by [`Preview::keep`].
+pub struct Batch(Vec<(usize, Rendered)>);
 
 /// What a batch of changes needs.
 enum Plan {
@@ -46,13 +58,14 @@ enum Plan {
 }
 
 impl Preview {
-    /// Builds the site for the first time. A broken site still gives a preview,
-    /// which shows its problems.
+    /// Loads the site for the first time; its pages are rendered when asked for, or by
+    /// [`Preview::fill`]. A broken site still gives a preview, which shows its problems.
     pub fn start(opts: BuildOptions) -> Preview {
         let mut p = Preview {
             site: None,
             problems: BTreeMap::new(),
             opts,
+            unrenderable: BTreeSet::new(),
         };
         p.full();
         p
@@ -75,7 +88,7 @@ impl Preview {
         match (before, self.problems.is_empty()) {
             (_, false) => Update::Broken,
             // Fixed: every tab may be showing the overlay.
-            (true, true) => Update::Pages(vec!["*".into()]),
+            (true, true) => Update::Everything,
             (false, true) => update,
         }
     }
@@ -119,12 +132,87 @@ impl Preview {
         Plan::Incremental(set)
     }
 
+    /// Renders up to `max` pages that are not rendered yet, changing nothing (so it
+    /// can run under a read lock while requests are served); `None` when every page is.
+    pub fn render_batch(&self, max: usize) -> Option<Batch> {
+        let site = self.site.as_ref()?;
+        let todo: Vec<usize> = site
+            .unrendered()
+            .filter(|i| !self.unrenderable.contains(i))
+            .take(max)
+            .collect();
+        if todo.is_empty() {
+            return None;
+        }
+        use rayon::prelude::*;
+        Some(Batch(
+            todo.par_iter().map(|&i| (i, site.render_page(i))).collect(),
+        ))
+    }
+
+    /// Keeps a batch of rendered pages. A page that failed to render is a problem of the
+    /// whole site, fixed by the next change (which loads the site again); returns
+    /// [`Update::Broken`] when this batch found the first one.
+    pub fn keep(&mut self, batch: Batch) -> Update {
+        let Some(site) = self.site.as_mut() else {
+            return Update::Nothing;
+        };
+        let was_broken = !self.problems.is_empty();
+        let mut found = Vec::new();
+        for (i, result) in batch.0 {
+            match result {
+                // A page re-rendered by a change since the batch was rendered is newer.
+                Ok(page) => {
+                    if site.output.contains_key(&page.path) {
+                        continue;
+                    }
+                    site.keep_rendered(page)
+                }
+                Err(ds) => {
+                    self.unrenderable.insert(i);
+                    found.extend(ds);
+                }
+            }
+        }
+        // The photos these pages show join the output (their files are encoded in the
+        // background by `serve`).
+        if let Err(Error::Site(ds)) = site.publish_photos() {
+            found.extend(ds.0);
+        }
+        if found.is_empty() {
+            return Update::Nothing;
+        }
+        self.problems
+            .entry("build".into())
+            .or_default()
+            .extend(found);
+        if was_broken {
+            Update::Nothing
+        } else {
+            Update::Broken
+        }
+    }
+
+    /// Renders every page not rendered yet (what `serve` does in batches between
+    /// changes).
+    pub fn fill(&mut self) -> Update {
+        let mut update = Update::Nothing;
+        while let Some(batch) = self.render_batch(usize::MAX) {
+            if self.keep(batch) == Update::Broken {
+                update = Update::Broken;
+            }
+        }
+        update
+    }
+
     fn full(&mut self) -> Update {
-        match build(&self.opts) {
+        let loaded = Site::load(&self.opts).and_then(|mut site| site.prepare().map(|()| site));
+        match loaded {
             Ok(site) => {
                 self.site = Some(site);
                 self.problems.clear();
-                Update::Pages(vec!["*".into()])
+                self.unrenderable.clear();
+                Update::Everything
             }
             Err(e) => {
                 self.problems.clear();
@@ -136,6 +224,7 @@ impl Preview {
 
     fn incremental(&mut self, changes: &BTreeSet<Change>) -> Update {
         let mut pages = BTreeSet::new();
+        let mut everything = false;
         let mut css = Vec::new();
         let mut templates_changed = Vec::new();
         for change in changes {
@@ -157,9 +246,7 @@ impl Preview {
                 Change::Static(_) => {
                     let site = self.site.as_mut().expect("planned with a site");
                     match site.load_static() {
-                        Ok(renamed) if renamed.is_empty() => {
-                            pages.insert("*".into());
-                        }
+                        Ok(renamed) if renamed.is_empty() => everything = true,
                         Ok(renamed) => css.extend(renamed),
                         Err(e) => {
                             self.problems.insert("static".into(), diagnostics(e).0);
@@ -175,6 +262,9 @@ impl Preview {
                     self.problems.insert("templates".into(), diagnostics(e).0);
                 }
             }
+        }
+        if everything {
+            return Update::Everything;
         }
         if !css.is_empty() && pages.is_empty() {
             return Update::Css(css);
@@ -202,29 +292,15 @@ impl Preview {
                 return Err(());
             }
         };
-        let old = &site.content.pages[idx];
-        let moved = page.url != old.url
-            || page.aliases != old.aliases
-            || (page.draft && !self.opts.drafts)
-            || page.kind != old.kind;
-        let listed_differently =
-            page.kind == PageKind::Service && (page.title != old.title || page.order != old.order);
-        if moved || listed_differently {
+        if deps::page_edit(&site.content.pages[idx], &page, self.opts.drafts) == Some(Reach::Moved)
+        {
             return Ok(None);
         }
         let (old_page, listing_changed) = site.replace_page(idx, page);
-        let mut targets = vec![idx];
-        // Most saves change only the text; listings show title, summary and facts.
-        if listing_changed {
-            targets.extend(
-                site.content
-                    .pages
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, p)| matches!(p.kind, PageKind::Home | PageKind::Services))
-                    .map(|(i, _)| i),
-            );
-        }
+        let Reach::Pages(reached) = deps::edited(idx, listing_changed) else {
+            return Ok(None);
+        };
+        let targets = site.pages_for(&reached);
         match site.render_pages(&targets) {
             Ok(_) => {
                 self.problems.remove(&key);
@@ -252,14 +328,15 @@ impl Preview {
         for name in names {
             users.extend(site.templates_using(name));
         }
-        let targets: Vec<usize> = site
+        let reached: BTreeSet<Target> = site
             .content
             .pages
             .iter()
             .enumerate()
             .filter(|(_, p)| users.contains(&p.template))
-            .map(|(i, _)| i)
+            .map(|(i, _)| Target::Page(i))
             .collect();
+        let targets = site.pages_for(&reached);
         site.render_pages(&targets)?;
         if users.contains("404.html") {
             site.render_site_files()?;

@@ -25,6 +25,11 @@ pub fn message_for(update: &Update) -> Option<Message> {
             event: "reload",
             data: json!({ "paths": paths }).to_string(),
         }),
+        // The page script's word for every page.
+        Update::Everything => Some(Message {
+            event: "reload",
+            data: json!({ "paths": ["*"] }).to_string(),
+        }),
         Update::Css(pairs) => Some(Message {
             event: "css",
             data: json!(pairs).to_string(),
@@ -59,5 +64,7 @@ mod tests {
             ("css", r#"[["/a.1.css","/a.2.css"]]"#)
         );
         assert_eq!(message_for(&Update::Broken).unwrap().event, "broken");
+        let m = message_for(&Update::Everything).unwrap();
+        assert_eq!((m.event, m.data.as_str()), ("reload", r#"{"paths":["*"]}"#));
     }
 }

@@ -174,8 +174,23 @@ fn lookup(shared: &Shared, path: &str) -> Found {
     if let Some(f) = site.output.get(&key) {
         return as_page(f);
     }
+    // Not rendered yet (the preview renders pages after it starts): render it now.
+    if let Some(i) = site.page_at(&key) {
+        return match site.render_page(i) {
+            Ok(page) => Found::Html(inject(&String::from_utf8_lossy(&page.html), &problems)),
+            Err(ds) => {
+                let mut all = problems.clone();
+                ds.into_iter().for_each(|d| all.push(d));
+                let html = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Page broken</title></head><body></body></html>";
+                Found::Missing(Some(inject(html, &all)))
+            }
+        };
+    }
     // Hosts serve `/about` as `/about/`.
-    if !path.ends_with('/') && site.output.contains_key(&format!("{key}/index.html")) {
+    let folder_page = format!("{key}/index.html");
+    if !path.ends_with('/')
+        && (site.output.contains_key(&folder_page) || site.page_at(&folder_page).is_some())
+    {
         return Found::Redirect;
     }
     let not_found = site.output.get("404.html").and_then(|f| match f {

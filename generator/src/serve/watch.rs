@@ -61,15 +61,19 @@ pub fn comments_change(comments_file: &Path, path: &Path) -> Option<Change> {
     (path == comments_file || Some(path) == comments_file.parent()).then_some(Change::Comments)
 }
 
-/// Waits for the first path, then collects more until `quiet` passes with none (or
-/// `max` in all), so one save that touches several files gives one rebuild.
-/// Returns `None` when the sender is gone.
+/// Waits for the first path (unless it is given: one already received), then collects
+/// more until `quiet` passes with none (or `max` in all), so one save that touches
+/// several files gives one rebuild. Returns `None` when the sender is gone.
 pub fn collect_batch(
     rx: &Receiver<PathBuf>,
+    first: Option<PathBuf>,
     quiet: Duration,
     max: Duration,
 ) -> Option<Vec<PathBuf>> {
-    let first = rx.recv().ok()?;
+    let first = match first {
+        Some(p) => p,
+        None => rx.recv().ok()?,
+    };
     let started = Instant::now();
     let mut batch = vec![first];
     loop {
@@ -159,11 +163,12 @@ mod tests {
         tx.send(PathBuf::from("a")).unwrap();
         tx.send(PathBuf::from("b")).unwrap();
         drop(tx);
-        let batch =
-            collect_batch(&rx, Duration::from_millis(20), Duration::from_millis(200)).unwrap();
-        assert_eq!(batch, [PathBuf::from("a"), PathBuf::from("b")]);
-        assert!(
-            collect_batch(&rx, Duration::from_millis(20), Duration::from_millis(200)).is_none()
+        let (quiet, max) = (Duration::from_millis(20), Duration::from_millis(200));
+        let batch = collect_batch(&rx, Some(PathBuf::from("0")), quiet, max).unwrap();
+        assert_eq!(
+            batch,
+            [PathBuf::from("0"), PathBuf::from("a"), PathBuf::from("b")]
         );
+        assert!(collect_batch(&rx, None, quiet, max).is_none());
     }
 }

@@ -1,12 +1,15 @@
-//! The whole site in memory: config, templates, content and static files loaded once,
-//! and rendered into an [`Output`] map. `build` renders everything; `serve` keeps a
-//! [`Site`] and re-renders only the pages a change affects.
+//! The site: config, templates, content and static files loaded once, then rendered
+//! either into an [`Output`] map in memory (`check`, and `serve`, which keeps a [`Site`]
+//! and re-renders only the pages a change affects) or page by page to disk (`build`,
+//! [`Site::write_into`]).
 
 mod comments;
 mod context;
+pub mod deps;
 mod photos;
+mod stream;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -23,8 +26,23 @@ use crate::Error;
 use comments::PageComments;
 pub use comments::{comments_file, DEFAULT_COMMENTS_FILE};
 use context::{page_context, page_value, site_value};
+use deps::{is_listing, Target};
 pub use photos::PhotoUses;
 use photos::{Locator, PagePhotos};
+
+/// One page rendered by [`Site::render_page`]: its HTML and the photos it shows.
+pub struct RenderedPage {
+    /// Where it goes in the output (`services/smp/index.html`).
+    pub path: String,
+    /// Its URL (`/services/smp/`).
+    pub url: String,
+    /// Its HTML.
+    pub html: Vec<u8>,
+    photos: PagePhotos,
+}
+
+/// A rendered page, or every problem that kept it from rendering.
+pub type Rendered = Result<RenderedPage, Vec<Diagnostic>>;
 
 /// What a build needs to know beyond the site itself.
 #[derive(Debug, Clone, Default)]
@@ -62,6 +80,8 @@ pub struct Site {
     /// Each rendered page's photos (by URL), and every photo published, with its uses.
     page_photos: HashMap<String, PagePhotos>,
     photo_uses: PhotoUses,
+    /// Each page's output path to its index, for rendering a page when it is asked for.
+    by_path: HashMap<String, usize>,
 }
 
 /// Loads and renders the whole site. Every problem found in config, content and
@@ -135,7 +155,15 @@ impl Site {
             locator,
             page_photos: HashMap::new(),
             photo_uses: PhotoUses::new(),
+            by_path: HashMap::new(),
         };
+        site.by_path = site
+            .content
+            .pages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (output_path(&p.url), i))
+            .collect();
         site.load_static()?;
         site.services_changed();
         Ok(site)
@@ -263,7 +291,7 @@ impl Site {
 
     /// Renders every page and the site-wide files.
     pub fn render_all(&mut self) -> Result<(), Error> {
-        let all: Vec<usize> = (0..self.content.pages.len()).collect();
+        let all = self.pages_for(&BTreeSet::from([Target::AllPages]));
         self.check_templates()?;
         self.render_pages(&all)?;
         self.render_site_files()?;
@@ -307,7 +335,7 @@ impl Site {
     }
 
     /// Collects the photos every page uses and puts their files in the output.
-    fn publish_photos(&mut self) -> Result<(), Error> {
+    pub fn publish_photos(&mut self) -> Result<(), Error> {
         let mut uses = PhotoUses::new();
         for p in self.page_photos.values() {
             for (photo, u) in &p.uses {
@@ -326,6 +354,50 @@ impl Site {
             all.sort();
             Err(Error::Site(all))
         }
+    }
+
+    /// The pages these targets name, in site order.
+    pub fn pages_for(&self, targets: &BTreeSet<Target>) -> Vec<usize> {
+        let pages = &self.content.pages;
+        if targets.contains(&Target::AllPages) {
+            return (0..pages.len()).collect();
+        }
+        let listings = targets.contains(&Target::Listings);
+        (0..pages.len())
+            .filter(|&i| {
+                targets.contains(&Target::Page(i)) || listings && is_listing(pages[i].kind)
+            })
+            .collect()
+    }
+
+    /// Makes the site ready to serve with its pages rendered later, one by one
+    /// ([`Site::render_page`]): checks the templates exist and renders the site-wide
+    /// files. `serve` starts this way and renders the pages after it listens.
+    pub fn prepare(&mut self) -> Result<(), Error> {
+        self.check_templates()?;
+        self.render_site_files()
+    }
+
+    /// The page whose output is at `path` (`services/smp/index.html`).
+    pub fn page_at(&self, path: &str) -> Option<usize> {
+        self.by_path.get(path).copied()
+    }
+
+    /// Pages whose HTML is not in the output yet, in site order.
+    pub fn unrendered(&self) -> impl Iterator<Item = usize> + '_ {
+        self.content
+            .pages
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !self.output.contains_key(&output_path(&p.url)))
+            .map(|(i, _)| i)
+    }
+
+    /// Keeps a page rendered elsewhere ([`Site::render_page`]) in the output; call
+    /// [`Site::publish_photos`] once a batch is kept.
+    pub fn keep_rendered(&mut self, page: RenderedPage) {
+        self.output.insert(page.path, OutputFile::Bytes(page.html));
+        self.page_photos.insert(page.url, page.photos);
     }
 
     fn check_templates(&self) -> Result<(), Error> {
@@ -357,54 +429,12 @@ impl Site {
     /// Renders the pages at these indexes into the output; on any failure nothing
     /// is changed and every failure is returned.
     pub fn render_pages(&mut self, indexes: &[usize]) -> Result<Vec<String>, Error> {
-        type Done = (String, Vec<u8>, String, PagePhotos);
-        let rendered: Vec<Result<Done, Vec<Diagnostic>>> = indexes
-            .par_iter()
-            .map(|&i| {
-                let page = &self.content.pages[i];
-                let listing = matches!(page.kind, PageKind::Home | PageKind::Services);
-                let mut value = page_value(page, &self.config, true);
-                if let (Some(list), Some(obj)) = (
-                    self.comments.for_page(page.kind, &page.url),
-                    value.as_object_mut(),
-                ) {
-                    obj.insert("comments".into(), list);
-                }
-                if let (true, Some(obj)) =
-                    (is_thank_you(&self.config, &page.url), value.as_object_mut())
-                {
-                    obj.insert("noindex".into(), true.into());
-                }
-                let pics =
-                    photos::apply(page, &mut value, &self.photos, &self.locator, &self.config)?;
-                let og_image = value
-                    .get("og_image")
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
-                let ctx = page_context(
-                    &self.site_value,
-                    value,
-                    &page.url,
-                    json_ld::for_page(page, &self.config, og_image.as_deref()),
-                    listing.then_some(&self.services_value),
-                );
-                let html = self
-                    .templates
-                    .render(&page.template, &ctx, &page.source)
-                    .map_err(|d| vec![d])?;
-                Ok((
-                    output_path(&page.url),
-                    html.into_bytes(),
-                    page.url.clone(),
-                    pics,
-                ))
-            })
-            .collect();
+        let rendered: Vec<Rendered> = indexes.par_iter().map(|&i| self.render_page(i)).collect();
         let mut problems = Diagnostics::default();
         let mut done = Vec::with_capacity(rendered.len());
         for r in rendered {
             match r {
-                Ok(file) => done.push(file),
+                Ok(page) => done.push(page),
                 Err(ds) => ds.into_iter().for_each(|d| problems.push(d)),
             }
         }
@@ -412,18 +442,61 @@ impl Site {
             problems.sort();
             return Err(Error::Site(problems));
         }
-        let paths = done.iter().map(|(p, ..)| p.clone()).collect();
-        for (path, bytes, url, pics) in done {
-            self.output.insert(path, OutputFile::Bytes(bytes));
-            self.page_photos.insert(url, pics);
+        let paths = done.iter().map(|p| p.path.clone()).collect();
+        for page in done {
+            self.keep_rendered(page);
         }
         self.publish_photos()?;
         Ok(paths)
     }
 
+    /// One page's output path and HTML, and the photos it shows; changes nothing.
+    pub fn render_page(&self, i: usize) -> Rendered {
+        let page = &self.content.pages[i];
+        let listing = is_listing(page.kind);
+        let mut value = page_value(page, &self.config, true);
+        if let (Some(list), Some(obj)) = (
+            self.comments.for_page(page.kind, &page.url),
+            value.as_object_mut(),
+        ) {
+            obj.insert("comments".into(), list);
+        }
+        if let (true, Some(obj)) = (is_thank_you(&self.config, &page.url), value.as_object_mut()) {
+            obj.insert("noindex".into(), true.into());
+        }
+        let photos = photos::apply(page, &mut value, &self.photos, &self.locator, &self.config)?;
+        let og_image = value
+            .get("og_image")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let ctx = page_context(
+            &self.site_value,
+            value,
+            &page.url,
+            json_ld::for_page(page, &self.config, og_image.as_deref()),
+            listing.then_some(&self.services_value),
+        );
+        let html = self
+            .templates
+            .render(&page.template, &ctx, &page.source)
+            .map_err(|d| vec![d])?;
+        Ok(RenderedPage {
+            path: output_path(&page.url),
+            url: page.url.clone(),
+            html: html.into_bytes(),
+            photos,
+        })
+    }
+
     /// `404.html`, alias pages, `_redirects`, `_headers`, `sitemap.xml`, `robots.txt`,
-    /// and the files beside pages.
+    /// the files beside pages, and the photos' files.
     pub fn render_site_files(&mut self) -> Result<(), Error> {
+        self.site_files()?;
+        self.publish_photos()
+    }
+
+    /// [`Site::render_site_files`] but the photos.
+    fn site_files(&mut self) -> Result<(), Error> {
         let config = &self.config;
         let not_found = json!({
             "kind": "404", "title": "Page not found", "summary": "", "url": "/404.html",
@@ -483,7 +556,6 @@ impl Site {
             "robots.txt".into(),
             OutputFile::Bytes(output::robots_txt(config).into_bytes()),
         );
-        self.publish_photos()?;
         Ok(())
     }
 }

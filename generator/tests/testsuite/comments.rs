@@ -434,10 +434,8 @@ fn the_preview_shows_new_comments_when_the_file_changes() {
     let mut preview = Preview::start(opts.clone());
     assert!(preview.problems().is_empty(), "{}", preview.problems());
     write_comments(&t, three_on_scalp_one_on_peel());
-    assert_eq!(
-        preview.apply(&[Change::Comments]),
-        Update::Pages(vec!["*".into()])
-    );
+    assert_eq!(preview.apply(&[Change::Comments]), Update::Everything);
+    assert_eq!(preview.fill(), Update::Nothing);
     let served = &preview.site.as_ref().unwrap().output;
     let fresh = build(&opts).unwrap();
     assert_eq!(served, &fresh.output, "the preview is what a build writes");

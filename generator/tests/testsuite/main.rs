@@ -11,6 +11,7 @@ mod comments;
 mod editors;
 mod errors;
 mod example_site;
+mod incremental;
 mod new;
 mod photo_files;
 mod photos;

@@ -9,7 +9,8 @@ use generator::site::{build, BuildOptions};
 use crate::site_test::SiteTest;
 
 fn start(t: &SiteTest) -> Preview {
-    let p = Preview::start(opts(t));
+    let mut p = Preview::start(opts(t));
+    assert_eq!(p.fill(), Update::Nothing);
     assert!(p.problems().is_empty(), "{}", p.problems());
     p
 }
@@ -24,7 +25,10 @@ fn opts(t: &SiteTest) -> BuildOptions {
     }
 }
 
-fn page(p: &Preview, path: &str) -> String {
+/// A page as served; pages not rendered since the site was loaded are rendered first,
+/// as `serve` does between changes.
+fn page(p: &mut Preview, path: &str) -> String {
+    p.fill();
     match p.site.as_ref().unwrap().output.get(path) {
         Some(generator::output::OutputFile::Bytes(b)) => String::from_utf8(b.clone()).unwrap(),
         other => panic!("{path}: {other:?}"),
@@ -36,7 +40,8 @@ fn content(rel: &str) -> Change {
 }
 
 /// After any sequence of changes, the preview holds exactly what a fresh build writes.
-fn assert_same_as_build(t: &SiteTest, p: &Preview) {
+fn assert_same_as_build(t: &SiteTest, p: &mut Preview) {
+    p.fill();
     let fresh = build(&opts(t)).unwrap();
     let served = &p.site.as_ref().unwrap().output;
     assert_eq!(
@@ -59,8 +64,8 @@ fn editing_a_services_text_rerenders_only_it() {
     );
     let update = p.apply(&[content("services/peel.md")]);
     assert_eq!(update, Update::Pages(vec!["/services/peel/".into()]));
-    assert!(page(&p, "services/peel/index.html").contains("no downtime"));
-    assert_same_as_build(&t, &p);
+    assert!(page(&mut p, "services/peel/index.html").contains("no downtime"));
+    assert_same_as_build(&t, &mut p);
 }
 
 #[test]
@@ -77,8 +82,8 @@ fn editing_what_listings_show_rerenders_them_too() {
             "/services/peel/".into()
         ])
     );
-    assert!(page(&p, "services/index.html").contains("£90"));
-    assert_same_as_build(&t, &p);
+    assert!(page(&mut p, "services/index.html").contains("£90"));
+    assert_same_as_build(&t, &mut p);
 }
 
 #[test]
@@ -90,14 +95,14 @@ fn editing_a_plain_page_rerenders_only_it() {
         p.apply(&[content("about.md")]),
         Update::Pages(vec!["/about/".into()])
     );
-    assert_same_as_build(&t, &p);
+    assert_same_as_build(&t, &mut p);
 }
 
 #[test]
 fn a_broken_edit_keeps_the_last_good_page_until_fixed() {
     let t = SiteTest::from_fixture("basic");
     let mut p = start(&t);
-    let before = page(&p, "services/peel/index.html");
+    let before = page(&mut p, "services/peel/index.html");
     t.change(
         "content/services/peel.md",
         "duration: 45 min",
@@ -110,7 +115,7 @@ fn a_broken_edit_keeps_the_last_good_page_until_fixed() {
         "{problems}"
     );
     assert_eq!(
-        page(&p, "services/peel/index.html"),
+        page(&mut p, "services/peel/index.html"),
         before,
         "last good page kept"
     );
@@ -118,20 +123,17 @@ fn a_broken_edit_keeps_the_last_good_page_until_fixed() {
     // Another page may be edited meanwhile; the problem stays listed.
     t.change("content/about.md", "We are a team.", "We are a big team.");
     assert_eq!(p.apply(&[content("about.md")]), Update::Broken);
-    assert!(page(&p, "about/index.html").contains("big team"));
+    assert!(page(&mut p, "about/index.html").contains("big team"));
 
     t.change(
         "content/services/peel.md",
         "duration: 45 mins and a bit",
         "duration: 50 min",
     );
-    assert_eq!(
-        p.apply(&[content("services/peel.md")]),
-        Update::Pages(vec!["*".into()])
-    );
+    assert_eq!(p.apply(&[content("services/peel.md")]), Update::Everything);
     assert!(p.problems().is_empty());
-    assert!(page(&p, "services/peel/index.html").contains("50 min"));
-    assert_same_as_build(&t, &p);
+    assert!(page(&mut p, "services/peel/index.html").contains("50 min"));
+    assert_same_as_build(&t, &mut p);
 }
 
 #[test]
@@ -144,9 +146,9 @@ fn new_deleted_and_renamed_pages_rebuild_everything() {
     );
     assert_eq!(
         p.apply(&[content("services/facial.md")]),
-        Update::Pages(vec!["*".into()])
+        Update::Everything
     );
-    assert!(page(&p, "services/index.html").contains("Facial"));
+    assert!(page(&mut p, "services/index.html").contains("Facial"));
 
     // A rename breaks the links to the old file, which the build refuses: fix them too.
     std::fs::rename(t.path("content/about.md"), t.path("content/team.md")).unwrap();
@@ -160,14 +162,14 @@ fn new_deleted_and_renamed_pages_rebuild_everything() {
         content("team.md"),
         content("services/scalp.md"),
     ]);
-    assert!(page(&p, "team/index.html").contains("We are a team"));
+    assert!(page(&mut p, "team/index.html").contains("We are a team"));
     assert!(!p
         .site
         .as_ref()
         .unwrap()
         .output
         .contains_key("about/index.html"));
-    assert_same_as_build(&t, &p);
+    assert_same_as_build(&t, &mut p);
 }
 
 #[test]
@@ -179,15 +181,12 @@ fn changing_a_slug_or_title_rebuilds_everything() {
         "title: Chemical Peel",
         "title: Glow Peel",
     );
-    assert_eq!(
-        p.apply(&[content("services/peel.md")]),
-        Update::Pages(vec!["*".into()])
-    );
+    assert_eq!(p.apply(&[content("services/peel.md")]), Update::Everything);
     assert!(
-        page(&p, "services/scalp/index.html").contains(">Glow Peel</option>"),
+        page(&mut p, "services/scalp/index.html").contains(">Glow Peel</option>"),
         "forms list services"
     );
-    assert_same_as_build(&t, &p);
+    assert_same_as_build(&t, &mut p);
 }
 
 #[test]
@@ -204,7 +203,7 @@ fn a_template_rerenders_the_pages_that_use_it() {
         !paths.iter().any(|p| p.starts_with("/services/")),
         "{paths:?}"
     );
-    assert!(page(&p, "about/index.html").contains("About us!"));
+    assert!(page(&mut p, "about/index.html").contains("About us!"));
 
     // A broken template: problems shown, last good pages kept; fixed, all clear.
     t.write(
@@ -220,20 +219,20 @@ fn a_template_rerenders_the_pages_that_use_it() {
         "{}",
         p.problems()
     );
-    assert!(page(&p, "about/index.html").contains("About us!"));
+    assert!(page(&mut p, "about/index.html").contains("About us!"));
     t.write("templates/page.html", "{% extends \"base.html\" %}{% block content %}<h1>{{ page.title }}.</h1>{% endblock content %}");
     assert_eq!(
         p.apply(&[Change::Template("page.html".into())]),
-        Update::Pages(vec!["*".into()])
+        Update::Everything
     );
-    assert_same_as_build(&t, &p);
+    assert_same_as_build(&t, &mut p);
 }
 
 #[test]
 fn a_stylesheet_change_swaps_its_url_everywhere() {
     let t = SiteTest::from_fixture("basic");
     let mut p = start(&t);
-    let before = page(&p, "index.html");
+    let before = page(&mut p, "index.html");
     let css = t.read("themes/default/static/assets/style.css");
     t.write(
         "themes/default/static/assets/style.css",
@@ -245,7 +244,7 @@ fn a_stylesheet_change_swaps_its_url_everywhere() {
     assert_eq!(pairs.len(), 1);
     let (old, new) = &pairs[0];
     assert!(before.contains(old.as_str()));
-    assert!(page(&p, "services/peel/index.html").contains(new.as_str()));
+    assert!(page(&mut p, "services/peel/index.html").contains(new.as_str()));
     assert!(
         !p.site
             .as_ref()
@@ -254,7 +253,7 @@ fn a_stylesheet_change_swaps_its_url_everywhere() {
             .contains_key(old.trim_start_matches('/')),
         "old file gone"
     );
-    assert_same_as_build(&t, &p);
+    assert_same_as_build(&t, &mut p);
 }
 
 #[test]
@@ -266,12 +265,12 @@ fn site_yaml_rebuilds_everything() {
         "title: Fixture Clinic",
         "title: Renamed Clinic",
     );
-    assert_eq!(p.apply(&[Change::Config]), Update::Pages(vec!["*".into()]));
-    assert!(page(&p, "about/index.html").contains("Renamed Clinic"));
+    assert_eq!(p.apply(&[Change::Config]), Update::Everything);
+    assert!(page(&mut p, "about/index.html").contains("Renamed Clinic"));
     t.change("site.yaml", "currency: GBP", "currency: gbp");
     assert_eq!(p.apply(&[Change::Config]), Update::Broken);
     assert!(
-        page(&p, "about/index.html").contains("Renamed Clinic"),
+        page(&mut p, "about/index.html").contains("Renamed Clinic"),
         "last good site kept"
     );
 }
@@ -284,6 +283,58 @@ fn a_site_that_never_built_is_reported() {
     assert!(p.site.is_none());
     assert!(p.problems().to_string().contains("site.yaml:5:"));
     t.change("site.yaml", "currency: gbp", "currency: GBP");
-    assert_eq!(p.apply(&[Change::Config]), Update::Pages(vec!["*".into()]));
+    assert_eq!(p.apply(&[Change::Config]), Update::Everything);
     assert!(p.site.is_some());
+}
+
+#[test]
+fn the_preview_starts_before_rendering_and_fills_in_the_pages() {
+    let t = SiteTest::from_fixture("basic");
+    let mut p = Preview::start(opts(&t));
+    let site = p.site.as_ref().unwrap();
+    assert!(
+        !site.output.contains_key("about/index.html"),
+        "pages are rendered after the preview starts"
+    );
+    assert!(
+        site.output.contains_key("404.html"),
+        "site-wide files at once"
+    );
+    assert!(site.unrendered().count() > 0);
+    assert_eq!(p.fill(), Update::Nothing);
+    assert_eq!(p.site.as_ref().unwrap().unrendered().count(), 0);
+    assert_same_as_build(&t, &mut p);
+}
+
+#[test]
+fn a_page_that_fails_to_render_in_the_fill_is_reported_until_fixed() {
+    let t = SiteTest::from_fixture("basic");
+    t.write(
+        "templates/odd.html",
+        "{% extends \"base.html\" %}{% block content %}{{ page.nope.deeper }}{% endblock content %}",
+    );
+    t.change(
+        "content/about.md",
+        "title: About us",
+        "title: About us\ntemplate: odd.html",
+    );
+    let mut p = Preview::start(opts(&t));
+    assert!(p.problems().is_empty(), "nothing rendered yet");
+    assert_eq!(p.fill(), Update::Broken);
+    assert!(
+        p.problems().to_string().contains("content/about.md"),
+        "{}",
+        p.problems()
+    );
+    t.write(
+        "templates/odd.html",
+        "{% extends \"base.html\" %}{% block content %}odd{% endblock content %}",
+    );
+    assert_eq!(
+        p.apply(&[Change::Template("odd.html".into())]),
+        Update::Everything
+    );
+    assert!(p.problems().is_empty(), "{}", p.problems());
+    assert!(page(&mut p, "about/index.html").contains("odd"));
+    assert_same_as_build(&t, &mut p);
 }

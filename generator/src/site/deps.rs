@@ -1,0 +1,85 @@
+//! What depends on what: the one model of which pages a change reaches, used by `serve`
+//! to re-render after a save and by `build` (through [`Site::pages_for`]) to say which
+//! pages a site holds.
+//!
+//! A page's HTML depends on its own source, on the services list when it is a listing
+//! (the home page and `/services/`), and on everything site-wide (config, templates,
+//! static files' fingerprints, the set of URLs). A change is turned into typed targets
+//! here, never into strings.
+
+use std::collections::BTreeSet;
+
+use crate::content::{Page, PageKind};
+
+/// Pages that must be rendered again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Target {
+    /// One page, by its index in the site's pages.
+    Page(usize),
+    /// The pages that list services: the home page and the services listing.
+    Listings,
+    /// Every page.
+    AllPages,
+}
+
+/// What a new version of one page reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// URLs, aliases, kinds or the services list move: the site must be loaded again.
+    Moved,
+    /// Only these pages show what changed.
+    Pages(BTreeSet<Target>),
+}
+
+/// [`Reach::Moved`] when replacing `old` with `new` moves URLs or the services list;
+/// `None` when the new version can be put in place and its targets rendered
+/// ([`edited`]).
+pub fn page_edit(old: &Page, new: &Page, drafts: bool) -> Option<Reach> {
+    let moved = new.url != old.url
+        || new.aliases != old.aliases
+        || (new.draft && !drafts)
+        || new.kind != old.kind;
+    // Titles and order are in every form that lists services, so on every page.
+    let relisted =
+        new.kind == PageKind::Service && (new.title != old.title || new.order != old.order);
+    (moved || relisted).then_some(Reach::Moved)
+}
+
+/// The targets an edit of page `idx` reaches once it is in place; `listing_changed`
+/// says whether listings show it differently (summary, facts), which only the site can
+/// tell ([`super::Site::replace_page`]).
+pub fn edited(idx: usize, listing_changed: bool) -> Reach {
+    let mut targets = BTreeSet::from([Target::Page(idx)]);
+    // Most saves change only the text; listings show title, summary and facts.
+    if listing_changed {
+        targets.insert(Target::Listings);
+    }
+    Reach::Pages(targets)
+}
+
+/// Whether a page of this kind lists services.
+pub fn is_listing(kind: PageKind) -> bool {
+    matches!(kind, PageKind::Home | PageKind::Services)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_order_pages_before_listings_before_everything() {
+        let set = BTreeSet::from([Target::AllPages, Target::Listings, Target::Page(3)]);
+        assert_eq!(
+            set.into_iter().collect::<Vec<_>>(),
+            [Target::Page(3), Target::Listings, Target::AllPages]
+        );
+        assert_eq!(
+            edited(2, true),
+            Reach::Pages(BTreeSet::from([Target::Page(2), Target::Listings]))
+        );
+        assert_eq!(
+            edited(2, false),
+            Reach::Pages(BTreeSet::from([Target::Page(2)]))
+        );
+    }
+}

@@ -1,0 +1,151 @@
+//! Rendering pages straight to disk: each page is written as soon as it is rendered,
+//! so a build holds one page per thread in memory instead of the whole site (issue 17).
+//!
+//! Threads take pages in site order from one counter, and one more thread creates the
+//! pages' folders ahead of them in the same order: only it creates entries in a folder
+//! that holds thousands (`services/`), so the writers do not queue on that folder's lock.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use site_config::Diagnostics;
+
+use super::{output_path, PagePhotos, Site};
+use crate::check::ids_in;
+use crate::links::{check_links, Targets};
+use crate::output::{OutputFile, Staging};
+use crate::Error;
+
+/// A page's output path and the ids its HTML defines.
+pub(super) type PageIds = (String, Vec<String>);
+
+/// What writing the pages found: each page's ids, and the photos of each page (by URL).
+type Written = (Vec<PageIds>, Vec<(String, PagePhotos)>);
+
+impl Site {
+    /// Renders the whole site into `staging`, each page written as soon as it is
+    /// rendered ([`write_pages`]), so memory holds a page per thread rather than the
+    /// site; then the site-wide files and the photos' files (encoded first when the
+    /// cache lacks them). The files `self.output` holds afterwards are all but the
+    /// pages. Every rendering problem is returned together.
+    pub fn write_into(&mut self, staging: &Staging) -> Result<(), Error> {
+        self.check_templates()?;
+        let (page_ids, photos) = match write_pages(self, staging) {
+            Ok(done) => done,
+            // As `build` in memory: one run says everything, links checked against the
+            // content when the pages did not render.
+            Err(Error::Site(mut problems)) => {
+                problems.0.extend(self.broken_links(false).0);
+                problems.sort();
+                problems.0.dedup();
+                return Err(Error::Site(problems));
+            }
+            Err(e) => return Err(e),
+        };
+        self.page_photos.extend(photos);
+        // The same precedence as the in-memory build: pages over static files, site-wide
+        // files over both.
+        let statics = std::mem::take(&mut self.output);
+        self.site_files()?;
+        let site_files: HashSet<String> = self.output.keys().cloned().collect();
+        for (path, file) in statics {
+            self.output.entry(path).or_insert(file);
+        }
+        self.publish_photos()?;
+        // Links are checked against what the pages' HTML defines, kept as ids only.
+        let mut targets = Targets::from_content(&self.content, self.output.keys().cloned());
+        targets.add_output(&self.output);
+        for (path, ids) in page_ids {
+            targets.add_ids(path, ids);
+        }
+        let links = check_links(&self.content, &targets, self.config.base_url.as_str());
+        if !links.is_empty() {
+            return Err(Error::Site(links));
+        }
+        self.encode_photos()?;
+        for (path, file) in &self.output {
+            if site_files.contains(path) || self.page_at(path).is_none() {
+                staging.put(path, file)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Renders every page of `site` and puts it into `staging`; returns each page's output
+/// path with the ids its HTML defines, for checking links. Rendering problems are
+/// collected from every page and returned together; the first write failure stops it.
+fn write_pages(site: &Site, staging: &Staging) -> Result<Written, Error> {
+    let pages = &site.content.pages;
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let broken = AtomicBool::new(false);
+    let problems = Mutex::new(Diagnostics::default());
+    let failure: Mutex<Option<Error>> = Mutex::new(None);
+    let ids: Mutex<Vec<PageIds>> = Mutex::new(Vec::with_capacity(pages.len()));
+    let photos: Mutex<Vec<(String, PagePhotos)>> = Mutex::new(Vec::new());
+    let fail = |e: Error| {
+        stop.store(true, Ordering::Relaxed);
+        let mut slot = failure.lock().unwrap_or_else(|e| e.into_inner());
+        slot.get_or_insert(e);
+    };
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for page in pages {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let path = output_path(&page.url);
+                if let Some((folder, _)) = path.rsplit_once('/') {
+                    // A folder it fails to create is created, or reported, by the writer.
+                    let _ = staging.create_folder(folder);
+                }
+            }
+        });
+        rayon::broadcast(|_| loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= pages.len() || stop.load(Ordering::Relaxed) {
+                break;
+            }
+            match site.render_page(i) {
+                Ok(page) => {
+                    // After a rendering problem, keep rendering to report every one,
+                    // but write nothing more: the staging folder will be removed.
+                    if !broken.load(Ordering::Relaxed) {
+                        let found: Vec<String> =
+                            ids_in(&String::from_utf8_lossy(&page.html)).collect();
+                        if let Err(e) = staging.put(&page.path, &OutputFile::Bytes(page.html)) {
+                            fail(e);
+                        }
+                        ids.lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push((page.path, found));
+                        photos
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push((page.url, page.photos));
+                    }
+                }
+                Err(ds) => {
+                    broken.store(true, Ordering::Relaxed);
+                    let mut all = problems.lock().unwrap_or_else(|e| e.into_inner());
+                    ds.into_iter().for_each(|d| all.push(d));
+                }
+            }
+        });
+    });
+    if let Some(e) = failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(e);
+    }
+    let mut problems = problems.into_inner().unwrap_or_else(|e| e.into_inner());
+    if problems.is_empty() {
+        Ok((
+            ids.into_inner().unwrap_or_else(|e| e.into_inner()),
+            photos.into_inner().unwrap_or_else(|e| e.into_inner()),
+        ))
+    } else {
+        problems.sort();
+        Err(Error::Site(problems))
+    }
+}

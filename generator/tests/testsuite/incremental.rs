@@ -1,0 +1,138 @@
+//! `generator build` over a previous output (issue 17): files whose bytes are the same
+//! are linked from it (same inode, same modification time, so rsync and CDN uploads send
+//! only what changed), changed files are written, and the result equals a clean build.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
+use std::time::SystemTime;
+
+use crate::site_test::SiteTest;
+
+/// Every file under `rel`: its inode and modification time.
+fn identities(t: &SiteTest, rel: &str) -> BTreeMap<String, (u64, SystemTime)> {
+    let base = t.path(rel);
+    walkdir::WalkDir::new(&base)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let meta = e.metadata().unwrap();
+            let key = e.path().strip_prefix(&base).unwrap().display().to_string();
+            (key, (meta.ino(), meta.modified().unwrap()))
+        })
+        .collect()
+}
+
+/// The files whose inode changed between two snapshots, and the ones added or removed.
+fn rewritten(
+    before: &BTreeMap<String, (u64, SystemTime)>,
+    after: &BTreeMap<String, (u64, SystemTime)>,
+) -> Vec<String> {
+    let mut keys: Vec<String> = before.keys().chain(after.keys()).cloned().collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| before.get(k) != after.get(k))
+        .collect()
+}
+
+#[track_caller]
+fn assert_same_as_clean_build(t: &SiteTest) {
+    t.run(&["build", "--output", "clean"]).success();
+    assert_eq!(
+        t.snapshot_dir("dist"),
+        t.snapshot_dir("clean"),
+        "the rebuilt output differs from a clean build"
+    );
+}
+
+#[test]
+fn a_text_edit_rewrites_only_that_page() {
+    let t = SiteTest::from_fixture("basic");
+    t.build().success().stderr_has("0 unchanged");
+    let before = identities(&t, "dist");
+    t.change("content/about.md", "We are a team.", "We are a small team.");
+    t.build()
+        .success()
+        .stderr_has(&format!("{} unchanged", before.len() - 1));
+    let after = identities(&t, "dist");
+    assert_eq!(rewritten(&before, &after), ["about/index.html"]);
+    assert!(t.read("dist/about/index.html").contains("small team"));
+    assert_same_as_clean_build(&t);
+}
+
+#[test]
+fn an_edit_listings_show_rewrites_the_page_and_the_listings() {
+    let t = SiteTest::from_fixture("basic");
+    t.build().success();
+    let before = identities(&t, "dist");
+    t.change("content/services/peel.md", "price: 85.5", "price: 90");
+    t.build().success();
+    let after = identities(&t, "dist");
+    assert_eq!(
+        rewritten(&before, &after),
+        [
+            "index.html",
+            "services/index.html",
+            "services/peel/index.html"
+        ]
+    );
+    assert_same_as_clean_build(&t);
+}
+
+#[test]
+fn an_unchanged_site_rewrites_nothing_and_a_removed_page_goes() {
+    let t = SiteTest::from_fixture("basic");
+    t.build().success();
+    let before = identities(&t, "dist");
+    t.build().success();
+    assert_eq!(
+        rewritten(&before, &identities(&t, "dist")),
+        Vec::<String>::new()
+    );
+
+    std::fs::remove_file(t.path("content/thanks.md")).unwrap();
+    t.build().success();
+    let changed = rewritten(&before, &identities(&t, "dist"));
+    assert!(
+        changed.contains(&"thanks/index.html".to_string()),
+        "{changed:?}"
+    );
+    assert!(!t.path("dist/thanks").exists());
+    assert_same_as_clean_build(&t);
+}
+
+#[test]
+fn a_file_changed_by_hand_in_the_output_is_put_right() {
+    let t = SiteTest::from_fixture("basic");
+    t.build().success();
+    let good = t.read("dist/about/index.html");
+    t.write("dist/about/index.html", "tampered");
+    t.write("dist/stray.txt", "left behind");
+    t.build().success();
+    assert_eq!(t.read("dist/about/index.html"), good);
+    assert!(!t.path("dist/stray.txt").exists());
+    assert_same_as_clean_build(&t);
+}
+
+#[test]
+fn a_failed_rebuild_leaves_the_linked_files_as_they_were() {
+    let t = SiteTest::from_fixture("basic");
+    t.build().success();
+    let before = t.snapshot_dir("dist");
+    let ids = identities(&t, "dist");
+    t.change("content/about.md", "We are a team.", "We are a small team.");
+    t.change(
+        "content/services/peel.md",
+        "duration: 45 min",
+        "duration: soon",
+    );
+    t.build().failure(1).stderr_has("nothing was written");
+    assert_eq!(t.snapshot_dir("dist"), before);
+    assert_eq!(
+        identities(&t, "dist"),
+        ids,
+        "not even a modification time changed"
+    );
+    assert!(!t.path(".dist.building").exists());
+}
