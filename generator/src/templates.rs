@@ -198,6 +198,13 @@ impl Templates {
     }
 
     /// True when a template of this name exists.
+    /// Every template's name and source, by name.
+    pub fn sources(&self) -> Vec<(&String, &String)> {
+        let mut all: Vec<_> = self.sources.iter().collect();
+        all.sort();
+        all
+    }
+
     pub fn has(&self, name: &str) -> bool {
         self.paths.contains_key(name)
     }

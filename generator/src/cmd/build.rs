@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::output::{check_output_dir, Staging};
-use crate::site::{BuildOptions, Site};
+use crate::site::{BuildOptions, Record, Site};
 use crate::Error;
 
 /// Builds the site at `opts.root` into `output` (default: `dist` in the root).
@@ -20,21 +20,28 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
     for d in &site.comment_orphans().0 {
         eprintln!("warning: {d}");
     }
+    let previous = Record::load(&opts.root, &output);
     let staging = Staging::begin(&output)?;
-    let written = site.write_into(&staging);
+    let written = site.write_into(&staging, &previous);
     for d in site.photo_warnings() {
         eprintln!("warning: {d}");
     }
-    written?;
+    let (mut record, rendered) = written?;
+    // The record describes the output only once the swap is done; until then, none.
+    Record::forget(&opts.root, &output);
     let stats = staging.commit()?;
+    if let Err(e) = record.save(&opts.root, &output) {
+        eprintln!("warning: could not record the build for the next one: {e}");
+    }
     // For editors' tools; not part of the published site, so a failure only warns.
     let services: Vec<String> = site.content.services().map(|p| p.title.clone()).collect();
     if let Err(e) = crate::schema::write(&opts.root, &site.config, &services) {
         eprintln!("warning: could not write the front matter schema: {e}");
     }
     eprintln!(
-        "built {} pages ({} files, {} unchanged) into {} in {} ms",
+        "built {} pages ({} rendered; {} files, {} unchanged) into {} in {} ms",
         site.content.pages.len(),
+        rendered,
         stats.written + stats.reused,
         stats.reused,
         output.display(),

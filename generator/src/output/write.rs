@@ -180,6 +180,38 @@ impl Staging {
         Ok(())
     }
 
+    /// The previous output's folder, when there is one.
+    pub fn previous(&self) -> Option<&Path> {
+        self.previous.as_deref()
+    }
+
+    /// The staging folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Hard-links `rel` from the previous output without reading it: for a file the
+    /// caller knows is unchanged. False when it cannot (then write it).
+    pub fn link_unchanged(&self, rel: &str) -> bool {
+        let Some(previous) = &self.previous else {
+            return false;
+        };
+        let before = previous.join(rel);
+        let path = self.dir.join(rel);
+        let linked = match fs::hard_link(&before, &path) {
+            Ok(()) => true,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                path.parent().is_some_and(|f| fs::create_dir_all(f).is_ok())
+                    && fs::hard_link(&before, &path).is_ok()
+            }
+            Err(_) => false,
+        };
+        if linked {
+            self.reused.fetch_add(1, Ordering::Relaxed);
+        }
+        linked
+    }
+
     /// Links `rel` from the previous output if it holds exactly these bytes. Any
     /// failure (no such file, another file system) means "write it".
     fn reuse(&self, rel: &str, file: &OutputFile, path: &Path) -> bool {

@@ -7,6 +7,7 @@ mod comments;
 mod context;
 pub mod deps;
 mod photos;
+mod reuse;
 mod stream;
 
 use std::collections::{BTreeSet, HashMap};
@@ -29,6 +30,7 @@ use context::{page_context, page_value, site_value};
 use deps::{is_listing, Target};
 pub use photos::PhotoUses;
 use photos::{Locator, PagePhotos};
+pub use reuse::Record;
 
 /// One page rendered by [`Site::render_page`]: its HTML and the photos it shows.
 pub struct RenderedPage {

@@ -5,12 +5,13 @@
 //! pages' folders ahead of them in the same order: only it creates entries in a folder
 //! that holds thousands (`services/`), so the writers do not queue on that folder's lock.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use site_config::Diagnostics;
 
+use super::reuse::{Inputs, PageRecord, Record, Stamp};
 use super::{output_path, PagePhotos, Site};
 use crate::check::ids_in;
 use crate::links::{check_links, Targets};
@@ -20,8 +21,14 @@ use crate::Error;
 /// A page's output path and the ids its HTML defines.
 pub(super) type PageIds = (String, Vec<String>);
 
-/// What writing the pages found: each page's ids, and the photos of each page (by URL).
-type Written = (Vec<PageIds>, Vec<(String, PagePhotos)>);
+/// What writing the pages found: each page's ids, the photos of each page (by URL), and
+/// the record of the pages for the next build.
+struct Written {
+    rendered: usize,
+    ids: Vec<PageIds>,
+    photos: Vec<(String, PagePhotos)>,
+    record: HashMap<String, PageRecord>,
+}
 
 impl Site {
     /// Renders the whole site into `staging`, each page written as soon as it is
@@ -29,9 +36,23 @@ impl Site {
     /// site; then the site-wide files and the photos' files (encoded first when the
     /// cache lacks them). The files `self.output` holds afterwards are all but the
     /// pages. Every rendering problem is returned together.
-    pub fn write_into(&mut self, staging: &Staging) -> Result<(), Error> {
+    ///
+    /// `previous` is the record of the build that wrote the output `staging` replaces:
+    /// pages whose inputs it shows unchanged are linked, not rendered ([`super::reuse`]).
+    /// Returns the record of this build and how many pages were rendered.
+    pub fn write_into(
+        &mut self,
+        staging: &Staging,
+        previous: &Record,
+    ) -> Result<(Record, usize), Error> {
         self.check_templates()?;
-        let (page_ids, photos) = match write_pages(self, staging) {
+        let inputs = self.inputs();
+        let Written {
+            rendered,
+            ids: page_ids,
+            photos,
+            record,
+        } = match write_pages(self, staging, &inputs, previous) {
             Ok(done) => done,
             // As `build` in memory: one run says everything, links checked against the
             // content when the pages did not render.
@@ -69,22 +90,31 @@ impl Site {
                 staging.put(path, file)?;
             }
         }
-        Ok(())
+        Ok((Record::new(record), rendered))
     }
 }
 
 /// Renders every page of `site` and puts it into `staging`; returns each page's output
 /// path with the ids its HTML defines, for checking links. Rendering problems are
 /// collected from every page and returned together; the first write failure stops it.
-fn write_pages(site: &Site, staging: &Staging) -> Result<Written, Error> {
+fn write_pages(
+    site: &Site,
+    staging: &Staging,
+    inputs: &Inputs,
+    previous: &Record,
+) -> Result<Written, Error> {
     let pages = &site.content.pages;
     let next = AtomicUsize::new(0);
+    let rendered = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let broken = AtomicBool::new(false);
     let problems = Mutex::new(Diagnostics::default());
     let failure: Mutex<Option<Error>> = Mutex::new(None);
     let ids: Mutex<Vec<PageIds>> = Mutex::new(Vec::with_capacity(pages.len()));
     let photos: Mutex<Vec<(String, PagePhotos)>> = Mutex::new(Vec::new());
+    let record: Mutex<HashMap<String, PageRecord>> =
+        Mutex::new(HashMap::with_capacity(pages.len()));
+
     let fail = |e: Error| {
         stop.store(true, Ordering::Relaxed);
         let mut slot = failure.lock().unwrap_or_else(|e| e.into_inner());
@@ -108,6 +138,27 @@ fn write_pages(site: &Site, staging: &Staging) -> Result<Written, Error> {
             if i >= pages.len() || stop.load(Ordering::Relaxed) {
                 break;
             }
+            let key = site.page_key(inputs, i);
+            let path = output_path(&pages[i].url);
+            // Unchanged inputs and the very file written last time: link it.
+            if let Some(before) = previous.page(&path).filter(|r| {
+                r.key == key
+                    && staging
+                        .previous()
+                        .is_some_and(|p| Stamp::of(&p.join(&path)) == Some(r.stamp))
+            }) {
+                if !broken.load(Ordering::Relaxed) && staging.link_unchanged(&path) {
+                    ids.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((path.clone(), before.ids.clone()));
+                    record
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(path, before.clone());
+                    continue;
+                }
+            }
+            rendered.fetch_add(1, Ordering::Relaxed);
             match site.render_page(i) {
                 Ok(page) => {
                     // After a rendering problem, keep rendering to report every one,
@@ -117,6 +168,21 @@ fn write_pages(site: &Site, staging: &Staging) -> Result<Written, Error> {
                             ids_in(&String::from_utf8_lossy(&page.html)).collect();
                         if let Err(e) = staging.put(&page.path, &OutputFile::Bytes(page.html)) {
                             fail(e);
+                        }
+                        // A page's photos are known by rendering it: always rendered.
+                        let stamp = (page.photos.uses.is_empty()
+                            && page.photos.warnings.is_empty())
+                        .then(|| Stamp::of(&staging.dir().join(&page.path)))
+                        .flatten();
+                        if let Some(stamp) = stamp {
+                            record.lock().unwrap_or_else(|e| e.into_inner()).insert(
+                                page.path.clone(),
+                                PageRecord {
+                                    key,
+                                    stamp,
+                                    ids: found.clone(),
+                                },
+                            );
                         }
                         ids.lock()
                             .unwrap_or_else(|e| e.into_inner())
@@ -140,10 +206,12 @@ fn write_pages(site: &Site, staging: &Staging) -> Result<Written, Error> {
     }
     let mut problems = problems.into_inner().unwrap_or_else(|e| e.into_inner());
     if problems.is_empty() {
-        Ok((
-            ids.into_inner().unwrap_or_else(|e| e.into_inner()),
-            photos.into_inner().unwrap_or_else(|e| e.into_inner()),
-        ))
+        Ok(Written {
+            rendered: rendered.into_inner(),
+            ids: ids.into_inner().unwrap_or_else(|e| e.into_inner()),
+            photos: photos.into_inner().unwrap_or_else(|e| e.into_inner()),
+            record: record.into_inner().unwrap_or_else(|e| e.into_inner()),
+        })
     } else {
         problems.sort();
         Err(Error::Site(problems))

@@ -36,6 +36,13 @@ fn rewritten(
         .collect()
 }
 
+/// "built 9 pages (1 rendered; ..." -> (9, 1).
+fn counts(stderr: &str) -> (usize, usize) {
+    let line = stderr.lines().find(|l| l.starts_with("built ")).unwrap();
+    let words: Vec<&str> = line.split([' ', '(']).collect();
+    (words[1].parse().unwrap(), words[4].parse().unwrap())
+}
+
 #[track_caller]
 fn assert_same_as_clean_build(t: &SiteTest) {
     t.run(&["build", "--output", "clean"]).success();
@@ -135,4 +142,53 @@ fn a_failed_rebuild_leaves_the_linked_files_as_they_were() {
         "not even a modification time changed"
     );
     assert!(!t.path(".dist.building").exists());
+}
+
+#[test]
+fn a_rebuild_renders_only_the_pages_whose_inputs_changed() {
+    let t = SiteTest::from_fixture("basic");
+    t.build().success();
+    let all = identities(&t, "dist");
+    // Nothing changed: no page is rendered, every file is linked.
+    t.build().success().stderr_has("(0 rendered;");
+    t.change("content/about.md", "We are a team.", "We are a small team.");
+    t.build().success().stderr_has("(1 rendered;");
+    assert_eq!(
+        rewritten(&all, &identities(&t, "dist")),
+        ["about/index.html"]
+    );
+    assert_same_as_clean_build(&t);
+}
+
+#[test]
+fn a_template_change_renders_every_page_again() {
+    let t = SiteTest::from_fixture("basic");
+    t.build().success();
+    let before = t.read("dist/about/index.html");
+    t.write(
+        "templates/page.html",
+        "{% extends \"base.html\" %}{% block content %}<h1>{{ page.title }}!</h1>{{ page.content | safe }}{% endblock content %}",
+    );
+    let run = t.build().success();
+    let (pages, rendered) = counts(&run.stderr);
+    assert_eq!(rendered, pages, "{}", run.stderr);
+    assert_ne!(t.read("dist/about/index.html"), before);
+    assert!(t.read("dist/about/index.html").contains("About us!</h1>"));
+    assert_same_as_clean_build(&t);
+}
+
+#[test]
+fn the_record_of_a_build_is_kept_outside_the_output() {
+    let t = SiteTest::from_fixture("basic");
+    t.build().success();
+    let records: Vec<_> = std::fs::read_dir(t.path(".cache/build"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(records.len(), 1, "{records:?}");
+    let stray = walkdir::WalkDir::new(t.path("dist"))
+        .into_iter()
+        .map(Result::unwrap)
+        .find(|e| e.file_name().to_string_lossy().contains("json") && e.depth() == 1);
+    assert!(stray.is_none(), "{stray:?}");
 }

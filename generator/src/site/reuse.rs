@@ -1,0 +1,242 @@
+//! What a build remembers about the output it wrote, so that the next build renders
+//! only the pages whose inputs changed (issue 17).
+//!
+//! Each page's inputs get a fingerprint ([`Site::page_key`]): its own rendered content
+//! and front matter, its comments, and everything site-wide that every page shows
+//! (configuration, templates, the static files' names and fingerprints, the services
+//! every form lists, the build options, this generator), plus the services list for the
+//! pages that list services ([`super::deps::is_listing`], the same model `serve` uses).
+//! The record keeps, for every page, that fingerprint, the size, modification time and
+//! inode of the file written, and the ids its HTML defines (for checking links without
+//! reading the file). A page whose fingerprint is unchanged and whose file in the
+//! previous output is still the one written is linked, not rendered; anything else (no
+//! record, a file changed by hand, a page that shows photos) is rendered and compared.
+//!
+//! The record lives in `.cache/build/` under the site root, one per output folder,
+//! never in the published output.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::deps::is_listing;
+use super::Site;
+use crate::content::Page;
+use crate::output::OutputFile;
+
+/// Bumped when what a record means changes; an older record is ignored.
+const VERSION: u32 = 1;
+
+/// The record of one build's output.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Record {
+    version: u32,
+    /// The output folder it describes.
+    output: PathBuf,
+    /// Pages by output path (`services/smp/index.html`).
+    pages: HashMap<String, PageRecord>,
+}
+
+/// One page of a [`Record`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct PageRecord {
+    /// The fingerprint of the page's inputs ([`Site::page_key`]).
+    pub key: String,
+    /// The file written: it must still be this one to be reused.
+    pub stamp: Stamp,
+    /// The ids its HTML defines.
+    pub ids: Vec<String>,
+}
+
+/// Which file is at a path: size, modification time and inode. A file edited or
+/// replaced since has another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Stamp {
+    len: u64,
+    modified_ns: u128,
+    inode: u64,
+}
+
+impl Stamp {
+    /// The stamp of the file at `path` (symlinks not followed).
+    pub(crate) fn of(path: &Path) -> Option<Stamp> {
+        let meta = fs::symlink_metadata(path).ok()?;
+        if !meta.is_file() {
+            return None;
+        }
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Some(Stamp {
+            len: meta.len(),
+            modified_ns: meta
+                .modified()
+                .ok()?
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()?
+                .as_nanos(),
+            inode,
+        })
+    }
+}
+
+impl Record {
+    /// Where the record of builds into `output` is kept.
+    fn path(root: &Path, output: &Path) -> PathBuf {
+        let name = blake3::hash(output.as_os_str().as_encoded_bytes()).to_hex();
+        root.join(".cache")
+            .join("build")
+            .join(format!("{}.json", &name[..16]))
+    }
+
+    /// The record of the build that wrote `output`; empty when there is none, it cannot
+    /// be read, or it describes another folder.
+    pub(crate) fn load(root: &Path, output: &Path) -> Record {
+        let Ok(output) = std::path::absolute(output) else {
+            return Record::default();
+        };
+        fs::read(Record::path(root, &output))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Record>(&b).ok())
+            .filter(|r| r.version == VERSION && r.output == output)
+            .unwrap_or_default()
+    }
+
+    /// A record of `pages`, for the output named by [`Record::save`].
+    pub(crate) fn new(pages: HashMap<String, PageRecord>) -> Record {
+        Record {
+            version: VERSION,
+            output: PathBuf::new(),
+            pages,
+        }
+    }
+
+    /// The page at `path`, as recorded.
+    pub(crate) fn page(&self, path: &str) -> Option<&PageRecord> {
+        self.pages.get(path)
+    }
+
+    /// Saves the record (to a new file renamed over the old one, so a record is
+    /// always whole). Without one the next build renders everything, so a failure
+    /// only costs time.
+    pub(crate) fn save(&mut self, root: &Path, output: &Path) -> std::io::Result<()> {
+        self.output = std::path::absolute(output)?;
+        let path = Record::path(root, &self.output);
+        let dir = path.parent().unwrap_or(root);
+        fs::create_dir_all(dir)?;
+        let tmp = dir.join(format!(".{}.tmp", std::process::id()));
+        fs::write(
+            &tmp,
+            serde_json::to_vec(self).map_err(std::io::Error::other)?,
+        )?;
+        fs::rename(&tmp, &path)
+    }
+
+    /// Forgets the record of `output` (before a build replaces it, so that a build
+    /// stopped half-way never leaves a record of files it did not write).
+    pub(crate) fn forget(root: &Path, output: &Path) {
+        if let Ok(output) = std::path::absolute(output) {
+            let _ = fs::remove_file(Record::path(root, &output));
+        }
+    }
+}
+
+/// Fingerprints of what every page, and every listing, depends on beyond itself.
+pub(crate) struct Inputs {
+    site: blake3::Hash,
+    listings: blake3::Hash,
+}
+
+impl Site {
+    /// Fingerprints what pages depend on beyond themselves (see the module's doc).
+    pub(crate) fn inputs(&self) -> Inputs {
+        let mut h = blake3::Hasher::new();
+        let put = |h: &mut blake3::Hasher, s: &[u8]| {
+            h.update(&(s.len() as u64).to_le_bytes());
+            h.update(s);
+        };
+        put(&mut h, env!("CARGO_PKG_VERSION").as_bytes());
+        // A generator built again (with other templates' code, say) renders anew.
+        if let Some(stamp) = std::env::current_exe()
+            .ok()
+            .and_then(|p| fs::metadata(p).ok())
+        {
+            put(
+                &mut h,
+                format!("{:?}", (stamp.len(), stamp.modified().ok())).as_bytes(),
+            );
+        }
+        let o = &self.opts;
+        put(
+            &mut h,
+            format!("{:?}", (o.drafts, &o.base_url, &o.form_service_url)).as_bytes(),
+        );
+        put(&mut h, format!("{:?}", self.config).as_bytes());
+        for (name, src) in self.templates.sources() {
+            put(&mut h, name.as_bytes());
+            put(&mut h, src.as_bytes());
+        }
+        let mut assets: Vec<_> = self.assets.iter().collect();
+        assets.sort();
+        put(&mut h, format!("{assets:?}").as_bytes());
+        // Which files exist (and which are photos) changes what images become.
+        let mut files: Vec<(String, Option<(u64, Option<std::time::SystemTime>)>)> = self
+            .output
+            .iter()
+            .filter_map(|(k, f)| match f {
+                OutputFile::Copy(p) => Some((k.clone(), p)),
+                OutputFile::Bytes(_) => None,
+            })
+            .chain(self.content.assets.iter().map(|(p, u)| (u.clone(), p)))
+            .map(|(k, p)| {
+                let m = fs::metadata(p).ok().map(|m| (m.len(), m.modified().ok()));
+                (k, m)
+            })
+            .collect();
+        files.sort();
+        put(&mut h, format!("{files:?}").as_bytes());
+        let services: Vec<_> = self
+            .content
+            .services()
+            .map(|p| (&p.slug, &p.title, p.order, &p.url))
+            .collect();
+        put(&mut h, format!("{services:?}").as_bytes());
+        let urls: Vec<(&str, &Vec<String>)> = self
+            .content
+            .pages
+            .iter()
+            .map(|p| (p.url.as_str(), &p.aliases))
+            .collect();
+        put(&mut h, format!("{urls:?}").as_bytes());
+        let site = h.finalize();
+        let mut l = blake3::Hasher::new();
+        l.update(site.as_bytes());
+        l.update(self.services_value.to_string().as_bytes());
+        Inputs {
+            site,
+            listings: l.finalize(),
+        }
+    }
+
+    /// The fingerprint of everything page `i`'s HTML is made from.
+    pub(crate) fn page_key(&self, inputs: &Inputs, i: usize) -> String {
+        let page: &Page = &self.content.pages[i];
+        let mut h = blake3::Hasher::new();
+        h.update(if is_listing(page.kind) {
+            inputs.listings.as_bytes()
+        } else {
+            inputs.site.as_bytes()
+        });
+        h.update(format!("{:?}", page.meta).as_bytes());
+        h.update(format!("{:?}", page.service).as_bytes());
+        h.update(&(page.content.len() as u64).to_le_bytes());
+        h.update(page.content.as_bytes());
+        if let Some(c) = self.comments.for_page(page.kind, &page.url) {
+            h.update(c.to_string().as_bytes());
+        }
+        h.finalize().to_hex().to_string()
+    }
+}
