@@ -183,7 +183,7 @@ impl Site {
         assets.sort();
         put(&mut h, format!("{assets:?}").as_bytes());
         // Which files exist (and which are photos) changes what images become.
-        let mut files: Vec<(String, Option<(u64, Option<std::time::SystemTime>)>)> = self
+        let mut files: Vec<(String, String)> = self
             .output
             .iter()
             .filter_map(|(k, f)| match f {
@@ -193,7 +193,7 @@ impl Site {
             .chain(self.content.assets.iter().map(|(p, u)| (u.clone(), p)))
             .map(|(k, p)| {
                 let m = fs::metadata(p).ok().map(|m| (m.len(), m.modified().ok()));
-                (k, m)
+                (k, format!("{m:?}"))
             })
             .collect();
         files.sort();
