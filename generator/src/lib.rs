@@ -15,5 +15,6 @@ pub mod schema;
 pub mod serve;
 pub mod site;
 pub mod templates;
+pub mod timing;
 
 pub use error::Error;

@@ -14,13 +14,17 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
     let started = Instant::now();
     let output = output.map_or_else(|| opts.root.join("dist"), Path::to_path_buf);
     check_output_dir(&opts.root, &output)?;
+    let t = Instant::now();
     let mut site = Site::load(opts)?;
+    crate::timing::phase("load", t);
+    let t = Instant::now();
+    let previous = Record::load(&opts.root, &output);
+    crate::timing::phase("previous record", t);
     // A comment on a page that is gone must not stop the clinic publishing: say so, and
     // leave it out (`check` counts it as a problem).
     for d in &site.comment_orphans().0 {
         eprintln!("warning: {d}");
     }
-    let previous = Record::load(&opts.root, &output);
     let staging = Staging::begin(&output)?;
     let written = site.write_into(&staging, &previous);
     for d in site.photo_warnings() {
@@ -29,10 +33,14 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
     let (mut record, rendered) = written?;
     // The record describes the output only once the swap is done; until then, none.
     Record::forget(&opts.root, &output);
+    let t = Instant::now();
     let stats = staging.commit()?;
+    crate::timing::phase("commit", t);
+    let t = Instant::now();
     if let Err(e) = record.save(&opts.root, &output) {
         eprintln!("warning: could not record the build for the next one: {e}");
     }
+    crate::timing::phase("record", t);
     // For editors' tools; not part of the published site, so a failure only warns.
     let services: Vec<String> = site.content.services().map(|p| p.title.clone()).collect();
     if let Err(e) = crate::schema::write(&opts.root, &site.config, &services) {
@@ -47,5 +55,8 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
         output.display(),
         started.elapsed().as_millis()
     );
+    // The process ends here (`build` is run once, by `main`): freeing thousands of pages
+    // one by one would only delay `build && rsync`.
+    std::mem::forget(site);
     Ok(())
 }

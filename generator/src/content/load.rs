@@ -93,10 +93,12 @@ pub fn load_content(root: &Path, config: &SiteConfig, drafts: bool) -> (Content,
         }
     }
 
+    let t = std::time::Instant::now();
     let parsed: Vec<(Option<ParsedPage>, Vec<Diagnostic>)> = sources
         .par_iter()
         .map(|(path, rel)| read_page(root, path, rel, config))
         .collect();
+    crate::timing::phase("content: read and parse", t);
     let mut pages = Vec::with_capacity(parsed.len());
     let mut drafts_left_out = 0;
     for (page, found) in parsed {
@@ -128,6 +130,7 @@ pub fn load_content(root: &Path, config: &SiteConfig, drafts: bool) -> (Content,
         );
     }
 
+    let t = std::time::Instant::now();
     let md_urls = md_urls(pages.iter().map(|p| &p.meta));
     let rendered: Vec<(Page, Vec<Diagnostic>)> = pages
         .into_par_iter()
@@ -138,6 +141,7 @@ pub fn load_content(root: &Path, config: &SiteConfig, drafts: bool) -> (Content,
         found.into_iter().for_each(|d| problems.push(d));
         pages.push(page);
     }
+    crate::timing::phase("content: markdown", t);
     problems.sort();
     pages.sort_by(|a, b| {
         (a.kind != PageKind::Service, a.order, &a.title, &a.url).cmp(&(

@@ -124,8 +124,13 @@ impl Site {
             config.form_service.url = Some(url.trim_end_matches('/').to_string());
         }
         let config = Arc::new(config);
+        let t = std::time::Instant::now();
         let templates = Templates::load(root, &config.theme);
+        crate::timing::phase("templates", t);
+        let t = std::time::Instant::now();
         let (content, mut problems) = load_content(root, &config, opts.drafts);
+        crate::timing::phase("content", t);
+        let t = std::time::Instant::now();
         if let Err(t) = &templates {
             t.0.iter().cloned().for_each(|d| problems.push(d));
         }
@@ -168,6 +173,7 @@ impl Site {
             .collect();
         site.load_static()?;
         site.services_changed();
+        crate::timing::phase("rest of load", t);
         Ok(site)
     }
 

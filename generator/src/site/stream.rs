@@ -46,7 +46,10 @@ impl Site {
         previous: &Record,
     ) -> Result<(Record, usize), Error> {
         self.check_templates()?;
+        let t = std::time::Instant::now();
         let inputs = self.inputs();
+        crate::timing::phase("inputs", t);
+        let t = std::time::Instant::now();
         let Written {
             rendered,
             ids: page_ids,
@@ -64,6 +67,8 @@ impl Site {
             }
             Err(e) => return Err(e),
         };
+        crate::timing::phase("pages", t);
+        let t = std::time::Instant::now();
         self.page_photos.extend(photos);
         // The same precedence as the in-memory build: pages over static files, site-wide
         // files over both.
@@ -84,6 +89,7 @@ impl Site {
         if !links.is_empty() {
             return Err(Error::Site(links));
         }
+        crate::timing::phase("site files and links", t);
         self.encode_photos()?;
         for (path, file) in &self.output {
             if site_files.contains(path) || self.page_at(path).is_none() {
