@@ -16,6 +16,7 @@ use serde_json::json;
 
 use super::bin::Running;
 use super::http::raw;
+use super::mime::Mail;
 use super::smtp::SmtpServer;
 use super::{free_port, wait_for};
 
@@ -288,4 +289,43 @@ pub async fn click(c: &Client, css: &str) {
         .click()
         .await
         .unwrap();
+}
+
+/// Fills in and sends the membership form on the page the tab shows.
+pub async fn register(c: &Client, name: &str, email: &str) {
+    fill(c, "#membership-name", name).await;
+    fill(c, "#membership-email", email).await;
+    click(c, "label[for=membership-consent]").await;
+    click(c, "#form-membership button[type=submit]").await;
+}
+
+/// Presses the button whose text is `label` (a link's page, a staff page).
+pub async fn press(c: &Client, label: &str) {
+    c.find(Locator::XPath(&format!(
+        "//button[normalize-space()='{label}']"
+    )))
+    .await
+    .unwrap_or_else(|_| panic!("no button {label:?} on the page"))
+    .click()
+    .await
+    .unwrap();
+}
+
+/// The visible text of the element `css`.
+pub async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("no {css} on the page"))
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The first link in an email's text part that contains `marker`.
+pub fn link_in(mail: &Mail, marker: &str) -> String {
+    mail.text
+        .split_whitespace()
+        .find(|w| w.contains(marker))
+        .unwrap_or_else(|| panic!("no link with {marker} in:\n{}", mail.text))
+        .to_string()
 }
