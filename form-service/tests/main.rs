@@ -28,3 +28,4 @@ mod process;
 mod proxy;
 mod router;
 mod trust;
+mod upgrade;
