@@ -1,5 +1,5 @@
-//! Behind Caddy (`deploy/Caddyfile.test`, shaped like `deploy/Caddyfile`, with
-//! `tls internal`): the whole loop over HTTPS in Chromium, and rate limits per visitor.
+//! Behind Caddy (`deploy/Caddyfile.test`, which imports the shipped `deploy/Caddyfile`
+//! as it is, on an https://127.0.0.1 address that Caddy's own CA signs): the whole loop over HTTPS in Chromium, and rate limits per visitor.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -136,7 +136,7 @@ async fn behind_caddy_over_https_forms_members_and_per_visitor_limits_work() {
         .env("XDG_CONFIG_HOME", &xdg_config)
         .env("HTTP_PORT", free_port().to_string())
         .env("HTTPS_PORT", free_port().to_string())
-        .env("FORMS_PORT", forms_port.to_string())
+        .env("FORMS_DOMAIN", &forms)
         .env("SITE_PORT", site_port.to_string())
         .env("SITE_ROOT", &dist)
         .env("FORMS_UPSTREAM", format!("127.0.0.1:{upstream_port}"))

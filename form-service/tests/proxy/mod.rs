@@ -1,6 +1,6 @@
 //! Issue 14, item 2: the service and the built site behind real reverse proxies over
-//! HTTPS, driven by Chromium. `caddy`: Caddy (Debian's package, `tls internal`, the
-//! shipped `deploy/Caddyfile.test`) in front of both: a consultation request, joining by
+//! HTTPS, driven by Chromium. `caddy`: Caddy (Debian's package) running the shipped
+//! `deploy/Caddyfile` (imported by `deploy/Caddyfile.test`, Caddy's own CA) in front of both: a consultation request, joining by
 //! the emailed link, a comment and its staff moderation link, and rate limits per
 //! forwarded visitor. `nginx`: the shipped `deploy/nginx.conf`, whose default proxy
 //! settings rewrite `Host`, with a certificate the test makes: the service's own pages
