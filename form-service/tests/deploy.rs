@@ -4,23 +4,12 @@
 //! (`CI` set), where `.ci/run` installs them.
 
 use std::path::{Path, PathBuf};
+
+use crate::support::installed;
 use std::process::Command;
 
 fn deploy() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy")
-}
-
-/// The tool's path, or None after saying the test is skipped (a failure under CI).
-fn tool(name: &str, candidates: &[&str]) -> Option<PathBuf> {
-    let found = candidates.iter().map(PathBuf::from).find(|p| p.is_file());
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{name} is not installed, and CI is set: .ci/run installs it"
-        );
-        eprintln!("SKIPPED: {name} is not installed here");
-    }
-    found
 }
 
 #[test]
@@ -48,7 +37,7 @@ fn the_systemd_unit_verifies_and_is_hardened() {
         ["ReadWritePaths=/var/lib/form-service"],
         "only the state folder is writable"
     );
-    let Some(analyze) = tool(
+    let Some(analyze) = installed(
         "systemd-analyze",
         &["/usr/bin/systemd-analyze", "/bin/systemd-analyze"],
     ) else {
@@ -82,7 +71,7 @@ fn the_systemd_unit_verifies_and_is_hardened() {
 
 #[test]
 fn the_caddyfile_is_valid() {
-    let Some(caddy) = tool("caddy", &["/usr/bin/caddy", "/usr/local/bin/caddy"]) else {
+    let Some(caddy) = installed("caddy", &["/usr/bin/caddy", "/usr/local/bin/caddy"]) else {
         return;
     };
     let home = tempfile::tempdir().unwrap();
@@ -104,7 +93,7 @@ fn the_caddyfile_is_valid() {
 
 #[test]
 fn the_nginx_example_is_valid() {
-    let Some(nginx) = tool("nginx", &["/usr/sbin/nginx", "/usr/bin/nginx"]) else {
+    let Some(nginx) = installed("nginx", &["/usr/sbin/nginx", "/usr/bin/nginx"]) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -157,7 +146,7 @@ fn litestream() -> Option<PathBuf> {
         candidates.push(format!("{}/.local/bin/litestream", home.to_string_lossy()));
     }
     let refs: Vec<&str> = candidates.iter().map(String::as_str).collect();
-    tool("litestream", &refs)
+    installed("litestream", &refs)
 }
 
 #[test]

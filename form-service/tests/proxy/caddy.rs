@@ -11,13 +11,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::TlsConnector;
 
-use super::{build_site, installed, join, next_mail, sign_in_as_staff_for, Proxy};
+use super::{join, next_mail, sign_in_as_staff_for, Proxy};
 use crate::support::bin::Running;
 use crate::support::browser::{
-    available, chromium_with, click, fill, link_in, press, repo_root, wait_for_url,
+    available, build_example, chromium_with, click, fill, link_in, press, repo_root, wait_for_url,
 };
 use crate::support::smtp::SmtpServer;
-use crate::support::{free_port, good_form, wait_for, wait_for_async};
+use crate::support::{free_port, good_form, installed, wait_for, wait_for_async};
 
 /// A TLS client that trusts Caddy's own certificate authority (its `root.crt`), as a
 /// browser on a machine with that root installed would.
@@ -80,7 +80,7 @@ async fn behind_caddy_over_https_forms_members_and_per_visitor_limits_work() {
     let Some(generator) = available() else {
         return;
     };
-    let Some(caddy_bin) = installed("/usr/bin/caddy") else {
+    let Some(caddy_bin) = installed("caddy", &["/usr/bin/caddy"]) else {
         return;
     };
     let work = tempfile::tempdir().unwrap();
@@ -94,7 +94,7 @@ async fn behind_caddy_over_https_forms_members_and_per_visitor_limits_work() {
     let site = format!("https://127.0.0.1:{site_port}");
     let forms = format!("https://127.0.0.1:{forms_port}");
 
-    build_site(&generator, &dist, &site, &forms);
+    build_example(&generator, &dist, &site, &forms);
 
     // The example's settings, believing Caddy's X-Forwarded-For, with a small burst so
     // one visitor reaches the limit quickly.

@@ -12,13 +12,12 @@
 mod caddy;
 mod nginx;
 
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
 
 use fantoccini::Client;
 
-use crate::support::browser::{link_in, press, register, repo_root, text_of, wait_for_url};
+use crate::support::browser::{link_in, press, register, text_of, wait_for_url};
 use crate::support::mime::{parse, Mail};
 use crate::support::smtp::SmtpServer;
 use crate::support::wait_for;
@@ -52,40 +51,9 @@ impl Proxy {
     }
 }
 
-/// The proxy at `path`, or None after saying the test is skipped (a failure under CI).
-fn installed(path: &str) -> Option<PathBuf> {
-    let found = Path::new(path).is_file().then(|| PathBuf::from(path));
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{path} is not installed, and CI is set: .ci/run installs it"
-        );
-        eprintln!("SKIPPED: {path} is not installed here");
-    }
-    found
-}
-
 /// A TLS handshake would need a client; a plain TCP connect shows the proxy listens.
 fn listening(port: u16) -> bool {
     std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-}
-
-/// Builds the example site into `dist` for a site at `site` and a service at `forms`.
-fn build_site(generator: &Path, dist: &Path, site: &str, forms: &str) {
-    let out = Command::new(generator)
-        .arg("build")
-        .arg("--root")
-        .arg(repo_root())
-        .arg("--output")
-        .arg(dist)
-        .args(["--base-url", site, "--form-service-url", forms])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "generator build failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// The next message to reach `smtp` after the `seen` the test has read (waiting for it,

@@ -6,12 +6,12 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use super::{build_site, installed, join, listening, sign_in_as_staff_for, Proxy};
+use super::{join, listening, sign_in_as_staff_for, Proxy};
 use crate::support::bin::Running;
-use crate::support::browser::{available, chromium_with, repo_root};
-use crate::support::free_port;
+use crate::support::browser::{available, build_example, chromium_with, repo_root};
 use crate::support::http::raw;
 use crate::support::smtp::SmtpServer;
+use crate::support::{free_port, installed};
 
 /// Where the shipped server blocks are put on a test machine.
 struct Ports {
@@ -69,7 +69,7 @@ async fn behind_the_shipped_nginx_conf_the_services_own_pages_work_over_https() 
     let Some(generator) = available() else {
         return;
     };
-    let Some(nginx_bin) = installed("/usr/sbin/nginx") else {
+    let Some(nginx_bin) = installed("nginx", &["/usr/sbin/nginx"]) else {
         return;
     };
     let work = tempfile::tempdir().unwrap();
@@ -87,7 +87,7 @@ async fn behind_the_shipped_nginx_conf_the_services_own_pages_work_over_https() 
     let site_port = free_port();
     let site = format!("https://127.0.0.1:{site_port}");
     let forms = format!("https://127.0.0.1:{}", ports.https);
-    build_site(&generator, &dist, &site, &forms);
+    build_example(&generator, &dist, &site, &forms);
 
     // A certificate for 127.0.0.1, as certbot would leave one for the real name.
     let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();

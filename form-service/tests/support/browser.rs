@@ -124,21 +124,7 @@ impl Stack {
         let (site_port, forms_port, smtp) = (free_port(), free_port(), SmtpServer::start());
         let site = format!("http://127.0.0.1:{site_port}");
         let forms = format!("http://127.0.0.1:{forms_port}");
-        let out = Command::new(generator)
-            .arg("build")
-            .arg("--root")
-            .arg(repo_root())
-            .arg("--output")
-            .arg(&dist)
-            .args(["--base-url", &site])
-            .args(["--form-service-url", &forms])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "generator build failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        build_example(generator, &dist, &site, &forms);
         let smtp_url = format!("smtp://127.0.0.1:{}", smtp.port);
         let service = Running::start_with(
             &repo_root().join("site.yaml"),
@@ -328,4 +314,22 @@ pub fn link_in(mail: &Mail, marker: &str) -> String {
         .find(|w| w.contains(marker))
         .unwrap_or_else(|| panic!("no link with {marker} in:\n{}", mail.text))
         .to_string()
+}
+
+/// Builds the example site into `dist` for a site at `site` and a service at `forms`.
+pub fn build_example(generator: &Path, dist: &Path, site: &str, forms: &str) {
+    let out = Command::new(generator)
+        .arg("build")
+        .arg("--root")
+        .arg(repo_root())
+        .arg("--output")
+        .arg(dist)
+        .args(["--base-url", site, "--form-service-url", forms])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "generator build failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
