@@ -2,11 +2,11 @@
 //!
 //! `backup`: backup under load, restore, the service on the restored data;
 //! `router`: the app through `oneshot` (every hostile case); `email`: mail received by a
-//! real SMTP server (aiosmtpd); `outage`: the server down, then up; `process`: the
+//! real SMTP server (in the test process); `outage`: the server down, then up; `process`: the
 //! built binary killed and restarted, and the staff commands; `browser`: Chromium
 //! submitting the generated site's form; `browser_members`: Chromium joining the
 //! loyalty programme by the emailed link; `proxy`: all of that over HTTPS behind the
-//! real Caddy.
+//! real Caddy and nginx, staff moderation included.
 
 // Test helpers are `pub` inside a private module tree; the lint is for library APIs.
 #![allow(unreachable_pub)]
@@ -28,3 +28,4 @@ mod process;
 mod proxy;
 mod router;
 mod trust;
+mod upgrade;
