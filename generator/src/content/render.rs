@@ -83,9 +83,11 @@ pub(crate) fn render_page(
                 place: "FAQ answer",
             }
         }));
+        let mut answer_html = answer.html;
+        answer_html.shrink_to_fit();
         rendered_faqs.push(Faq {
             question: faq.question,
-            answer: answer.html,
+            answer: answer_html,
             id,
         });
     }
@@ -95,10 +97,15 @@ pub(crate) fn render_page(
         sessions: f.sessions,
         faqs: rendered_faqs,
     });
+    // Every page stays in memory for the whole build: no spare capacity (issue 17).
+    let mut content = rendered.html;
+    content.shrink_to_fit();
+    links.shrink_to_fit();
+    anchors.shrink_to_fit();
     let page = Page {
         meta,
         service,
-        content: rendered.html,
+        content,
         links,
         anchors,
     };
