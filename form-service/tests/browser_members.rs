@@ -86,8 +86,8 @@ async fn value(c: &Client, css: &str) -> String {
 async fn register(c: &Client, name: &str, email: &str) {
     fill(c, "#membership-name", name).await;
     fill(c, "#membership-email", email).await;
-    click(c, "label[for=membership-consent]").await;
-    click(c, "#form-membership button[type=submit]").await;
+    click(c, "#membership-consent").await;
+    click(c, "#form-membership button").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -265,7 +265,7 @@ async fn a_signed_in_member_comments_on_the_smp_page_and_sees_the_confirmation()
         "How soon can I go swimming after a session?",
     )
     .await;
-    click(&c, "#form-comment button[type=submit]").await;
+    click(&c, "#form-comment button").await;
     wait_for_url(&c, &format!("{site}/comments/thank-you/")).await;
     let html = c.source().await.unwrap();
     assert!(

@@ -219,10 +219,10 @@ async fn behind_caddy_over_https_forms_members_and_per_visitor_limits_work() {
         .unwrap();
     fill(&c, "#consultation-name", "Ann Proxy").await;
     fill(&c, "#consultation-email", "ann.proxy@example.com").await;
-    click(&c, "label[for=consultation-contact-method-4]").await;
+    click(&c, "#consultation-contact-method input[value=video]").await;
     fill(&c, "#consultation-message", "Through Caddy, please.").await;
-    click(&c, "label[for=consultation-consent]").await;
-    click(&c, "#form-consultation button[type=submit]").await;
+    click(&c, "#consultation-consent").await;
+    click(&c, "#form-consultation button").await;
     wait_for_url(&c, &format!("{site}/consultation/thank-you/")).await;
     let all = tokio::task::block_in_place(|| {
         smtp.wait_for_messages(flood.len() + 1, Duration::from_secs(30))
@@ -239,8 +239,8 @@ async fn behind_caddy_over_https_forms_members_and_per_visitor_limits_work() {
     c.goto(&format!("{site}/membership/")).await.unwrap();
     fill(&c, "#membership-name", "Ann Proxy").await;
     fill(&c, "#membership-email", "ann.proxy@example.com").await;
-    click(&c, "label[for=membership-consent]").await;
-    click(&c, "#form-membership button[type=submit]").await;
+    click(&c, "#membership-consent").await;
+    click(&c, "#form-membership button").await;
     wait_for_url(&c, &format!("{site}/membership/thank-you/")).await;
     let all = tokio::task::block_in_place(|| {
         smtp.wait_for_messages(flood.len() + 2, Duration::from_secs(30))
@@ -399,8 +399,8 @@ async fn behind_nginx_the_emailed_links_button_still_works() {
     c.goto(&format!("{site}/membership/")).await.unwrap();
     fill(&c, "#membership-name", "Nia Nginx").await;
     fill(&c, "#membership-email", "nia@example.com").await;
-    click(&c, "label[for=membership-consent]").await;
-    click(&c, "#form-membership button[type=submit]").await;
+    click(&c, "#membership-consent").await;
+    click(&c, "#form-membership button").await;
     wait_for_url(&c, &format!("{site}/membership/thank-you/")).await;
     let all = tokio::task::block_in_place(|| smtp.wait_for_messages(1, Duration::from_secs(30)));
     let confirmation = parse(&all[0]);
