@@ -143,8 +143,8 @@ pub fn validate(form: &str, decl: &FormDecl, services: &[ServiceRef], raw: &RawA
             if let Some(choice) = needed_by_other_answer(decl, f, &given) {
                 problems.errors.entry(f.name.clone()).or_insert_with(|| {
                     format!(
-                        "Enter {}: we need it for “{choice}”.",
-                        in_sentence(&f.label)
+                        "{} is needed for “{choice}”.",
+                        f.label.trim_end_matches(['?', ':'])
                     )
                 });
                 continue;
@@ -199,14 +199,19 @@ fn needed_by_other_answer<'d>(
 
 /// `from`, the page a form was sent from (the generator adds `?from=/path/` to a
 /// form's address), if it is a plain site path; anything else is dropped, since it
-/// only tells staff where a request started.
+/// only says where a request started. The path names a file under the site folder when
+/// the form is shown again, so no segment may start with a dot (`..`, hidden files).
 pub fn page_from(from: &str) -> Option<String> {
     let ok = from.starts_with('/')
-        && !from.starts_with("//")
         && from.len() <= 200
         && from
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b));
+            .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b))
+        && from[1..]
+            .split('/')
+            .enumerate()
+            .all(|(i, seg)| !seg.starts_with('.') && (!seg.is_empty() || i > 0 || from == "/"))
+        && !from.contains("//");
     ok.then(|| from.to_string())
 }
 

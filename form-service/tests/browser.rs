@@ -56,7 +56,15 @@ async fn chromium_submits_the_consultation_form_from_a_service_page() {
 
     // The answer: the site's consultation page, served by the form service, with the
     // message beside the field and every answer kept.
-    wait_for_url(&c, &format!("http://{}/forms/consultation", service.addr)).await;
+    // The form says which page it was sent from, for the staff email.
+    wait_for_url(
+        &c,
+        &format!(
+            "http://{}/forms/consultation?from=/services/scalp-micropigmentation/",
+            service.addr
+        ),
+    )
+    .await;
     let html = c.source().await.unwrap();
     assert!(html.contains("There is a problem"), "{html}");
     assert!(html.contains("Enter an email address in the right format"));

@@ -5,7 +5,8 @@
 //! real SMTP server (aiosmtpd); `outage`: the server down, then up; `process`: the
 //! built binary killed and restarted, and the staff commands; `browser`: Chromium
 //! submitting the generated site's form; `browser_members`: Chromium joining the
-//! loyalty programme by the emailed link; `proxy`: all of that over HTTPS behind the
+//! loyalty programme by the emailed link; `browser_booking`: the booking path on a
+//! phone; `proxy`: all of that over HTTPS behind the
 //! real Caddy.
 
 // Test helpers are `pub` inside a private module tree; the lint is for library APIs.
@@ -15,6 +16,7 @@ mod support;
 
 mod backup;
 mod browser;
+mod browser_booking;
 mod browser_members;
 mod check;
 mod commands;

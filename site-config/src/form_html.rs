@@ -148,7 +148,7 @@ pub fn render_form(
     // so the pages need no 'unsafe-inline' in their Content-Security-Policy.
     let _ = writeln!(
         h,
-        "<label class=\"form__hp\" aria-hidden=\"true\">Leave this empty <input name=\"{}\" tabindex=\"-1\" autocomplete=\"off\"></label>",
+        "<div class=\"form__hp\" aria-hidden=\"true\"><label>Leave this empty <input name=\"{}\" tabindex=\"-1\" autocomplete=\"off\"></label></div>",
         escape_html(&decl.honeypot)
     );
     let _ = write!(

@@ -137,14 +137,20 @@ async fn submit(
         .and_then(|from| crate::validate::page_from(&from));
     match validate(&form, decl, &app.settings.services, &raw) {
         Outcome::Bot => Ok(forms::bot(&app, &form, decl, format)),
-        Outcome::Invalid(problems) => Err(AppError::Invalid { form, problems }),
+        Outcome::Invalid(problems) => Err(AppError::Invalid {
+            form,
+            problems,
+            from: page,
+        }),
         Outcome::Valid(sub) => match typed(decl, sub) {
             Typed::Request(mut sub) => {
                 sub.page = page;
                 forms::store(&app, &form, decl, &sub, format).await
             }
             Typed::Registration(post) => members::register(&app, decl, post, format).await,
-            Typed::Comment(post) => comments::post(&app, &form, decl, post, &headers, format).await,
+            Typed::Comment(post) => comments::post(&app, &form, decl, post, &headers, format)
+                .await
+                .map_err(|e| e.sent_from(page)),
         },
     }
 }

@@ -12,24 +12,39 @@ use site_config::{error_summary, escape_html, render_form, FormDecl, FormState};
 
 use crate::Settings;
 
-/// The form's page with `state` filled in.
-pub fn form_page(s: &Settings, form: &str, decl: &FormDecl, state: &FormState) -> String {
-    let page = decl.page.as_deref().unwrap_or("/");
-    let file = s.site_dir.join(page.trim_matches('/')).join("index.html");
+/// The form's page with `state` filled in: the page it was sent from (`from`, a plain
+/// site path checked by `validate::page_from`) when that page holds the form, else the
+/// form's own `page`.
+pub fn form_page(
+    s: &Settings,
+    form: &str,
+    decl: &FormDecl,
+    from: Option<&str>,
+    state: &FormState,
+) -> String {
     let default_action = s.site.form_action(form);
     let summary = error_summary(form, decl, state);
-    if let Ok(html) = std::fs::read_to_string(&file) {
-        if let Some((start, end)) = find_form(&html, form) {
-            let action = attribute(&html[start..end], "action").unwrap_or(default_action);
-            let filled = render_form(form, decl, &action, &s.services, None, state);
-            let mut out = String::with_capacity(html.len() + filled.len());
-            out.push_str(&html[..start]);
-            out.push_str(&filled);
-            out.push_str(&html[end..]);
-            let out = insert_at_main(&out, &format!("<div class=\"wrap\">\n{summary}</div>\n"));
-            return absolutize(&prefix_title(&out, "Error: "), &s.base_url);
+    let read = |page: &str| {
+        let file = s.site_dir.join(page.trim_matches('/')).join("index.html");
+        let html = std::fs::read_to_string(&file).ok()?;
+        let found = find_form(&html, form);
+        if found.is_none() {
+            tracing::warn!(file = %file.display(), "no <form id=\"form-{form}\"> in the page");
         }
-        tracing::warn!(file = %file.display(), "no <form id=\"form-{form}\"> in the page; using the built-in page");
+        found.map(|range| (html, range))
+    };
+    let shown = from
+        .and_then(&read)
+        .or_else(|| read(decl.page.as_deref().unwrap_or("/")));
+    if let Some((html, (start, end))) = shown {
+        let action = attribute(&html[start..end], "action").unwrap_or(default_action);
+        let filled = render_form(form, decl, &action, &s.services, None, state);
+        let mut out = String::with_capacity(html.len() + filled.len());
+        out.push_str(&html[..start]);
+        out.push_str(&filled);
+        out.push_str(&html[end..]);
+        let out = insert_at_main(&out, &format!("<div class=\"wrap\">\n{summary}</div>\n"));
+        return absolutize(&prefix_title(&out, "Error: "), &s.base_url);
     }
     let filled = render_form(form, decl, &default_action, &s.services, None, state);
     plain_page(

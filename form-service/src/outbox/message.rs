@@ -100,7 +100,7 @@ pub fn staff_mail(
     html.push_str("</table>\n");
     if let Some(page) = &sub.page {
         let url = settings.site_url(page);
-        let _ = write!(text, "Sent from: {url}\n");
+        let _ = writeln!(text, "Sent from: {url}");
         let _ = writeln!(
             html,
             "<p>Sent from: <a href=\"{0}\">{0}</a></p>",
