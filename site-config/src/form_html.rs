@@ -265,7 +265,7 @@ fn render_field(
                 FieldKind::Textarea => {
                     let _ = writeln!(
                         h,
-                        "<textarea id=\"{id}\" name=\"{name}\" rows=\"5\" maxlength=\"{max}\"{attrs}{autocomplete}>{v}</textarea>"
+                        "<textarea id=\"{id}\" name=\"{name}\" maxlength=\"{max}\"{attrs}{autocomplete}>{v}</textarea>"
                     );
                 }
                 FieldKind::Select | FieldKind::Service => {

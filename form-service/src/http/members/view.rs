@@ -66,7 +66,7 @@ pub(super) struct Account<'a> {
 pub(super) fn account(a: &Account<'_>) -> String {
     let b = a.balance;
     // Within the site's text column, readable on a phone (issue 15, item 12).
-    let mut h = String::from("<div class=\"wrap\">\n<div class=\"members\">\n");
+    let mut h = String::from("<div class=\"wrap\">\n<div class=\"prose\">\n");
     h.push_str(&header(
         &format!("Your points, {}", a.member.name),
         &format!("Signed in as {}.", a.member.email),
