@@ -7,10 +7,12 @@
 
 use std::time::Duration;
 
-use fantoccini::Client;
+use fantoccini::{Client, Locator};
 use serde_json::Value;
 
-use crate::support::browser::{available, chromium, click, fill, wait_for_url, Stack};
+use crate::support::browser::{
+    available, chromium, chromium_with, click, fill, wait_for_url, Stack,
+};
 use crate::support::http::{raw, raw_post};
 use crate::support::mime::parse;
 
@@ -333,5 +335,65 @@ async fn chromium_over_the_limit_sees_a_page_with_a_phone_number_and_a_way_back(
     );
     click(&c, "main a[href$='/consultation/']").await;
     wait_for_url(&c, &format!("{site}/consultation/")).await;
+    c.close().await.unwrap();
+}
+
+/// Item 8 with JavaScript switched off in Chromium (proved by the membership page's
+/// script not filling in a referral code): after a failed submit the error summary is
+/// in the first screen at 390 px.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    missing_chromium,
+    ignore = "needs Chromium: apt-get install chromium chromium-driver (see README, Tests)"
+)]
+async fn chromium_without_javascript_sees_the_error_summary_first() {
+    let Some(generator) = available() else {
+        return;
+    };
+    let stack = Stack::start(&generator);
+    let (site, service) = (&stack.site, &stack.service);
+    let (_driver, c) = chromium_with(&["--blink-settings=scriptEnabled=false"]).await;
+    phone_window(&c).await;
+    c.goto(&format!("{site}/membership/?ref=ABC123"))
+        .await
+        .unwrap();
+    let referral = c
+        .find(Locator::Css("#membership-referral"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(
+        referral.as_deref(),
+        Some(""),
+        "the site's script did not run"
+    );
+
+    c.goto(&format!("{site}/services/scalp-micropigmentation/"))
+        .await
+        .unwrap();
+    fill(&c, "#consultation-name", "Nora Noscript").await;
+    fill(&c, "#consultation-email", "nora@example").await;
+    click(&c, "#consultation-contact-method input[value=phone]").await;
+    click(&c, "#consultation-consent").await;
+    click(&c, "#form-consultation button").await;
+    wait_for_url(
+        &c,
+        &format!(
+            "http://{}/forms/consultation?from=/services/scalp-micropigmentation/",
+            service.addr
+        ),
+    )
+    .await;
+    let summary = c.find(Locator::Css(".error-summary")).await.unwrap();
+    let (_, y, _, h) = summary.rectangle().await.unwrap();
+    assert!(
+        y >= 0.0 && y + h <= f64::from(PHONE.1),
+        "the summary (top {y}, height {h}) is in the first screen"
+    );
+    let text = summary.text().await.unwrap();
+    assert!(text.contains("Enter an email address"), "{text}");
+    assert!(text.contains("Phone number is needed"), "{text}");
     c.close().await.unwrap();
 }
