@@ -11,7 +11,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::address;
 use crate::links::{self, LinkProblem, NewLink, Purpose};
-use crate::members::token::{NewToken, Presented};
+use crate::members::token::{self, NewToken, Presented};
 use crate::store::{NewMail, Tx};
 use crate::Error;
 
@@ -159,24 +159,7 @@ pub fn session(
 
 /// Ends the session a cookie names (if the cookie is genuine).
 pub fn end_session(tx: &mut Tx<'_>, cookie: &str) -> Result<(), Error> {
-    let Some(p) = Presented::parse(cookie) else {
-        return Ok(());
-    };
-    let verifier: Option<Vec<u8>> = tx
-        .conn
-        .query_row(
-            "SELECT verifier FROM staff_sessions WHERE selector = ?1",
-            [&p.selector],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if verifier.is_some_and(|v| p.matches(&v)) {
-        tx.conn.execute(
-            "DELETE FROM staff_sessions WHERE selector = ?1",
-            [&p.selector],
-        )?;
-    }
-    Ok(())
+    Ok(token::end_session(tx.conn, token::Sessions::Staff, cookie)?)
 }
 
 /// Every session not yet expired, oldest first.

@@ -14,10 +14,12 @@
 use std::path::Path;
 use std::time::Duration;
 
-use fantoccini::{Client, Locator};
+use fantoccini::Client;
 use rusqlite::{Connection, OpenFlags};
 
-use crate::support::browser::{available, chromium, click, fill, wait_for_url, Stack};
+use crate::support::browser::{
+    available, chromium, click, fill, link_in, press, register, text_of, wait_for_url, Stack,
+};
 use crate::support::http::raw;
 use crate::support::mime::{parse, Mail};
 use crate::support::wait_for_async;
@@ -60,15 +62,6 @@ fn mail(stack: &Stack, n: usize) -> Mail {
     parse(&all[n - 1])
 }
 
-/// The first link in the email's text part that contains `marker`.
-fn link(mail: &Mail, marker: &str) -> String {
-    mail.text
-        .split_whitespace()
-        .find(|w| w.contains(marker))
-        .unwrap_or_else(|| panic!("no link with {marker} in:\n{}", mail.text))
-        .to_string()
-}
-
 /// The current value of the form field `css`, as the page's script sees it.
 async fn value(c: &Client, css: &str) -> String {
     c.execute(
@@ -80,14 +73,6 @@ async fn value(c: &Client, css: &str) -> String {
     .as_str()
     .unwrap_or_else(|| panic!("{css} has no value"))
     .to_string()
-}
-
-/// Fills in and sends the registration form on the page the tab shows.
-async fn register(c: &Client, name: &str, email: &str) {
-    fill(c, "#membership-name", name).await;
-    fill(c, "#membership-email", email).await;
-    click(c, "#membership-consent").await;
-    click(c, "#form-membership button").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,7 +103,7 @@ async fn chromium_joins_by_the_emailed_link_a_scanner_opened_and_shares_a_referr
     assert!(confirmation
         .header("to")
         .contains("ann.browser@example.com"));
-    let url = link(&confirmation, "/members/confirm?token=");
+    let url = link_in(&confirmation, "/members/confirm?token=");
     let path = url
         .strip_prefix(&service)
         .unwrap_or_else(|| panic!("{url} does not start with the public URL {service}"));
@@ -151,22 +136,9 @@ async fn chromium_joins_by_the_emailed_link_a_scanner_opened_and_shares_a_referr
 
     // Ann follows the link and presses the button: signed in, 50 points.
     c.goto(&url).await.unwrap();
-    c.find(Locator::XPath(
-        "//button[normalize-space()='Confirm my membership']",
-    ))
-    .await
-    .expect("the link's page has the button")
-    .click()
-    .await
-    .unwrap();
+    press(&c, "Confirm my membership").await;
     wait_for_url(&c, &format!("{service}/members/?notice=welcome")).await;
-    let balance = c
-        .find(Locator::Css("#balance"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let balance = text_of(&c, "#balance").await;
     assert_eq!(balance, "50", "the welcome bonus is the balance");
     let html = c.source().await.unwrap();
     assert!(
@@ -289,7 +261,7 @@ async fn a_signed_in_member_comments_on_the_smp_page_and_sees_the_confirmation()
     c.goto(&format!("{site}/membership/")).await.unwrap();
     register(&c, "Cal Commenter", "cal@example.com").await;
     wait_for_url(&c, &format!("{site}/membership/thank-you/")).await;
-    c.goto(&link(&mail(&stack, 1), "/members/confirm?token="))
+    c.goto(&link_in(&mail(&stack, 1), "/members/confirm?token="))
         .await
         .unwrap();
     click(&c, "form.form button[type=submit]").await;

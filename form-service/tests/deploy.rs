@@ -1,26 +1,15 @@
 //! The files under `deploy/`, checked by the tools that will read them: the systemd
 //! unit by `systemd-analyze verify`, the Caddyfile by `caddy validate`, the nginx
-//! example by `nginx -t`. A missing tool skips its test visibly, and fails it under CI
+//! example by `nginx -t`; the Dockerfile's command by running it. A missing tool skips its test visibly, and fails it under CI
 //! (`CI` set), where `.ci/run` installs them.
 
 use std::path::{Path, PathBuf};
+
+use crate::support::installed;
 use std::process::Command;
 
 fn deploy() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy")
-}
-
-/// The tool's path, or None after saying the test is skipped (a failure under CI).
-fn tool(name: &str, candidates: &[&str]) -> Option<PathBuf> {
-    let found = candidates.iter().map(PathBuf::from).find(|p| p.is_file());
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{name} is not installed, and CI is set: .ci/run installs it"
-        );
-        eprintln!("SKIPPED: {name} is not installed here");
-    }
-    found
 }
 
 #[test]
@@ -48,7 +37,7 @@ fn the_systemd_unit_verifies_and_is_hardened() {
         ["ReadWritePaths=/var/lib/form-service"],
         "only the state folder is writable"
     );
-    let Some(analyze) = tool(
+    let Some(analyze) = installed(
         "systemd-analyze",
         &["/usr/bin/systemd-analyze", "/bin/systemd-analyze"],
     ) else {
@@ -82,7 +71,7 @@ fn the_systemd_unit_verifies_and_is_hardened() {
 
 #[test]
 fn the_caddyfile_is_valid() {
-    let Some(caddy) = tool("caddy", &["/usr/bin/caddy", "/usr/local/bin/caddy"]) else {
+    let Some(caddy) = installed("caddy", &["/usr/bin/caddy", "/usr/local/bin/caddy"]) else {
         return;
     };
     let home = tempfile::tempdir().unwrap();
@@ -104,7 +93,7 @@ fn the_caddyfile_is_valid() {
 
 #[test]
 fn the_nginx_example_is_valid() {
-    let Some(nginx) = tool("nginx", &["/usr/sbin/nginx", "/usr/bin/nginx"]) else {
+    let Some(nginx) = installed("nginx", &["/usr/sbin/nginx", "/usr/bin/nginx"]) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -157,7 +146,7 @@ fn litestream() -> Option<PathBuf> {
         candidates.push(format!("{}/.local/bin/litestream", home.to_string_lossy()));
     }
     let refs: Vec<&str> = candidates.iter().map(String::as_str).collect();
-    tool("litestream", &refs)
+    installed("litestream", &refs)
 }
 
 #[test]
@@ -237,4 +226,78 @@ fn the_litestream_config_replicates_the_database_and_restores_it() {
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(rows, 20);
+}
+
+/// No container engine runs here (and no registry is reachable), so the image cannot be
+/// built; what can drift is the container's command: `ENTRYPOINT` + `CMD` of
+/// `deploy/Dockerfile`, with the container's paths and address mapped to the test's,
+/// start the service, which answers `/health`.
+#[test]
+fn the_containers_command_starts_the_service() {
+    let dockerfile = std::fs::read_to_string(deploy().join("Dockerfile")).unwrap();
+    let joined = dockerfile.replace("\\\n", " ");
+    let exec_form = |instruction: &str| -> Vec<String> {
+        let line = joined
+            .lines()
+            .find_map(|l| l.strip_prefix(instruction))
+            .unwrap_or_else(|| panic!("the Dockerfile has no {instruction}"));
+        serde_json::from_str(line.trim()).expect("exec form: a JSON array")
+    };
+    let entrypoint = exec_form("ENTRYPOINT ");
+    assert_eq!(entrypoint, ["/usr/local/bin/form-service"]);
+    let fixture = crate::support::fixture();
+    let data = tempfile::tempdir().unwrap();
+    let port = crate::support::free_port();
+    let mapped: Vec<String> = exec_form("CMD ")
+        .into_iter()
+        .map(|arg| match arg.as_str() {
+            "/site/site.yaml" => fixture.join("site.yaml").display().to_string(),
+            "/site/dist" => fixture.join("dist").display().to_string(),
+            "/var/lib/form-service/data" => data.path().display().to_string(),
+            "0.0.0.0:3000" => format!("127.0.0.1:{port}"),
+            other => {
+                assert!(
+                    !other.starts_with('/'),
+                    "a container path the test does not map: {other}"
+                );
+                other.to_string()
+            }
+        })
+        .collect();
+    // The log goes to a file: an unread pipe could fill and block the service.
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut child = Command::new(crate::support::binary())
+        .args(&mapped)
+        .env("SMTP_URL", "smtp://127.0.0.1:9")
+        .env("SMTP_ALLOW_PLAIN", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(log.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    let addr = ([127, 0, 0, 1], port).into();
+    let up = crate::support::wait_for(
+        "the container's command to serve /health",
+        std::time::Duration::from_secs(20),
+        || {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(Err(status));
+            }
+            crate::support::http::raw(
+                addr,
+                b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+            )
+            .ok()
+            .filter(|r| r.status == 200)
+            .map(Ok)
+        },
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        up.is_ok(),
+        "`form-service {}` exited: {}",
+        mapped.join(" "),
+        std::fs::read_to_string(log.path()).unwrap_or_default()
+    );
 }

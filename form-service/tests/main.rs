@@ -2,12 +2,12 @@
 //!
 //! `backup`: backup under load, restore, the service on the restored data;
 //! `router`: the app through `oneshot` (every hostile case); `email`: mail received by a
-//! real SMTP server (aiosmtpd); `outage`: the server down, then up; `process`: the
+//! real SMTP server (in the test process); `outage`: the server down, then up; `process`: the
 //! built binary killed and restarted, and the staff commands; `browser`: Chromium
 //! submitting the generated site's form; `browser_members`: Chromium joining the
 //! loyalty programme by the emailed link; `browser_booking`: the booking path on a
-//! phone; `proxy`: all of that over HTTPS behind the
-//! real Caddy.
+//! phone; `proxy`: all of that over HTTPS behind the real Caddy and nginx, staff
+//! moderation included.
 
 // Test helpers are `pub` inside a private module tree; the lint is for library APIs.
 #![allow(unreachable_pub)]
@@ -30,3 +30,4 @@ mod process;
 mod proxy;
 mod router;
 mod trust;
+mod upgrade;

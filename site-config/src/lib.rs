@@ -7,11 +7,14 @@
 //! program depends on the other; both depend on this.
 
 mod backup;
+mod business;
+mod checked;
 mod comments;
 mod config;
 mod diagnostic;
 mod error;
 mod form_html;
+mod form_service;
 mod forms;
 mod locate;
 mod loyalty;
@@ -23,15 +26,15 @@ mod staff;
 mod yaml;
 
 pub use backup::BackupConfig;
+pub use business::{Address, Business, OpeningHours};
 pub use comments::{ClinicReply, CommentsFile, PublishedComment};
-pub use config::{
-    Address, Business, FormServiceConfig, MenuItem, OpeningHours, RateLimit, SiteConfig,
-};
+pub use config::{MenuItem, SiteConfig};
 pub use diagnostic::{line_col, Diagnostic, Diagnostics};
 pub use error::Error;
 pub use form_html::{
     error_summary, escape_html, render_form, FormState, MAX_SERVICE_CHOICES_ON_A_SERVICE_PAGE,
 };
+pub use form_service::{FormServiceConfig, RateLimit};
 pub use forms::{Choice, FieldKind, FormDecl, FormField, FormKind, RequiredWhen};
 pub use locate::{locate_key, locate_value};
 pub use loyalty::{LoyaltyConfig, Reward};

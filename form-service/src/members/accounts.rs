@@ -6,7 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use site_config::LoyaltyConfig;
 
 use super::ledger::{self, Kind, NewEntry, Status};
-use super::token::{normalise_code, referral_code, NewToken, Presented};
+use super::token::{self, normalise_code, referral_code, NewToken, Presented};
 use crate::address;
 use crate::error::Storage;
 use crate::links::{self, LinkProblem, NewLink, Purpose};
@@ -485,20 +485,9 @@ pub fn session_member(c: &Connection, cookie: &str, now: i64) -> Result<Option<M
 
 /// Ends the session a cookie names (if the cookie is genuine).
 pub fn end_session(tx: &mut Tx<'_>, cookie: &str) -> Result<(), Error> {
-    let Some(p) = Presented::parse(cookie) else {
-        return Ok(());
-    };
-    let verifier: Option<Vec<u8>> = tx
-        .conn
-        .query_row(
-            "SELECT verifier FROM sessions WHERE selector = ?1",
-            [&p.selector],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if verifier.is_some_and(|v| p.matches(&v)) {
-        tx.conn
-            .execute("DELETE FROM sessions WHERE selector = ?1", [&p.selector])?;
-    }
-    Ok(())
+    Ok(token::end_session(
+        tx.conn,
+        token::Sessions::Members,
+        cookie,
+    )?)
 }

@@ -5,6 +5,7 @@
 //! one in); the secret is checked against the hash in constant time.
 
 use rand::Rng;
+use rusqlite::{Connection, OptionalExtension};
 
 /// Letters and digits without look-alikes (no 0/o, 1/l/i).
 const ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
@@ -67,6 +68,47 @@ impl Presented {
         };
         blake3::hash(self.secret.as_bytes()) == blake3::Hash::from_bytes(stored)
     }
+}
+
+/// The two tables of sessions a cookie's token names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sessions {
+    /// Members' sessions.
+    Members,
+    /// Staff browsers' sessions.
+    Staff,
+}
+
+impl Sessions {
+    fn table(self) -> &'static str {
+        match self {
+            Sessions::Members => "sessions",
+            Sessions::Staff => "staff_sessions",
+        }
+    }
+}
+
+/// Ends the session a cookie names, if the cookie is genuine: a forged cookie with a
+/// real selector signs no one out.
+pub fn end_session(conn: &Connection, sessions: Sessions, cookie: &str) -> rusqlite::Result<()> {
+    let Some(p) = Presented::parse(cookie) else {
+        return Ok(());
+    };
+    let table = sessions.table();
+    let verifier: Option<Vec<u8>> = conn
+        .query_row(
+            &format!("SELECT verifier FROM {table} WHERE selector = ?1"),
+            [&p.selector],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if verifier.is_some_and(|v| p.matches(&v)) {
+        conn.execute(
+            &format!("DELETE FROM {table} WHERE selector = ?1"),
+            [&p.selector],
+        )?;
+    }
+    Ok(())
 }
 
 /// `n` random characters from [`ALPHABET`].

@@ -16,6 +16,7 @@ use serde_json::json;
 
 use super::bin::Running;
 use super::http::raw;
+use super::mime::Mail;
 use super::smtp::SmtpServer;
 use super::{free_port, wait_for};
 
@@ -123,21 +124,7 @@ impl Stack {
         let (site_port, forms_port, smtp) = (free_port(), free_port(), SmtpServer::start());
         let site = format!("http://127.0.0.1:{site_port}");
         let forms = format!("http://127.0.0.1:{forms_port}");
-        let out = Command::new(generator)
-            .arg("build")
-            .arg("--root")
-            .arg(repo_root())
-            .arg("--output")
-            .arg(&dist)
-            .args(["--base-url", &site])
-            .args(["--form-service-url", &forms])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "generator build failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        build_example(generator, &dist, &site, &forms);
         let smtp_url = format!("smtp://127.0.0.1:{}", smtp.port);
         let service = Running::start_with(
             &repo_root().join("site.yaml"),
@@ -288,4 +275,61 @@ pub async fn click(c: &Client, css: &str) {
         .click()
         .await
         .unwrap();
+}
+
+/// Fills in and sends the membership form on the page the tab shows.
+pub async fn register(c: &Client, name: &str, email: &str) {
+    fill(c, "#membership-name", name).await;
+    fill(c, "#membership-email", email).await;
+    click(c, "#membership-consent").await;
+    click(c, "#form-membership button").await;
+}
+
+/// Presses the button whose text is `label` (a link's page, a staff page).
+pub async fn press(c: &Client, label: &str) {
+    c.find(Locator::XPath(&format!(
+        "//button[normalize-space()='{label}']"
+    )))
+    .await
+    .unwrap_or_else(|_| panic!("no button {label:?} on the page"))
+    .click()
+    .await
+    .unwrap();
+}
+
+/// The visible text of the element `css`.
+pub async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("no {css} on the page"))
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The first link in an email's text part that contains `marker`.
+pub fn link_in(mail: &Mail, marker: &str) -> String {
+    mail.text
+        .split_whitespace()
+        .find(|w| w.contains(marker))
+        .unwrap_or_else(|| panic!("no link with {marker} in:\n{}", mail.text))
+        .to_string()
+}
+
+/// Builds the example site into `dist` for a site at `site` and a service at `forms`.
+pub fn build_example(generator: &Path, dist: &Path, site: &str, forms: &str) {
+    let out = Command::new(generator)
+        .arg("build")
+        .arg("--root")
+        .arg(repo_root())
+        .arg("--output")
+        .arg(dist)
+        .args(["--base-url", site, "--form-service-url", forms])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "generator build failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -197,3 +197,18 @@ pub fn site_with(form_service_extra: &str) -> tempfile::TempDir {
         )
     })
 }
+
+/// The first of `candidates` that exists: where the tool `name` is installed. If none
+/// does, says the test is skipped and returns None; under CI (`CI` set, where `.ci/run`
+/// installs every tool) it fails instead.
+pub fn installed(name: &str, candidates: &[&str]) -> Option<PathBuf> {
+    let found = candidates.iter().map(PathBuf::from).find(|p| p.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{name} is not installed, and CI is set: .ci/run installs it"
+        );
+        eprintln!("SKIPPED: {name} is not installed here");
+    }
+    found
+}
