@@ -3,7 +3,8 @@
 //!
 //! Rules: values are trimmed, lengths count characters, one-line answers may hold no
 //! control characters (so a name can never break a mail header), choices and services
-//! must be declared ones, consent must be given, and unknown fields are refused.
+//! must be declared ones, consent must be given, a field declared `required_when`
+//! another answer is needed when that answer is given, and unknown fields are refused.
 
 use std::collections::BTreeMap;
 
@@ -48,6 +49,8 @@ pub struct Submission {
     pub email: String,
     /// Hash of the form and its normalised answers, for double-click detection.
     pub fingerprint: [u8; 32],
+    /// The site page the form was sent from (`/services/smp/`), when the form said.
+    pub page: Option<String>,
 }
 
 impl Submission {
@@ -136,6 +139,17 @@ pub fn validate(form: &str, decl: &FormDecl, services: &[ServiceRef], raw: &RawA
         if !value.is_empty() {
             problems.kept.insert(f.name.clone(), value.clone());
         }
+        if value.is_empty() {
+            if let Some(choice) = needed_by_other_answer(decl, f, &given) {
+                problems.errors.entry(f.name.clone()).or_insert_with(|| {
+                    format!(
+                        "{} is needed for “{choice}”.",
+                        f.label.trim_end_matches(['?', ':'])
+                    )
+                });
+                continue;
+            }
+        }
         match check_field(f, &value, services) {
             Ok(display) => answers.push(Answer {
                 name: f.name.clone(),
@@ -165,7 +179,40 @@ pub fn validate(form: &str, decl: &FormDecl, services: &[ServiceRef], raw: &RawA
         answers,
         email,
         fingerprint,
+        page: None,
     })
+}
+
+/// The label of the answer that makes the empty field `f` needed, if that answer was
+/// given (`By phone` for a phone number `required_when: {field: contact_method, is: phone}`).
+fn needed_by_other_answer<'d>(
+    decl: &'d FormDecl,
+    f: &FormField,
+    given: &BTreeMap<&str, &RawValue>,
+) -> Option<&'d str> {
+    let w = f.required_when.as_ref()?;
+    match given.get(w.field.as_str()) {
+        Some(RawValue::Text(t)) if t.trim() == w.is => decl.required_when_label(f),
+        _ => None,
+    }
+}
+
+/// `from`, the page a form was sent from (the generator adds `?from=/path/` to a
+/// form's address), if it is a plain site path; anything else is dropped, since it
+/// only says where a request started. The path names a file under the site folder when
+/// the form is shown again, so no segment may start with a dot (`..`, hidden files).
+pub fn page_from(from: &str) -> Option<String> {
+    let ok = from.starts_with('/')
+        && from.len() <= 200
+        && from
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b))
+        && from[1..]
+            .split('/')
+            .enumerate()
+            .all(|(i, seg)| !seg.starts_with('.') && (!seg.is_empty() || i > 0 || from == "/"))
+        && !from.contains("//");
+    ok.then(|| from.to_string())
 }
 
 /// Trims, and for multi-line text turns CRLF into LF.

@@ -158,6 +158,49 @@ async fn chromium_joins_by_the_emailed_link_a_scanner_opened_and_shares_a_referr
     assert_eq!(members[0].0, "active");
     assert_eq!((used, sessions, rows), (1, 1, 1));
 
+    // Issue 15, item 12: on a phone, the balance stands out, dates stay on one line,
+    // the page keeps to the site's column, and the site's script adds a copy button.
+    c.set_window_size(390, 844).await.unwrap();
+    let phone = c
+        .execute(
+            "const b = getComputedStyle(document.querySelector('#balance'));             const d = document.createRange(); d.selectNodeContents(document.querySelector('td.nowrap'));             const copy = document.querySelector('#referral-link + button');             if (copy) copy.click();             return {size: parseFloat(b.fontSize), body: parseFloat(getComputedStyle(document.body).fontSize),             lines: new Set([...d.getClientRects()].map(r => Math.round(r.top))).size, wide: document.documentElement.scrollWidth,             inner: innerWidth, copy: copy && copy.textContent}",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        phone["size"].as_f64().unwrap() >= 2.0 * phone["body"].as_f64().unwrap(),
+        "{phone}"
+    );
+    assert_eq!(phone["lines"], 1, "a date on one line: {phone}");
+    assert!(
+        phone["wide"].as_u64() <= phone["inner"].as_u64(),
+        "nothing wider than the phone: {phone}"
+    );
+    assert_eq!(phone["copy"], "Copy link", "{phone}");
+    let said = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let t = c
+                .execute(
+                    "return document.querySelector('#referral-link ~ [role=status]').textContent",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            if t.as_str().is_some_and(|t| !t.is_empty()) {
+                break t;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    })
+    .await
+    .expect("the copy button says what happened");
+    assert!(
+        said.as_str().unwrap().contains("Cop") || said.as_str().unwrap().contains("Select"),
+        "{said}"
+    );
+    c.set_window_size(1280, 900).await.unwrap();
+
     // Her referral link, opened in the browser: the site's script fills her code in.
     let referral = value(&c, "#referral-link").await;
     let code = referral
@@ -237,7 +280,8 @@ async fn a_signed_in_member_comments_on_the_smp_page_and_sees_the_confirmation()
         "How soon can I go swimming after a session?",
     )
     .await;
-    click(&c, "#form-comment button[type=submit]").await;
+    click(&c, "#comment-publish").await;
+    click(&c, "#form-comment button").await;
     wait_for_url(&c, &format!("{site}/comments/thank-you/")).await;
     let html = c.source().await.unwrap();
     assert!(

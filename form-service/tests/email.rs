@@ -175,3 +175,60 @@ async fn acknowledgement_is_fixed_text_and_limited_per_address() {
     assert_eq!(queued, 1, "the second acknowledgement was never queued");
     t.service.stop().await;
 }
+
+/// Issue 15, item 9: staff call back in one tap (the phone number as a `tel:` link) and
+/// see which page the request was sent from; a `from` that is not a plain site path is
+/// left out rather than shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_email_links_the_phone_and_names_the_page_it_came_from() {
+    let smtp = SmtpServer::start();
+    let t = TestService::with_smtp(settings(), smtp.port);
+    let app = t.service.router();
+    for (i, from) in [
+        "/services/scalp-micropigmentation/",
+        "//evil.example/x",
+        "/../etc/",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let body = post_body(&format!("Ann {i}"), &format!("ann{i}@example.com"), "Hi");
+        let res = send(
+            &app,
+            peer(1),
+            browser_post(&format!("{PATH}?from={from}"), body),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{from}");
+    }
+    let mut mails: Vec<_> =
+        tokio::task::spawn_blocking(move || smtp.wait_for_messages(3, Duration::from_secs(20)))
+            .await
+            .unwrap()
+            .iter()
+            .map(|raw| parse(raw))
+            .collect();
+    mails.sort_by_key(|m| m.header("subject").to_string());
+    assert!(
+        mails[0]
+            .html
+            .contains("<a href=\"tel:02079460321\">020 7946 0321</a>"),
+        "{}",
+        mails[0].html
+    );
+    let page = "https://www.themedicalspa.example/services/scalp-micropigmentation/";
+    assert!(
+        mails[0].text.contains(&format!("Sent from: {page}")),
+        "{}",
+        mails[0].text
+    );
+    assert!(mails[0].html.contains(&format!("<a href=\"{page}\">")));
+    for m in &mails[1..] {
+        assert!(!m.text.contains("Sent from"), "{}", m.text);
+        assert!(
+            !m.text.contains("evil") && !m.text.contains(".."),
+            "{}",
+            m.text
+        );
+    }
+}

@@ -5,8 +5,9 @@
 //! real SMTP server (in the test process); `outage`: the server down, then up; `process`: the
 //! built binary killed and restarted, and the staff commands; `browser`: Chromium
 //! submitting the generated site's form; `browser_members`: Chromium joining the
-//! loyalty programme by the emailed link; `proxy`: all of that over HTTPS behind the
-//! real Caddy and nginx, staff moderation included.
+//! loyalty programme by the emailed link; `browser_booking`: the booking path on a
+//! phone; `proxy`: all of that over HTTPS behind the real Caddy and nginx, staff
+//! moderation included.
 
 // Test helpers are `pub` inside a private module tree; the lint is for library APIs.
 #![allow(unreachable_pub)]
@@ -15,6 +16,7 @@ mod support;
 
 mod backup;
 mod browser;
+mod browser_booking;
 mod browser_members;
 mod check;
 mod commands;

@@ -168,10 +168,17 @@ impl Templates {
                     ))
                 })?;
                 let preselect = args.get("service").and_then(Value::as_str);
+                // `from` (the page's path) tells the form service, and so staff, where
+                // a request was sent from.
+                let mut action = config.form_action(&name);
+                if let Some(from) = args.get("from").and_then(Value::as_str) {
+                    action.push_str("?from=");
+                    action.push_str(from);
+                }
                 let html = render_form(
                     &name,
                     decl,
-                    &config.form_action(&name),
+                    &action,
                     &services,
                     preselect,
                     &FormState::default(),

@@ -42,12 +42,49 @@ pub fn escape_html(s: &str) -> String {
 /// 10,000 services, gigabytes of HTML.
 pub const MAX_SERVICE_CHOICES_ON_A_SERVICE_PAGE: usize = 40;
 
-/// The `<form>` for `decl`, posting to `action`.
+/// The element id of field `field` of form `form`.
+fn field_id(form: &str, field: &str) -> String {
+    format!("{form}-{}", field.replace('_', "-"))
+}
+
+/// The error summary for `state` (empty when there is nothing to fix): a heading and a
+/// link to each field that needs fixing. The form service puts it first in the page's
+/// `<main>`, so it is the first thing seen after a post, script or not.
+pub fn error_summary(name: &str, decl: &FormDecl, state: &FormState) -> String {
+    if state.errors.is_empty() {
+        return String::new();
+    }
+    let mut h = format!(
+        "<div class=\"error-summary\" role=\"alert\" tabindex=\"-1\" id=\"{name}-errors\">\n\
+         <h2 class=\"error-summary__title\">There is a problem</h2>\n<ul>\n"
+    );
+    for f in decl
+        .fields
+        .iter()
+        .filter(|f| state.errors.contains_key(&f.name))
+    {
+        let _ = writeln!(
+            h,
+            "<li><a href=\"#{}\">{}</a></li>",
+            field_id(name, &f.name),
+            escape_html(&state.errors[&f.name])
+        );
+    }
+    h.push_str("</ul>\n</div>\n");
+    h
+}
+
+/// The `<form>` for `decl`, posting to `action`. Messages for `state.errors` sit beside
+/// their fields; the summary of them is [`error_summary`], placed by the caller.
 ///
 /// `services` fills `service` fields; `preselect` chooses one of them (the service page
 /// the form sits on) unless `state` already has an answer. In a `kind: comment` form,
 /// a service field with an answer is a hidden input: a comment is about the page it is
 /// written on.
+///
+/// The markup is lean because every service page carries two forms within a 30 KB
+/// budget: choices are inputs inside their labels (no ids to pair), a text input's
+/// type is left at its default, and labels are styled by position, not class.
 pub fn render_form(
     name: &str,
     decl: &FormDecl,
@@ -57,32 +94,11 @@ pub fn render_form(
     state: &FormState,
 ) -> String {
     let mut h = String::with_capacity(4096);
-    let id = |field: &str| format!("{name}-{}", field.replace('_', "-"));
     let _ = writeln!(
         h,
         "<form class=\"form\" id=\"form-{name}\" method=\"post\" action=\"{}\">",
         escape_html(action)
     );
-    if !state.errors.is_empty() {
-        h.push_str("<div class=\"error-summary\" role=\"alert\" tabindex=\"-1\" id=\"");
-        h.push_str(name);
-        h.push_str(
-            "-errors\">\n<h2 class=\"error-summary__title\">There is a problem</h2>\n<ul>\n",
-        );
-        for f in decl
-            .fields
-            .iter()
-            .filter(|f| state.errors.contains_key(&f.name))
-        {
-            let _ = writeln!(
-                h,
-                "<li><a href=\"#{}\">{}</a></li>",
-                id(&f.name),
-                escape_html(&state.errors[&f.name])
-            );
-        }
-        h.push_str("</ul>\n</div>\n");
-    }
     let own_service_only: Vec<ServiceRef>;
     let services = match preselect {
         Some(slug) if services.len() > MAX_SERVICE_CHOICES_ON_A_SERVICE_PAGE => {
@@ -106,38 +122,38 @@ pub fn render_form(
                 None
             })
             .unwrap_or("");
+        let id = field_id(name, &f.name);
         if decl.kind == FormKind::Comment && f.kind == FieldKind::Service && !value.is_empty() {
             // A comment belongs to the service page it is written on: nothing to choose.
             let _ = writeln!(
                 h,
-                "<input type=\"hidden\" id=\"{}\" name=\"{}\" value=\"{}\">",
-                id(&f.name),
+                "<input type=\"hidden\" id=\"{id}\" name=\"{}\" value=\"{}\">",
                 escape_html(&f.name),
                 escape_html(value)
             );
             continue;
         }
+        let needed_for = decl.required_when_label(f);
         render_field(
             &mut h,
-            &id(&f.name),
+            &id,
             f,
             value,
             state.errors.get(&f.name),
             services,
+            needed_for,
         );
     }
     // Bots fill every field; people never see this one. Hidden by CSS, not inline style,
     // so the pages need no 'unsafe-inline' in their Content-Security-Policy.
-    let hp = id(&decl.honeypot);
     let _ = writeln!(
         h,
-        "<div class=\"form__hp\" aria-hidden=\"true\"><label for=\"{hp}\">Leave this field empty</label>\
-         <input id=\"{hp}\" name=\"{}\" type=\"text\" tabindex=\"-1\" autocomplete=\"off\"></div>",
+        "<div class=\"form__hp\" aria-hidden=\"true\"><label>Leave this empty <input name=\"{}\" tabindex=\"-1\" autocomplete=\"off\"></label></div>",
         escape_html(&decl.honeypot)
     );
     let _ = write!(
         h,
-        "<button type=\"submit\" class=\"button\">{}</button>\n</form>\n",
+        "<button class=\"button\">{}</button>\n</form>\n",
         escape_html(&decl.submit)
     );
     h
@@ -150,6 +166,7 @@ fn render_field(
     value: &str,
     error: Option<&String>,
     services: &[ServiceRef],
+    needed_for: Option<&str>,
 ) {
     let mut describedby = Vec::new();
     if f.help.is_some() {
@@ -158,10 +175,12 @@ fn render_field(
     if error.is_some() {
         describedby.push(format!("{id}-error"));
     }
-    let mut attrs = String::new();
-    if !describedby.is_empty() {
-        let _ = write!(attrs, " aria-describedby=\"{}\"", describedby.join(" "));
-    }
+    let described = if describedby.is_empty() {
+        String::new()
+    } else {
+        format!(" aria-describedby=\"{}\"", describedby.join(" "))
+    };
+    let mut attrs = described.clone();
     if error.is_some() {
         attrs.push_str(" aria-invalid=\"true\"");
     }
@@ -173,7 +192,7 @@ fn render_field(
     } else {
         "field"
     };
-    let label_text = label_html(f);
+    let label_text = label_html(f, needed_for);
     let help = |h: &mut String| {
         if let Some(help) = &f.help {
             let _ = writeln!(
@@ -196,20 +215,14 @@ fn render_field(
         FieldKind::Radio => {
             let _ = writeln!(
                 h,
-                "<fieldset class=\"{class}\" id=\"{id}\"{}>\n<legend class=\"field__label\">{label_text}</legend>",
-                if describedby.is_empty() {
-                    String::new()
-                } else {
-                    format!(" aria-describedby=\"{}\"", describedby.join(" "))
-                }
+                "<fieldset class=\"{class}\" id=\"{id}\"{described}>\n<legend>{label_text}</legend>"
             );
             help(h);
             for (i, c) in f.choices.iter().enumerate() {
-                let cid = format!("{id}-{}", i + 1);
                 let checked = if c.value == value { " checked" } else { "" };
                 let _ = writeln!(
                     h,
-                    "<div class=\"choice\"><input type=\"radio\" id=\"{cid}\" name=\"{name}\" value=\"{}\"{checked}{}><label for=\"{cid}\">{}</label></div>",
+                    "<label class=\"choice\"><input type=\"radio\" name=\"{name}\" value=\"{}\"{checked}{}> {}</label>",
                     escape_html(&c.value),
                     // One `required` makes the whole group required.
                     if f.required && i == 0 { " required" } else { "" },
@@ -219,12 +232,12 @@ fn render_field(
             h.push_str("</fieldset>\n");
         }
         FieldKind::Checkbox => {
-            let _ = writeln!(h, "<div class=\"{class} field--checkbox\">");
+            let _ = writeln!(h, "<div class=\"{class}\">");
             help(h);
             let checked = if value == "yes" { " checked" } else { "" };
             let _ = writeln!(
                 h,
-                "<div class=\"choice\"><input type=\"checkbox\" id=\"{id}\" name=\"{name}\" value=\"yes\"{checked}{attrs}><label for=\"{id}\">{label_text}</label></div>"
+                "<label class=\"choice\"><input type=\"checkbox\" id=\"{id}\" name=\"{name}\" value=\"yes\"{checked}{attrs}> {label_text}</label>"
             );
             if let Some(link) = &f.link {
                 let _ = writeln!(
@@ -237,7 +250,10 @@ fn render_field(
             h.push_str("</div>\n");
         }
         _ => {
-            let _ = writeln!(h, "<div class=\"{class}\">\n<label class=\"field__label\" for=\"{id}\">{label_text}</label>");
+            let _ = writeln!(
+                h,
+                "<div class=\"{class}\"><label for=\"{id}\">{label_text}</label>"
+            );
             help(h);
             let autocomplete = f
                 .autocomplete
@@ -249,7 +265,7 @@ fn render_field(
                 FieldKind::Textarea => {
                     let _ = writeln!(
                         h,
-                        "<textarea id=\"{id}\" name=\"{name}\" rows=\"5\" maxlength=\"{max}\"{attrs}{autocomplete}>{v}</textarea>"
+                        "<textarea id=\"{id}\" name=\"{name}\" maxlength=\"{max}\"{attrs}{autocomplete}>{v}</textarea>"
                     );
                 }
                 FieldKind::Select | FieldKind::Service => {
@@ -281,10 +297,11 @@ fn render_field(
                     h.push_str("</select>\n");
                 }
                 _ => {
+                    // `text` is an input's default type.
                     let ty = match f.kind {
-                        FieldKind::Email => "email",
-                        FieldKind::Tel => "tel",
-                        _ => "text",
+                        FieldKind::Email => " type=\"email\"",
+                        FieldKind::Tel => " type=\"tel\"",
+                        _ => "",
                     };
                     let minlength = f
                         .min_length
@@ -292,7 +309,7 @@ fn render_field(
                         .unwrap_or_default();
                     let _ = writeln!(
                         h,
-                        "<input id=\"{id}\" name=\"{name}\" type=\"{ty}\"{value} maxlength=\"{max}\"{minlength}{attrs}{autocomplete}>",
+                        "<input id=\"{id}\" name=\"{name}\"{ty}{value} maxlength=\"{max}\"{minlength}{attrs}{autocomplete}>",
                         // An empty answer needs no attribute: every page with a form is lighter.
                         value = if v.is_empty() { String::new() } else { format!(" value=\"{v}\"") },
                     );
@@ -303,9 +320,17 @@ fn render_field(
     }
 }
 
-fn label_html(f: &FormField) -> String {
+/// The label, with "(optional)" on a field that may be left empty, or what makes it
+/// needed on one that depends on another answer.
+fn label_html(f: &FormField, needed_for: Option<&str>) -> String {
     let mut s = escape_html(&f.label);
-    if !f.required && f.kind != FieldKind::Checkbox {
+    if let Some(choice) = needed_for {
+        let _ = write!(
+            s,
+            " <span class=\"field__optional\">(needed for “{}”)</span>",
+            escape_html(choice)
+        );
+    } else if !f.required && f.kind != FieldKind::Checkbox {
         s.push_str(" <span class=\"field__optional\">(optional)</span>");
     }
     s
@@ -352,11 +377,17 @@ mod tests {
             Some("peel"),
             &FormState::default(),
         );
-        assert!(html
-            .contains("<label class=\"field__label\" for=\"consultation-name\">Your name</label>"));
+        assert!(
+            html.contains("<label for=\"consultation-name\">Your name</label>"),
+            "{html}"
+        );
         assert!(
             html.contains("maxlength=\"200\" required autocomplete=\"name\""),
             "{html}"
+        );
+        assert!(
+            html.contains("<label class=\"choice\"><input type=\"radio\" name=\"how\" value=\"phone\" required> By phone</label>"),
+            "each choice is an input inside its label: {html}"
         );
         assert!(html.contains("<option value=\"peel\" selected>Peel</option>"));
         assert!(html.contains("Message <span class=\"field__optional\">(optional)</span>"));
@@ -408,7 +439,7 @@ mod tests {
             "{html}"
         );
         assert!(!html.contains("<select"), "{html}");
-        assert!(!html.contains("<label class=\"field__label\" for=\"comment-service\""));
+        assert!(!html.contains("<label for=\"comment-service\""));
         // Shown again after a post with mistakes, it keeps the posted service.
         let mut state = FormState::default();
         state.values.insert("service".into(), "smp".into());
@@ -449,7 +480,16 @@ mod tests {
         assert!(html.contains("value=\"&lt;b&gt;&quot;Al&quot;&lt;/b&gt;\""));
         assert!(html.contains("value=\"video\" checked"));
         assert!(html.contains("value=\"yes\" checked"));
-        assert!(html.contains("<li><a href=\"#consultation-service\">Choose a service</a></li>"));
+        assert!(
+            !html.contains("error-summary"),
+            "placed by the caller: {html}"
+        );
+        let summary = error_summary("consultation", &decl(), &state);
+        assert!(
+            summary.contains("<li><a href=\"#consultation-service\">Choose a service</a></li>"),
+            "{summary}"
+        );
+        assert!(error_summary("consultation", &decl(), &FormState::default()).is_empty());
         assert!(html.contains("aria-invalid=\"true\""));
         assert!(html.contains("id=\"consultation-service-error\""));
         assert!(!html.contains("<b>"));

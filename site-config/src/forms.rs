@@ -87,6 +87,20 @@ pub struct FormField {
     /// A link shown after the label (the privacy notice beside a consent box).
     #[serde(default)]
     pub link: Option<Link>,
+    /// Needed only when another field has a given answer (a phone number when the
+    /// visitor chooses "By phone").
+    #[serde(default)]
+    pub required_when: Option<RequiredWhen>,
+}
+
+/// A condition on another field's answer: `{field: contact_method, is: phone}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredWhen {
+    /// The name of a `select` or `radio` field of the same form.
+    pub field: String,
+    /// One of that field's choice values.
+    pub is: String,
 }
 
 /// A link beside a field's label.
@@ -172,6 +186,12 @@ impl FormDecl {
         self.fields.iter().find(|f| f.name == name)
     }
 
+    /// The label of the choice that makes `f` needed (`By phone`), if `f` depends on one.
+    pub fn required_when_label(&self, f: &FormField) -> Option<&str> {
+        let w = f.required_when.as_ref()?;
+        self.field(&w.field)?.choice_label(&w.is)
+    }
+
     /// Mistakes a declaration can have that serde cannot see; `src` is the file's text,
     /// used to find lines.
     pub(crate) fn check(&self, form: &str, path: &Path, src: &str) -> Vec<Diagnostic> {
@@ -231,6 +251,9 @@ impl FormDecl {
                     ),
                 ));
             }
+            if let Some(w) = &f.required_when {
+                out.extend(self.check_required_when(form, f, w, &here));
+            }
             if let Some(min) = f.min_length {
                 if min > f.max_length() {
                     out.push(here(
@@ -244,6 +267,63 @@ impl FormDecl {
             }
         }
         out
+    }
+
+    /// `required_when` names another choice field of this form and one of its values.
+    fn check_required_when(
+        &self,
+        form: &str,
+        f: &FormField,
+        w: &RequiredWhen,
+        here: &dyn Fn(&str, String) -> Diagnostic,
+    ) -> Option<Diagnostic> {
+        let at = format!("field: {}", w.field);
+        let other = match self.field(&w.field) {
+            Some(o) if o.name != f.name && o.kind.has_choices() => o,
+            Some(_) => {
+                return Some(here(
+                    &at,
+                    format!(
+                        "form `{form}`: field `{}` is required_when `{}`, which must be another select or radio field",
+                        f.name, w.field
+                    ),
+                ))
+            }
+            None => {
+                let names: Vec<&str> = self.fields.iter().map(|o| o.name.as_str()).collect();
+                return Some(here(
+                    &at,
+                    format!(
+                        "form `{form}`: field `{}` is required_when `{}`, but the form has no such field (its fields: {})",
+                        f.name,
+                        w.field,
+                        names.join(", ")
+                    ),
+                ));
+            }
+        };
+        if f.required {
+            return Some(here(
+                &at,
+                format!(
+                    "form `{form}`: field `{}` is always required, so `required_when` does nothing; remove one",
+                    f.name
+                ),
+            ));
+        }
+        if other.choice_label(&w.is).is_none() {
+            let values: Vec<&str> = other.choices.iter().map(|c| c.value.as_str()).collect();
+            return Some(here(
+                &format!("is: {}", w.is),
+                format!(
+                    "form `{form}`: `{}` is not a choice of `{}` (its values: {})",
+                    w.is,
+                    other.name,
+                    values.join(", ")
+                ),
+            ));
+        }
+        None
     }
 }
 
@@ -309,6 +389,54 @@ mod tests {
         assert!(text.contains("`Name` may use only"), "{text}");
         assert!(text.contains("`how` needs `choices`"), "{text}");
         assert!(text.contains("`website` is used twice"), "{text}");
+    }
+
+    #[test]
+    fn required_when_names_a_choice_of_another_field() {
+        let form = |cond: &str| {
+            config_with_forms(&format!(
+                "  c:\n    title: B\n    thank_you: /t/\n    fields:\n      \
+                 - {{name: email, label: E, type: email, required: true}}\n      \
+                 - name: how\n        label: How\n        type: radio\n        \
+                 choices: [{{value: phone, label: By phone}}, {{value: video, label: Video}}]\n      \
+                 - name: phone\n        label: Phone\n        type: tel\n        \
+                 required_when:\n          {cond}\n"
+            ))
+        };
+        let good =
+            SiteConfig::parse(&form("{field: how, is: phone}"), Path::new("site.yaml")).unwrap();
+        let decl = &good.forms["c"];
+        assert_eq!(
+            decl.required_when_label(decl.field("phone").unwrap()),
+            Some("By phone")
+        );
+        for (cond, says, line) in [
+            (
+                "{field: hows, is: phone}",
+                "no such field (its fields: email, how, phone)",
+                28,
+            ),
+            (
+                "{field: how, is: fone}",
+                "`fone` is not a choice of `how` (its values: phone, video)",
+                28,
+            ),
+            (
+                "{field: email, is: phone}",
+                "must be another select or radio field",
+                28,
+            ),
+        ] {
+            let text = SiteConfig::parse(&form(cond), Path::new("site.yaml"))
+                .unwrap_err()
+                .into_diagnostics()
+                .to_string();
+            assert!(text.contains(says), "{cond}: {text}");
+            assert!(
+                text.contains(&format!("site.yaml:{line}:")),
+                "{cond}: {text}"
+            );
+        }
     }
 
     #[test]

@@ -31,9 +31,11 @@ pub use comments::{ClinicReply, CommentsFile, PublishedComment};
 pub use config::{MenuItem, SiteConfig};
 pub use diagnostic::{line_col, Diagnostic, Diagnostics};
 pub use error::Error;
-pub use form_html::{escape_html, render_form, FormState, MAX_SERVICE_CHOICES_ON_A_SERVICE_PAGE};
+pub use form_html::{
+    error_summary, escape_html, render_form, FormState, MAX_SERVICE_CHOICES_ON_A_SERVICE_PAGE,
+};
 pub use form_service::{FormServiceConfig, RateLimit};
-pub use forms::{Choice, FieldKind, FormDecl, FormField, FormKind};
+pub use forms::{Choice, FieldKind, FormDecl, FormField, FormKind, RequiredWhen};
 pub use locate::{locate_key, locate_value};
 pub use loyalty::{LoyaltyConfig, Reward};
 pub use moderation::CommentsConfig;

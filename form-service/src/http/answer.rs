@@ -82,7 +82,14 @@ fn render(app: &AppState, format: Format, err: &AppError, path: &str) -> Respons
             status,
             serde_json::json!({ "error": title, "message": message }),
         ),
-        (Format::Html, AppError::Invalid { form, problems }) => {
+        (
+            Format::Html,
+            AppError::Invalid {
+                form,
+                problems,
+                from,
+            },
+        ) => {
             let Some(decl) = app.settings.form(form) else {
                 return html(
                     StatusCode::NOT_FOUND,
@@ -107,7 +114,7 @@ fn render(app: &AppState, format: Format, err: &AppError, path: &str) -> Respons
                     "The form had fields we do not know. Please send it from our website.",
                 )
             } else {
-                pages::form_page(&app.settings, form, decl, &state)
+                pages::form_page(&app.settings, form, decl, from.as_deref(), &state)
             };
             html(status, page)
         }

@@ -22,6 +22,8 @@ pub enum AppError {
         form: String,
         /// Messages and kept answers.
         problems: Problems,
+        /// The site page the form was sent from, where it is shown again when it is there.
+        from: Option<String>,
     },
     /// A browser post from another site (403).
     #[error("post from an origin that is not the site's")]
@@ -56,6 +58,18 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// The same error, knowing which page the form was sent from.
+    pub(super) fn sent_from(self, page: Option<String>) -> Self {
+        match self {
+            AppError::Invalid { form, problems, .. } => AppError::Invalid {
+                form,
+                problems,
+                from: page,
+            },
+            other => other,
+        }
+    }
+
     /// The status code it is answered with.
     pub fn status(&self) -> StatusCode {
         match self {

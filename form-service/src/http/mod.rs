@@ -28,7 +28,8 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -126,18 +127,38 @@ async fn submit(
     Path(form): Path<String>,
     format: extract::Format,
     headers: HeaderMap,
+    query: Result<Query<FromPage>, QueryRejection>,
     extract::Posted(raw): extract::Posted,
 ) -> Result<Response, AppError> {
     let decl = app.settings.form(&form).ok_or(AppError::NotFound)?;
+    let page = query
+        .ok()
+        .and_then(|Query(q)| q.from)
+        .and_then(|from| crate::validate::page_from(&from));
     match validate(&form, decl, &app.settings.services, &raw) {
         Outcome::Bot => Ok(forms::bot(&app, &form, decl, format)),
-        Outcome::Invalid(problems) => Err(AppError::Invalid { form, problems }),
+        Outcome::Invalid(problems) => Err(AppError::Invalid {
+            form,
+            problems,
+            from: page,
+        }),
         Outcome::Valid(sub) => match typed(decl, sub) {
-            Typed::Request(sub) => forms::store(&app, &form, decl, &sub, format).await,
+            Typed::Request(mut sub) => {
+                sub.page = page;
+                forms::store(&app, &form, decl, &sub, format).await
+            }
             Typed::Registration(post) => members::register(&app, decl, post, format).await,
-            Typed::Comment(post) => comments::post(&app, &form, decl, post, &headers, format).await,
+            Typed::Comment(post) => comments::post(&app, &form, decl, post, &headers, format)
+                .await
+                .map_err(|e| e.sent_from(page)),
         },
     }
+}
+
+/// A form's address may say which page it sits on (`?from=/services/smp/`), for staff.
+#[derive(serde::Deserialize)]
+struct FromPage {
+    from: Option<String>,
 }
 
 /// Pages served from here load the site's styles and post to the form service.

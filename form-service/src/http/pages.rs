@@ -1,38 +1,68 @@
 //! Pages in the site's look, built from the generated site itself.
 //!
-//! A form shown again takes the form's own page (`<site-dir><page>/index.html`) and
-//! swaps its `<form id="form-NAME">` for one filled with the answers and messages. A
+//! A form shown again takes the form's own page (`<site-dir><page>/index.html`),
+//! swaps its `<form id="form-NAME">` for one filled with the answers and messages, and
+//! puts the summary of what to fix first in `<main>`: the form may sit far down a
+//! phone's screen, and without script nothing scrolls to it (issue 15, item 8). A
 //! refusal takes `404.html` and swaps the inside of `<main>`. Root-relative links are
 //! made absolute to the site, since these pages are served from the form service's
 //! host. Without the generated files, a plain built-in page says the same.
 
-use site_config::{escape_html, render_form, FormDecl, FormState};
+use site_config::{error_summary, escape_html, render_form, FormDecl, FormState};
 
 use crate::Settings;
 
-/// The form's page with `state` filled in.
-pub fn form_page(s: &Settings, form: &str, decl: &FormDecl, state: &FormState) -> String {
-    let page = decl.page.as_deref().unwrap_or("/");
-    let file = s.site_dir.join(page.trim_matches('/')).join("index.html");
+/// The form's page with `state` filled in: the page it was sent from (`from`, a plain
+/// site path checked by `validate::page_from`) when that page holds the form, else the
+/// form's own `page`.
+pub fn form_page(
+    s: &Settings,
+    form: &str,
+    decl: &FormDecl,
+    from: Option<&str>,
+    state: &FormState,
+) -> String {
     let default_action = s.site.form_action(form);
-    if let Ok(html) = std::fs::read_to_string(&file) {
-        if let Some((start, end)) = find_form(&html, form) {
-            let action = attribute(&html[start..end], "action").unwrap_or(default_action);
-            let filled = render_form(form, decl, &action, &s.services, None, state);
-            let mut out = String::with_capacity(html.len() + filled.len());
-            out.push_str(&html[..start]);
-            out.push_str(&filled);
-            out.push_str(&html[end..]);
-            return absolutize(&prefix_title(&out, "Error: "), &s.base_url);
+    let summary = error_summary(form, decl, state);
+    let read = |page: &str| {
+        let file = s.site_dir.join(page.trim_matches('/')).join("index.html");
+        let html = std::fs::read_to_string(&file).ok()?;
+        let found = find_form(&html, form);
+        if found.is_none() {
+            tracing::warn!(file = %file.display(), "no <form id=\"form-{form}\"> in the page");
         }
-        tracing::warn!(file = %file.display(), "no <form id=\"form-{form}\"> in the page; using the built-in page");
+        found.map(|range| (html, range))
+    };
+    let shown = from
+        .and_then(&read)
+        .or_else(|| read(decl.page.as_deref().unwrap_or("/")));
+    if let Some((html, (start, end))) = shown {
+        let action = attribute(&html[start..end], "action").unwrap_or(default_action);
+        let filled = render_form(form, decl, &action, &s.services, None, state);
+        let mut out = String::with_capacity(html.len() + filled.len());
+        out.push_str(&html[..start]);
+        out.push_str(&filled);
+        out.push_str(&html[end..]);
+        let out = insert_at_main(&out, &format!("<div class=\"wrap\">\n{summary}</div>\n"));
+        return absolutize(&prefix_title(&out, "Error: "), &s.base_url);
     }
     let filled = render_form(form, decl, &default_action, &s.services, None, state);
     plain_page(
         s,
         &format!("Error: {}", decl.title),
-        &format!("<h1>{}</h1>\n{filled}", escape_html(&decl.title)),
+        &format!("{summary}<h1>{}</h1>\n{filled}", escape_html(&decl.title)),
     )
+}
+
+/// `html` with `first` at the start of `<main>` (unchanged without a `<main>`).
+fn insert_at_main(html: &str, first: &str) -> String {
+    let Some(open) = html.find("<main") else {
+        return html.to_string();
+    };
+    let Some(end) = html[open..].find('>').map(|i| open + i + 1) else {
+        return html.to_string();
+    };
+    format!("{}\n{first}{}", &html[..end], &html[end..])
 }
 
 /// A short page: a heading, what to do, and a link back to the site.
@@ -213,6 +243,16 @@ mod tests {
             absolutize(html, "https://clinic.example"),
             "<a href=\"https://clinic.example/about/\"><img src=\"https://clinic.example/a.png\"><a href=\"//cdn.example/x\"><a href=\"#f\">"
         );
+    }
+
+    #[test]
+    fn the_summary_goes_first_in_main() {
+        let html = "<header>h</header><main id=\"main\">\n<p>page</p><form>f</form></main>";
+        assert_eq!(
+            insert_at_main(html, "<div>S</div>"),
+            "<header>h</header><main id=\"main\">\n<div>S</div>\n<p>page</p><form>f</form></main>"
+        );
+        assert_eq!(insert_at_main("<p>x</p>", "S"), "<p>x</p>");
     }
 
     #[test]

@@ -15,7 +15,19 @@ use crate::store::{MailKind, NewMail};
 use crate::validate::Submission;
 use crate::{Error, Settings};
 
-/// The staff email for `sub`, received at `received_at` (seconds since the epoch).
+/// A phone number as a `tel:` link dials it: digits, and a leading `+`.
+fn dial(number: &str) -> String {
+    number
+        .trim()
+        .chars()
+        .enumerate()
+        .filter(|&(i, c)| c.is_ascii_digit() || (i == 0 && c == '+'))
+        .map(|(_, c)| c)
+        .collect()
+}
+
+/// The staff email for `sub`, received at `received_at` (seconds since the epoch): the
+/// answers, a phone number as a `tel:` link, and the page the form was sent from.
 pub fn staff_mail(
     settings: &Settings,
     decl: &FormDecl,
@@ -69,6 +81,13 @@ pub fn staff_mail(
         text.push('\n');
         let value_html = if f.kind == FieldKind::Textarea {
             escape_html(shown).replace('\n', "<br>\n")
+        } else if f.kind == FieldKind::Tel && !a.value.is_empty() {
+            // One tap calls back from a phone's mail app.
+            format!(
+                "<a href=\"tel:{}\">{}</a>",
+                escape_html(&dial(&a.value)),
+                escape_html(shown)
+            )
         } else {
             escape_html(shown)
         };
@@ -78,13 +97,23 @@ pub fn staff_mail(
             escape_html(f.label.trim())
         );
     }
+    html.push_str("</table>\n");
+    if let Some(page) = &sub.page {
+        let url = settings.site_url(page);
+        let _ = writeln!(text, "Sent from: {url}");
+        let _ = writeln!(
+            html,
+            "<p>Sent from: <a href=\"{0}\">{0}</a></p>",
+            escape_html(&url)
+        );
+    }
     let _ = write!(
         text,
         "Reference: {public_id}\nReply to this email to answer {who} directly.\n"
     );
     let _ = write!(
         html,
-        "</table>\n<p>Reference: {}</p>\n<p>Reply to this email to answer {} directly.</p>\n</body></html>\n",
+        "<p>Reference: {}</p>\n<p>Reply to this email to answer {} directly.</p>\n</body></html>\n",
         escape_html(public_id),
         escape_html(who)
     );

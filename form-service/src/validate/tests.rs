@@ -203,3 +203,68 @@ fn fingerprint_ignores_case_and_spacing_but_not_content() {
     assert_eq!(fp(&good()), fp(&with("name", "ann   SMITH")));
     assert_ne!(fp(&good()), fp(&with("name", "Ann Smyth")));
 }
+
+#[test]
+fn the_page_a_form_came_from_is_a_plain_site_path() {
+    use crate::validate::page_from;
+    for good in [
+        "/",
+        "/consultation/",
+        "/services/scalp-micropigmentation/",
+        "/a_b/c-d.html",
+    ] {
+        assert_eq!(page_from(good).as_deref(), Some(good), "{good}");
+    }
+    for bad in [
+        "",
+        "services/",
+        "//evil.example/",
+        "/../etc/",
+        "/services/../../x/",
+        "/.git/",
+        "/a//b/",
+        "/a b/",
+        "/a?b",
+        "/%2e%2e/",
+        "https://evil.example/",
+    ] {
+        assert_eq!(page_from(bad), None, "{bad}");
+    }
+    assert_eq!(page_from(&format!("/{}", "a".repeat(200))), None);
+}
+
+#[test]
+fn a_field_required_when_another_answer_is_given_says_so_beside_it() {
+    let site = site();
+    let mut decl = site.forms["consultation"].clone();
+    let phone = decl.fields.iter_mut().find(|f| f.name == "phone").unwrap();
+    phone.required = false;
+    phone.required_when = Some(site_config::RequiredWhen {
+        field: "contact_method".into(),
+        is: "phone".into(),
+    });
+    let check = |pairs: &[(&str, &str)]| {
+        let raw = RawAnswers(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), RawValue::Text(v.to_string())))
+                .collect(),
+        );
+        validate("consultation", &decl, &services(), &raw)
+    };
+    let mut by_phone = good();
+    by_phone.retain(|(k, _)| *k != "contact_method");
+    by_phone.push(("contact_method", "phone"));
+    match check(&by_phone) {
+        Outcome::Invalid(p) => {
+            assert_eq!(p.errors.len(), 1, "{p:?}");
+            assert!(p.errors["phone"].contains("is needed for “"), "{p:?}");
+        }
+        other => panic!("a phone consultation without a number: {other:?}"),
+    }
+    by_phone.retain(|(k, _)| *k != "phone");
+    by_phone.push(("phone", "020 7946 0321"));
+    assert!(matches!(check(&by_phone), Outcome::Valid(_)));
+    // Another way to talk needs no number.
+    assert!(matches!(check(&good()), Outcome::Valid(_)));
+}

@@ -207,10 +207,10 @@ async fn behind_caddy_over_https_forms_members_and_per_visitor_limits_work() {
         .unwrap();
     fill(&c, "#consultation-name", "Ann Proxy").await;
     fill(&c, "#consultation-email", "ann.proxy@example.com").await;
-    click(&c, "label[for=consultation-contact-method-4]").await;
+    click(&c, "#consultation-contact-method input[value=video]").await;
     fill(&c, "#consultation-message", "Through Caddy, please.").await;
-    click(&c, "label[for=consultation-consent]").await;
-    click(&c, "#form-consultation button[type=submit]").await;
+    click(&c, "#consultation-consent").await;
+    click(&c, "#form-consultation button").await;
     wait_for_url(&c, &format!("{site}/consultation/thank-you/")).await;
     let staff = next_mail(&smtp, &mut seen);
     assert_eq!(
@@ -230,7 +230,8 @@ async fn behind_caddy_over_https_forms_members_and_per_visitor_limits_work() {
     c.goto(&smp).await.unwrap();
     fill(&c, "#comment-display-name", "Ann").await;
     fill(&c, "#comment-comment", "Does SMP suit a scarred scalp?").await;
-    click(&c, "#form-comment button[type=submit]").await;
+    click(&c, "#comment-publish").await;
+    click(&c, "#form-comment button").await;
     wait_for_url(&c, &format!("{site}/comments/thank-you/")).await;
     let moderation = next_mail(&smtp, &mut seen);
     assert!(

@@ -152,6 +152,15 @@ async fn invalid_browser_post_gets_the_site_page_with_errors_and_every_answer_ke
     // The error summary, each message beside its field, and the answers kept, escaped.
     assert!(html.contains("There is a problem"));
     assert!(html.contains("<a href=\"#consultation-email\">Enter an email address"));
+    // Issue 15, item 8: the summary comes first in <main>, before the page's own text
+    // and far above the form, so it is what a phone shows first, script or not.
+    let main = html.find("<main").unwrap();
+    let summary = html.find("class=\"error-summary\"").unwrap();
+    assert!(
+        main < summary && summary < html.find("<h1").unwrap(),
+        "{html}"
+    );
+    assert!(summary < html.find("<form").unwrap());
     assert!(html.contains("id=\"consultation-consent-error\""));
     assert!(html.contains("value=\"&lt;script&gt;alert(1)&lt;/script&gt;\""));
     assert!(!html.contains("<script>alert(1)"));

@@ -281,8 +281,8 @@ pub async fn click(c: &Client, css: &str) {
 pub async fn register(c: &Client, name: &str, email: &str) {
     fill(c, "#membership-name", name).await;
     fill(c, "#membership-email", email).await;
-    click(c, "label[for=membership-consent]").await;
-    click(c, "#form-membership button[type=submit]").await;
+    click(c, "#membership-consent").await;
+    click(c, "#form-membership button").await;
 }
 
 /// Presses the button whose text is `label` (a link's page, a staff page).

@@ -112,6 +112,7 @@ pub(super) fn site_value(config: &SiteConfig) -> Value {
             "privacy_url": b.privacy_url,
         },
         "forms": config.forms.keys().collect::<Vec<_>>(),
+        "form_titles": config.forms.iter().map(|(name, f)| (name.as_str(), f.title.as_str())).collect::<std::collections::BTreeMap<_, _>>(),
         "comment_form": config.forms.iter().find(|(_, f)| f.kind == FormKind::Comment).map(|(name, _)| name),
         "loyalty": config.loyalty,
         // Members sign in on the form service, which serves their page.

@@ -50,7 +50,12 @@ fn service_page_shows_facts_faqs_and_the_form() {
         html.contains("href=\"/about/#team\""),
         "links to .md files become pretty URLs"
     );
-    assert!(html.contains("action=\"https://forms.clinic.example/forms/consultation\""));
+    assert!(
+        html.contains(
+            "action=\"https://forms.clinic.example/forms/consultation?from=/services/scalp/\""
+        ),
+        "the form says which page it was sent from: {html}"
+    );
     assert!(
         html.contains("<option value=\"scalp\" selected>"),
         "the page's service is preselected"

@@ -80,3 +80,20 @@ fn missing_front_matter_image_is_found() {
         .failure(1)
         .stderr_has("content/about.md: image: /nope.jpg does not exist");
 }
+
+/// Issue 15, item 9: a dependent field's condition is checked with its place: the
+/// example site's phone number needed "by phone", misspelt.
+#[test]
+fn a_misspelt_required_when_is_reported_with_its_line() {
+    let t = SiteTest::example_site();
+    let line = t
+        .read("site.yaml")
+        .lines()
+        .position(|l| l.trim() == "is: phone")
+        .expect("the example's phone field depends on the contact method")
+        + 1;
+    t.change("site.yaml", "is: phone", "is: fone");
+    t.run(&["check"]).failure(1).stderr_has(&format!(
+        "site.yaml:{line}: form `consultation`: `fone` is not a choice of `contact_method` (its values: in-person, phone, email, video)"
+    ));
+}

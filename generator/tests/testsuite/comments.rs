@@ -118,7 +118,8 @@ fn comments_show_on_their_page_oldest_first_with_count_and_reply() {
     assert!(scalp.contains(
         "<input type=\"hidden\" id=\"comment-service\" name=\"service\" value=\"scalp\">"
     ));
-    assert!(scalp.contains("action=\"https://forms.clinic.example/forms/comment\""));
+    assert!(scalp
+        .contains("action=\"https://forms.clinic.example/forms/comment?from=/services/scalp/\""));
 
     let peel = t.read("dist/services/peel/index.html");
     assert!(peel.contains("<h2 id=\"comments-title\">1 comment</h2>"));

@@ -150,6 +150,7 @@ pub(super) async fn post(
                 kept: post.answers.into_iter().collect(),
                 errors,
             },
+            from: None,
         });
     };
     let token = NewToken::generate();

@@ -351,7 +351,7 @@ async fn account(
             |_| at.to_string(),
             |t| {
                 t.to_zoned_datetime(s.tz.clone())
-                    .strftime("%-d %B %Y")
+                    .strftime("%-d %b %Y")
                     .to_string()
             },
         )
@@ -366,6 +366,7 @@ async fn account(
         notice: notice.as_deref(),
         actions: (s.members_url("rewards"), s.members_url("sign-out")),
         when: &when,
+        script: site_script(s, "referral."),
     });
     Ok(html(s, StatusCode::OK, "Your points", &body))
 }
@@ -425,4 +426,18 @@ async fn sign_out(State(app): State<AppState>, headers: HeaderMap) -> Result<Res
         Kind::Member,
         &app.settings,
     ))
+}
+
+/// The address of the site's fingerprinted script whose name starts `prefix`
+/// (`referral.` for `/assets/referral.3f2a.js`), read from the membership page that
+/// loads it; `None` without the generated site.
+fn site_script(s: &crate::Settings, prefix: &str) -> Option<String> {
+    let page = s
+        .site_dir
+        .join(s.membership_page().trim_matches('/'))
+        .join("index.html");
+    let html = std::fs::read_to_string(page).ok()?;
+    let at = html.find(&format!("<script src=\"/assets/{prefix}"))? + "<script src=\"".len();
+    let end = at + html[at..].find('"')?;
+    Some(s.site_url(&html[at..end]))
 }

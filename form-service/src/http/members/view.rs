@@ -58,12 +58,15 @@ pub(super) struct Account<'a> {
     pub(super) actions: (String, String),
     /// Formats a time for people.
     pub(super) when: &'a dyn Fn(i64) -> String,
+    /// The site's script that adds a copy button beside the referral link, if found.
+    pub(super) script: Option<String>,
 }
 
 /// The member's page: balance, rewards, referral link, history, sign out.
 pub(super) fn account(a: &Account<'_>) -> String {
     let b = a.balance;
-    let mut h = String::from("<div class=\"wrap\">\n");
+    // Within the site's text column, readable on a phone (issue 15, item 12).
+    let mut h = String::from("<div class=\"wrap\">\n<div class=\"prose\">\n");
     h.push_str(&header(
         &format!("Your points, {}", a.member.name),
         &format!("Signed in as {}.", a.member.email),
@@ -121,7 +124,7 @@ pub(super) fn account(a: &Account<'_>) -> String {
             "<h2>Invite friends</h2>\n<p>Share your personal link. When a friend registers \
              through it and confirms, you earn {} points once they have had their first paid \
              treatment.</p>\n<div class=\"form\"><div class=\"field\"><label class=\"field__label\" for=\"referral-link\">Your referral link</label>\n\
-             <input id=\"referral-link\" type=\"text\" readonly value=\"{}\"></div></div>\n\
+             <input id=\"referral-link\" readonly value=\"{}\"></div></div>\n\
              <p>Something to send with it: “I have been going to {} and I think you would \
              like it. Register with my link and you get {} welcome points: {}”</p>\n",
             a.loyalty.referral_reward,
@@ -143,7 +146,7 @@ pub(super) fn account(a: &Account<'_>) -> String {
         for e in a.history {
             let _ = writeln!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td class=\"nowrap\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&(a.when)(e.created_at)),
                 signed(e),
                 esc(&e.reason),
@@ -154,9 +157,12 @@ pub(super) fn account(a: &Account<'_>) -> String {
     }
     let _ = write!(
         h,
-        "<form method=\"post\" action=\"{}\"><button class=\"button button--quiet\" type=\"submit\">Sign out</button></form>\n</div>\n",
+        "<form method=\"post\" action=\"{}\"><button class=\"button button--quiet\" type=\"submit\">Sign out</button></form>\n</div>\n</div>\n",
         esc(&a.actions.1)
     );
+    if let (Some(src), Some(_)) = (&a.script, &a.referral_link) {
+        let _ = writeln!(h, "<script src=\"{}\" defer></script>", esc(src));
+    }
     h
 }
 
