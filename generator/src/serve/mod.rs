@@ -40,8 +40,8 @@ pub struct ServeOptions {
 const QUIET: Duration = Duration::from_millis(15);
 const MAX_WAIT: Duration = Duration::from_millis(150);
 /// Pages rendered between two looks for a change: a save waits for at most one batch
-/// (about 50 ms on two cores).
-const FILL_BATCH: usize = 256;
+/// (about 50 ms on one core).
+const FILL_BATCH: usize = 128;
 
 /// Runs the preview until Ctrl-C. Deletes nothing.
 pub fn run(mut opts: ServeOptions) -> Result<(), Error> {

@@ -144,9 +144,10 @@ impl Preview {
         if todo.is_empty() {
             return None;
         }
-        use rayon::prelude::*;
+        // On one thread: the background fill leaves the other cores to the pages
+        // visitors ask for, so the first one is served while the rest renders.
         Some(Batch(
-            todo.par_iter().map(|&i| (i, site.render_page(i))).collect(),
+            todo.iter().map(|&i| (i, site.render_page(i))).collect(),
         ))
     }
 
