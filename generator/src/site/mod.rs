@@ -8,17 +8,18 @@ mod context;
 pub mod deps;
 mod photos;
 mod reuse;
+mod site_files;
 mod stream;
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use serde_json::{json, Value};
+use serde_json::Value;
 use site_config::{Diagnostic, Diagnostics, ServiceRef, SiteConfig};
 
-use crate::content::{load_content, normalise_alias, Content, PageKind};
+use crate::content::{load_content, Content, PageKind};
 use crate::images::Photos;
 use crate::links::{check_links, Targets};
 use crate::output::{self, json_ld, AssetMap, Output, OutputFile};
@@ -31,6 +32,7 @@ use deps::{is_listing, Target};
 pub use photos::PhotoUses;
 use photos::{Locator, PagePhotos};
 pub use reuse::Record;
+use site_files::is_thank_you;
 
 /// One page rendered by [`Site::render_page`]: its HTML and the photos it shows.
 pub struct RenderedPage {
@@ -306,64 +308,6 @@ impl Site {
         Ok(())
     }
 
-    /// Photos over the size limits (a warning: they are published all the same).
-    pub fn photo_warnings(&self) -> Vec<Diagnostic> {
-        let all: Vec<Diagnostic> = self
-            .page_photos
-            .values()
-            .flat_map(|p| p.warnings.iter().cloned())
-            .collect();
-        let mut all = Diagnostics(all);
-        all.sort();
-        all.0
-    }
-
-    /// Makes every photo's files that are not cached yet (in parallel). A photo that
-    /// cannot be decoded is a problem at each line that shows it.
-    pub fn encode_photos(&self) -> Result<(), Error> {
-        let problems = self.photos.encode(&self.photo_uses);
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            let mut all = Diagnostics(problems);
-            all.sort();
-            Err(Error::Site(all))
-        }
-    }
-
-    /// The photo work a preview can do in the background: the photos not yet cached.
-    pub fn pending_photos(&self) -> (Arc<Photos>, PhotoUses) {
-        let todo = self
-            .photo_uses
-            .iter()
-            .filter(|(_, (p, _))| !self.photos.is_cached(p))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        (self.photos.clone(), todo)
-    }
-
-    /// Collects the photos every page uses and puts their files in the output.
-    pub fn publish_photos(&mut self) -> Result<(), Error> {
-        let mut uses = PhotoUses::new();
-        for p in self.page_photos.values() {
-            for (photo, u) in &p.uses {
-                uses.entry(photo.stem.clone())
-                    .or_insert_with(|| (photo.clone(), Vec::new()))
-                    .1
-                    .push(u.clone());
-            }
-        }
-        let problems = photos::publish(&mut self.output, &mut uses, &self.photos, &self.opts.root);
-        self.photo_uses = uses;
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            let mut all = Diagnostics(problems);
-            all.sort();
-            Err(Error::Site(all))
-        }
-    }
-
     /// The pages these targets name, in site order.
     pub fn pages_for(&self, targets: &BTreeSet<Target>) -> Vec<usize> {
         let pages = &self.content.pages;
@@ -495,82 +439,6 @@ impl Site {
             photos,
         })
     }
-
-    /// `404.html`, alias pages, `_redirects`, `_headers`, `sitemap.xml`, `robots.txt`,
-    /// the files beside pages, and the photos' files.
-    pub fn render_site_files(&mut self) -> Result<(), Error> {
-        self.site_files()?;
-        self.publish_photos()
-    }
-
-    /// [`Site::render_site_files`] but the photos.
-    fn site_files(&mut self) -> Result<(), Error> {
-        let config = &self.config;
-        let not_found = json!({
-            "kind": "404", "title": "Page not found", "summary": "", "url": "/404.html",
-            "permalink": format!("{}/404.html", config.base_url), "content": "", "slug": "404",
-            "template": "404.html", "form": null, "image": null, "image_alt": null, "extra": {},
-        });
-        let ctx = page_context(
-            &self.site_value,
-            not_found,
-            "/404.html",
-            Vec::new(),
-            Some(&self.services_value),
-        );
-        let html = self
-            .templates
-            .render("404.html", &ctx, Path::new("404.html"))
-            .map_err(|d| Error::Site(d.into()))?;
-        let out = &mut self.output;
-        out.insert("404.html".into(), OutputFile::Bytes(html.into_bytes()));
-        for (src, url) in &self.content.assets {
-            out.insert(
-                url.trim_start_matches('/').to_string(),
-                OutputFile::Copy(src.clone()),
-            );
-        }
-        let mut aliases = Vec::new();
-        for page in &self.content.pages {
-            for alias in &page.aliases {
-                let key = normalise_alias(alias);
-                out.insert(
-                    output_path(&key),
-                    OutputFile::Bytes(output::alias_page(config, &page.url).into_bytes()),
-                );
-                aliases.push((alias.clone(), page.url.clone()));
-            }
-        }
-        let urls: Vec<&str> = self.content.pages.iter().map(|p| p.url.as_str()).collect();
-        // A thank-you page is only ever reached by sending a form: not for search engines.
-        let indexed: Vec<&str> = urls
-            .iter()
-            .copied()
-            .filter(|u| !is_thank_you(config, u))
-            .collect();
-        out.insert(
-            "_redirects".into(),
-            OutputFile::Bytes(output::redirects_file(&aliases).into_bytes()),
-        );
-        out.insert(
-            "_headers".into(),
-            OutputFile::Bytes(output::headers_file(config, &urls).into_bytes()),
-        );
-        out.insert(
-            "sitemap.xml".into(),
-            OutputFile::Bytes(output::sitemap_xml(config, &indexed).into_bytes()),
-        );
-        out.insert(
-            "robots.txt".into(),
-            OutputFile::Bytes(output::robots_txt(config).into_bytes()),
-        );
-        Ok(())
-    }
-}
-
-/// True for a page a form sends people to once it is sent (`thank_you` in site.yaml).
-fn is_thank_you(config: &SiteConfig, url: &str) -> bool {
-    config.forms.values().any(|f| f.thank_you == url)
 }
 
 fn is_static_output(path: &str, assets: &AssetMap) -> bool {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::Value;
-use site_config::{escape_html, Diagnostic, SiteConfig};
+use site_config::{escape_html, Diagnostic, Diagnostics, SiteConfig};
 
 use crate::content::Page;
 use crate::images::{
@@ -15,9 +15,70 @@ use crate::images::{
     Photo, Photos, Rewritten, Use, OUTPUT_DIR,
 };
 use crate::output::{Output, OutputFile};
+use crate::Error;
+
+use super::Site;
 
 /// Photos by output stem, with every place they are used.
 pub type PhotoUses = BTreeMap<String, (Arc<Photo>, Vec<Use>)>;
+
+impl Site {
+    /// Photos over the size limits (a warning: they are published all the same).
+    pub fn photo_warnings(&self) -> Vec<Diagnostic> {
+        let all: Vec<Diagnostic> = self
+            .page_photos
+            .values()
+            .flat_map(|p| p.warnings.iter().cloned())
+            .collect();
+        let mut all = Diagnostics(all);
+        all.sort();
+        all.0
+    }
+
+    /// Makes every photo's files that are not cached yet (in parallel). A photo that
+    /// cannot be decoded is a problem at each line that shows it.
+    pub fn encode_photos(&self) -> Result<(), Error> {
+        let problems = self.photos.encode(&self.photo_uses);
+        all_or_nothing(problems)
+    }
+
+    /// The photo work a preview can do in the background: the photos not yet cached.
+    pub fn pending_photos(&self) -> (Arc<Photos>, PhotoUses) {
+        let todo = self
+            .photo_uses
+            .iter()
+            .filter(|(_, (p, _))| !self.photos.is_cached(p))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        (self.photos.clone(), todo)
+    }
+
+    /// Collects the photos every page uses and puts their files in the output.
+    pub fn publish_photos(&mut self) -> Result<(), Error> {
+        let mut uses = PhotoUses::new();
+        for p in self.page_photos.values() {
+            for (photo, u) in &p.uses {
+                uses.entry(photo.stem.clone())
+                    .or_insert_with(|| (photo.clone(), Vec::new()))
+                    .1
+                    .push(u.clone());
+            }
+        }
+        let problems = publish(&mut self.output, &mut uses, &self.photos, &self.opts.root);
+        self.photo_uses = uses;
+        all_or_nothing(problems)
+    }
+}
+
+/// Ok when there are no problems, else all of them, in file and line order.
+fn all_or_nothing(problems: Vec<Diagnostic>) -> Result<(), Error> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let mut all = Diagnostics(problems);
+    all.sort();
+    Err(Error::Site(all))
+}
 
 /// What a page's photos change in what its template sees.
 #[derive(Debug, Default)]

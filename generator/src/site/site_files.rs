@@ -1,0 +1,92 @@
+//! The files of the site that belong to no one page: `404.html`, alias pages,
+//! `_redirects`, `_headers`, `sitemap.xml`, `robots.txt`, the files kept beside pages,
+//! and the photos' files.
+
+use std::path::Path;
+
+use serde_json::json;
+use site_config::SiteConfig;
+
+use super::context::page_context;
+use super::{output_path, Site};
+use crate::content::normalise_alias;
+use crate::output::{self, OutputFile};
+use crate::Error;
+
+impl Site {
+    /// `404.html`, alias pages, `_redirects`, `_headers`, `sitemap.xml`, `robots.txt`,
+    /// the files beside pages, and the photos' files.
+    pub fn render_site_files(&mut self) -> Result<(), Error> {
+        self.site_files()?;
+        self.publish_photos()
+    }
+
+    /// [`Site::render_site_files`] but the photos.
+    pub(super) fn site_files(&mut self) -> Result<(), Error> {
+        let config = &self.config;
+        let not_found = json!({
+            "kind": "404", "title": "Page not found", "summary": "", "url": "/404.html",
+            "permalink": format!("{}/404.html", config.base_url), "content": "", "slug": "404",
+            "template": "404.html", "form": null, "image": null, "image_alt": null, "extra": {},
+        });
+        let ctx = page_context(
+            &self.site_value,
+            not_found,
+            "/404.html",
+            Vec::new(),
+            Some(&self.services_value),
+        );
+        let html = self
+            .templates
+            .render("404.html", &ctx, Path::new("404.html"))
+            .map_err(|d| Error::Site(d.into()))?;
+        let out = &mut self.output;
+        out.insert("404.html".into(), OutputFile::Bytes(html.into_bytes()));
+        for (src, url) in &self.content.assets {
+            out.insert(
+                url.trim_start_matches('/').to_string(),
+                OutputFile::Copy(src.clone()),
+            );
+        }
+        let mut aliases = Vec::new();
+        for page in &self.content.pages {
+            for alias in &page.aliases {
+                let key = normalise_alias(alias);
+                out.insert(
+                    output_path(&key),
+                    OutputFile::Bytes(output::alias_page(config, &page.url).into_bytes()),
+                );
+                aliases.push((alias.clone(), page.url.clone()));
+            }
+        }
+        let urls: Vec<&str> = self.content.pages.iter().map(|p| p.url.as_str()).collect();
+        // A thank-you page is only ever reached by sending a form: not for search engines.
+        let indexed: Vec<&str> = urls
+            .iter()
+            .copied()
+            .filter(|u| !is_thank_you(config, u))
+            .collect();
+        out.insert(
+            "_redirects".into(),
+            OutputFile::Bytes(output::redirects_file(&aliases).into_bytes()),
+        );
+        out.insert(
+            "_headers".into(),
+            OutputFile::Bytes(output::headers_file(config, &urls).into_bytes()),
+        );
+        out.insert(
+            "sitemap.xml".into(),
+            OutputFile::Bytes(output::sitemap_xml(config, &indexed).into_bytes()),
+        );
+        out.insert(
+            "robots.txt".into(),
+            OutputFile::Bytes(output::robots_txt(config).into_bytes()),
+        );
+        Ok(())
+    }
+}
+
+/// True for a page a form sends people to once it is sent (`thank_you` in site.yaml).
+pub(super) fn is_thank_you(config: &SiteConfig, url: &str) -> bool {
+    config.forms.values().any(|f| f.thank_you == url)
+}
