@@ -11,7 +11,7 @@ use fantoccini::{Client, Locator};
 use serde_json::Value;
 
 use crate::support::browser::{
-    available, chromium, chromium_with, click, fill, wait_for_url, Stack,
+    available, chromium, chromium_with, click, fill, request_consultation, wait_for_url, Stack,
 };
 use crate::support::http::{raw, raw_post};
 use crate::support::mime::parse;
@@ -63,11 +63,7 @@ async fn chromium_at_390_px_sees_the_error_summary_first_and_books_by_phone() {
     let page = format!("{site}/services/scalp-micropigmentation/");
     c.goto(&page).await.unwrap();
 
-    fill(&c, "#consultation-name", "Pat Phone").await;
-    fill(&c, "#consultation-email", "pat@example.com").await;
-    click(&c, "#consultation-contact-method input[value=phone]").await;
-    click(&c, "#consultation-consent").await;
-    click(&c, "#form-consultation button").await;
+    request_consultation(&c, "Pat Phone", "pat@example.com", "phone", None).await;
 
     wait_for_url(
         &c,
@@ -301,16 +297,12 @@ async fn chromium_over_the_limit_sees_a_page_with_a_phone_number_and_a_way_back(
     let (_driver, c) = chromium().await;
     phone_window(&c).await;
     c.goto(&format!("{site}/consultation/")).await.unwrap();
-    fill(&c, "#consultation-name", "Lou Limit").await;
-    fill(&c, "#consultation-email", "lou@example.com").await;
-    click(&c, "#consultation-contact-method input[value=email]").await;
     js(
         &c,
         "document.querySelector('#consultation-service').value = 'microneedling'",
     )
     .await;
-    click(&c, "#consultation-consent").await;
-    click(&c, "#form-consultation button").await;
+    request_consultation(&c, "Lou Limit", "lou@example.com", "email", None).await;
     wait_for_url(
         &c,
         &format!("http://{addr}/forms/consultation?from=/consultation/"),
@@ -373,11 +365,7 @@ async fn chromium_without_javascript_sees_the_error_summary_first() {
     c.goto(&format!("{site}/services/scalp-micropigmentation/"))
         .await
         .unwrap();
-    fill(&c, "#consultation-name", "Nora Noscript").await;
-    fill(&c, "#consultation-email", "nora@example").await;
-    click(&c, "#consultation-contact-method input[value=phone]").await;
-    click(&c, "#consultation-consent").await;
-    click(&c, "#form-consultation button").await;
+    request_consultation(&c, "Nora Noscript", "nora@example", "phone", None).await;
     wait_for_url(
         &c,
         &format!(

@@ -14,7 +14,8 @@ use tokio_rustls::TlsConnector;
 use super::{join, next_mail, sign_in_as_staff_for, Proxy};
 use crate::support::bin::Running;
 use crate::support::browser::{
-    available, build_example, chromium_with, click, fill, link_in, press, repo_root, wait_for_url,
+    available, build_example, chromium_with, click, fill, link_in, press, repo_root,
+    request_consultation, wait_for_url,
 };
 use crate::support::smtp::SmtpServer;
 use crate::support::{free_port, good_form, installed, wait_for, wait_for_async};
@@ -205,12 +206,14 @@ async fn behind_caddy_over_https_forms_members_and_per_visitor_limits_work() {
     c.goto(&format!("{site}/services/scalp-micropigmentation/"))
         .await
         .unwrap();
-    fill(&c, "#consultation-name", "Ann Proxy").await;
-    fill(&c, "#consultation-email", "ann.proxy@example.com").await;
-    click(&c, "#consultation-contact-method input[value=video]").await;
-    fill(&c, "#consultation-message", "Through Caddy, please.").await;
-    click(&c, "#consultation-consent").await;
-    click(&c, "#form-consultation button").await;
+    request_consultation(
+        &c,
+        "Ann Proxy",
+        "ann.proxy@example.com",
+        "video",
+        Some("Through Caddy, please."),
+    )
+    .await;
     wait_for_url(&c, &format!("{site}/consultation/thank-you/")).await;
     let staff = next_mail(&smtp, &mut seen);
     assert_eq!(

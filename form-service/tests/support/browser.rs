@@ -333,3 +333,26 @@ pub fn build_example(generator: &Path, dist: &Path, site: &str, forms: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Fills in the consultation form on the page the tab shows (name, email, how to be
+/// contacted by its value, an optional message, consent) and sends it.
+pub async fn request_consultation(
+    c: &Client,
+    name: &str,
+    email: &str,
+    method: &str,
+    message: Option<&str>,
+) {
+    fill(c, "#consultation-name", name).await;
+    fill(c, "#consultation-email", email).await;
+    click(
+        c,
+        &format!("#consultation-contact-method input[value={method}]"),
+    )
+    .await;
+    if let Some(m) = message {
+        fill(c, "#consultation-message", m).await;
+    }
+    click(c, "#consultation-consent").await;
+    click(c, "#form-consultation button").await;
+}
