@@ -80,7 +80,8 @@ checked_string!(
     }
 );
 
-const WEEKDAYS: [&str; 7] = [
+/// The days of the week, Monday first, as `site.yaml` writes them.
+pub const WEEKDAYS: [&str; 7] = [
     "Monday",
     "Tuesday",
     "Wednesday",

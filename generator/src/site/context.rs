@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use serde_json::{json, Value};
-use site_config::{FormKind, SiteConfig};
+use site_config::{FormKind, SiteConfig, WEEKDAYS};
 use tera::Context;
 
 use crate::content::{Page, PageKind};
@@ -121,21 +121,11 @@ pub(super) fn site_value(config: &SiteConfig) -> Value {
     })
 }
 
-const WEEK: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
-
 /// `[Monday..Friday]` -> "Monday to Friday"; scattered days are listed.
 fn days_label(days: &[&str]) -> String {
     let idx: Vec<usize> = days
         .iter()
-        .filter_map(|d| WEEK.iter().position(|w| w == d))
+        .filter_map(|d| WEEKDAYS.iter().position(|w| w == d))
         .collect();
     let consecutive = idx.windows(2).all(|w| w[1] == w[0] + 1);
     match days {
