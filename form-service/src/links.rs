@@ -113,6 +113,21 @@ pub struct Link {
     pub expires_at: i64,
 }
 
+/// A row read by its id (`comments::get`, `ledger::get`, `accounts::by_id`).
+pub type ReadById<T> = fn(&Connection, i64) -> Result<Option<T>, Error>;
+
+impl Link {
+    /// The ledger row or comment the link acts on, if it names one that still exists.
+    pub fn subject_row<T>(&self, c: &Connection, get: ReadById<T>) -> Result<Option<T>, Error> {
+        Ok(self.subject.map(|id| get(c, id)).transpose()?.flatten())
+    }
+
+    /// The member the link is about, if it names one that still exists.
+    pub fn member_row<T>(&self, c: &Connection, get: ReadById<T>) -> Result<Option<T>, Error> {
+        Ok(self.member.map(|id| get(c, id)).transpose()?.flatten())
+    }
+}
+
 /// A link to store.
 #[derive(Debug, Clone, Copy)]
 pub struct NewLink<'a> {

@@ -240,11 +240,7 @@ fn member_of_link(
         Ok(l) => l,
         Err(p) => return Ok(Err(p)),
     };
-    let m = link
-        .member
-        .map(|id| by_id(tx.conn, id))
-        .transpose()?
-        .flatten();
+    let m = link.member_row(tx.conn, by_id)?;
     Ok(m.map(|m| (link, m)).ok_or(LinkProblem::Unknown))
 }
 

@@ -261,16 +261,8 @@ async fn confirm_page(
                 Ok(l) => l,
                 Err(p) => return Ok(Err(p)),
             };
-            let comment = link
-                .subject
-                .map(|id| comments::get(c, id))
-                .transpose()?
-                .flatten();
-            let member = link
-                .member
-                .map(|id| accounts::by_id(c, id))
-                .transpose()?
-                .flatten();
+            let comment = link.subject_row(c, comments::get)?;
+            let member = link.member_row(c, accounts::by_id)?;
             Ok(match (comment, member) {
                 (Some(cm), Some(m)) if cm.status == Status::Held => Ok((cm, m)),
                 (Some(_), Some(_)) => Err(LinkProblem::Used),
@@ -333,12 +325,7 @@ async fn confirm(State(app): State<AppState>, Posted(raw): Posted) -> Result<Res
                 Ok(r) => r,
                 Err(p) => return Ok(Err(p)),
             };
-            let Some(m) = link
-                .member
-                .map(|id| accounts::by_id(tx.conn, id))
-                .transpose()?
-                .flatten()
-            else {
+            let Some(m) = link.member_row(tx.conn, accounts::by_id)? else {
                 return Ok(Err(LinkProblem::Unknown));
             };
             let c = match released {

@@ -66,12 +66,7 @@ pub(super) async fn moderate_page(
         .store
         .read(move |c| {
             Ok(match links::check(c, &t, &STAFF_PURPOSES, now)? {
-                Ok(link) => match link
-                    .subject
-                    .map(|id| comments::get(c, id))
-                    .transpose()?
-                    .flatten()
-                {
+                Ok(link) => match link.subject_row(c, comments::get)? {
                     Some(comment) => {
                         let m = comments::author(c, &comment)?;
                         Ok((link.purpose, comment, m))

@@ -40,16 +40,8 @@ pub(super) async fn page(
                     Ok(l) => l,
                     Err(p) => return Ok(Err(p)),
                 };
-            let entry = link
-                .subject
-                .map(|id| ledger::get(c, id))
-                .transpose()?
-                .flatten();
-            let member = link
-                .member
-                .map(|id| accounts::by_id(c, id))
-                .transpose()?
-                .flatten();
+            let entry = link.subject_row(c, ledger::get)?;
+            let member = link.member_row(c, accounts::by_id)?;
             Ok(match (entry, member) {
                 (Some(e), Some(m)) if e.open => Ok((link.purpose, e, m)),
                 (Some(_), Some(_)) => Err(LinkProblem::Used),
