@@ -109,18 +109,14 @@ pub fn sign_in(
     let Some(email) = link.staff.as_deref().and_then(|s| configured(addresses, s)) else {
         return Ok(Err(LinkProblem::Unknown));
     };
-    tx.conn
-        .prepare_cached(
-            "INSERT INTO staff_sessions (selector, verifier, email, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?
-        .execute(params![
-            session.selector,
-            &session.verifier[..],
-            email,
-            tx.now,
-            tx.now + i64::from(days) * 86_400
-        ])?;
+    token::start_session(
+        tx.conn,
+        token::Sessions::Staff,
+        session,
+        &email,
+        tx.now,
+        days,
+    )?;
     Ok(Ok(email.to_string()))
 }
 

@@ -447,19 +447,15 @@ fn start_session(
     token: &NewToken,
     cfg: &LoyaltyConfig,
 ) -> Result<(), Error> {
-    tx.conn
-        .prepare_cached(
-            "INSERT INTO sessions (selector, verifier, member_id, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?
-        .execute(params![
-            token.selector,
-            &token.verifier[..],
-            member,
-            tx.now,
-            tx.now + i64::from(cfg.session_days) * 86_400
-        ])?;
-    Ok(())
+    let sessions = token::Sessions::Members;
+    Ok(token::start_session(
+        tx.conn,
+        sessions,
+        token,
+        &member,
+        tx.now,
+        cfg.session_days,
+    )?)
 }
 
 /// The signed-in member for a session cookie's value, if the session is live.

@@ -86,6 +86,39 @@ impl Sessions {
             Sessions::Staff => "staff_sessions",
         }
     }
+
+    /// The column naming whose session it is: a member's id, or a staff address.
+    fn owner(self) -> &'static str {
+        match self {
+            Sessions::Members => "member_id",
+            Sessions::Staff => "email",
+        }
+    }
+}
+
+/// Stores a new session for `owner` (a member's id, a staff address) lasting `days`
+/// from `now`: the token's selector and the hash of its secret, never the secret.
+pub fn start_session(
+    conn: &Connection,
+    sessions: Sessions,
+    token: &NewToken,
+    owner: &dyn rusqlite::ToSql,
+    now: i64,
+    days: u32,
+) -> rusqlite::Result<()> {
+    let (table, owner_column) = (sessions.table(), sessions.owner());
+    conn.prepare_cached(&format!(
+        "INSERT INTO {table} (selector, verifier, {owner_column}, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)"
+    ))?
+    .execute(rusqlite::params![
+        token.selector,
+        &token.verifier[..],
+        owner,
+        now,
+        now + i64::from(days) * 86_400
+    ])?;
+    Ok(())
 }
 
 /// Ends the session a cookie names, if the cookie is genuine: a forged cookie with a

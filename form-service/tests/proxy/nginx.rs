@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use super::{join, listening, sign_in_as_staff_for, Proxy};
+use super::{join, sign_in_as_staff_for, Proxy};
 use crate::support::bin::Running;
 use crate::support::browser::{available, build_example, chromium_with, repo_root};
 use crate::support::http::raw;
@@ -139,7 +139,6 @@ async fn behind_the_shipped_nginx_conf_the_services_own_pages_work_over_https() 
         .stderr(Stdio::null());
     let error_log = || std::fs::read_to_string(prefix.join("logs/error.log")).unwrap_or_default();
     let _nginx = Proxy::start(nginx, &[site_port, ports.https, ports.http], error_log);
-    assert!(listening(ports.https));
 
     // Plain HTTP is sent to HTTPS, as shipped.
     let answer = tokio::task::block_in_place(|| {
