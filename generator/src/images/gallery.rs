@@ -5,6 +5,8 @@
 
 use site_config::escape_html;
 
+use super::html::unescape_attribute;
+
 /// One photo of a gallery, as HTML: the `<img>` (later replaced by a `<picture>`) and
 /// the caption text.
 pub struct Figure {
@@ -67,7 +69,7 @@ fn images_only(inner: &str) -> Option<Vec<Figure>> {
             Some(t) => {
                 let v = t + 8;
                 let close = tag[v..].find('"')? + v;
-                let caption = unescape(&tag[v..close]);
+                let caption = unescape_attribute(&tag[v..close]);
                 (format!("{}{}", &tag[..t], &tag[close + 1..]), Some(caption))
             }
             None => (tag.to_string(), None),
@@ -76,14 +78,6 @@ fn images_only(inner: &str) -> Option<Vec<Figure>> {
         rest = rest[end..].trim_start();
     }
     Some(figures)
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 #[cfg(test)]

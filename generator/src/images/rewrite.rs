@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use site_config::Diagnostic;
 
+use super::html::unescape_attribute;
 use super::{picture_html, problem, Loading, Photo, Photos, Use};
 
 /// A page's HTML with its photos replaced, and what that needed.
@@ -154,17 +155,12 @@ fn parse_img(tag: &str) -> Option<(Vec<(String, String)>, usize)> {
         }
         let vstart = eq + 2;
         let vend = tag[vstart..].find('"')? + vstart;
-        attrs.push((name.to_ascii_lowercase(), unescape(&tag[vstart..vend])));
+        attrs.push((
+            name.to_ascii_lowercase(),
+            unescape_attribute(&tag[vstart..vend]),
+        ));
         i = vend + 1;
     }
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 #[cfg(test)]
