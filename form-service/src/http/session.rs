@@ -5,7 +5,7 @@
 //! one of the two was planted, and we cannot tell which.
 
 use axum::http::header::{COOKIE, SET_COOKIE};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 
 use super::error::AppError;
@@ -63,6 +63,26 @@ pub(crate) async fn member(
         .store
         .read(move |c| accounts::session_member(c, &value, now))
         .await?)
+}
+
+/// The staff session of a request to the staff link `path?token=...`; without one, the
+/// page that asks for the staff sign-in and then brings the browser back to the link
+/// (`status`: 200 for a link opened, 403 for a button pressed: nothing was done).
+pub(crate) async fn staff_for_link(
+    app: &AppState,
+    headers: &HeaderMap,
+    path: &str,
+    token: &str,
+    status: StatusCode,
+) -> Result<Result<StaffSession, Response>, AppError> {
+    Ok(match staff(app, headers).await? {
+        Some(staff) => Ok(staff),
+        None => Err(super::reply::staff_sign_in_first(
+            &app.settings,
+            status,
+            &format!("{path}?token={token}"),
+        )),
+    })
 }
 
 /// The staff session, if the request carries a live one for a configured address.

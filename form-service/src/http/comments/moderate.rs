@@ -14,7 +14,7 @@ use crate::comments::{self, Comment, Decision, Status};
 use crate::error::Refusal;
 use crate::http::error::AppError;
 use crate::http::extract::{field, Posted};
-use crate::http::reply::{html, message, own_account, problem, staff_sign_in_first};
+use crate::http::reply::{html, message, own_account, problem};
 use crate::http::session;
 use crate::http::AppState;
 use crate::links::{self, LinkProblem, Purpose};
@@ -56,10 +56,13 @@ pub(super) async fn moderate_page(
 ) -> Result<Response, AppError> {
     let s = &app.settings;
     let token = q.get("token").cloned().unwrap_or_default();
-    let Some(staff) = session::staff(&app, &headers).await? else {
-        let next = format!("/comments/moderate?token={token}");
-        return Ok(staff_sign_in_first(s, StatusCode::OK, &next));
-    };
+    let staff =
+        match session::staff_for_link(&app, &headers, "/comments/moderate", &token, StatusCode::OK)
+            .await?
+        {
+            Ok(staff) => staff,
+            Err(sign_in) => return Ok(sign_in),
+        };
     let now = app.store.clock().now();
     let t = token.clone();
     let found = app
@@ -131,9 +134,17 @@ pub(super) async fn moderate(
 ) -> Result<Response, AppError> {
     let s = &app.settings;
     let token = field(&raw, "token");
-    let Some(staff) = session::staff(&app, &headers).await? else {
-        let next = format!("/comments/moderate?token={token}");
-        return Ok(staff_sign_in_first(s, StatusCode::FORBIDDEN, &next));
+    let staff = match session::staff_for_link(
+        &app,
+        &headers,
+        "/comments/moderate",
+        &token,
+        StatusCode::FORBIDDEN,
+    )
+    .await?
+    {
+        Ok(staff) => staff,
+        Err(sign_in) => return Ok(sign_in),
     };
     let reason = field(&raw, "reason")
         .parse::<usize>()

@@ -11,7 +11,7 @@ use axum::response::Response;
 
 use crate::http::error::AppError;
 use crate::http::extract::{field, Posted};
-use crate::http::reply::{html, message, own_account, problem, staff_sign_in_first};
+use crate::http::reply::{html, message, own_account, problem};
 use crate::http::{session, view, AppState};
 use crate::links::{self, LinkProblem, Purpose};
 use crate::members::{accounts, ledger};
@@ -26,9 +26,17 @@ pub(super) async fn page(
 ) -> Result<Response, AppError> {
     let s = &app.settings;
     let token = q.get("token").cloned().unwrap_or_default();
-    let Some(staff) = session::staff(&app, &headers).await? else {
-        let next = format!("/members/staff/reward?token={token}");
-        return Ok(staff_sign_in_first(s, StatusCode::OK, &next));
+    let staff = match session::staff_for_link(
+        &app,
+        &headers,
+        "/members/staff/reward",
+        &token,
+        StatusCode::OK,
+    )
+    .await?
+    {
+        Ok(staff) => staff,
+        Err(sign_in) => return Ok(sign_in),
     };
     let now = app.store.clock().now();
     let t = token.clone();
@@ -87,9 +95,17 @@ pub(super) async fn act(
 ) -> Result<Response, AppError> {
     let s = &app.settings;
     let token = field(&raw, "token");
-    let Some(staff) = session::staff(&app, &headers).await? else {
-        let next = format!("/members/staff/reward?token={token}");
-        return Ok(staff_sign_in_first(s, StatusCode::FORBIDDEN, &next));
+    let staff = match session::staff_for_link(
+        &app,
+        &headers,
+        "/members/staff/reward",
+        &token,
+        StatusCode::FORBIDDEN,
+    )
+    .await?
+    {
+        Ok(staff) => staff,
+        Err(sign_in) => return Ok(sign_in),
     };
     let who = staff.email.clone();
     let result = app
