@@ -19,13 +19,17 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
     crate::timing::phase("load", t);
     let t = Instant::now();
     let previous = Record::load(&opts.root, &output);
+    // The spare is written into from here on: until a build records it again, no record.
+    let spare = Staging::spare_of(&output);
+    let spare_contents = Record::load(&opts.root, &spare).into_contents();
+    Record::forget(&opts.root, &spare);
     crate::timing::phase("previous record", t);
     // A comment on a page that is gone must not stop the clinic publishing: say so, and
     // leave it out (`check` counts it as a problem).
     for d in &site.comment_orphans().0 {
         eprintln!("warning: {d}");
     }
-    let staging = Staging::begin(&output)?;
+    let staging = Staging::begin(&output, spare_contents)?;
     let written = site.write_into(&staging, &previous);
     for d in site.photo_warnings() {
         eprintln!("warning: {d}");
@@ -34,10 +38,19 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
     // The record describes the output only once the swap is done; until then, none.
     Record::forget(&opts.root, &output);
     let t = Instant::now();
-    let stats = staging.commit()?;
+    let committed = staging.commit()?;
+    let stats = committed.stats;
     crate::timing::phase("commit", t);
     let t = Instant::now();
-    if let Err(e) = record.save(&opts.root, &output) {
+    record.set_contents(committed.contents);
+    let saved = record.save(&opts.root, &output).and_then(|()| {
+        // The output replaced is the spare now, as its own record describes it.
+        match previous.into_contents() {
+            Some(held) if committed.spare_kept => Record::of_spare(held).save(&opts.root, &spare),
+            _ => Ok(()),
+        }
+    });
+    if let Err(e) = saved {
         eprintln!("warning: could not record the build for the next one: {e}");
     }
     crate::timing::phase("record", t);

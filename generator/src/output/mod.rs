@@ -5,6 +5,7 @@ mod assets;
 pub mod json_ld;
 mod minify;
 mod seo;
+mod spare;
 mod write;
 
 use std::collections::BTreeMap;
@@ -12,7 +13,8 @@ use std::path::PathBuf;
 
 pub use assets::{collect_static, AssetMap};
 pub use seo::{alias_page, headers_file, redirects_file, robots_txt, sitemap_xml};
-pub use write::{check_output_dir, write_atomically, Staging, WriteStats};
+pub use spare::Contents;
+pub use write::{check_output_dir, write_atomically, Committed, Staging, WriteStats};
 
 /// One file of the built site.
 #[derive(Debug, Clone, PartialEq, Eq)]

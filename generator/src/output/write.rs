@@ -4,15 +4,17 @@
 //!
 //! A file whose bytes equal the previous output's is hard-linked from it instead of
 //! written, so it keeps its inode and modification time (rsync and CDN uploads then send
-//! only what changed), and the folder replaced is removed by a background process after
-//! the swap. It only ever deletes the output folder being replaced and its own sibling
-//! folders, and refuses output folders that would hold or replace the site's sources.
+//! only what changed). The output replaced becomes the spare ([`super::spare`]) that the
+//! next build writes into. It only ever deletes in the output folder's own hidden
+//! siblings, and refuses output folders that would hold or replace the site's sources.
 
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
+use super::spare::{self, Contents};
 use super::{Output, OutputFile};
 use crate::Error;
 
@@ -65,9 +67,11 @@ fn absolute(p: &Path) -> Result<PathBuf, Error> {
     Ok(real)
 }
 
-/// A build's output while it is written: a hidden sibling of the output folder
-/// (`.dist.building`), swapped in by [`Staging::commit`]. Dropped without a commit, it
-/// removes itself and the output is left as it was.
+/// A build's output while it is written: a hidden sibling of the output folder, the
+/// spare (`.dist.spare`) when its record says what it holds, else a new, empty one
+/// (`.dist.building`); swapped in by [`Staging::commit`]. Dropped without a commit, a
+/// new one removes itself and a spare is left without a record (the next build sets it
+/// aside); the output is left as it was.
 ///
 /// [`Staging::put`] may be called from many threads at once.
 #[derive(Debug)]
@@ -78,9 +82,24 @@ pub struct Staging {
     name: String,
     /// The output being replaced, when there is one: unchanged files are linked from it.
     previous: Option<PathBuf>,
+    /// What the folder held before this build, when it is the spare.
+    held: Option<Contents>,
+    /// Every file put, to know what the spare held that is no longer made.
+    put: Mutex<Vec<String>>,
     written: AtomicUsize,
     reused: AtomicUsize,
     committed: bool,
+}
+
+/// A finished swap: what was written, and what the new output holds.
+#[derive(Debug)]
+pub struct Committed {
+    /// What was written and what reused.
+    pub stats: WriteStats,
+    /// The files and folders of the new output, for its record.
+    pub contents: Contents,
+    /// The replaced output is now the spare, for the next build.
+    pub spare_kept: bool,
 }
 
 /// What a build wrote.
@@ -93,9 +112,24 @@ pub struct WriteStats {
 }
 
 impl Staging {
-    /// Prepares an empty staging folder beside `output`, removing what a crashed build
-    /// left there.
-    pub fn begin(output: &Path) -> Result<Staging, Error> {
+    /// The spare folder of `output`: the output the last build replaced.
+    pub fn spare_of(output: &Path) -> PathBuf {
+        let name = output.file_name().map_or_else(
+            || std::ffi::OsString::from(".spare"),
+            |n| {
+                let mut s = std::ffi::OsString::from(".");
+                s.push(n);
+                s.push(".spare");
+                s
+            },
+        );
+        output.with_file_name(name)
+    }
+
+    /// Prepares the staging folder beside `output`: the spare, when `spare` says what it
+    /// holds (its build's record), else a new, empty folder; what a crashed build left
+    /// there, and a spare no record describes, are removed in the background.
+    pub fn begin(output: &Path, spare: Option<Contents>) -> Result<Staging, Error> {
         let name = output
             .file_name()
             .and_then(|n| n.to_str())
@@ -120,21 +154,49 @@ impl Staging {
                 }
             }
         }
-        let dir = parent.join(format!(".{name}.building"));
-        if dir.exists() {
-            fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let previous = output.is_dir().then(|| output.to_path_buf());
+        let spare_dir = Staging::spare_of(output);
+        let mut held = None;
+        if spare_dir.is_dir() {
+            match spare {
+                // Without a previous output there is nothing to link from: a new folder
+                // and the spare's contents would cost the same.
+                Some(contents) if previous.is_some() => {
+                    spare::take(&spare_dir, &contents).map_err(|e| Error::io(&spare_dir, e))?;
+                    held = Some(contents);
+                }
+                _ => set_aside(&parent, &name, &spare_dir),
+            }
         }
-        fs::create_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+        let dir = if held.is_some() {
+            spare_dir
+        } else {
+            let dir = parent.join(format!(".{name}.building"));
+            if dir.exists() {
+                fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            }
+            fs::create_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+            dir
+        };
         Ok(Staging {
-            previous: output.is_dir().then(|| output.to_path_buf()),
+            previous,
             output: output.to_path_buf(),
             dir,
             parent,
             name,
+            held,
+            put: Mutex::new(Vec::new()),
             written: AtomicUsize::new(0),
             reused: AtomicUsize::new(0),
             committed: false,
         })
+    }
+
+    fn note_put(&self, rel: &str) {
+        self.put
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(rel.to_string());
     }
 
     /// Creates the folder `rel` (relative to the output) and its parents. Creating
@@ -158,6 +220,7 @@ impl Staging {
     /// the last (a page over a static file of the same name).
     pub fn put(&self, rel: &str, file: &OutputFile) -> Result<(), Error> {
         let path = self.dir.join(rel);
+        self.note_put(rel);
         if self.reuse(rel, file, &path) {
             self.reused.fetch_add(1, Ordering::Relaxed);
             return Ok(());
@@ -191,13 +254,25 @@ impl Staging {
     }
 
     /// Hard-links `rel` from the previous output without reading it: for a file the
-    /// caller knows is unchanged. False when it cannot (then write it).
-    pub fn link_unchanged(&self, rel: &str) -> bool {
+    /// caller knows is unchanged and whose inode there is `inode`. Nothing is done when
+    /// the spare holds it already. False when it cannot (then write it).
+    pub fn link_unchanged(&self, rel: &str, inode: u64) -> bool {
         let Some(previous) = &self.previous else {
             return false;
         };
         let before = previous.join(rel);
         let path = self.dir.join(rel);
+        if self.held.is_some() {
+            match spare::inode(&path) {
+                Some(i) if i == inode => {
+                    self.note_put(rel);
+                    self.reused.fetch_add(1, Ordering::Relaxed);
+                    return true;
+                }
+                Some(_) if fs::remove_file(&path).is_err() => return false,
+                _ => {}
+            }
+        }
         let linked = match fs::hard_link(&before, &path) {
             Ok(()) => true,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -207,6 +282,7 @@ impl Staging {
             Err(_) => false,
         };
         if linked {
+            self.note_put(rel);
             self.reused.fetch_add(1, Ordering::Relaxed);
         }
         linked
@@ -234,6 +310,10 @@ impl Staging {
         if !same {
             return false;
         }
+        #[cfg(unix)]
+        if spare::inode(path) == Some(std::os::unix::fs::MetadataExt::ino(&meta)) {
+            return true;
+        }
         match fs::hard_link(&before, path) {
             Ok(()) => true,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -255,45 +335,90 @@ impl Staging {
         Ok(())
     }
 
-    /// Swaps the staging folder in for the output, then has the previous output removed
-    /// in the background: nothing waits for thousands of files to be unlinked.
-    pub fn commit(mut self) -> Result<WriteStats, Error> {
+    /// Removes what the spare held that this build did not make, then swaps the staging
+    /// folder in for the output: in one step where the system can ([`spare::exchange`]),
+    /// else by two renames. The replaced output becomes the spare.
+    pub fn commit(mut self) -> Result<Committed, Error> {
         let stats = WriteStats {
             written: self.written.load(Ordering::Relaxed),
             reused: self.reused.load(Ordering::Relaxed),
         };
-        let old = self.parent.join(format!(
-            ".{}.old-{}-{}",
-            self.name,
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
-        ));
+        let put = std::mem::take(self.put.get_mut().unwrap_or_else(|e| e.into_inner()));
+        if let Some(held) = &self.held {
+            let put: std::collections::HashSet<&str> = put.iter().map(String::as_str).collect();
+            spare::prune(&self.dir, held, &put).map_err(|e| Error::io(&self.dir, e))?;
+        }
+        let contents = Contents::of(&self.dir, put);
+        let spare_dir = Staging::spare_of(&self.output);
         let had_output = self.output.exists();
-        if had_output {
+        // Where the replaced output is once the new one is in place.
+        let replaced = if !had_output {
+            fs::rename(&self.dir, &self.output).map_err(|e| Error::io(&self.output, e))?;
+            None
+        } else if spare::exchange(&self.dir, &self.output).is_ok() {
+            Some(self.dir.clone())
+        } else {
+            let old = old_name(&self.parent, &self.name);
             fs::rename(&self.output, &old).map_err(|e| Error::io(&self.output, e))?;
-        }
-        if let Err(e) = fs::rename(&self.dir, &self.output) {
-            // Put the previous site back rather than leave none.
-            if had_output {
+            if let Err(e) = fs::rename(&self.dir, &self.output) {
+                // Put the previous site back rather than leave none.
                 let _ = fs::rename(&old, &self.output);
+                return Err(Error::io(&self.output, e));
             }
-            return Err(Error::io(&self.output, e));
-        }
+            Some(old)
+        };
         self.committed = true;
-        if had_output {
-            remove_in_background(&old);
-        }
-        Ok(stats)
+        let spare_kept = match replaced {
+            Some(old) if old == spare_dir => true,
+            Some(old) => {
+                // A fresh staging folder: the spare's place is free unless a spare no
+                // record described is still there.
+                if spare_dir.exists() {
+                    set_aside(&self.parent, &self.name, &spare_dir);
+                }
+                let kept = fs::rename(&old, &spare_dir).is_ok();
+                if !kept {
+                    remove_in_background(&old);
+                }
+                kept
+            }
+            None => false,
+        };
+        Ok(Committed {
+            stats,
+            contents,
+            spare_kept,
+        })
     }
 }
 
 impl Drop for Staging {
     fn drop(&mut self) {
-        if !self.committed {
+        // A spare left half-written has no record, so the next build sets it aside.
+        if !self.committed && self.held.is_none() {
             let _ = fs::remove_dir_all(&self.dir);
         }
+    }
+}
+
+/// A name for a replaced folder on its way out (`.dist.old-<pid>-<ns>`).
+fn old_name(parent: &Path, name: &str) -> PathBuf {
+    parent.join(format!(
+        ".{name}.old-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    ))
+}
+
+/// Renames `dir` out of the way and removes it in the background.
+fn set_aside(parent: &Path, name: &str, dir: &Path) {
+    let old = old_name(parent, name);
+    if fs::rename(dir, &old).is_ok() {
+        remove_in_background(&old);
+    } else {
+        let _ = fs::remove_dir_all(dir);
     }
 }
 
@@ -340,7 +465,7 @@ fn same_files(a: &Path, b: &Path) -> bool {
 /// Writes `site` into `output`, replacing what was there only once every file is
 /// written (the whole site at once, as `check` and tests hold it).
 pub fn write_atomically(site: &Output, output: &Path) -> Result<WriteStats, Error> {
-    let staging = Staging::begin(output)?;
+    let staging = Staging::begin(output, None)?;
     staging.put_all(site)?;
-    staging.commit()
+    Ok(staging.commit()?.stats)
 }

@@ -24,10 +24,10 @@ use serde::{Deserialize, Serialize};
 use super::deps::is_listing;
 use super::Site;
 use crate::content::Page;
-use crate::output::OutputFile;
+use crate::output::{Contents, OutputFile};
 
 /// Bumped when what a record means changes; an older record is ignored.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// The record of one build's output.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -37,6 +37,8 @@ pub struct Record {
     output: PathBuf,
     /// Pages by output path (`services/smp/index.html`).
     pages: HashMap<String, PageRecord>,
+    /// Every file and folder of the output, for using it as the spare later.
+    contents: Contents,
 }
 
 /// One page of a [`Record`].
@@ -60,6 +62,11 @@ pub(crate) struct Stamp {
 }
 
 impl Stamp {
+    /// The file's inode.
+    pub(crate) fn inode(&self) -> u64 {
+        self.inode
+    }
+
     /// The stamp of the file at `path` (symlinks not followed).
     pub(crate) fn of(path: &Path) -> Option<Stamp> {
         let meta = fs::symlink_metadata(path).ok()?;
@@ -94,7 +101,7 @@ impl Record {
 
     /// The record of the build that wrote `output`; empty when there is none, it cannot
     /// be read, or it describes another folder.
-    pub(crate) fn load(root: &Path, output: &Path) -> Record {
+    pub fn load(root: &Path, output: &Path) -> Record {
         let Ok(output) = std::path::absolute(output) else {
             return Record::default();
         };
@@ -111,7 +118,32 @@ impl Record {
             version: VERSION,
             output: PathBuf::new(),
             pages,
+            contents: Contents::default(),
         }
+    }
+
+    /// The record of a spare folder: what it holds, nothing about its pages.
+    pub fn of_spare(contents: Contents) -> Record {
+        Record {
+            contents,
+            ..Record::new(HashMap::new())
+        }
+    }
+
+    /// Sets what the output holds ([`crate::output::Committed::contents`]).
+    pub fn set_contents(&mut self, contents: Contents) {
+        self.contents = contents;
+    }
+
+    /// What the output holds, when this record describes one.
+    pub fn contents(&self) -> Option<Contents> {
+        (self.version == VERSION && !self.contents.folders.is_empty())
+            .then(|| self.contents.clone())
+    }
+
+    /// Moves out what the output holds (see [`Record::contents`]).
+    pub fn into_contents(self) -> Option<Contents> {
+        (self.version == VERSION && !self.contents.folders.is_empty()).then_some(self.contents)
     }
 
     /// The page at `path`, as recorded.
@@ -122,7 +154,7 @@ impl Record {
     /// Saves the record (to a new file renamed over the old one, so a record is
     /// always whole). Without one the next build renders everything, so a failure
     /// only costs time.
-    pub(crate) fn save(&mut self, root: &Path, output: &Path) -> std::io::Result<()> {
+    pub fn save(&mut self, root: &Path, output: &Path) -> std::io::Result<()> {
         self.output = std::path::absolute(output)?;
         let path = Record::path(root, &self.output);
         let dir = path.parent().unwrap_or(root);
@@ -137,7 +169,7 @@ impl Record {
 
     /// Forgets the record of `output` (before a build replaces it, so that a build
     /// stopped half-way never leaves a record of files it did not write).
-    pub(crate) fn forget(root: &Path, output: &Path) {
+    pub fn forget(root: &Path, output: &Path) {
         if let Ok(output) = std::path::absolute(output) {
             let _ = fs::remove_file(Record::path(root, &output));
         }

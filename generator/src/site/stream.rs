@@ -153,7 +153,9 @@ fn write_pages(
                         .previous()
                         .is_some_and(|p| Stamp::of(&p.join(&path)) == Some(r.stamp))
             }) {
-                if !broken.load(Ordering::Relaxed) && staging.link_unchanged(&path) {
+                if !broken.load(Ordering::Relaxed)
+                    && staging.link_unchanged(&path, before.stamp.inode())
+                {
                     ids.lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .push((path.clone(), before.ids.clone()));

@@ -1,0 +1,248 @@
+//! The spare output folder: the output a build replaced, kept beside the new one
+//! (`.dist.spare`) so that the next build can write into it instead of creating every
+//! page's folder again (issue 17).
+//!
+//! Creating ten thousand folders costs a file system far more than linking ten thousand
+//! files into folders that exist, so a rebuild takes the spare as its staging folder:
+//! files that did not change are already there (the same inode as in the output, because
+//! unchanged files are hard links), changed ones are replaced by new files (never
+//! written through, so the output keeps its own), files no longer made are removed, and
+//! the two folders are exchanged in one atomic `rename`. A failed build leaves the output
+//! as it was, as with a fresh staging folder.
+//!
+//! The spare is trusted only as far as its build's record ([`Contents`]) says: the files
+//! that build wrote, and each folder's modification time. A folder whose time changed
+//! has had entries added or removed by someone else; those unknown entries are removed
+//! before the spare is used.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io;
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What a finished output folder holds: every file written, and every folder with its
+/// modification time (nanoseconds since the epoch), the root as `""`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contents {
+    /// Files, relative to the folder (`services/smp/index.html`).
+    pub files: Vec<String>,
+    /// Folders, relative to the folder, with their modification times.
+    pub folders: Vec<(String, u128)>,
+}
+
+impl Contents {
+    /// The contents of `dir`, which holds exactly `files` (as written by a build).
+    pub(super) fn of(dir: &Path, mut files: Vec<String>) -> Contents {
+        files.sort_unstable();
+        files.dedup();
+        let mut names: HashSet<&str> = HashSet::from([""]);
+        for file in &files {
+            let mut rest = file.as_str();
+            while let Some((folder, _)) = rest.rsplit_once('/') {
+                if !names.insert(folder) {
+                    break;
+                }
+                rest = folder;
+            }
+        }
+        let mut folders: Vec<&str> = names.into_iter().collect();
+        folders.sort_unstable();
+        let folders = folders
+            .par_iter()
+            .filter_map(|f| modified_ns(&dir.join(f)).map(|t| (f.to_string(), t)))
+            .collect();
+        Contents { files, folders }
+    }
+}
+
+/// Makes the spare at `dir` hold only what `held` lists: entries added to a folder since
+/// (its modification time changed) are removed.
+pub(super) fn take(dir: &Path, held: &Contents) -> io::Result<()> {
+    let changed: Vec<&str> = held
+        .folders
+        .par_iter()
+        .filter(|(f, t)| modified_ns(&dir.join(f)) != Some(*t))
+        .map(|(f, _)| f.as_str())
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let files: HashSet<&str> = held.files.iter().map(String::as_str).collect();
+    let folders: HashSet<&str> = held.folders.iter().map(|(f, _)| f.as_str()).collect();
+    for folder in changed {
+        let Ok(entries) = fs::read_dir(dir.join(folder)) else {
+            continue;
+        };
+        for entry in entries {
+            let entry = entry?;
+            let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+                remove_any(&entry.path())?;
+                continue;
+            };
+            let rel = if folder.is_empty() {
+                name
+            } else {
+                format!("{folder}/{name}")
+            };
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            let known = if is_dir {
+                folders.contains(rel.as_str())
+            } else {
+                files.contains(rel.as_str())
+            };
+            if !known {
+                remove_any(&entry.path())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Removes from the spare at `dir` what it `held` that this build did not `put`, and
+/// the folders left empty by that.
+pub(super) fn prune(dir: &Path, held: &Contents, put: &HashSet<&str>) -> io::Result<()> {
+    for file in held.files.iter().filter(|f| !put.contains(f.as_str())) {
+        match fs::remove_file(dir.join(file)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    // Deepest first, so a folder's subfolders are gone before it is tried.
+    let mut folders: Vec<&str> = held.folders.iter().map(|(f, _)| f.as_str()).collect();
+    folders.sort_unstable_by_key(|f| std::cmp::Reverse(f.matches('/').count()));
+    for folder in folders.into_iter().filter(|f| !f.is_empty()) {
+        // Only an empty folder goes; one that still holds files is kept.
+        let _ = fs::remove_dir(dir.join(folder));
+    }
+    Ok(())
+}
+
+/// Exchanges two folders in one step, so the output is always one whole build or the
+/// other. `Unsupported` where the system cannot (then rename in two steps).
+pub(super) fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::fs::{renameat_with, RenameFlags, CWD};
+        renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(io::Error::from)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = (a, b);
+        Err(io::ErrorKind::Unsupported.into())
+    }
+}
+
+/// The inode of the file at `path` (symlinks not followed); `None` when there is none.
+pub(super) fn inode(path: &Path) -> Option<u64> {
+    let meta = fs::symlink_metadata(path).ok()?;
+    #[cfg(unix)]
+    return meta
+        .is_file()
+        .then(|| std::os::unix::fs::MetadataExt::ino(&meta));
+    #[cfg(not(unix))]
+    return meta.is_file().then_some(0);
+}
+
+fn modified_ns(path: &Path) -> Option<u128> {
+    let meta = fs::symlink_metadata(path).ok()?;
+    meta.is_dir().then_some(())?;
+    Some(
+        meta.modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_nanos(),
+    )
+}
+
+fn remove_any(path: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => fs::remove_dir_all(path),
+        Ok(_) => fs::remove_file(path),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, rel: &str) {
+        let path = dir.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, rel).unwrap();
+    }
+
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut all: Vec<String> = walkdir::WalkDir::new(dir)
+            .min_depth(1)
+            .into_iter()
+            .map(|e| {
+                let e = e.unwrap();
+                e.path()
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        all.sort();
+        all
+    }
+
+    #[test]
+    fn contents_name_every_folder_up_to_the_root() {
+        let tmp = tempfile::tempdir().unwrap();
+        let files = vec!["a/b/index.html".to_string(), "index.html".into()];
+        files.iter().for_each(|f| write(tmp.path(), f));
+        let c = Contents::of(tmp.path(), files);
+        let names: Vec<&str> = c.folders.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(names, ["", "a", "a/b"]);
+    }
+
+    #[test]
+    fn entries_added_since_the_record_are_removed_and_known_ones_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let files = vec!["s/x/index.html".to_string(), "index.html".into()];
+        files.iter().for_each(|f| write(dir, f));
+        let held = Contents::of(dir, files);
+        write(dir, "s/x/extra.html");
+        write(dir, "s/new/index.html");
+        write(dir, "stray.txt");
+        take(dir, &held).unwrap();
+        assert_eq!(listing(dir), ["index.html", "s", "s/x", "s/x/index.html"]);
+    }
+
+    #[test]
+    fn files_not_put_again_go_with_the_folders_they_leave_empty() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let files = vec![
+            "a/one/index.html".to_string(),
+            "a/two/index.html".into(),
+            "index.html".into(),
+        ];
+        files.iter().for_each(|f| write(dir, f));
+        let held = Contents::of(dir, files);
+        prune(dir, &held, &HashSet::from(["a/one/index.html", "index.html"])).unwrap();
+        assert_eq!(listing(dir), ["a", "a/one", "a/one/index.html", "index.html"]);
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn exchanged_folders_keep_their_times() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+        write(&a, "x/one");
+        write(&b, "y/two");
+        let held = Contents::of(&a, vec!["x/one".into()]);
+        exchange(&a, &b).unwrap();
+        assert!(b.join("x/one").is_file() && a.join("y/two").is_file());
+        assert_eq!(Contents::of(&b, vec!["x/one".into()]), held);
+    }
+}
