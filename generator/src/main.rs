@@ -48,6 +48,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 base_url,
                 form_service_url,
                 comments,
+                content_cache: true,
             },
             output.as_deref(),
         ),

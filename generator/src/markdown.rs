@@ -10,10 +10,11 @@ pub mod comments;
 use std::collections::HashSet;
 
 use pulldown_cmark::{html, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use serde::{Deserialize, Serialize};
 use site_config::slugify;
 
 /// A link or image found in Markdown.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkRef {
     /// The address after resolving (what ends up in the HTML).
     pub url: String,

@@ -43,6 +43,7 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
     crate::timing::phase("commit", t);
     let t = Instant::now();
     record.set_contents(committed.contents);
+    let t2 = Instant::now();
     let saved = record.save(&opts.root, &output).and_then(|()| {
         // The output replaced is the spare now, as its own record describes it.
         match previous.into_contents() {
@@ -50,7 +51,8 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
             _ => Ok(()),
         }
     });
-    if let Err(e) = saved {
+    crate::timing::phase("record: build", t2);
+    if let Err(e) = saved.and_then(|()| site.save_content_cache()) {
         eprintln!("warning: could not record the build for the next one: {e}");
     }
     crate::timing::phase("record", t);
@@ -59,12 +61,19 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
     if let Err(e) = crate::schema::write(&opts.root, &site.config, &services) {
         eprintln!("warning: could not write the front matter schema: {e}");
     }
+    let read = site
+        .content
+        .pages
+        .iter()
+        .filter(|p| !p.origin.cached)
+        .count();
     eprintln!(
-        "built {} pages ({} rendered; {} files, {} unchanged) into {} in {} ms",
+        "built {} pages ({} rendered; {} files, {} unchanged; {} read from content/) into {} in {} ms",
         site.content.pages.len(),
         rendered,
         stats.written + stats.reused,
         stats.reused,
+        read,
         output.display(),
         started.elapsed().as_millis()
     );

@@ -1,6 +1,7 @@
 //! Walks `content/`, reads every page (in parallel; stage one, [`ParsedPage`]),
 //! refuses two pages on one URL, and renders each page's Markdown with links resolved
 //! against the other pages (stage two, [`Page`]), gathering every problem on the way.
+//! Given the last build's [`ContentCache`], it reads only the files that changed.
 
 use std::collections::HashMap;
 use std::fs;
@@ -10,6 +11,7 @@ use rayon::prelude::*;
 use site_config::{Diagnostic, Diagnostics, SiteConfig};
 use walkdir::WalkDir;
 
+use super::cache::{self, CachedPage, ContentCache, Origin, SourceStamp};
 use super::page::{parse_page, PageMeta, ParsedPage};
 use super::render::render_page;
 use super::{Page, PageKind};
@@ -35,12 +37,44 @@ impl Content {
     pub fn services(&self) -> impl Iterator<Item = &Page> {
         self.pages.iter().filter(|p| p.kind == PageKind::Service)
     }
+
+    /// The fingerprint of every page's source and address, which links between
+    /// Markdown files were resolved against.
+    pub fn addresses(&self) -> String {
+        cache::addresses(&self.md_urls)
+    }
+}
+
+/// A page read from its file, or taken from the cache.
+enum Loaded {
+    Read(Option<ParsedPage>, Vec<Diagnostic>),
+    Cached(CachedPage),
+}
+
+impl Loaded {
+    fn meta(&self) -> Option<&PageMeta> {
+        match self {
+            Loaded::Read(p, _) => p.as_ref().map(|p| &p.meta),
+            Loaded::Cached(c) => Some(&c.meta),
+        }
+    }
 }
 
 /// Reads the content of the site at `root`. Returns every problem found, across all files.
 /// The content comes back even when there are problems (see [`Content::pages`]), so
 /// the caller can check its links too and report everything in one run.
 pub fn load_content(root: &Path, config: &SiteConfig, drafts: bool) -> (Content, Diagnostics) {
+    load_content_cached(root, config, drafts, None)
+}
+
+/// [`load_content`], taking the pages whose files did not change since `cache` was
+/// made from it instead of reading them.
+pub fn load_content_cached(
+    root: &Path,
+    config: &SiteConfig,
+    drafts: bool,
+    cache: Option<&ContentCache>,
+) -> (Content, Diagnostics) {
     let content_dir = root.join("content");
     let mut problems = Diagnostics::default();
     if !content_dir.is_dir() {
@@ -94,33 +128,53 @@ pub fn load_content(root: &Path, config: &SiteConfig, drafts: bool) -> (Content,
     }
 
     let t = std::time::Instant::now();
-    let parsed: Vec<(Option<ParsedPage>, Vec<Diagnostic>)> = sources
+    let mut loaded: Vec<Loaded> = sources
         .par_iter()
-        .map(|(path, rel)| read_page(root, path, rel, config))
+        .map(
+            |(path, rel)| match cache.and_then(|c| c.fresh(&shown(root, path), path)) {
+                Some(page) => Loaded::Cached(page),
+                None => {
+                    let (page, found) = read_page(root, path, rel, config);
+                    Loaded::Read(page, found)
+                }
+            },
+        )
         .collect();
     crate::timing::phase("content: read and parse", t);
-    let mut pages = Vec::with_capacity(parsed.len());
-    let mut drafts_left_out = 0;
-    for (page, found) in parsed {
-        // A draft is left out with its problems: it is not published, so it does not
-        // stop the build; `--drafts` checks it.
-        if page.as_ref().is_some_and(|p| p.meta.draft && !drafts) {
-            drafts_left_out += 1;
-            continue;
-        }
-        found.into_iter().for_each(|d| problems.push(d));
-        pages.extend(page);
-    }
+    // A draft is left out with its problems: it is not published, so it does not
+    // stop the build; `--drafts` checks it.
+    let before = loaded.len();
+    loaded.retain(|l| !l.meta().is_some_and(|m| m.draft && !drafts));
+    let drafts_left_out = before - loaded.len();
 
-    check_urls(&pages, &mut problems);
-    if !pages.iter().any(|p| p.meta.kind == PageKind::Home) {
+    let metas: Vec<&PageMeta> = loaded.iter().filter_map(Loaded::meta).collect();
+    check_urls(&metas, &mut problems);
+    let md_urls = md_urls(metas.iter().copied());
+    // Links between Markdown files resolve against every page's address: when those
+    // changed, the cached pages' links may resolve otherwise, so read them again.
+    if cache.is_some_and(|c| !c.resolved_against(&cache::addresses(&md_urls))) {
+        for l in &mut loaded {
+            if let Loaded::Cached(c) = l {
+                let path = root.join(&c.meta.source);
+                let rel = c
+                    .meta
+                    .source
+                    .strip_prefix("content")
+                    .unwrap_or(&c.meta.source);
+                let (page, found) = read_page(root, &path, rel, config);
+                *l = Loaded::Read(page, found);
+            }
+        }
+    }
+    let metas: Vec<&PageMeta> = loaded.iter().filter_map(Loaded::meta).collect();
+    if !metas.iter().any(|m| m.kind == PageKind::Home) {
         problems.push(
             Diagnostic::new("content/_index.md", "the home page is missing")
                 .with_hint("create content/_index.md with a title and the home page's text"),
         );
     }
-    let has_services = pages.iter().any(|p| p.meta.kind == PageKind::Service);
-    if has_services && !pages.iter().any(|p| p.meta.kind == PageKind::Services) {
+    let has_services = metas.iter().any(|m| m.kind == PageKind::Service);
+    if has_services && !metas.iter().any(|m| m.kind == PageKind::Services) {
         problems.push(
             Diagnostic::new(
                 "content/services/_index.md",
@@ -131,15 +185,32 @@ pub fn load_content(root: &Path, config: &SiteConfig, drafts: bool) -> (Content,
     }
 
     let t = std::time::Instant::now();
-    let md_urls = md_urls(pages.iter().map(|p| &p.meta));
-    let rendered: Vec<(Page, Vec<Diagnostic>)> = pages
+    let rendered: Vec<(Option<Page>, Vec<Diagnostic>)> = loaded
         .into_par_iter()
-        .map(|page| render_page(page, &md_urls))
+        .map(|l| match l {
+            Loaded::Read(Some(page), mut found) => {
+                let (page, more) = render_page(page, &md_urls);
+                found.extend(more);
+                (Some(page), found)
+            }
+            Loaded::Read(None, found) => (None, found),
+            Loaded::Cached(c) => (
+                Some(Page {
+                    meta: c.meta,
+                    service: None,
+                    content: String::new(),
+                    links: c.links,
+                    anchors: c.anchors,
+                    origin: c.origin,
+                }),
+                Vec::new(),
+            ),
+        })
         .collect();
     let mut pages = Vec::with_capacity(rendered.len());
     for (page, found) in rendered {
         found.into_iter().for_each(|d| problems.push(d));
-        pages.push(page);
+        pages.extend(page);
     }
     crate::timing::phase("content: markdown", t);
     problems.sort();
@@ -168,6 +239,8 @@ pub(crate) fn read_page(
     config: &SiteConfig,
 ) -> (Option<ParsedPage>, Vec<Diagnostic>) {
     let shown = shown(root, path);
+    // Taken before reading: a file written meanwhile has another stamp next time.
+    let stamp = SourceStamp::of(path);
     let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) => {
@@ -177,8 +250,20 @@ pub(crate) fn read_page(
             )
         }
     };
+    let hash = blake3::hash(&bytes).to_hex().to_string();
     match String::from_utf8(bytes) {
-        Ok(src) => parse_page(&shown, rel, &src, config),
+        Ok(src) => {
+            let (page, found) = parse_page(&shown, rel, &src, config);
+            let page = page.map(|p| ParsedPage {
+                origin: Origin {
+                    stamp,
+                    hash,
+                    ..Origin::default()
+                },
+                ..p
+            });
+            (page, found)
+        }
         Err(e) => {
             let (line, col) = line_col_bytes(e.as_bytes(), e.utf8_error().valid_up_to());
             (
@@ -238,7 +323,7 @@ fn content_key(rel: &Path) -> String {
         .join("/")
 }
 
-fn check_urls(pages: &[ParsedPage], problems: &mut Diagnostics) {
+fn check_urls(pages: &[&PageMeta], problems: &mut Diagnostics) {
     // The first page to claim an address keeps it; later claims are the mistakes.
     let mut owners: HashMap<String, &Path> = HashMap::new();
     let mut claim = |url: String, source| match owners.entry(url) {
@@ -248,7 +333,7 @@ fn check_urls(pages: &[ParsedPage], problems: &mut Diagnostics) {
             None
         }
     };
-    for p in pages.iter().map(|p| &p.meta) {
+    for p in pages {
         if let Some(other) = claim(p.url.clone(), &p.source) {
             problems.push(
                 Diagnostic::new(
@@ -264,7 +349,7 @@ fn check_urls(pages: &[ParsedPage], problems: &mut Diagnostics) {
             );
         }
     }
-    for p in pages.iter().map(|p| &p.meta) {
+    for p in pages {
         for alias in &p.aliases {
             if let Some(other) = claim(normalise_alias(alias), &p.source) {
                 problems.push(
@@ -329,7 +414,8 @@ mod tests {
             page("c.md", "title: C\naliases: [/old]"),
         ];
         let mut problems = Diagnostics::default();
-        check_urls(&pages, &mut problems);
+        let metas: Vec<&PageMeta> = pages.iter().map(|p| &p.meta).collect();
+        check_urls(&metas, &mut problems);
         let text = problems.to_string();
         assert_eq!(problems.len(), 3, "{text}");
         assert!(text.contains("content/team.md:1: this page and content/about.md would both be published at /about/"), "{text}");

@@ -5,6 +5,7 @@
 //! checked, so every page's URL is known), then [`Page`] (Markdown rendered, relative
 //! links resolved against those URLs).
 
+pub mod cache;
 mod duration;
 pub mod fields;
 mod front_matter;
@@ -17,7 +18,7 @@ mod render;
 
 pub use duration::Duration;
 pub use front_matter::{Extra, GalleryItem, Sessions};
-pub use load::{is_ignored, load_content, normalise_alias, Content};
+pub use load::{is_ignored, load_content, load_content_cached, normalise_alias, Content};
 pub use page::{
     Faq, LocatedLink, Page, PageKind, PageMeta, ParsedFacts, ParsedFaq, ParsedPage, ServiceFacts,
 };

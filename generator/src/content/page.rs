@@ -4,9 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use site_config::{slugify, Diagnostic, SiteConfig};
 
+use super::cache::Origin;
 use super::front_matter::{key_line, read_front, Extra, Front, GalleryItem, Sessions};
 use super::paths::{resolve_site_path, url_for};
 use super::price::PriceField;
@@ -14,7 +15,7 @@ use super::{Duration, Price};
 use crate::markdown::LinkRef;
 
 /// What kind of page a file is, by where it sits in `content/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PageKind {
     /// `content/_index.md`.
@@ -76,6 +77,8 @@ pub struct ParsedPage {
     /// Markdown body and the line it starts on.
     pub body: String,
     pub body_line: usize,
+    /// The file it was read from.
+    pub origin: Origin,
 }
 
 /// A service's facts before its FAQ answers are rendered.
@@ -107,6 +110,8 @@ pub struct Page {
     pub links: Vec<LocatedLink>,
     /// Every id the page's Markdown and FAQs define.
     pub anchors: Vec<String>,
+    /// The file it was read from, or the cache it was taken from.
+    pub origin: Origin,
 }
 
 /// A rendered page is read mostly for what it is (`page.url`, `page.title`), so it
@@ -233,6 +238,7 @@ pub(super) fn parse_page(
         faqs,
         body: split.body.to_string(),
         body_line: split.body_line,
+        origin: Origin::default(),
     };
     (Some(page), problems.found)
 }

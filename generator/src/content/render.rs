@@ -35,6 +35,7 @@ pub(crate) fn render_page(
         faqs,
         body,
         body_line,
+        origin,
     } = parsed;
     let rel: PathBuf = meta
         .source
@@ -108,6 +109,7 @@ pub(crate) fn render_page(
         content,
         links,
         anchors,
+        origin,
     };
     (page, problems)
 }

@@ -104,16 +104,22 @@ pub(super) fn take(dir: &Path, held: &Contents) -> io::Result<()> {
 /// Removes from the spare at `dir` what it `held` that this build did not `put`, and
 /// the folders left empty by that.
 pub(super) fn prune(dir: &Path, held: &Contents, put: &HashSet<&str>) -> io::Result<()> {
+    let mut emptied: HashSet<&str> = HashSet::new();
     for file in held.files.iter().filter(|f| !put.contains(f.as_str())) {
         match fs::remove_file(dir.join(file)) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
             _ => {}
         }
+        let mut rest = file.as_str();
+        while let Some((folder, _)) = rest.rsplit_once('/') {
+            emptied.insert(folder);
+            rest = folder;
+        }
     }
     // Deepest first, so a folder's subfolders are gone before it is tried.
-    let mut folders: Vec<&str> = held.folders.iter().map(|(f, _)| f.as_str()).collect();
+    let mut folders: Vec<&str> = emptied.into_iter().collect();
     folders.sort_unstable_by_key(|f| std::cmp::Reverse(f.matches('/').count()));
-    for folder in folders.into_iter().filter(|f| !f.is_empty()) {
+    for folder in folders {
         // Only an empty folder goes; one that still holds files is kept.
         let _ = fs::remove_dir(dir.join(folder));
     }
@@ -229,8 +235,16 @@ mod tests {
         ];
         files.iter().for_each(|f| write(dir, f));
         let held = Contents::of(dir, files);
-        prune(dir, &held, &HashSet::from(["a/one/index.html", "index.html"])).unwrap();
-        assert_eq!(listing(dir), ["a", "a/one", "a/one/index.html", "index.html"]);
+        prune(
+            dir,
+            &held,
+            &HashSet::from(["a/one/index.html", "index.html"]),
+        )
+        .unwrap();
+        assert_eq!(
+            listing(dir),
+            ["a", "a/one", "a/one/index.html", "index.html"]
+        );
     }
 
     #[test]

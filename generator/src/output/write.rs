@@ -348,7 +348,9 @@ impl Staging {
             let put: std::collections::HashSet<&str> = put.iter().map(String::as_str).collect();
             spare::prune(&self.dir, held, &put).map_err(|e| Error::io(&self.dir, e))?;
         }
+        let t = std::time::Instant::now();
         let contents = Contents::of(&self.dir, put);
+        crate::timing::phase("commit: folder times", t);
         let spare_dir = Staging::spare_of(&self.output);
         let had_output = self.output.exists();
         // Where the replaced output is once the new one is in place.

@@ -13,13 +13,14 @@ mod stream;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 use serde_json::Value;
 use site_config::{Diagnostic, Diagnostics, ServiceRef, SiteConfig};
 
-use crate::content::{load_content, Content, PageKind};
+use crate::content::cache::{self as shard, ContentCache};
+use crate::content::{load_content_cached, reload_page, Content, Page, PageKind};
 use crate::images::Photos;
 use crate::links::{check_links, Targets};
 use crate::output::{self, json_ld, AssetMap, Output, OutputFile};
@@ -62,6 +63,9 @@ pub struct BuildOptions {
     /// The published comments file, instead of `data/comments.json` in the root; it
     /// must exist when given.
     pub comments: Option<PathBuf>,
+    /// Take the pages whose files did not change from the last build's cache instead
+    /// of reading them (`build`; see [`crate::content::cache`]).
+    pub content_cache: bool,
 }
 
 /// A loaded site and its rendered output.
@@ -77,7 +81,8 @@ pub struct Site {
     templates: Templates,
     assets: AssetMap,
     site_value: Value,
-    services_value: Value,
+    /// The services as listings show them, made when first needed.
+    services_value: OnceLock<Value>,
     comments: PageComments,
     photos: Arc<Photos>,
     locator: Locator,
@@ -86,6 +91,8 @@ pub struct Site {
     photo_uses: PhotoUses,
     /// Each page's output path to its index, for rendering a page when it is asked for.
     by_path: HashMap<String, usize>,
+    /// What the content cache depends on beyond the pages' files.
+    cache_context: String,
 }
 
 /// Loads and renders the whole site. Every problem found in config, content and
@@ -130,7 +137,15 @@ impl Site {
         let templates = Templates::load(root, &config.theme);
         crate::timing::phase("templates", t);
         let t = std::time::Instant::now();
-        let (content, mut problems) = load_content(root, &config, opts.drafts);
+        let cache_context = ContentCache::context(&format!("{:?}", (&config, opts.drafts)));
+        let cache = opts
+            .content_cache
+            .then(|| ContentCache::load(root, &cache_context));
+        crate::timing::phase("content cache", t);
+        let t = std::time::Instant::now();
+        let (content, mut problems) =
+            load_content_cached(root, &config, opts.drafts, cache.as_ref());
+        drop(cache);
         crate::timing::phase("content", t);
         let t = std::time::Instant::now();
         if let Err(t) = &templates {
@@ -158,13 +173,14 @@ impl Site {
             output: Output::new(),
             templates,
             assets: AssetMap::new(),
-            services_value: Value::Null,
+            services_value: OnceLock::new(),
             comments,
             photos: Arc::new(Photos::new(root)),
             locator,
             page_photos: HashMap::new(),
             photo_uses: PhotoUses::new(),
             by_path: HashMap::new(),
+            cache_context,
         };
         site.by_path = site
             .content
@@ -259,9 +275,11 @@ impl Site {
                 .iter()
                 .filter(|p| p.kind == PageKind::Service)
                 .count();
+            self.services_value();
             if let Some(slot) = self
                 .services_value
-                .as_array_mut()
+                .get_mut()
+                .and_then(Value::as_array_mut)
                 .and_then(|a| a.get_mut(position))
             {
                 listing_changed = *slot != entry;
@@ -273,13 +291,63 @@ impl Site {
 
     /// Call after the list of services (titles, slugs, order) may have changed.
     pub fn services_changed(&mut self) {
-        self.services_value = Value::Array(
-            self.content
-                .services()
-                .map(|p| page_value(p, &self.config, false))
-                .collect(),
-        );
+        // How listings show each service, as text: its fingerprint decides whether
+        // listings render again, and the content cache keeps it.
+        let config = &self.config;
+        self.content.pages.par_iter_mut().for_each(|p| {
+            if p.kind == PageKind::Service && !p.origin.cached {
+                p.origin.listed = Some(page_value(p, config, false).to_string());
+            }
+        });
+        self.services_value = OnceLock::new();
         self.register_functions();
+    }
+
+    /// The services as listings show them.
+    fn services_value(&self) -> &Value {
+        self.services_value.get_or_init(|| {
+            let services: Vec<&Page> = self.content.services().collect();
+            Value::Array(
+                services
+                    .par_iter()
+                    .map(|p| match &p.origin.listed {
+                        Some(listed) => serde_json::from_str(listed).unwrap_or(Value::Null),
+                        None => page_value(p, &self.config, false),
+                    })
+                    .collect(),
+            )
+        })
+    }
+
+    /// Saves what this build read of each page, for the next build to take the pages
+    /// whose files did not change instead of reading them. A failure only costs the
+    /// next build time.
+    pub fn save_content_cache(&self) -> std::io::Result<()> {
+        // A file of the cache is written again when a page in it was read.
+        let mut dirty = [false; shard::SHARDS];
+        let all = self.content.pages.iter().all(|p| !p.origin.cached);
+        for p in self.content.pages.iter().filter(|p| !p.origin.cached) {
+            dirty[shard::shard_of(&p.source)] = true;
+        }
+        let pages: Vec<&Page> = self
+            .content
+            .pages
+            .iter()
+            .filter(|p| all || dirty[shard::shard_of(&p.source)])
+            .collect();
+        let listed: Vec<Option<String>> = pages
+            .par_iter()
+            .map(|p| match (&p.origin.listed, p.kind) {
+                (None, PageKind::Service) => Some(page_value(p, &self.config, false).to_string()),
+                (listed, _) => listed.clone(),
+            })
+            .collect();
+        let cache = ContentCache::new(
+            self.cache_context.clone(),
+            self.content.addresses(),
+            pages.into_iter().zip(listed),
+        );
+        cache.save(&self.opts.root, |n| all || dirty[n])
     }
 
     fn register_functions(&mut self) {
@@ -405,6 +473,16 @@ impl Site {
     /// One page's output path and HTML, and the photos it shows; changes nothing.
     pub fn render_page(&self, i: usize) -> Rendered {
         let page = &self.content.pages[i];
+        if page.origin.cached {
+            // Taken from the content cache without its text: read it now.
+            let rel = page.source.strip_prefix("content").unwrap_or(&page.source);
+            let page = reload_page(&self.opts.root, &self.config, rel, &self.content)?;
+            return self.render_loaded(&page);
+        }
+        self.render_loaded(page)
+    }
+
+    fn render_loaded(&self, page: &Page) -> Rendered {
         let listing = is_listing(page.kind);
         let mut value = page_value(page, &self.config, true);
         if let (Some(list), Some(obj)) = (
@@ -426,7 +504,7 @@ impl Site {
             value,
             &page.url,
             json_ld::for_page(page, &self.config, og_image.as_deref()),
-            listing.then_some(&self.services_value),
+            listing.then(|| self.services_value()),
         );
         let html = self
             .templates

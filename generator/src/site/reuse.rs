@@ -96,7 +96,7 @@ impl Record {
         let name = blake3::hash(output.as_os_str().as_encoded_bytes()).to_hex();
         root.join(".cache")
             .join("build")
-            .join(format!("{}.json", &name[..16]))
+            .join(format!("{}.bin", &name[..16]))
     }
 
     /// The record of the build that wrote `output`; empty when there is none, it cannot
@@ -107,7 +107,7 @@ impl Record {
         };
         fs::read(Record::path(root, &output))
             .ok()
-            .and_then(|b| serde_json::from_slice::<Record>(&b).ok())
+            .and_then(|b| postcard::from_bytes::<Record>(&b).ok())
             .filter(|r| r.version == VERSION && r.output == output)
             .unwrap_or_default()
     }
@@ -162,7 +162,7 @@ impl Record {
         let tmp = dir.join(format!(".{}.tmp", std::process::id()));
         fs::write(
             &tmp,
-            serde_json::to_vec(self).map_err(std::io::Error::other)?,
+            postcard::to_stdvec(self).map_err(std::io::Error::other)?,
         )?;
         fs::rename(&tmp, &path)
     }
@@ -180,6 +180,13 @@ impl Record {
 pub(crate) struct Inputs {
     site: blake3::Hash,
     listings: blake3::Hash,
+}
+
+impl Inputs {
+    /// The fingerprint of what the `404.html` page is made from: what listings are.
+    pub(crate) fn not_found_key(&self) -> String {
+        self.listings.to_hex().to_string()
+    }
 }
 
 impl Site {
@@ -236,17 +243,26 @@ impl Site {
             .map(|p| (&p.slug, &p.title, p.order, &p.url))
             .collect();
         put(&mut h, format!("{services:?}").as_bytes());
-        let urls: Vec<(&str, &Vec<String>)> = self
+        let urls: Vec<(&Path, &str, &Vec<String>)> = self
             .content
             .pages
             .iter()
-            .map(|p| (p.url.as_str(), &p.aliases))
+            .map(|p| (p.source.as_path(), p.url.as_str(), &p.aliases))
             .collect();
         put(&mut h, format!("{urls:?}").as_bytes());
         let site = h.finalize();
         let mut l = blake3::Hasher::new();
         l.update(site.as_bytes());
-        l.update(self.services_value.to_string().as_bytes());
+        for p in self.content.services() {
+            match &p.origin.listed {
+                Some(listed) => l.update(listed.as_bytes()),
+                None => l.update(
+                    super::context::page_value(p, &self.config, false)
+                        .to_string()
+                        .as_bytes(),
+                ),
+            };
+        }
         Inputs {
             site,
             listings: l.finalize(),
@@ -262,10 +278,11 @@ impl Site {
         } else {
             inputs.site.as_bytes()
         });
-        h.update(format!("{:?}", page.meta).as_bytes());
-        h.update(format!("{:?}", page.service).as_bytes());
-        h.update(&(page.content.len() as u64).to_le_bytes());
-        h.update(page.content.as_bytes());
+        // The page is made from its file alone, given what `inputs` covers (settings,
+        // every page's source and address).
+        h.update(page.source.as_os_str().as_encoded_bytes());
+        h.update(b"\0");
+        h.update(page.origin.hash.as_bytes());
         if let Some(c) = self.comments.for_page(page.kind, &page.url) {
             h.update(c.to_string().as_bytes());
         }

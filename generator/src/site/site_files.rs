@@ -23,6 +23,15 @@ impl Site {
 
     /// [`Site::render_site_files`] but the photos.
     pub(super) fn site_files(&mut self) -> Result<(), Error> {
+        let html = self.not_found_page()?;
+        self.output
+            .insert(NOT_FOUND.into(), OutputFile::Bytes(html));
+        self.site_files_but_404();
+        Ok(())
+    }
+
+    /// The `404.html` page: like a listing, it is given the services.
+    pub(super) fn not_found_page(&self) -> Result<Vec<u8>, Error> {
         let config = &self.config;
         let not_found = json!({
             "kind": "404", "title": "Page not found", "summary": "", "url": "/404.html",
@@ -34,14 +43,19 @@ impl Site {
             not_found,
             "/404.html",
             Vec::new(),
-            Some(&self.services_value),
+            Some(self.services_value()),
         );
         let html = self
             .templates
             .render("404.html", &ctx, Path::new("404.html"))
             .map_err(|d| Error::Site(d.into()))?;
+        Ok(html.into_bytes())
+    }
+
+    /// [`Site::site_files`] but the `404.html` page.
+    pub(super) fn site_files_but_404(&mut self) {
+        let config = &self.config;
         let out = &mut self.output;
-        out.insert("404.html".into(), OutputFile::Bytes(html.into_bytes()));
         for (src, url) in &self.content.assets {
             out.insert(
                 url.trim_start_matches('/').to_string(),
@@ -82,9 +96,11 @@ impl Site {
             "robots.txt".into(),
             OutputFile::Bytes(output::robots_txt(config).into_bytes()),
         );
-        Ok(())
     }
 }
+
+/// Where the page for addresses that lead nowhere goes.
+pub(super) const NOT_FOUND: &str = "404.html";
 
 /// True for a page a form sends people to once it is sent (`thank_you` in site.yaml).
 pub(super) fn is_thank_you(config: &SiteConfig, url: &str) -> bool {

@@ -12,6 +12,7 @@ use std::sync::Mutex;
 use site_config::Diagnostics;
 
 use super::reuse::{Inputs, PageRecord, Record, Stamp};
+use super::site_files::NOT_FOUND;
 use super::{output_path, PagePhotos, Site};
 use crate::check::ids_in;
 use crate::links::{check_links, Targets};
@@ -52,9 +53,9 @@ impl Site {
         let t = std::time::Instant::now();
         let Written {
             rendered,
-            ids: page_ids,
+            ids: mut page_ids,
             photos,
-            record,
+            mut record,
         } = match write_pages(self, staging, &inputs, previous) {
             Ok(done) => done,
             // As `build` in memory: one run says everything, links checked against the
@@ -73,12 +74,35 @@ impl Site {
         // The same precedence as the in-memory build: pages over static files, site-wide
         // files over both.
         let statics = std::mem::take(&mut self.output);
-        self.site_files()?;
+        // The 404 page shows what listings show: linked when that is unchanged.
+        let not_found_key = inputs.not_found_key();
+        let kept_404 = previous
+            .page(NOT_FOUND)
+            .filter(|r| {
+                r.key == not_found_key
+                    && staging
+                        .previous()
+                        .is_some_and(|p| Stamp::of(&p.join(NOT_FOUND)) == Some(r.stamp))
+                    && staging.link_unchanged(NOT_FOUND, r.stamp.inode())
+            })
+            .cloned();
+        match &kept_404 {
+            Some(r) => {
+                self.site_files_but_404();
+                page_ids.push((NOT_FOUND.into(), r.ids.clone()));
+                record.insert(NOT_FOUND.into(), r.clone());
+            }
+            None => self.site_files()?,
+        }
         let site_files: HashSet<String> = self.output.keys().cloned().collect();
         for (path, file) in statics {
-            self.output.entry(path).or_insert(file);
+            if !(kept_404.is_some() && path == NOT_FOUND) {
+                self.output.entry(path).or_insert(file);
+            }
         }
         self.publish_photos()?;
+        crate::timing::phase("site files", t);
+        let t = std::time::Instant::now();
         // Links are checked against what the pages' HTML defines, kept as ids only.
         let mut targets = Targets::from_content(&self.content, self.output.keys().cloned());
         targets.add_output(&self.output);
@@ -89,12 +113,27 @@ impl Site {
         if !links.is_empty() {
             return Err(Error::Site(links));
         }
-        crate::timing::phase("site files and links", t);
+        crate::timing::phase("links", t);
         self.encode_photos()?;
         for (path, file) in &self.output {
             if site_files.contains(path) || self.page_at(path).is_none() {
                 staging.put(path, file)?;
             }
+        }
+        if let (None, Some(OutputFile::Bytes(html)), Some(stamp)) = (
+            &kept_404,
+            self.output.get(NOT_FOUND),
+            Stamp::of(&staging.dir().join(NOT_FOUND)),
+        ) {
+            let ids = ids_in(&String::from_utf8_lossy(html)).collect();
+            record.insert(
+                NOT_FOUND.into(),
+                PageRecord {
+                    key: not_found_key,
+                    stamp,
+                    ids,
+                },
+            );
         }
         Ok((Record::new(record), rendered))
     }

@@ -431,6 +431,7 @@ fn the_preview_shows_new_comments_when_the_file_changes() {
         base_url: Some("http://127.0.0.1:9".into()),
         form_service_url: None,
         comments: None,
+        content_cache: false,
     };
     let mut preview = Preview::start(opts.clone());
     assert!(preview.problems().is_empty(), "{}", preview.problems());

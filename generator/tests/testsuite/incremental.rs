@@ -45,6 +45,10 @@ fn counts(stderr: &str) -> (usize, usize) {
 
 #[track_caller]
 fn assert_same_as_clean_build(t: &SiteTest) {
+    // Clean: no record of earlier builds, no content cache, no output to link from.
+    for old in [".cache/build", "clean", ".clean.spare"] {
+        let _ = std::fs::remove_dir_all(t.path(old));
+    }
     t.run(&["build", "--output", "clean"]).success();
     assert_eq!(
         t.snapshot_dir("dist"),
@@ -181,14 +185,71 @@ fn a_template_change_renders_every_page_again() {
 fn the_record_of_a_build_is_kept_outside_the_output() {
     let t = SiteTest::from_fixture("basic");
     t.build().success();
-    let records: Vec<_> = std::fs::read_dir(t.path(".cache/build"))
+    let mut records: Vec<_> = std::fs::read_dir(t.path(".cache/build"))
         .unwrap()
-        .map(|e| e.unwrap().file_name())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(records.len(), 1, "{records:?}");
+    records.sort();
+    // The content cache, and the record of the one output.
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(records[1], "content", "{records:?}");
     let stray = walkdir::WalkDir::new(t.path("dist"))
         .into_iter()
         .map(Result::unwrap)
         .find(|e| e.file_name().to_string_lossy().contains("json") && e.depth() == 1);
     assert!(stray.is_none(), "{stray:?}");
+}
+
+#[test]
+fn rebuilds_write_into_the_spare_output_and_publish_nothing_left_there() {
+    let t = SiteTest::from_fixture("basic");
+    t.build().success();
+    t.build().success();
+    assert!(
+        t.path(".dist.spare/about/index.html").is_file(),
+        "the output a build replaced is kept beside it for the next one"
+    );
+    // Files someone leaves in the output: the spare holds them after the next swap.
+    t.write("dist/about/stray.html", "left behind");
+    t.write("dist/services/new/index.html", "left behind");
+    t.change("content/about.md", "We are a team.", "We are a small team.");
+    t.build().success();
+    let before = identities(&t, "dist");
+    t.change("content/about.md", "a small team.", "a tiny team.");
+    t.build().success();
+    assert_eq!(
+        rewritten(&before, &identities(&t, "dist")),
+        ["about/index.html"]
+    );
+    assert!(!t.path("dist/about/stray.html").exists());
+    assert!(!t.path("dist/services/new").exists());
+    assert!(t.read("dist/about/index.html").contains("tiny team"));
+    assert_same_as_clean_build(&t);
+}
+
+#[test]
+fn a_rebuild_reads_only_the_changed_files_and_links_follow_a_moved_page() {
+    let t = SiteTest::from_fixture("basic");
+    let first = t.build().success();
+    let (pages, _) = counts(&first.stderr);
+    first.stderr_has(&format!("; {pages} read from content/"));
+    t.build().success().stderr_has("; 0 read from content/");
+    t.change("content/about.md", "We are a team.", "We are a small team.");
+    t.build().success().stderr_has("; 1 read from content/");
+    assert_same_as_clean_build(&t);
+
+    // Another page links to peel.md: when its address changes, every page is read
+    // again, so that link follows it.
+    t.change(
+        "content/services/peel.md",
+        "price: 85.5",
+        "price: 85.5\nslug: chemical-peel",
+    );
+    t.build()
+        .success()
+        .stderr_has(&format!("; {pages} read from content/"));
+    assert!(t
+        .read("dist/services/scalp/index.html")
+        .contains("/services/chemical-peel/"));
+    assert_same_as_clean_build(&t);
 }

@@ -22,6 +22,7 @@ fn opts(t: &SiteTest) -> BuildOptions {
         base_url: Some("http://127.0.0.1:9".into()),
         form_service_url: None,
         comments: None,
+        content_cache: false,
     }
 }
 

@@ -24,6 +24,7 @@ fn shared(t: &SiteTest) -> Arc<Shared> {
         base_url: None,
         form_service_url: None,
         comments: None,
+        content_cache: false,
     });
     Arc::new(Shared {
         preview: RwLock::new(preview),

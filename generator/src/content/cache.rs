@@ -1,0 +1,302 @@
+//! What the last build read from each Markdown file, kept in `.cache/build/content/`
+//! so that a rebuild reads again only the files that changed (issue 17). It is kept in
+//! [`SHARDS`] files by source path, and a build writes again only those holding a page
+//! it read.
+//!
+//! Reading and parsing ten thousand files, and rendering their Markdown, is most of a
+//! rebuild's time; a page whose file has the same size, times and inode as when it was
+//! read is taken from here instead, as a *cached page* ([`Origin::cached`]): its address,
+//! kind, title and order, its links and anchors (for the link check), and, for a service,
+//! how listings show it. Its text is read again only when the page is rendered.
+//!
+//! The cache holds only pages that had no problems, and is used only by a generator of
+//! the same build with the same settings (`site.yaml` and the build options, see
+//! [`ContentCache::context`]); when the set of pages' addresses changed, every page is
+//! read again, because links between Markdown files resolve against them.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{LocatedLink, PageKind, PageMeta};
+use crate::markdown::LinkRef;
+
+/// Bumped when what the cache means changes; an older one is ignored.
+const VERSION: u32 = 1;
+
+/// How many files the cache is kept in.
+pub const SHARDS: usize = 16;
+
+/// The file of the cache that keeps the page read from `source`.
+pub fn shard_of(source: &Path) -> usize {
+    usize::from(blake3::hash(source.as_os_str().as_encoded_bytes()).as_bytes()[0]) % SHARDS
+}
+
+/// Which file a page was read from: size, modification and change times, inode. Any
+/// write to the file changes its change time, which no tool can set back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceStamp {
+    len: u64,
+    modified_ns: u128,
+    changed_ns: i128,
+    inode: u64,
+}
+
+impl SourceStamp {
+    /// The stamp of the file at `path`, when it can be read.
+    pub fn of(path: &Path) -> Option<SourceStamp> {
+        let meta = fs::metadata(path).ok()?;
+        #[cfg(unix)]
+        let (changed_ns, inode) = {
+            use std::os::unix::fs::MetadataExt;
+            (
+                i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
+                meta.ino(),
+            )
+        };
+        #[cfg(not(unix))]
+        let (changed_ns, inode) = (0, 0);
+        Some(SourceStamp {
+            len: meta.len(),
+            modified_ns: meta
+                .modified()
+                .ok()?
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()?
+                .as_nanos(),
+            changed_ns,
+            inode,
+        })
+    }
+}
+
+/// Where a page's data came from in this run.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// The source file's stamp taken before it was read (`None`: not to be cached).
+    pub stamp: Option<SourceStamp>,
+    /// The fingerprint of the source file's bytes.
+    pub hash: String,
+    /// True for a page taken from the cache without reading its file: only its
+    /// address, kind, slug, title, order, aliases, template, links and anchors are
+    /// known. Render it from [`super::reload_page`].
+    pub cached: bool,
+    /// For a cached service, how listings show it (JSON, see `site::context`).
+    pub listed: Option<String>,
+}
+
+/// One page as the cache keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Entry {
+    stamp: SourceStamp,
+    hash: String,
+    kind: PageKind,
+    url: String,
+    slug: String,
+    title: String,
+    template: String,
+    order: i64,
+    draft: bool,
+    aliases: Vec<String>,
+    links: Vec<(LinkRef, bool)>,
+    anchors: Vec<String>,
+    listed: Option<String>,
+}
+
+/// The pages of the last build, by source file (`content/services/smp.md`).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct ContentCache {
+    version: u32,
+    context: String,
+    /// Every page's source and URL, as the pages' links were resolved against them.
+    addresses: String,
+    pages: HashMap<PathBuf, Entry>,
+}
+
+/// A page read from the cache: what [`super::Page`] needs of it.
+pub(super) struct CachedPage {
+    pub meta: PageMeta,
+    pub links: Vec<LocatedLink>,
+    pub anchors: Vec<String>,
+    pub origin: Origin,
+}
+
+impl ContentCache {
+    fn dir(root: &Path) -> PathBuf {
+        root.join(".cache").join("build").join("content")
+    }
+
+    /// The fingerprint of what reading a page depends on beyond its file: this
+    /// generator and the site's settings (given as their `Debug` text).
+    pub fn context(settings: &str) -> String {
+        let mut h = blake3::Hasher::new();
+        h.update(env!("CARGO_PKG_VERSION").as_bytes());
+        if let Some(m) = std::env::current_exe()
+            .ok()
+            .and_then(|p| fs::metadata(p).ok())
+        {
+            h.update(format!("{:?}", (m.len(), m.modified().ok())).as_bytes());
+        }
+        h.update(settings.as_bytes());
+        h.finalize().to_hex().to_string()
+    }
+
+    /// The cache of the site at `root`, as far as it was made in `context`; pages in a
+    /// file that cannot be read, or was made otherwise, are read from their files.
+    pub fn load(root: &Path, context: &str) -> ContentCache {
+        use rayon::prelude::*;
+        let dir = ContentCache::dir(root);
+        let shards: Vec<ContentCache> = (0..SHARDS)
+            .into_par_iter()
+            .filter_map(|n| {
+                fs::read(dir.join(format!("{n:02}.bin")))
+                    .ok()
+                    .and_then(|b| postcard::from_bytes::<ContentCache>(&b).ok())
+                    .filter(|c| c.version == VERSION && c.context == context)
+            })
+            .collect();
+        let mut all = ContentCache::default();
+        for shard in shards {
+            // Shards made against other addresses: their pages' links are stale.
+            if !all.pages.is_empty() && all.addresses != shard.addresses {
+                return ContentCache::default();
+            }
+            all.addresses = shard.addresses;
+            all.pages.extend(shard.pages);
+        }
+        all
+    }
+
+    /// The page read from `source` (the file at `path`) last time, if the file is still
+    /// the one read then.
+    pub(super) fn fresh(&self, source: &Path, path: &Path) -> Option<CachedPage> {
+        let e = self.pages.get(source)?;
+        if e.kind == PageKind::Service && e.listed.is_none() {
+            return None;
+        }
+        (SourceStamp::of(path)? == e.stamp).then(|| CachedPage {
+            meta: PageMeta {
+                kind: e.kind,
+                source: source.to_path_buf(),
+                url: e.url.clone(),
+                slug: e.slug.clone(),
+                title: e.title.clone(),
+                summary: String::new(),
+                template: e.template.clone(),
+                form: None,
+                order: e.order,
+                draft: e.draft,
+                aliases: e.aliases.clone(),
+                image: None,
+                image_alt: None,
+                gallery: Vec::new(),
+                extra: Default::default(),
+            },
+            links: e
+                .links
+                .iter()
+                .map(|(link, faq)| LocatedLink {
+                    link: link.clone(),
+                    place: if *faq { "FAQ answer" } else { "body" },
+                })
+                .collect(),
+            anchors: e.anchors.clone(),
+            origin: Origin {
+                stamp: Some(e.stamp),
+                hash: e.hash.clone(),
+                cached: true,
+                listed: e.listed.clone(),
+            },
+        })
+    }
+
+    /// True when the pages' links were resolved against these `addresses`.
+    pub(super) fn resolved_against(&self, addresses: &str) -> bool {
+        self.addresses == addresses
+    }
+
+    /// A cache of these pages (each with how listings show it, for services), made in
+    /// `context`, with links resolved against `addresses`.
+    pub fn new<'a>(
+        context: String,
+        addresses: String,
+        pages: impl Iterator<Item = (&'a super::Page, Option<String>)>,
+    ) -> ContentCache {
+        let pages = pages
+            .filter_map(|(p, listed)| {
+                let stamp = p.origin.stamp?;
+                Some((
+                    p.source.clone(),
+                    Entry {
+                        stamp,
+                        hash: p.origin.hash.clone(),
+                        kind: p.kind,
+                        url: p.url.clone(),
+                        slug: p.slug.clone(),
+                        title: p.title.clone(),
+                        template: p.template.clone(),
+                        order: p.order,
+                        draft: p.draft,
+                        aliases: p.aliases.clone(),
+                        links: p
+                            .links
+                            .iter()
+                            .map(|l| (l.link.clone(), l.place != "body"))
+                            .collect(),
+                        anchors: p.anchors.clone(),
+                        listed,
+                    },
+                ))
+            })
+            .collect();
+        ContentCache {
+            version: VERSION,
+            context,
+            addresses,
+            pages,
+        }
+    }
+
+    /// Saves the files of the cache of the site at `root` for which `dirty` is true,
+    /// each whole, by a rename.
+    pub fn save(self, root: &Path, dirty: impl Fn(usize) -> bool) -> std::io::Result<()> {
+        let dir = ContentCache::dir(root);
+        fs::create_dir_all(&dir)?;
+        let mut shards: Vec<ContentCache> = (0..SHARDS)
+            .map(|_| ContentCache {
+                version: VERSION,
+                context: self.context.clone(),
+                addresses: self.addresses.clone(),
+                pages: HashMap::new(),
+            })
+            .collect();
+        for (source, entry) in self.pages {
+            shards[shard_of(&source)].pages.insert(source, entry);
+        }
+        for (n, shard) in shards.iter().enumerate().filter(|(n, _)| dirty(*n)) {
+            let tmp = dir.join(format!(".{n:02}.{}.tmp", std::process::id()));
+            fs::write(
+                &tmp,
+                postcard::to_stdvec(shard).map_err(std::io::Error::other)?,
+            )?;
+            fs::rename(&tmp, dir.join(format!("{n:02}.bin")))?;
+        }
+        Ok(())
+    }
+}
+
+/// The fingerprint of every page's source and address (`md_urls`), sorted.
+pub(super) fn addresses(md_urls: &HashMap<String, String>) -> String {
+    let mut all: Vec<(&String, &String)> = md_urls.iter().collect();
+    all.sort_unstable();
+    let mut h = blake3::Hasher::new();
+    for (source, url) in all {
+        h.update(source.as_bytes());
+        h.update(b"\0");
+        h.update(url.as_bytes());
+        h.update(b"\0");
+    }
+    h.finalize().to_hex().to_string()
+}
