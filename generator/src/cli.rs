@@ -91,6 +91,17 @@ pub enum Command {
         #[command(subcommand)]
         what: NewCommand,
     },
+    /// Prepare the spare output beside OUTPUT for the next build (run in the background
+    /// by `build`).
+    #[command(hide = true)]
+    PrepareSpare {
+        /// The site root, holding site.yaml.
+        #[arg(long)]
+        root: PathBuf,
+        /// The output folder built last.
+        #[arg(long)]
+        output: PathBuf,
+    },
 }
 
 /// Things `new` can create.

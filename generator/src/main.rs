@@ -89,6 +89,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Init { dir } => cmd::init::run(&dir),
+        Command::PrepareSpare { root, output } => cmd::spare::run(&root, &output),
         Command::Schema { root } => {
             let dir = cmd::schema::run(&root)?;
             eprintln!("wrote the front matter schemas into {}", dir.display());

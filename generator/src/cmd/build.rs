@@ -2,10 +2,10 @@
 //! output folder in whole; and refresh the front matter schema for editors' tools.
 
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::output::{check_output_dir, Staging};
-use crate::site::{BuildOptions, Record, Site};
+use crate::site::{BuildOptions, Record, Site, SpareLock};
 use crate::Error;
 
 /// Builds the site at `opts.root` into `output` (default: `dist` in the root).
@@ -20,9 +20,15 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
     let t = Instant::now();
     let previous = Record::load(&opts.root, &output);
     // The spare is written into from here on: until a build records it again, no record.
+    // A spare still being prepared is waited for (it takes about as long as creating
+    // the folders here would); one that cannot be had is left alone.
     let spare = Staging::spare_of(&output);
-    let spare_contents = Record::load(&opts.root, &spare).into_contents();
-    Record::forget(&opts.root, &spare);
+    let lock = SpareLock::acquire_within(&opts.root, &spare, Duration::from_secs(60));
+    let spare_contents = lock.as_ref().and_then(|_| {
+        let held = Record::load(&opts.root, &spare).into_contents();
+        Record::forget(&opts.root, &spare);
+        held
+    });
     crate::timing::phase("previous record", t);
     // A comment on a page that is gone must not stop the clinic publishing: say so, and
     // leave it out (`check` counts it as a problem).
@@ -54,6 +60,11 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
     crate::timing::phase("record: build", t2);
     if let Err(e) = saved.and_then(|()| site.save_content_cache()) {
         eprintln!("warning: could not record the build for the next one: {e}");
+    }
+    // The first build into a folder leaves no spare: one is prepared in the background
+    // (once this build ends and lets go of the lock) for the next build to write into.
+    if lock.is_some() && !committed.spare_kept {
+        crate::cmd::spare::start(&opts.root, &output);
     }
     crate::timing::phase("record", t);
     // For editors' tools; not part of the published site, so a failure only warns.

@@ -30,7 +30,7 @@ pub fn run(dir: &Path) -> Result<(), Error> {
     write_dir(&THEME, &dir.join("themes/default"))?;
     std::fs::write(
         dir.join(".gitignore"),
-        "/dist\n/dist.*\n/data\n/.generator\n",
+        "/dist\n/dist.*\n/.dist.*\n/.cache\n/data\n/.generator\n",
     )
     .map_err(|e| Error::io(dir, e))?;
     let root = dir.display();

@@ -7,3 +7,4 @@ pub mod init;
 pub mod new;
 pub mod schema;
 pub mod serve;
+pub mod spare;

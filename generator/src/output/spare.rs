@@ -126,6 +126,42 @@ pub(super) fn prune(dir: &Path, held: &Contents, put: &HashSet<&str>) -> io::Res
     Ok(())
 }
 
+/// Makes `spare` a copy of `output` (which holds `files`) from hard links: its own
+/// folders, the output's files. Made under another name and renamed into place, so a
+/// spare is always whole; nothing is renamed over an existing spare.
+pub fn make_spare(output: &Path, spare: &Path, files: &[String]) -> io::Result<Contents> {
+    let making = spare.with_file_name(format!(
+        "{}.making-{}",
+        spare
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(".spare"),
+        std::process::id()
+    ));
+    let made = (|| {
+        fs::create_dir(&making)?;
+        let mut made: HashSet<&str> = HashSet::new();
+        for file in files {
+            if let Some((folder, _)) = file.rsplit_once('/') {
+                if made.insert(folder) {
+                    fs::create_dir_all(making.join(folder))?;
+                }
+            }
+            fs::hard_link(output.join(file), making.join(file))?;
+        }
+        let contents = Contents::of(&making, files.to_vec());
+        if spare.exists() {
+            return Err(io::ErrorKind::AlreadyExists.into());
+        }
+        fs::rename(&making, spare)?;
+        Ok(contents)
+    })();
+    if made.is_err() {
+        let _ = fs::remove_dir_all(&making);
+    }
+    made
+}
+
 /// Exchanges two folders in one step, so the output is always one whole build or the
 /// other. `Unsupported` where the system cannot (then rename in two steps).
 pub(super) fn exchange(a: &Path, b: &Path) -> io::Result<()> {

@@ -144,11 +144,14 @@ impl Staging {
         // whose removal a crash stopped.
         if let Ok(entries) = fs::read_dir(&parent) {
             let old = format!(".{name}.old");
+            // A spare whose making was stopped (a spare being made holds the lock this
+            // build holds, so any found now was stopped).
+            let making = format!(".{name}.spare.making-");
             for entry in entries.flatten() {
                 if entry
                     .file_name()
                     .to_str()
-                    .is_some_and(|n| n.starts_with(&old))
+                    .is_some_and(|n| n.starts_with(&old) || n.starts_with(&making))
                 {
                     remove_in_background(&entry.path());
                 }

@@ -32,7 +32,7 @@ use context::{page_context, page_value, site_value};
 use deps::{is_listing, Target};
 pub use photos::PhotoUses;
 use photos::{Locator, PagePhotos};
-pub use reuse::Record;
+pub use reuse::{Record, SpareLock};
 use site_files::is_thank_you;
 
 /// One page rendered by [`Site::render_page`]: its HTML and the photos it shows.
