@@ -73,6 +73,8 @@ fn run(cli: Cli) -> Result<(), Error> {
                 root,
                 drafts,
                 comments,
+                // Pages unchanged since the last build start from its content cache.
+                content_cache: true,
                 ..BuildOptions::default()
             },
             bind,

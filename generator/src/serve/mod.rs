@@ -39,9 +39,10 @@ pub struct ServeOptions {
 /// temp file and rename it produce several within a few milliseconds.
 const QUIET: Duration = Duration::from_millis(15);
 const MAX_WAIT: Duration = Duration::from_millis(150);
-/// Pages rendered between two looks for a change: a save waits for at most one batch
-/// (about 50 ms on one core).
+/// Pages rendered between two looks for a change, at most, and for about how long: a
+/// save waits for at most one batch.
 const FILL_BATCH: usize = 128;
+const FILL_BUDGET: Duration = Duration::from_millis(15);
 
 /// Runs the preview until Ctrl-C. Deletes nothing.
 pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
@@ -118,7 +119,7 @@ pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
                     .preview
                     .read()
                     .unwrap_or_else(|e| e.into_inner())
-                    .render_batch(FILL_BATCH);
+                    .render_batch(FILL_BATCH, FILL_BUDGET);
                 let Some(batch) = batch else { break };
                 rendered_any = true;
                 let update = loop_shared

@@ -134,7 +134,7 @@ impl Preview {
 
     /// Renders up to `max` pages that are not rendered yet, changing nothing (so it
     /// can run under a read lock while requests are served); `None` when every page is.
-    pub fn render_batch(&self, max: usize) -> Option<Batch> {
+    pub fn render_batch(&self, max: usize, budget: std::time::Duration) -> Option<Batch> {
         let site = self.site.as_ref()?;
         let todo: Vec<usize> = site
             .unrendered()
@@ -146,9 +146,16 @@ impl Preview {
         }
         // On one thread: the background fill leaves the other cores to the pages
         // visitors ask for, so the first one is served while the rest renders.
-        Some(Batch(
-            todo.iter().map(|&i| (i, site.render_page(i))).collect(),
-        ))
+        // At least one page, then as many as fit in the budget.
+        let started = std::time::Instant::now();
+        let mut done = Vec::with_capacity(todo.len());
+        for i in todo {
+            done.push((i, site.render_page(i)));
+            if started.elapsed() >= budget {
+                break;
+            }
+        }
+        Some(Batch(done))
     }
 
     /// Keeps a batch of rendered pages. A page that failed to render is a problem of the
@@ -198,7 +205,7 @@ impl Preview {
     /// changes).
     pub fn fill(&mut self) -> Update {
         let mut update = Update::Nothing;
-        while let Some(batch) = self.render_batch(usize::MAX) {
+        while let Some(batch) = self.render_batch(usize::MAX, std::time::Duration::MAX) {
             if self.keep(batch) == Update::Broken {
                 update = Update::Broken;
             }

@@ -137,7 +137,14 @@ impl Site {
         let templates = Templates::load(root, &config.theme);
         crate::timing::phase("templates", t);
         let t = std::time::Instant::now();
-        let cache_context = ContentCache::context(&format!("{:?}", (&config, opts.drafts)));
+        // Reading a page does not depend on the address the site is published at
+        // (`serve` and `--base-url` change it); listings' permalinks do, and are added
+        // when the listings are made.
+        let mut settings = (*config).clone();
+        if let Ok(any) = String::from("https://site.invalid").try_into() {
+            settings.base_url = any;
+        }
+        let cache_context = ContentCache::context(&format!("{:?}", (&settings, opts.drafts)));
         let cache = opts
             .content_cache
             .then(|| ContentCache::load(root, &cache_context));
@@ -264,27 +271,30 @@ impl Site {
     pub fn replace_page(
         &mut self,
         idx: usize,
-        page: crate::content::Page,
+        mut page: crate::content::Page,
     ) -> (crate::content::Page, bool) {
-        let listed = page.kind == PageKind::Service;
-        let new_entry = listed.then(|| page_value(&page, &self.config, false));
+        let is_service = page.kind == PageKind::Service;
+        if is_service {
+            page.origin.listed = Some(listed(&page, &self.config));
+        }
+        let position = self.content.pages[..idx]
+            .iter()
+            .filter(|p| p.kind == PageKind::Service)
+            .count();
+        let entry = (is_service && self.services_value.get().is_some())
+            .then(|| page_value(&page, &self.config, false));
         let old = std::mem::replace(&mut self.content.pages[idx], page);
-        let mut listing_changed = false;
-        if let Some(entry) = new_entry {
-            let position = self.content.pages[..idx]
-                .iter()
-                .filter(|p| p.kind == PageKind::Service)
-                .count();
-            self.services_value();
-            if let Some(slot) = self
-                .services_value
+        let listing_changed =
+            is_service && old.origin.listed != self.content.pages[idx].origin.listed;
+        // Listings not made yet are made from the pages as they are then.
+        if let (Some(entry), Some(slot)) = (
+            entry,
+            self.services_value
                 .get_mut()
                 .and_then(Value::as_array_mut)
-                .and_then(|a| a.get_mut(position))
-            {
-                listing_changed = *slot != entry;
-                *slot = entry;
-            }
+                .and_then(|a| a.get_mut(position)),
+        ) {
+            *slot = entry;
         }
         (old, listing_changed)
     }
@@ -296,7 +306,7 @@ impl Site {
         let config = &self.config;
         self.content.pages.par_iter_mut().for_each(|p| {
             if p.kind == PageKind::Service && !p.origin.cached {
-                p.origin.listed = Some(page_value(p, config, false).to_string());
+                p.origin.listed = Some(listed(p, config));
             }
         });
         self.services_value = OnceLock::new();
@@ -311,7 +321,14 @@ impl Site {
                 services
                     .par_iter()
                     .map(|p| match &p.origin.listed {
-                        Some(listed) => serde_json::from_str(listed).unwrap_or(Value::Null),
+                        Some(listed) => {
+                            let mut v: Value = serde_json::from_str(listed).unwrap_or(Value::Null);
+                            if let Some(o) = v.as_object_mut() {
+                                let permalink = format!("{}{}", self.config.base_url, p.url);
+                                o.insert("permalink".into(), permalink.into());
+                            }
+                            v
+                        }
                         None => page_value(p, &self.config, false),
                     })
                     .collect(),
@@ -338,7 +355,7 @@ impl Site {
         let listed: Vec<Option<String>> = pages
             .par_iter()
             .map(|p| match (&p.origin.listed, p.kind) {
-                (None, PageKind::Service) => Some(page_value(p, &self.config, false).to_string()),
+                (None, PageKind::Service) => Some(listed(p, &self.config)),
                 (listed, _) => listed.clone(),
             })
             .collect();
@@ -517,6 +534,17 @@ impl Site {
             photos,
         })
     }
+}
+
+/// How listings show a service, as JSON text without its permalink (which depends on
+/// the address the site is published at, not on the page): what the content cache keeps
+/// and what decides whether listings render again.
+fn listed(p: &Page, config: &SiteConfig) -> String {
+    let mut v = page_value(p, config, false);
+    if let Some(o) = v.as_object_mut() {
+        o.remove("permalink");
+    }
+    v.to_string()
 }
 
 fn is_static_output(path: &str, assets: &AssetMap) -> bool {

@@ -302,11 +302,7 @@ impl Site {
         for p in self.content.services() {
             match &p.origin.listed {
                 Some(listed) => l.update(listed.as_bytes()),
-                None => l.update(
-                    super::context::page_value(p, &self.config, false)
-                        .to_string()
-                        .as_bytes(),
-                ),
+                None => l.update(super::listed(p, &self.config).as_bytes()),
             };
         }
         Inputs {

@@ -339,3 +339,47 @@ fn a_page_that_fails_to_render_in_the_fill_is_reported_until_fixed() {
     assert!(page(&mut p, "about/index.html").contains("odd"));
     assert_same_as_build(&t, &mut p);
 }
+
+#[test]
+fn a_preview_started_from_the_last_builds_content_cache_serves_what_a_build_writes() {
+    let t = SiteTest::from_fixture("basic");
+    // A build at the site's own address; the preview serves another. In this process:
+    // a cache is only used by the program that made it.
+    generator::cmd::build::run(
+        &BuildOptions {
+            base_url: None,
+            content_cache: true,
+            ..opts(&t)
+        },
+        None,
+    )
+    .unwrap();
+    let mut p = Preview::start(BuildOptions {
+        content_cache: true,
+        ..opts(&t)
+    });
+    let cached = |p: &Preview| {
+        p.site
+            .as_ref()
+            .unwrap()
+            .content
+            .pages
+            .iter()
+            .filter(|page| page.origin.cached)
+            .count()
+    };
+    assert!(cached(&p) > 0, "no page came from the content cache");
+    assert_same_as_build(&t, &mut p);
+
+    t.change(
+        "content/services/peel.md",
+        "A light peel.",
+        "A gentle peel with no downtime.",
+    );
+    let update = p.apply(&[content("services/peel.md")]);
+    assert_eq!(update, Update::Pages(vec!["/services/peel/".into()]));
+    t.change("content/services/peel.md", "price: 85.5", "price: 90");
+    p.apply(&[content("services/peel.md")]);
+    assert!(page(&mut p, "services/index.html").contains("90"));
+    assert_same_as_build(&t, &mut p);
+}
