@@ -153,7 +153,7 @@ pub fn load_content_cached(
     // Links between Markdown files resolve against every page's address: when those
     // changed, the cached pages' links may resolve otherwise, so read them again.
     if cache.is_some_and(|c| !c.resolved_against(&cache::addresses(&md_urls))) {
-        for l in &mut loaded {
+        loaded.par_iter_mut().for_each(|l| {
             if let Loaded::Cached(c) = l {
                 let path = root.join(&c.meta.source);
                 let rel = c
@@ -164,7 +164,7 @@ pub fn load_content_cached(
                 let (page, found) = read_page(root, &path, rel, config);
                 *l = Loaded::Read(page, found);
             }
-        }
+        });
     }
     let metas: Vec<&PageMeta> = loaded.iter().filter_map(Loaded::meta).collect();
     if !metas.iter().any(|m| m.kind == PageKind::Home) {

@@ -13,7 +13,7 @@ mod stream;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 use serde_json::Value;
@@ -83,6 +83,9 @@ pub struct Site {
     site_value: Value,
     /// The services as listings show them, made when first needed.
     services_value: OnceLock<Value>,
+    /// Held while a listing renders: each copies every service into its context, so
+    /// two at once would double the build's peak memory.
+    one_listing: Mutex<()>,
     comments: PageComments,
     photos: Arc<Photos>,
     locator: Locator,
@@ -181,6 +184,7 @@ impl Site {
             templates,
             assets: AssetMap::new(),
             services_value: OnceLock::new(),
+            one_listing: Mutex::new(()),
             comments,
             photos: Arc::new(Photos::new(root)),
             locator,
@@ -501,6 +505,7 @@ impl Site {
 
     fn render_loaded(&self, page: &Page) -> Rendered {
         let listing = is_listing(page.kind);
+        let _one = listing.then(|| self.one_listing.lock().unwrap_or_else(|e| e.into_inner()));
         let mut value = page_value(page, &self.config, true);
         if let (Some(list), Some(obj)) = (
             self.comments.for_page(page.kind, &page.url),

@@ -136,12 +136,6 @@ impl Record {
     }
 
     /// What the output holds, when this record describes one.
-    pub fn contents(&self) -> Option<Contents> {
-        (self.version == VERSION && !self.contents.folders.is_empty())
-            .then(|| self.contents.clone())
-    }
-
-    /// Moves out what the output holds (see [`Record::contents`]).
     pub fn into_contents(self) -> Option<Contents> {
         (self.version == VERSION && !self.contents.folders.is_empty()).then_some(self.contents)
     }

@@ -11,6 +11,7 @@ use std::sync::Mutex;
 
 use site_config::Diagnostics;
 
+use super::deps::is_listing;
 use super::reuse::{Inputs, PageRecord, Record, Stamp};
 use super::site_files::NOT_FOUND;
 use super::{output_path, PagePhotos, Site};
@@ -149,6 +150,7 @@ fn write_pages(
     previous: &Record,
 ) -> Result<Written, Error> {
     let pages = &site.content.pages;
+    let order = work_order(pages);
     let next = AtomicUsize::new(0);
     let rendered = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
@@ -167,7 +169,7 @@ fn write_pages(
     };
     std::thread::scope(|scope| {
         scope.spawn(|| {
-            for page in pages {
+            for page in order.iter().map(|&i| &pages[i]) {
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
@@ -179,10 +181,11 @@ fn write_pages(
             }
         });
         rayon::broadcast(|_| loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            if i >= pages.len() || stop.load(Ordering::Relaxed) {
+            let n = next.fetch_add(1, Ordering::Relaxed);
+            if n >= order.len() || stop.load(Ordering::Relaxed) {
                 break;
             }
+            let i = order[n];
             let key = site.page_key(inputs, i);
             let path = output_path(&pages[i].url);
             // Unchanged inputs and the very file written last time: link it.
@@ -263,4 +266,17 @@ fn write_pages(
         problems.sort();
         Err(Error::Site(problems))
     }
+}
+
+/// The order pages are rendered in: site order, with the listings spread out. A listing
+/// is the slowest page to render and renders alone ([`Site::render_page`]), so two
+/// listings side by side would leave a thread waiting.
+fn work_order(pages: &[crate::content::Page]) -> Vec<usize> {
+    let (listings, mut order): (Vec<usize>, Vec<usize>) =
+        (0..pages.len()).partition(|&i| is_listing(pages[i].kind));
+    let gap = order.len() / listings.len().max(1);
+    for (k, &i) in listings.iter().enumerate() {
+        order.insert((k * (gap + 1)).min(order.len()), i);
+    }
+    order
 }
