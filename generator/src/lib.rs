@@ -7,6 +7,7 @@ pub mod cli;
 pub mod cmd;
 pub mod content;
 mod error;
+pub mod file_stamp;
 pub mod images;
 pub mod links;
 pub mod markdown;

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{LocatedLink, PageKind, PageMeta};
+use crate::file_stamp;
 use crate::markdown::LinkRef;
 
 /// Bumped when what the cache means changes; an older one is ignored.
@@ -49,25 +50,17 @@ impl SourceStamp {
     pub fn of(path: &Path) -> Option<SourceStamp> {
         let meta = fs::metadata(path).ok()?;
         #[cfg(unix)]
-        let (changed_ns, inode) = {
+        let changed_ns = {
             use std::os::unix::fs::MetadataExt;
-            (
-                i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
-                meta.ino(),
-            )
+            i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec())
         };
         #[cfg(not(unix))]
-        let (changed_ns, inode) = (0, 0);
+        let changed_ns = 0;
         Some(SourceStamp {
             len: meta.len(),
-            modified_ns: meta
-                .modified()
-                .ok()?
-                .duration_since(std::time::UNIX_EPOCH)
-                .ok()?
-                .as_nanos(),
+            modified_ns: file_stamp::modified_ns(&meta)?,
             changed_ns,
-            inode,
+            inode: file_stamp::inode(&meta),
         })
     }
 }

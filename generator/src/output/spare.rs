@@ -23,6 +23,8 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::file_stamp;
+
 /// What a finished output folder holds: every file written, and every folder with its
 /// modification time (nanoseconds since the epoch), the root as `""`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,24 +182,14 @@ pub(super) fn exchange(a: &Path, b: &Path) -> io::Result<()> {
 /// The inode of the file at `path` (symlinks not followed); `None` when there is none.
 pub(super) fn inode(path: &Path) -> Option<u64> {
     let meta = fs::symlink_metadata(path).ok()?;
-    #[cfg(unix)]
-    return meta
-        .is_file()
-        .then(|| std::os::unix::fs::MetadataExt::ino(&meta));
-    #[cfg(not(unix))]
-    return meta.is_file().then_some(0);
+    meta.is_file().then(|| file_stamp::inode(&meta))
 }
 
+/// The modification time of the folder at `path`.
 fn modified_ns(path: &Path) -> Option<u128> {
     let meta = fs::symlink_metadata(path).ok()?;
     meta.is_dir().then_some(())?;
-    Some(
-        meta.modified()
-            .ok()?
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()?
-            .as_nanos(),
-    )
+    file_stamp::modified_ns(&meta)
 }
 
 fn remove_any(path: &Path) -> io::Result<()> {

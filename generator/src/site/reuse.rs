@@ -1,19 +1,23 @@
 //! What a build remembers about the output it wrote, so that the next build renders
 //! only the pages whose inputs changed (issue 17).
 //!
-//! Each page's inputs get a fingerprint ([`Site::page_key`]): its own rendered content
-//! and front matter, its comments, and everything site-wide that every page shows
-//! (configuration, templates, the static files' names and fingerprints, the services
-//! every form lists, the build options, this generator), plus the services list for the
-//! pages that list services ([`super::deps::is_listing`], the same model `serve` uses).
+//! Each page's inputs get a fingerprint ([`Site::page_key`]): its source file's bytes
+//! and path, its comments, and everything site-wide that every page shows
+//! (configuration, templates, the static files' names and fingerprints, every page's
+//! source and address, the services every form lists, the build options, this
+//! generator), plus how listings show the services for the pages that list them
+//! ([`super::deps::is_listing`], the same model `serve` uses; the `404.html` page too).
 //! The record keeps, for every page, that fingerprint, the size, modification time and
 //! inode of the file written, and the ids its HTML defines (for checking links without
-//! reading the file). A page whose fingerprint is unchanged and whose file in the
-//! previous output is still the one written is linked, not rendered; anything else (no
-//! record, a file changed by hand, a page that shows photos) is rendered and compared.
+//! reading the file), and every file and folder of the output (for using it as the spare
+//! later, [`crate::output::Contents`]). A page whose fingerprint is unchanged and whose
+//! file in the previous output is still the one written is linked, not rendered;
+//! anything else (no record, a file changed by hand, a page that shows photos) is
+//! rendered and compared.
 //!
-//! The record lives in `.cache/build/` under the site root, one per output folder,
-//! never in the published output.
+//! The records live in `.cache/build/` under the site root, one per output folder and
+//! one per spare, beside the lock of each spare ([`SpareLock`]), never in the published
+//! output.
 
 use std::collections::HashMap;
 use std::fs;
@@ -24,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use super::deps::is_listing;
 use super::Site;
 use crate::content::Page;
+use crate::file_stamp;
 use crate::output::{Contents, OutputFile};
 
 /// Bumped when what a record means changes; an older record is ignored.
@@ -73,19 +78,10 @@ impl Stamp {
         if !meta.is_file() {
             return None;
         }
-        #[cfg(unix)]
-        let inode = std::os::unix::fs::MetadataExt::ino(&meta);
-        #[cfg(not(unix))]
-        let inode = 0;
         Some(Stamp {
             len: meta.len(),
-            modified_ns: meta
-                .modified()
-                .ok()?
-                .duration_since(std::time::UNIX_EPOCH)
-                .ok()?
-                .as_nanos(),
-            inode,
+            modified_ns: file_stamp::modified_ns(&meta)?,
+            inode: file_stamp::inode(&meta),
         })
     }
 }
