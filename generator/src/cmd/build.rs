@@ -35,7 +35,7 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
     for d in &site.comment_orphans().0 {
         eprintln!("warning: {d}");
     }
-    let staging = Staging::begin(&output, spare_contents)?;
+    let staging = Staging::begin(&output, spare_contents, lock.is_some())?;
     let written = site.write_into(&staging, &previous);
     for d in site.photo_warnings() {
         eprintln!("warning: {d}");
@@ -63,7 +63,7 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
     }
     // The first build into a folder leaves no spare: one is prepared in the background
     // (once this build ends and lets go of the lock) for the next build to write into.
-    if lock.is_some() && !committed.spare_kept {
+    if Staging::KEEPS_SPARES && lock.is_some() && !committed.spare_kept {
         crate::cmd::spare::start(&opts.root, &output);
     }
     crate::timing::phase("record", t);

@@ -20,12 +20,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{LocatedLink, PageKind, PageMeta};
+use super::{GalleryItem, LocatedLink, PageKind, PageMeta};
 use crate::file_stamp;
 use crate::markdown::LinkRef;
 
 /// Bumped when what the cache means changes; an older one is ignored.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// How many files the cache is kept in.
 pub const SHARDS: usize = 16;
@@ -73,8 +73,8 @@ pub struct Origin {
     /// The fingerprint of the source file's bytes.
     pub hash: String,
     /// True for a page taken from the cache without reading its file: only its
-    /// address, kind, slug, title, order, aliases, template, links and anchors are
-    /// known. Render it from [`super::reload_page`].
+    /// address, kind, slug, title, order, aliases, template, photos, links and anchors
+    /// are known. Render it from [`super::reload_page`].
     pub cached: bool,
     /// For a cached service, how listings show it (JSON, see `site::context`).
     pub listed: Option<String>,
@@ -93,6 +93,9 @@ struct Entry {
     order: i64,
     draft: bool,
     aliases: Vec<String>,
+    image: Option<String>,
+    image_alt: Option<String>,
+    gallery: Vec<GalleryItem>,
     links: Vec<(LinkRef, bool)>,
     anchors: Vec<String>,
     listed: Option<String>,
@@ -182,9 +185,9 @@ impl ContentCache {
                 order: e.order,
                 draft: e.draft,
                 aliases: e.aliases.clone(),
-                image: None,
-                image_alt: None,
-                gallery: Vec::new(),
+                image: e.image.clone(),
+                image_alt: e.image_alt.clone(),
+                gallery: e.gallery.clone(),
                 extra: Default::default(),
             },
             links: e
@@ -233,6 +236,9 @@ impl ContentCache {
                         order: p.order,
                         draft: p.draft,
                         aliases: p.aliases.clone(),
+                        image: p.image.clone(),
+                        image_alt: p.image_alt.clone(),
+                        gallery: p.gallery.clone(),
                         links: p
                             .links
                             .iter()

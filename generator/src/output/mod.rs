@@ -14,7 +14,7 @@ use std::path::PathBuf;
 pub use assets::{collect_static, AssetMap};
 pub use seo::{alias_page, headers_file, redirects_file, robots_txt, sitemap_xml};
 pub use spare::{make_spare, Contents};
-pub use write::{check_output_dir, write_atomically, Committed, Staging, WriteStats};
+pub use write::{check_output_dir, Committed, Staging, WriteStats};
 
 /// One file of the built site.
 #[derive(Debug, Clone, PartialEq, Eq)]

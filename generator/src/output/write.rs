@@ -84,6 +84,8 @@ pub struct Staging {
     previous: Option<PathBuf>,
     /// What the folder held before this build, when it is the spare.
     held: Option<Contents>,
+    /// Whether this build may use and make the spare (see [`Staging::begin`]).
+    keep_spare: bool,
     /// Every file put, to know what the spare held that is no longer made.
     put: Mutex<Vec<String>>,
     written: AtomicUsize,
@@ -126,10 +128,21 @@ impl Staging {
         output.with_file_name(name)
     }
 
+    /// Whether outputs keep spares here: where two folders can swap in one step
+    /// (Linux), and inodes tell files apart.
+    pub const KEEPS_SPARES: bool = cfg!(any(target_os = "linux", target_os = "android"));
+
     /// Prepares the staging folder beside `output`: the spare, when `spare` says what it
     /// holds (its build's record), else a new, empty folder; what a crashed build left
-    /// there, and a spare no record describes, are removed in the background.
-    pub fn begin(output: &Path, spare: Option<Contents>) -> Result<Staging, Error> {
+    /// there, and a spare no record describes, are removed in the background. Without
+    /// `spare_locked` (the spare's lock, [`crate::site::SpareLock`]) the spare is left
+    /// alone, neither used nor replaced.
+    pub fn begin(
+        output: &Path,
+        spare: Option<Contents>,
+        spare_locked: bool,
+    ) -> Result<Staging, Error> {
+        let keep_spare = Staging::KEEPS_SPARES && spare_locked;
         let name = output
             .file_name()
             .and_then(|n| n.to_str())
@@ -144,14 +157,14 @@ impl Staging {
         // whose removal a crash stopped.
         if let Ok(entries) = fs::read_dir(&parent) {
             let old = format!(".{name}.old");
-            // A spare whose making was stopped (a spare being made holds the lock this
-            // build holds, so any found now was stopped).
+            // A spare whose making was stopped: its maker holds the lock this build
+            // holds, so one found now is not being made.
             let making = format!(".{name}.spare.making-");
             for entry in entries.flatten() {
                 if entry
                     .file_name()
                     .to_str()
-                    .is_some_and(|n| n.starts_with(&old) || n.starts_with(&making))
+                    .is_some_and(|n| n.starts_with(&old) || keep_spare && n.starts_with(&making))
                 {
                     remove_in_background(&entry.path());
                 }
@@ -160,7 +173,7 @@ impl Staging {
         let previous = output.is_dir().then(|| output.to_path_buf());
         let spare_dir = Staging::spare_of(output);
         let mut held = None;
-        if spare_dir.is_dir() {
+        if keep_spare && spare_dir.is_dir() {
             match spare {
                 // Without a previous output there is nothing to link from: a new folder
                 // and the spare's contents would cost the same.
@@ -188,6 +201,7 @@ impl Staging {
             parent,
             name,
             held,
+            keep_spare,
             put: Mutex::new(Vec::new()),
             written: AtomicUsize::new(0),
             reused: AtomicUsize::new(0),
@@ -376,6 +390,10 @@ impl Staging {
         self.committed = true;
         let spare_kept = match replaced {
             Some(old) if old == spare_dir => true,
+            Some(old) if !self.keep_spare => {
+                remove_in_background(&old);
+                false
+            }
             Some(old) => {
                 // A fresh staging folder: the spare's place is free unless a spare no
                 // record described is still there.
@@ -466,12 +484,4 @@ fn same_files(a: &Path, b: &Path) -> bool {
         (Ok(x), Ok(y)) => x == y,
         _ => false,
     }
-}
-
-/// Writes `site` into `output`, replacing what was there only once every file is
-/// written (the whole site at once, as `check` and tests hold it).
-pub fn write_atomically(site: &Output, output: &Path) -> Result<WriteStats, Error> {
-    let staging = Staging::begin(output, None)?;
-    staging.put_all(site)?;
-    Ok(staging.commit()?.stats)
 }

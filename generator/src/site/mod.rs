@@ -278,15 +278,17 @@ impl Site {
         mut page: crate::content::Page,
     ) -> (crate::content::Page, bool) {
         let is_service = page.kind == PageKind::Service;
-        if is_service {
+        // A page from the content cache (one put back after a failed edit) keeps how
+        // listings showed it: it lacks what that is made from.
+        if is_service && !page.origin.cached {
             page.origin.listed = Some(listed(&page, &self.config));
         }
         let position = self.content.pages[..idx]
             .iter()
             .filter(|p| p.kind == PageKind::Service)
             .count();
-        let entry = (is_service && self.services_value.get().is_some())
-            .then(|| page_value(&page, &self.config, false));
+        let entry =
+            (is_service && self.services_value.get().is_some()).then(|| self.listing_value(&page));
         let old = std::mem::replace(&mut self.content.pages[idx], page);
         let listing_changed =
             is_service && old.origin.listed != self.content.pages[idx].origin.listed;
@@ -318,26 +320,34 @@ impl Site {
     }
 
     /// The services as listings show them.
+    ///
+    /// Made on one thread: it is first asked for while pages render in parallel, and a
+    /// thread waiting for parallel work inside it could be handed a listing that asks
+    /// for it again.
     fn services_value(&self) -> &Value {
         self.services_value.get_or_init(|| {
-            let services: Vec<&Page> = self.content.services().collect();
             Value::Array(
-                services
-                    .par_iter()
-                    .map(|p| match &p.origin.listed {
-                        Some(listed) => {
-                            let mut v: Value = serde_json::from_str(listed).unwrap_or(Value::Null);
-                            if let Some(o) = v.as_object_mut() {
-                                let permalink = format!("{}{}", self.config.base_url, p.url);
-                                o.insert("permalink".into(), permalink.into());
-                            }
-                            v
-                        }
-                        None => page_value(p, &self.config, false),
-                    })
+                self.content
+                    .services()
+                    .map(|p| self.listing_value(p))
                     .collect(),
             )
         })
+    }
+
+    /// How listings show service `p`.
+    fn listing_value(&self, p: &Page) -> Value {
+        match &p.origin.listed {
+            Some(listed) => {
+                let mut v: Value = serde_json::from_str(listed).unwrap_or(Value::Null);
+                if let Some(o) = v.as_object_mut() {
+                    let permalink = format!("{}{}", self.config.base_url, p.url);
+                    o.insert("permalink".into(), permalink.into());
+                }
+                v
+            }
+            None => page_value(p, &self.config, false),
+        }
     }
 
     /// Saves what this build read of each page, for the next build to take the pages
@@ -495,16 +505,26 @@ impl Site {
     pub fn render_page(&self, i: usize) -> Rendered {
         let page = &self.content.pages[i];
         if page.origin.cached {
-            // Taken from the content cache without its text: read it now.
+            // Taken from the content cache without its text: read it now. A file
+            // changed since the site was loaded would mix two versions of the page.
             let rel = page.source.strip_prefix("content").unwrap_or(&page.source);
-            let page = reload_page(&self.opts.root, &self.config, rel, &self.content)?;
-            return self.render_loaded(&page);
+            let read = reload_page(&self.opts.root, &self.config, rel, &self.content)?;
+            if read.origin.hash != page.origin.hash {
+                return Err(vec![Diagnostic::new(
+                    &page.source,
+                    "this file changed while the site was being built",
+                )
+                .with_hint("build again")]);
+            }
+            return self.render_loaded(&read);
         }
         self.render_loaded(page)
     }
 
     fn render_loaded(&self, page: &Page) -> Rendered {
         let listing = is_listing(page.kind);
+        // Made before the lock is taken: nothing parallel runs while it is held.
+        let services = listing.then(|| self.services_value());
         let _one = listing.then(|| self.one_listing.lock().unwrap_or_else(|e| e.into_inner()));
         let mut value = page_value(page, &self.config, true);
         if let (Some(list), Some(obj)) = (
@@ -526,7 +546,7 @@ impl Site {
             value,
             &page.url,
             json_ld::for_page(page, &self.config, og_image.as_deref()),
-            listing.then(|| self.services_value()),
+            services,
         );
         let html = self
             .templates

@@ -277,3 +277,19 @@ fn a_rebuild_reads_only_the_changed_files_and_links_follow_a_moved_page() {
         .contains("/services/chemical-peel/"));
     assert_same_as_clean_build(&t);
 }
+
+#[test]
+fn a_rebuild_checks_the_image_of_a_page_it_did_not_read_again() {
+    let t = SiteTest::from_fixture("basic");
+    t.change(
+        "content/services/peel.md",
+        "price: 85.5",
+        "price: 85.5\nimage: /door.svg\nimage_alt: The clinic's door",
+    );
+    t.build().success();
+    std::fs::remove_file(t.path("content/door.svg")).unwrap();
+    // peel.md is unchanged, so it comes from the content cache, image and all.
+    t.build()
+        .failure(1)
+        .stderr_has("content/services/peel.md: image: /door.svg does not exist");
+}

@@ -383,3 +383,27 @@ fn a_preview_started_from_the_last_builds_content_cache_serves_what_a_build_writ
     assert!(page(&mut p, "services/index.html").contains("90"));
     assert_same_as_build(&t, &mut p);
 }
+
+#[test]
+fn a_page_changed_after_it_was_taken_from_the_content_cache_is_not_mixed_with_it() {
+    let t = SiteTest::from_fixture("basic");
+    let cached = BuildOptions {
+        content_cache: true,
+        ..opts(&t)
+    };
+    generator::cmd::build::run(&cached, None).unwrap();
+    let site = generator::site::Site::load(&cached).unwrap();
+    let i = site.page_at("about/index.html").unwrap();
+    assert!(site.content.pages[i].origin.cached);
+    t.change("content/about.md", "We are a team.", "We are a small team.");
+    let Err(problems) = site.render_page(i) else {
+        panic!("rendered from a file that changed after loading");
+    };
+    assert!(
+        problems[0]
+            .to_string()
+            .contains("content/about.md: this file changed while the site was being built"),
+        "{}",
+        problems[0]
+    );
+}
