@@ -61,6 +61,7 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
     if let Err(e) = saved.and_then(|()| site.save_content_cache()) {
         eprintln!("warning: could not record the build for the next one: {e}");
     }
+    Record::sweep(&opts.root);
     // The first build into a folder leaves no spare: one is prepared in the background
     // (once this build ends and lets go of the lock) for the next build to write into.
     if Staging::KEEPS_SPARES && lock.is_some() && !committed.spare_kept {

@@ -21,6 +21,7 @@
 
 use std::collections::HashMap;
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -155,6 +156,42 @@ impl Record {
             postcard::to_stdvec(self).map_err(std::io::Error::other)?,
         )?;
         fs::rename(&tmp, &path)
+    }
+
+    /// Removes the records (and spare locks) of output folders that no longer exist,
+    /// and records in an older format: otherwise every folder ever built into would
+    /// leave its record behind. Records are read only as far as the folder they name.
+    pub fn sweep(root: &Path) {
+        let dir = root.join(".cache").join("build");
+        let Ok(entries) = fs::read_dir(&dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let stale = match path.extension().and_then(|e| e.to_str()) {
+                Some("json") => true,
+                Some("bin") => {
+                    let mut head = Vec::with_capacity(4096);
+                    let read =
+                        fs::File::open(&path).and_then(|f| f.take(4096).read_to_end(&mut head));
+                    read.is_ok()
+                        && postcard::take_from_bytes::<(u32, PathBuf)>(&head)
+                            .map_or(true, |((v, out), _)| v != VERSION || !out.exists())
+                }
+                _ => false,
+            };
+            if !stale {
+                continue;
+            }
+            let _ = fs::remove_file(&path);
+            // A lock no one holds, of a folder that is gone.
+            let lock = path.with_extension("lock");
+            if let Ok(file) = fs::OpenOptions::new().write(true).open(&lock) {
+                if file.try_lock().is_ok() {
+                    let _ = fs::remove_file(&lock);
+                }
+            }
+        }
     }
 
     /// Forgets the record of `output` (before a build replaces it, so that a build

@@ -293,3 +293,45 @@ fn a_rebuild_checks_the_image_of_a_page_it_did_not_read_again() {
         .failure(1)
         .stderr_has("content/services/peel.md: image: /door.svg does not exist");
 }
+
+/// The output folders that records in `.cache/build` describe.
+fn recorded_outputs(t: &SiteTest) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(t.path(".cache/build"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "bin"))
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            postcard::take_from_bytes::<(u32, std::path::PathBuf)>(&bytes)
+                .unwrap()
+                .0
+                 .1
+        })
+        .collect()
+}
+
+#[test]
+fn the_records_of_output_folders_that_are_gone_are_removed() {
+    let t = SiteTest::from_fixture("basic");
+    t.run(&["build", "--output", "old"]).success();
+    // Wait for the spare `build` prepares in the background to have its record too.
+    t.run(&["prepare-spare", "--root", ".", "--output", "old"])
+        .success();
+    let named = |outputs: &[std::path::PathBuf], name: &str| {
+        outputs.iter().any(|o| o.file_name().unwrap() == name)
+    };
+    let before = recorded_outputs(&t);
+    assert!(
+        named(&before, "old") && named(&before, ".old.spare"),
+        "{before:?}"
+    );
+    std::fs::remove_dir_all(t.path("old")).unwrap();
+    std::fs::remove_dir_all(t.path(".old.spare")).unwrap();
+    t.build().success();
+    let after = recorded_outputs(&t);
+    assert!(named(&after, "dist"), "{after:?}");
+    assert!(
+        !named(&after, "old") && !named(&after, ".old.spare"),
+        "{after:?}"
+    );
+}
