@@ -27,19 +27,38 @@ async fn phone_window(c: &Client) {
     inner_window(c, PHONE.0, PHONE.1).await;
 }
 
-/// Sets the tab's inner size (the window's outer size is set to match).
+/// The tab's inner size.
+async fn inner_size(c: &Client) -> (i64, i64) {
+    let size = js(c, "return [innerWidth, innerHeight]").await;
+    (size[0].as_i64().unwrap(), size[1].as_i64().unwrap())
+}
+
+/// Sets the tab's inner size, growing the window's outer size by its frame until the
+/// inside is `width` × `height` (a few tries at most). A resize reaches the page
+/// asynchronously, so after each the size is read until it shows (a bounded number of
+/// reads; the page may run no script of its own to wait on).
 async fn inner_window(c: &Client, width: u32, height: u32) {
-    c.set_window_size(width, height).await.unwrap();
-    let inner = js(c, "return [innerWidth, innerHeight]").await;
-    let (w, h) = (inner[0].as_u64().unwrap(), inner[1].as_u64().unwrap());
-    let (dw, dh) = (u64::from(width) - w, u64::from(height) - h);
-    c.set_window_size(width + dw as u32, height + dh as u32)
-        .await
-        .unwrap();
-    assert_eq!(
-        js(c, "return [innerWidth, innerHeight]").await,
-        serde_json::json!([width, height])
-    );
+    let want = (i64::from(width), i64::from(height));
+    let (mut outer_w, mut outer_h) = want;
+    let mut inner = inner_size(c).await;
+    for _ in 0..10 {
+        if inner == want {
+            return;
+        }
+        c.set_window_size(outer_w as u32, outer_h as u32)
+            .await
+            .unwrap();
+        let before = inner;
+        for _ in 0..200 {
+            inner = inner_size(c).await;
+            if inner != before {
+                break;
+            }
+        }
+        outer_w = (outer_w + want.0 - inner.0).clamp(100, 4000);
+        outer_h = (outer_h + want.1 - inner.1).clamp(100, 4000);
+    }
+    panic!("the tab's inner size never became {width} x {height}: {inner:?}");
 }
 
 /// Items 8 and 9: a consultation by phone without a number comes back from the form
