@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use crate::support::browser::{available, chromium, click, fill, wait_for_url, Stack};
+use crate::support::browser::{chromium, click, fill, wait_for_url, Stack};
 use crate::support::mime::parse;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -20,10 +20,9 @@ use crate::support::mime::parse;
     ignore = "needs Chromium: apt-get install chromium chromium-driver (see README, Tests)"
 )]
 async fn chromium_submits_the_consultation_form_from_a_service_page() {
-    let Some(generator) = available() else {
+    let Some(stack) = Stack::if_available() else {
         return;
     };
-    let stack = Stack::start(&generator);
     let (site, service) = (&stack.site, &stack.service);
 
     let (_driver, c) = chromium().await;

@@ -11,7 +11,7 @@ use fantoccini::{Client, Locator};
 use serde_json::Value;
 
 use crate::support::browser::{
-    available, chromium, chromium_with, click, fill, request_consultation, wait_for_url, Stack,
+    chromium, chromium_with, click, fill, request_consultation, wait_for_url, Stack,
 };
 use crate::support::http::{raw, raw_post};
 use crate::support::mime::parse;
@@ -72,10 +72,9 @@ async fn inner_window(c: &Client, width: u32, height: u32) {
     ignore = "needs Chromium: apt-get install chromium chromium-driver (see README, Tests)"
 )]
 async fn chromium_at_390_px_sees_the_error_summary_first_and_books_by_phone() {
-    let Some(generator) = available() else {
+    let Some(stack) = Stack::if_available() else {
         return;
     };
-    let stack = Stack::start(&generator);
     let (site, service) = (&stack.site, &stack.service);
     let (_driver, c) = chromium().await;
     phone_window(&c).await;
@@ -160,10 +159,9 @@ async fn chromium_at_390_px_sees_the_error_summary_first_and_books_by_phone() {
     ignore = "needs Chromium: apt-get install chromium chromium-driver (see README, Tests)"
 )]
 async fn chromium_at_390_px_books_from_anywhere_on_a_service_page() {
-    let Some(generator) = available() else {
+    let Some(stack) = Stack::if_available() else {
         return;
     };
-    let stack = Stack::start(&generator);
     let site = &stack.site;
     let (_driver, c) = chromium().await;
     phone_window(&c).await;
@@ -288,10 +286,9 @@ async fn chromium_at_390_px_books_from_anywhere_on_a_service_page() {
     ignore = "needs Chromium: apt-get install chromium chromium-driver (see README, Tests)"
 )]
 async fn chromium_over_the_limit_sees_a_page_with_a_phone_number_and_a_way_back() {
-    let Some(generator) = available() else {
+    let Some(stack) = Stack::if_available() else {
         return;
     };
-    let stack = Stack::start(&generator);
     let (site, service) = (&stack.site, &stack.service);
     let addr = service.addr;
     // Bots' posts (honeypot filled) count towards the limit too; send them until the
@@ -358,10 +355,9 @@ async fn chromium_over_the_limit_sees_a_page_with_a_phone_number_and_a_way_back(
     ignore = "needs Chromium: apt-get install chromium chromium-driver (see README, Tests)"
 )]
 async fn chromium_without_javascript_sees_the_error_summary_first() {
-    let Some(generator) = available() else {
+    let Some(stack) = Stack::if_available() else {
         return;
     };
-    let stack = Stack::start(&generator);
     let (site, service) = (&stack.site, &stack.service);
     let (_driver, c) = chromium_with(&["--blink-settings=scriptEnabled=false"]).await;
     phone_window(&c).await;

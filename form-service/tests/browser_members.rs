@@ -18,7 +18,7 @@ use fantoccini::Client;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::support::browser::{
-    available, chromium, click, fill, link_in, press, register, text_of, wait_for_url, Stack,
+    chromium, click, fill, link_in, press, register, text_of, wait_for_url, Stack,
 };
 use crate::support::http::raw;
 use crate::support::mime::{parse, Mail};
@@ -81,10 +81,9 @@ async fn value(c: &Client, css: &str) -> String {
     ignore = "needs Chromium: apt-get install chromium chromium-driver (see README, Tests)"
 )]
 async fn chromium_joins_by_the_emailed_link_a_scanner_opened_and_shares_a_referral_link() {
-    let Some(generator) = available() else {
+    let Some(stack) = Stack::if_available() else {
         return;
     };
-    let stack = Stack::start(&generator);
     let (site, service) = (stack.site.as_str(), stack.public_url());
     let (_driver, c) = chromium().await;
 
@@ -251,10 +250,9 @@ async fn chromium_joins_by_the_emailed_link_a_scanner_opened_and_shares_a_referr
     ignore = "needs Chromium: apt-get install chromium chromium-driver (see README, Tests)"
 )]
 async fn a_signed_in_member_comments_on_the_smp_page_and_sees_the_confirmation() {
-    let Some(generator) = available() else {
+    let Some(stack) = Stack::if_available() else {
         return;
     };
-    let stack = Stack::start(&generator);
     let site = stack.site.as_str();
     let (_driver, c) = chromium().await;
 

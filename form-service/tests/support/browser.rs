@@ -117,6 +117,11 @@ pub struct Stack {
 }
 
 impl Stack {
+    /// The stack, when the generator binary is there to build the site ([`available`]).
+    pub fn if_available() -> Option<Stack> {
+        available().map(|generator| Stack::start(&generator))
+    }
+
     pub fn start(generator: &Path) -> Stack {
         let work = tempfile::tempdir().unwrap();
         let dist = work.path().join("dist");
