@@ -166,15 +166,20 @@ fn collect_ids(out: &Output) -> HashMap<String, HashSet<String>> {
 /// the well-formed HTML our own templates produce.
 fn attributes(html: &str, names: &[&str]) -> Vec<(String, String)> {
     let mut out = Vec::new();
+    let bytes = html.as_bytes();
     for name in names {
         let needle = format!(" {name}=\"");
-        let mut rest = html;
-        while let Some(i) = rest.find(&needle) {
-            rest = &rest[i + needle.len()..];
-            if let Some(end) = rest.find('"') {
-                out.push((name.to_string(), decode(&rest[..end])));
-                rest = &rest[end..];
-            }
+        // Every page is scanned once per build: memchr's search is several times faster
+        // than `str::find` on pages of tens of kilobytes.
+        let finder = memchr::memmem::Finder::new(needle.as_bytes());
+        let mut at = 0;
+        while let Some(i) = finder.find(&bytes[at..]) {
+            let start = at + i + needle.len();
+            let Some(len) = memchr::memchr(b'"', &bytes[start..]) else {
+                break;
+            };
+            out.push((name.to_string(), decode(&html[start..start + len])));
+            at = start + len;
         }
     }
     // Not links: JSON-LD and meta tags are plain text; skip what is inside scripts.
@@ -194,6 +199,9 @@ fn img_tags(html: &str) -> Vec<&str> {
 }
 
 fn decode(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
     s.replace("&quot;", "\"")
         .replace("&#39;", "'")
         .replace("&lt;", "<")
@@ -214,6 +222,8 @@ mod tests {
             vec![("href".into(), "/a/?x=1&y=2".into())]
         );
         assert_eq!(attributes(html, &["id"]), vec![("id".into(), "faq".into())]);
+        let many = "<h2 id=\"é-1\">É</h2><p id=\"b\"></p><div data-id=\"no\"> id=\"open";
+        assert_eq!(ids_in(many).collect::<Vec<_>>(), ["é-1", "b"]);
     }
 
     #[test]

@@ -10,6 +10,12 @@ use generator::serve::ServeOptions;
 use generator::site::BuildOptions;
 use generator::Error;
 
+// A build allocates and frees millions of small values on every thread; with glibc's
+// allocator a 10,000-page build held 400-590 MB of memory for under 100 MB in use,
+// and spent a tenth of its time faulting pages in (issue 17).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

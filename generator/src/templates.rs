@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use site_config::{
-    render_form, Diagnostic, Diagnostics, FieldKind, FormState, ServiceRef, SiteConfig,
+    offered, render_form, Diagnostic, Diagnostics, FieldKind, FormState, ServiceRef, SiteConfig,
 };
 use tera::{Context, Tera, Value};
 use walkdir::WalkDir;
@@ -156,6 +156,11 @@ impl Templates {
                 (name.clone(), html)
             })
             .collect();
+        let by_slug: HashMap<String, usize> = services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.slug.clone(), i))
+            .collect();
         self.tera
             .register_function("form", move |args: &HashMap<String, Value>| {
                 let name = str_arg(args, "name", "form")?;
@@ -175,11 +180,12 @@ impl Templates {
                     action.push_str("?from=");
                     action.push_str(from);
                 }
+                let offered = offered(&services, preselect, |slug| by_slug.get(slug).copied());
                 let html = render_form(
                     &name,
                     decl,
                     &action,
-                    &services,
+                    offered,
                     preselect,
                     &FormState::default(),
                 );

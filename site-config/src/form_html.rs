@@ -42,6 +42,23 @@ pub fn escape_html(s: &str) -> String {
 /// 10,000 services, gigabytes of HTML.
 pub const MAX_SERVICE_CHOICES_ON_A_SERVICE_PAGE: usize = 40;
 
+/// The services a form offers on the page of service `preselect`: all of them, or
+/// beyond [`MAX_SERVICE_CHOICES_ON_A_SERVICE_PAGE`] only that page's own, which
+/// `position` finds in `services` (a caller rendering thousands of pages passes an
+/// index rather than a search through every service).
+pub fn offered<'a>(
+    services: &'a [ServiceRef],
+    preselect: Option<&str>,
+    position: impl FnOnce(&str) -> Option<usize>,
+) -> &'a [ServiceRef] {
+    match preselect {
+        Some(slug) if services.len() > MAX_SERVICE_CHOICES_ON_A_SERVICE_PAGE => position(slug)
+            .and_then(|i| services.get(i..=i))
+            .unwrap_or(&[]),
+        _ => services,
+    }
+}
+
 /// The element id of field `field` of form `form`.
 fn field_id(form: &str, field: &str) -> String {
     format!("{form}-{}", field.replace('_', "-"))
@@ -99,18 +116,9 @@ pub fn render_form(
         "<form class=\"form\" id=\"form-{name}\" method=\"post\" action=\"{}\">",
         escape_html(action)
     );
-    let own_service_only: Vec<ServiceRef>;
-    let services = match preselect {
-        Some(slug) if services.len() > MAX_SERVICE_CHOICES_ON_A_SERVICE_PAGE => {
-            own_service_only = services
-                .iter()
-                .filter(|s| s.slug == slug)
-                .cloned()
-                .collect();
-            &own_service_only[..]
-        }
-        _ => services,
-    };
+    let services = offered(services, preselect, |slug| {
+        services.iter().position(|s| s.slug == slug)
+    });
     for f in &decl.fields {
         let value = state
             .values
@@ -411,7 +419,14 @@ mod tests {
         assert!(on_page.contains("<option value=\"s3\" selected>S3</option>"));
         let everywhere = render_form("c", &decl(), "/f", &many, None, &FormState::default());
         assert_eq!(everywhere.matches("<option value=\"s").count(), many.len());
+        // What a caller with an index passes: the page's own service, or none.
+        let index = |slug: &str| slug.strip_prefix('s').and_then(|n| n.parse().ok());
+        assert_eq!(offered(&many, Some("s3"), index), &many[3..4]);
+        assert!(offered(&many, Some("s999"), index).is_empty());
+        assert!(offered(&many, Some("gone"), index).is_empty());
+        assert_eq!(offered(&many, None, index).len(), many.len());
         let few = &many[..3];
+        assert_eq!(offered(few, Some("s1"), index).len(), 3);
         let small = render_form("c", &decl(), "/f", few, Some("s1"), &FormState::default());
         assert_eq!(
             small.matches("<option value=\"s").count(),

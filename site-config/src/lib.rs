@@ -33,7 +33,8 @@ pub use config::{MenuItem, SiteConfig};
 pub use diagnostic::{line_col, Diagnostic, Diagnostics};
 pub use error::Error;
 pub use form_html::{
-    error_summary, escape_html, render_form, FormState, MAX_SERVICE_CHOICES_ON_A_SERVICE_PAGE,
+    error_summary, escape_html, offered, render_form, FormState,
+    MAX_SERVICE_CHOICES_ON_A_SERVICE_PAGE,
 };
 pub use form_service::{FormServiceConfig, RateLimit};
 pub use forms::{Choice, FieldKind, FormDecl, FormField, FormKind, RequiredWhen};

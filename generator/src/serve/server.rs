@@ -177,7 +177,7 @@ fn lookup(shared: &Shared, path: &str) -> Found {
     // Not rendered yet (the preview renders pages after it starts): render it now.
     if let Some(i) = site.page_at(&key) {
         return match site.render_page(i) {
-            Ok(page) => Found::Html(inject(&String::from_utf8_lossy(&page.html), &problems)),
+            Ok(page) => Found::Html(inject(&page.html, &problems)),
             Err(ds) => {
                 let mut all = problems.clone();
                 ds.into_iter().for_each(|d| all.push(d));

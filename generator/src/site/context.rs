@@ -30,16 +30,21 @@ pub(super) fn page_context(
     if let Some(obj) = page.as_object_mut() {
         obj.entry("permalink").or_insert(Value::Null);
     }
-    let mut ctx = Context::new();
-    ctx.insert("site", &site);
-    ctx.insert("page", &page);
     // One `<script>` per node: validators do not all read an `@graph` wrapper.
-    let scripts: Vec<String> = json_ld.iter().map(json_ld::to_script_text).collect();
-    ctx.insert("json_ld", &scripts);
+    let scripts: Vec<Value> = json_ld
+        .iter()
+        .map(|node| Value::String(json_ld::to_script_text(node)))
+        .collect();
+    // The values move in: `Context::insert` would serialize each into a copy, which
+    // cost a build of 10,000 pages a sixth of its time (issue 17).
+    let mut vars = serde_json::Map::new();
+    vars.insert("site".into(), site);
+    vars.insert("page".into(), page);
+    vars.insert("json_ld".into(), Value::Array(scripts));
     if let Some(s) = services {
-        ctx.insert("services", s);
+        vars.insert("services".into(), s.clone());
     }
-    ctx
+    Context::from_value(Value::Object(vars)).unwrap_or_default()
 }
 
 #[derive(Serialize)]

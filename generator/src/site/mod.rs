@@ -42,7 +42,7 @@ pub struct RenderedPage {
     /// Its URL (`/services/smp/`).
     pub url: String,
     /// Its HTML.
-    pub html: Vec<u8>,
+    pub html: String,
     photos: PagePhotos,
 }
 
@@ -447,7 +447,8 @@ impl Site {
     /// Keeps a page rendered elsewhere ([`Site::render_page`]) in the output; call
     /// [`Site::publish_photos`] once a batch is kept.
     pub fn keep_rendered(&mut self, page: RenderedPage) {
-        self.output.insert(page.path, OutputFile::Bytes(page.html));
+        self.output
+            .insert(page.path, OutputFile::Bytes(page.html.into_bytes()));
         self.page_photos.insert(page.url, page.photos);
     }
 
@@ -555,7 +556,7 @@ impl Site {
         Ok(RenderedPage {
             path: output_path(&page.url),
             url: page.url.clone(),
-            html: html.into_bytes(),
+            html,
             photos,
         })
     }

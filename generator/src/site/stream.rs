@@ -214,9 +214,9 @@ fn write_pages(
                     // After a rendering problem, keep rendering to report every one,
                     // but write nothing more: the staging folder will be removed.
                     if !broken.load(Ordering::Relaxed) {
-                        let found: Vec<String> =
-                            ids_in(&String::from_utf8_lossy(&page.html)).collect();
-                        if let Err(e) = staging.put(&page.path, &OutputFile::Bytes(page.html)) {
+                        let found: Vec<String> = ids_in(&page.html).collect();
+                        let html = OutputFile::Bytes(page.html.into_bytes());
+                        if let Err(e) = staging.put(&page.path, &html) {
                             fail(e);
                         }
                         // A page's photos are known by rendering it: always rendered.
