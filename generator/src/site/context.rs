@@ -14,7 +14,7 @@ pub(super) fn page_context(
     mut page: Value,
     url: &str,
     json_ld: Vec<Value>,
-    services: Option<&Value>,
+    services: Option<Value>,
 ) -> Context {
     let mut site = site.clone();
     if let Some(menu) = site.get_mut("menu").and_then(Value::as_array_mut) {
@@ -42,7 +42,7 @@ pub(super) fn page_context(
     vars.insert("page".into(), page);
     vars.insert("json_ld".into(), Value::Array(scripts));
     if let Some(s) = services {
-        vars.insert("services".into(), s.clone());
+        vars.insert("services".into(), s);
     }
     Context::from_value(Value::Object(vars)).unwrap_or_default()
 }

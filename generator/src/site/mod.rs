@@ -12,12 +12,13 @@ mod site_files;
 mod stream;
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 use serde_json::Value;
 use site_config::{Diagnostic, Diagnostics, ServiceRef, SiteConfig};
+use tera::Context;
 
 use crate::content::cache::{self as shard, ContentCache};
 use crate::content::{load_content_cached, reload_page, Content, Page, PageKind};
@@ -81,11 +82,10 @@ pub struct Site {
     templates: Templates,
     assets: AssetMap,
     site_value: Value,
-    /// The services as listings show them, made when first needed.
-    services_value: OnceLock<Value>,
-    /// Held while a listing renders: each copies every service into its context, so
-    /// two at once would double the build's peak memory.
-    one_listing: Mutex<()>,
+    /// The services as listings show them, made when first needed and lent to one
+    /// listing at a time ([`Site::render_listing`]): moved into its context and back,
+    /// never copied (a copy of 10,000 services is about 90 MB).
+    services_value: Mutex<Option<Value>>,
     comments: PageComments,
     photos: Arc<Photos>,
     locator: Locator,
@@ -183,8 +183,7 @@ impl Site {
             output: Output::new(),
             templates,
             assets: AssetMap::new(),
-            services_value: OnceLock::new(),
-            one_listing: Mutex::new(()),
+            services_value: Mutex::new(None),
             comments,
             photos: Arc::new(Photos::new(root)),
             locator,
@@ -287,8 +286,12 @@ impl Site {
             .iter()
             .filter(|p| p.kind == PageKind::Service)
             .count();
-        let entry =
-            (is_service && self.services_value.get().is_some()).then(|| self.listing_value(&page));
+        let made = self
+            .services_value
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some();
+        let entry = (is_service && made).then(|| self.listing_value(&page));
         let old = std::mem::replace(&mut self.content.pages[idx], page);
         let listing_changed =
             is_service && old.origin.listed != self.content.pages[idx].origin.listed;
@@ -297,6 +300,8 @@ impl Site {
             entry,
             self.services_value
                 .get_mut()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_mut()
                 .and_then(Value::as_array_mut)
                 .and_then(|a| a.get_mut(position)),
         ) {
@@ -315,30 +320,50 @@ impl Site {
                 p.origin.listed = Some(listed(p, config));
             }
         });
-        self.services_value = OnceLock::new();
+        *self
+            .services_value
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner()) = None;
         self.register_functions();
     }
 
-    /// The services as listings show them.
+    /// Renders the listing `template` with the context `make` returns when given the
+    /// services as listings show them. One listing renders at a time: the services are
+    /// moved into its context and taken back after.
     ///
-    /// Made on one thread: it is first asked for while pages render in parallel, and a
-    /// thread waiting for parallel work inside it could be handed a listing that asks
-    /// for it again.
-    fn services_value(&self) -> &Value {
-        self.services_value.get_or_init(|| {
+    /// The services are made on this thread, under the lock: they are first asked for
+    /// while pages render in parallel, and a thread waiting for parallel work inside
+    /// could be handed a listing that waits for this lock.
+    fn render_listing(
+        &self,
+        template: &str,
+        source: &Path,
+        make: impl FnOnce(Value) -> Context,
+    ) -> Result<String, Diagnostic> {
+        let mut slot = self
+            .services_value
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let services = slot.take().unwrap_or_else(|| {
             Value::Array(
                 self.content
                     .services()
                     .map(|p| self.listing_value(p))
                     .collect(),
             )
-        })
+        });
+        let mut ctx = make(services);
+        let html = self.templates.render(template, &ctx, source);
+        *slot = ctx.remove("services");
+        html
     }
 
     /// How listings show service `p`.
     fn listing_value(&self, p: &Page) -> Value {
         match &p.origin.listed {
-            Some(listed) => {
+            // Only a page from the content cache lacks what the value is made from;
+            // making it is faster than reading the text back.
+            Some(listed) if p.origin.cached => {
                 let mut v: Value = serde_json::from_str(listed).unwrap_or(Value::Null);
                 if let Some(o) = v.as_object_mut() {
                     let permalink = format!("{}{}", self.config.base_url, p.url);
@@ -346,7 +371,7 @@ impl Site {
                 }
                 v
             }
-            None => page_value(p, &self.config, false),
+            _ => page_value(p, &self.config, false),
         }
     }
 
@@ -524,9 +549,6 @@ impl Site {
 
     fn render_loaded(&self, page: &Page) -> Rendered {
         let listing = is_listing(page.kind);
-        // Made before the lock is taken: nothing parallel runs while it is held.
-        let services = listing.then(|| self.services_value());
-        let _one = listing.then(|| self.one_listing.lock().unwrap_or_else(|e| e.into_inner()));
         let mut value = page_value(page, &self.config, true);
         if let (Some(list), Some(obj)) = (
             self.comments.for_page(page.kind, &page.url),
@@ -542,17 +564,16 @@ impl Site {
             .get("og_image")
             .and_then(Value::as_str)
             .map(str::to_string);
-        let ctx = page_context(
-            &self.site_value,
-            value,
-            &page.url,
-            json_ld::for_page(page, &self.config, og_image.as_deref()),
-            services,
-        );
-        let html = self
-            .templates
-            .render(&page.template, &ctx, &page.source)
-            .map_err(|d| vec![d])?;
+        let json_ld = json_ld::for_page(page, &self.config, og_image.as_deref());
+        let context =
+            |services| page_context(&self.site_value, value, &page.url, json_ld, services);
+        let html = if listing {
+            self.render_listing(&page.template, &page.source, |s| context(Some(s)))
+        } else {
+            self.templates
+                .render(&page.template, &context(None), &page.source)
+        }
+        .map_err(|d| vec![d])?;
         Ok(RenderedPage {
             path: output_path(&page.url),
             url: page.url.clone(),

@@ -38,16 +38,16 @@ impl Site {
             "permalink": format!("{}/404.html", config.base_url), "content": "", "slug": "404",
             "template": "404.html", "form": null, "image": null, "image_alt": null, "extra": {},
         });
-        let ctx = page_context(
-            &self.site_value,
-            not_found,
-            "/404.html",
-            Vec::new(),
-            Some(self.services_value()),
-        );
         let html = self
-            .templates
-            .render("404.html", &ctx, Path::new("404.html"))
+            .render_listing("404.html", Path::new("404.html"), |services| {
+                page_context(
+                    &self.site_value,
+                    not_found,
+                    "/404.html",
+                    Vec::new(),
+                    Some(services),
+                )
+            })
             .map_err(|d| Error::Site(d.into()))?;
         Ok(html.into_bytes())
     }
