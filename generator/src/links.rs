@@ -9,6 +9,7 @@
 //! the templates write count too.
 
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
 use site_config::{suggest, Diagnostic, Diagnostics};
 
@@ -17,32 +18,60 @@ use crate::output::{Output, OutputFile};
 use crate::site::output_path;
 
 /// Where links may lead: every file the site will have (by output path) and the ids
-/// each HTML page defines.
+/// each HTML page defines. Pages borrow their anchors and source path from the
+/// content: a rebuild of 10,000 pages makes this every time.
 #[derive(Debug, Default)]
-pub struct Targets {
+pub struct Targets<'a> {
+    /// Files other than pages (aliases, assets, static and site-wide files).
     files: HashSet<String>,
-    ids: HashMap<String, HashSet<String>>,
-    /// Output path of each page to the Markdown file it comes from (`services/x.md`).
-    sources: HashMap<String, String>,
-    /// Whether `ids` holds what the templates wrote (the site was rendered).
+    /// Each page by output path.
+    pages: HashMap<String, PageTargets<'a>>,
+    /// Whether the pages' ids hold what the templates wrote (the site was rendered).
     rendered: bool,
 }
 
-impl Targets {
+/// The ids one page defines, and the Markdown file it comes from.
+#[derive(Debug, Default)]
+struct PageTargets<'a> {
+    /// The file under `content/` (`services/x.md`); none for a page only rendered.
+    source: Option<&'a Path>,
+    /// The ids its Markdown defines.
+    anchors: &'a [String],
+    /// The ids its rendered HTML defines.
+    written: Vec<String>,
+}
+
+impl PageTargets<'_> {
+    fn ids(&self) -> impl Iterator<Item = &str> {
+        self.anchors
+            .iter()
+            .chain(&self.written)
+            .map(String::as_str)
+            .chain(RESERVED_IDS)
+    }
+}
+
+impl<'a> Targets<'a> {
     /// The pages, aliases and files of `content`, and `static_files` (output paths).
-    pub fn from_content(content: &Content, static_files: impl IntoIterator<Item = String>) -> Self {
+    pub fn from_content(
+        content: &'a Content,
+        static_files: impl IntoIterator<Item = String>,
+    ) -> Self {
         let mut t = Targets::default();
+        t.pages.reserve(content.pages.len());
         for page in &content.pages {
-            let path = output_path(&page.url);
-            let mut ids: HashSet<String> = page.anchors.iter().cloned().collect();
-            ids.extend(RESERVED_IDS.iter().map(|s| s.to_string()));
-            t.ids.insert(path.clone(), ids);
-            t.files.insert(path.clone());
             for alias in &page.aliases {
                 t.files.insert(output_path(&normalise_alias(alias)));
             }
             let source = page.source.strip_prefix("content").unwrap_or(&page.source);
-            t.sources.insert(path, source.display().to_string());
+            t.pages.insert(
+                output_path(&page.url),
+                PageTargets {
+                    source: Some(source),
+                    anchors: &page.anchors,
+                    written: Vec::new(),
+                },
+            );
         }
         for (_, url) in &content.assets {
             t.files.insert(url.trim_start_matches('/').to_string());
@@ -54,13 +83,14 @@ impl Targets {
     /// Adds every file of the rendered site and the ids its pages define.
     pub fn add_output(&mut self, out: &Output) {
         for (path, file) in out {
-            self.files.insert(path.clone());
-            if let (true, OutputFile::Bytes(b)) = (path.ends_with(".html"), file) {
-                let html = String::from_utf8_lossy(b);
-                self.ids
-                    .entry(path.clone())
-                    .or_default()
-                    .extend(crate::check::ids_in(&html));
+            match (path.ends_with(".html"), file) {
+                (true, OutputFile::Bytes(b)) => {
+                    let ids = crate::check::ids_in(&String::from_utf8_lossy(b));
+                    self.add_ids(path.clone(), ids);
+                }
+                _ => {
+                    self.files.insert(path.clone());
+                }
             }
         }
         self.rendered = true;
@@ -69,26 +99,34 @@ impl Targets {
     /// Adds one rendered page and the ids its HTML defines (a build that streams its
     /// pages to disk keeps only these).
     pub fn add_ids(&mut self, path: String, ids: impl IntoIterator<Item = String>) {
-        self.files.insert(path.clone());
-        self.ids.entry(path).or_default().extend(ids);
+        self.pages.entry(path).or_default().written.extend(ids);
         self.rendered = true;
     }
 
-    fn has_file(&self, path: &str) -> bool {
-        self.files.contains(path) || self.files.contains(&format!("{path}/index.html"))
+    fn page(&self, path: &str) -> Option<&PageTargets<'a>> {
+        self.pages
+            .get(path)
+            .or_else(|| self.pages.get(&format!("{path}/index.html")))
     }
 
-    fn ids_of(&self, path: &str) -> Option<&HashSet<String>> {
-        self.ids
-            .get(path)
-            .or_else(|| self.ids.get(&format!("{path}/index.html")))
+    fn has_file(&self, path: &str) -> bool {
+        self.files.contains(path)
+            || self.files.contains(&format!("{path}/index.html"))
+            || self.page(path).is_some()
+    }
+
+    /// Output path and source file of each page that comes from `content/`.
+    fn sources(&self) -> impl Iterator<Item = (&str, &'a Path)> {
+        self.pages
+            .iter()
+            .filter_map(|(path, p)| Some((path.as_str(), p.source?)))
     }
 }
 
 /// Every internal link or image in the editors' Markdown and `image:` fields that
 /// leads nowhere, and every Markdown image without alt text, at its file and line,
 /// with a did-you-mean where one is close.
-pub fn check_links(content: &Content, targets: &Targets, base_url: &str) -> Diagnostics {
+pub fn check_links(content: &Content, targets: &Targets<'_>, base_url: &str) -> Diagnostics {
     let mut problems = Diagnostics::default();
     for page in &content.pages {
         for l in &page.links {
@@ -144,7 +182,7 @@ fn broken(
     url: &str,
     from: &str,
     base: &str,
-    targets: &Targets,
+    targets: &Targets<'_>,
 ) -> Option<(String, Option<String>)> {
     let url = url
         .strip_prefix(base)
@@ -170,38 +208,41 @@ fn broken(
         return Some(missing_file(&site_path, targets));
     }
     let fragment = fragment.filter(|f| !f.is_empty())?;
-    let ids = targets.ids_of(&target)?;
+    let page = targets.page(&target)?;
     // Before rendering, only the ids Markdown defines are known; comment anchors come
     // from the comments file through the templates.
-    if ids.contains(fragment) || (!targets.rendered && fragment.starts_with("comment-")) {
+    if page.ids().any(|id| id == fragment)
+        || (!targets.rendered && fragment.starts_with("comment-"))
+    {
         return None;
     }
+    let hint = suggest(fragment, page.ids()).map(|s| format!("did you mean `#{s}`?"));
     let page = if path.is_empty() {
         "this page".to_string()
     } else {
         site_path.clone()
     };
-    let hint =
-        suggest(fragment, ids.iter().map(String::as_str)).map(|s| format!("did you mean `#{s}`?"));
     Some((format!("{page} has no #{fragment}"), hint))
 }
 
-fn missing_file(site_path: &str, targets: &Targets) -> (String, Option<String>) {
+fn missing_file(site_path: &str, targets: &Targets<'_>) -> (String, Option<String>) {
     if let Some(md) = site_path.strip_suffix(".md") {
         let file = format!("{}.md", md.trim_start_matches('/'));
         // Compare file names, not paths: pages in one folder share a long prefix.
         let name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
-        let names: Vec<(String, &String)> =
-            targets.sources.values().map(|s| (name(s), s)).collect();
+        let names: Vec<(String, String)> = targets
+            .sources()
+            .map(|(_, s)| s.display().to_string())
+            .map(|s| (name(&s), s))
+            .collect();
         let hint = suggest(&name(&file), names.iter().map(|(n, _)| n.as_str()))
             .and_then(|n| names.iter().find(|(m, _)| m == n))
             .map(|(_, s)| format!("did you mean `{}`?", relative_like(&file, s)));
         return (format!("no page comes from content/{file}"), hint);
     }
     let pages = targets
-        .sources
-        .keys()
-        .map(|p| p.strip_suffix("index.html").unwrap_or(p));
+        .sources()
+        .map(|(p, _)| p.strip_suffix("index.html").unwrap_or(p));
     let wanted = site_path.trim_start_matches('/');
     let hint = suggest(wanted, pages).map(|s| format!("did you mean `/{s}`?"));
     (format!("there is no page or file at {site_path}"), hint)
@@ -221,7 +262,7 @@ fn relative_like(wanted: &str, found: &str) -> String {
 mod tests {
     use super::*;
 
-    fn targets() -> Targets {
+    fn targets() -> Targets<'static> {
         let mut t = Targets::default();
         for (path, source, ids) in [
             ("about/index.html", "about.md", vec!["team"]),
@@ -231,10 +272,14 @@ mod tests {
                 vec!["aftercare", "faq-does-it-hurt"],
             ),
         ] {
-            t.files.insert(path.into());
-            t.sources.insert(path.into(), source.into());
-            t.ids
-                .insert(path.into(), ids.into_iter().map(String::from).collect());
+            t.pages.insert(
+                path.into(),
+                PageTargets {
+                    source: Some(Path::new(source)),
+                    anchors: &[],
+                    written: ids.into_iter().map(String::from).collect(),
+                },
+            );
         }
         t.files.insert("img/a.jpg".into());
         t
