@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{GalleryItem, LocatedLink, PageKind, PageMeta};
@@ -215,12 +216,13 @@ impl ContentCache {
 
     /// A cache of these pages (each with how listings show it, for services), made in
     /// `context`, with links resolved against `addresses`.
-    pub fn new<'a>(
+    pub fn new(
         context: String,
         addresses: String,
-        pages: impl Iterator<Item = (&'a super::Page, Option<String>)>,
+        pages: Vec<(&super::Page, Option<String>)>,
     ) -> ContentCache {
         let pages = pages
+            .into_par_iter()
             .filter_map(|(p, listed)| {
                 let stamp = p.origin.stamp?;
                 Some((
@@ -260,7 +262,7 @@ impl ContentCache {
 
     /// Saves the files of the cache of the site at `root` for which `dirty` is true,
     /// each whole, by a rename.
-    pub fn save(self, root: &Path, dirty: impl Fn(usize) -> bool) -> std::io::Result<()> {
+    pub fn save(self, root: &Path, dirty: impl Fn(usize) -> bool + Sync) -> std::io::Result<()> {
         let dir = ContentCache::dir(root);
         fs::create_dir_all(&dir)?;
         let mut shards: Vec<ContentCache> = (0..SHARDS)
@@ -274,15 +276,20 @@ impl ContentCache {
         for (source, entry) in self.pages {
             shards[shard_of(&source)].pages.insert(source, entry);
         }
-        for (n, shard) in shards.iter().enumerate().filter(|(n, _)| dirty(*n)) {
-            let tmp = dir.join(format!(".{n:02}.{}.tmp", std::process::id()));
-            fs::write(
-                &tmp,
-                postcard::to_stdvec(shard).map_err(std::io::Error::other)?,
-            )?;
-            fs::rename(&tmp, dir.join(format!("{n:02}.bin")))?;
-        }
-        Ok(())
+        // Written at the end of a build, after the site is published: in parallel, as
+        // a full build of 10,000 pages spent 200 ms here on one thread.
+        shards
+            .par_iter()
+            .enumerate()
+            .filter(|(n, _)| dirty(*n))
+            .try_for_each(|(n, shard)| {
+                let tmp = dir.join(format!(".{n:02}.{}.tmp", std::process::id()));
+                fs::write(
+                    &tmp,
+                    postcard::to_stdvec(shard).map_err(std::io::Error::other)?,
+                )?;
+                fs::rename(&tmp, dir.join(format!("{n:02}.bin")))
+            })
     }
 }
 

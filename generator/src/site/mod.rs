@@ -401,7 +401,7 @@ impl Site {
         let cache = ContentCache::new(
             self.cache_context.clone(),
             self.content.addresses(),
-            pages.into_iter().zip(listed),
+            pages.into_iter().zip(listed).collect(),
         );
         cache.save(&self.opts.root, |n| all || dirty[n])
     }
