@@ -12,7 +12,7 @@ pub mod server;
 pub mod watch;
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{mpsc, Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -22,7 +22,7 @@ use crate::site::BuildOptions;
 use crate::Error;
 use rebuild::Preview;
 use server::Shared;
-use watch::{classify, collect_batch, comments_change, Change};
+use watch::{classify, collect_batch, comments_change, Change, Pace, Touched};
 
 /// Everything `serve` needs.
 #[derive(Debug, Clone)]
@@ -35,10 +35,14 @@ pub struct ServeOptions {
     pub port: u16,
 }
 
-/// How long a save may keep producing events before we rebuild; editors that write a
-/// temp file and rename it produce several within a few milliseconds.
-const QUIET: Duration = Duration::from_millis(15);
-const MAX_WAIT: Duration = Duration::from_millis(150);
+/// How long a save may keep producing events before we rebuild: editors that write a
+/// temp file and rename it produce several within a few milliseconds. A file closed
+/// after writing ends most saves, and what may follow (the rename) comes at once.
+const PACE: Pace = Pace {
+    quiet: Duration::from_millis(15),
+    settled: Duration::from_millis(3),
+    max: Duration::from_millis(150),
+};
 /// Pages rendered between two looks for a change, at most, and for about how long: a
 /// save waits for at most one batch.
 const FILL_BATCH: usize = 128;
@@ -80,17 +84,12 @@ pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
     });
     encode_photos_behind(&shared);
 
-    let (tx, rx) = mpsc::channel::<PathBuf>();
+    let (tx, rx) = mpsc::channel::<Touched>();
     let root = std::path::absolute(&opts.build.root).map_err(|e| Error::io(&opts.build.root, e))?;
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-        // Reading files (ours included) raises access events; only writes matter.
-        if let Ok(event) =
-            res.as_ref()
-                .map_err(|_| ())
-                .and_then(|e| if e.kind.is_access() { Err(()) } else { Ok(e) })
-        {
-            for p in event.paths.iter().cloned() {
-                let _ = tx.send(p);
+        if let Ok(event) = &res {
+            for touched in Touched::of(event) {
+                let _ = tx.send(touched);
             }
         }
     })
@@ -141,7 +140,7 @@ pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
                 drop(preview);
                 encode_photos_behind(&loop_shared);
             }
-            let Some(paths) = collect_batch(&rx, waiting.take(), QUIET, MAX_WAIT) else {
+            let Some(paths) = collect_batch(&rx, waiting.take(), PACE) else {
                 break;
             };
             let started = Instant::now();

@@ -61,28 +61,75 @@ pub fn comments_change(comments_file: &Path, path: &Path) -> Option<Change> {
     (path == comments_file || Some(path) == comments_file.parent()).then_some(Change::Comments)
 }
 
+/// A path a file-system event named, and whether the event was a file closed after
+/// writing: the end of most saves, which the rest of a save (a rename over the
+/// original) follows at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Touched {
+    pub path: PathBuf,
+    pub saved: bool,
+}
+
+impl Touched {
+    /// The paths `event` names; none for reads (ours included), which change nothing.
+    pub fn of(event: &notify::Event) -> impl Iterator<Item = Touched> + '_ {
+        use notify::event::{AccessKind, AccessMode, EventKind};
+        let saved = matches!(
+            event.kind,
+            EventKind::Access(AccessKind::Close(AccessMode::Write))
+        );
+        let wanted = saved || !event.kind.is_access();
+        event
+            .paths
+            .iter()
+            .filter(move |_| wanted)
+            .map(move |p| Touched {
+                path: p.clone(),
+                saved,
+            })
+    }
+}
+
+/// How long a batch of events stays open.
+#[derive(Debug, Clone, Copy)]
+pub struct Pace {
+    /// With no event for this long, the batch is done.
+    pub quiet: Duration,
+    /// The same after a file was closed after writing: shorter, as the save is done.
+    pub settled: Duration,
+    /// The batch is done this long after its first event, whatever follows.
+    pub max: Duration,
+}
+
 /// Waits for the first path (unless it is given: one already received), then collects
-/// more until `quiet` passes with none (or `max` in all), so one save that touches
-/// several files gives one rebuild. Returns `None` when the sender is gone.
+/// more until a quiet spell ([`Pace`]) passes with none (or `max` in all), so one save
+/// that touches several files gives one rebuild. Returns `None` when the sender is gone.
 pub fn collect_batch(
-    rx: &Receiver<PathBuf>,
-    first: Option<PathBuf>,
-    quiet: Duration,
-    max: Duration,
+    rx: &Receiver<Touched>,
+    first: Option<Touched>,
+    pace: Pace,
 ) -> Option<Vec<PathBuf>> {
     let first = match first {
-        Some(p) => p,
+        Some(t) => t,
         None => rx.recv().ok()?,
     };
     let started = Instant::now();
-    let mut batch = vec![first];
+    let mut wait = if first.saved {
+        pace.settled
+    } else {
+        pace.quiet
+    };
+    let mut batch = vec![first.path];
     loop {
-        let left = max.saturating_sub(started.elapsed());
+        let left = pace.max.saturating_sub(started.elapsed());
         if left.is_zero() {
             break;
         }
-        match rx.recv_timeout(quiet.min(left)) {
-            Ok(p) => batch.push(p),
+        match rx.recv_timeout(wait.min(left)) {
+            Ok(t) => {
+                wait = if t.saved { pace.settled } else { pace.quiet };
+                batch.push(t.path);
+            }
             Err(RecvTimeoutError::Timeout) => break,
             Err(RecvTimeoutError::Disconnected) => break,
         }
@@ -157,18 +204,71 @@ mod tests {
         }
     }
 
+    fn touched(path: &str, saved: bool) -> Touched {
+        Touched {
+            path: PathBuf::from(path),
+            saved,
+        }
+    }
+
     #[test]
     fn batches_close_after_a_quiet_spell() {
         let (tx, rx) = std::sync::mpsc::channel();
-        tx.send(PathBuf::from("a")).unwrap();
-        tx.send(PathBuf::from("b")).unwrap();
+        tx.send(touched("a", false)).unwrap();
+        tx.send(touched("b", true)).unwrap();
         drop(tx);
-        let (quiet, max) = (Duration::from_millis(20), Duration::from_millis(200));
-        let batch = collect_batch(&rx, Some(PathBuf::from("0")), quiet, max).unwrap();
+        let pace = Pace {
+            quiet: Duration::from_millis(20),
+            settled: Duration::from_millis(2),
+            max: Duration::from_millis(200),
+        };
+        let batch = collect_batch(&rx, Some(touched("0", false)), pace).unwrap();
         assert_eq!(
             batch,
             [PathBuf::from("0"), PathBuf::from("a"), PathBuf::from("b")]
         );
-        assert!(collect_batch(&rx, None, quiet, max).is_none());
+        assert!(collect_batch(&rx, None, pace).is_none());
+    }
+
+    /// A save that ends with the file closed after writing is rebuilt without waiting
+    /// out the whole quiet spell; one that does not waits for it.
+    #[test]
+    fn a_closed_file_ends_the_batch_sooner() {
+        let pace = Pace {
+            quiet: Duration::from_secs(5),
+            settled: Duration::from_millis(1),
+            max: Duration::from_secs(10),
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let started = Instant::now();
+        let batch = collect_batch(&rx, Some(touched("a.md", true)), pace).unwrap();
+        assert_eq!(batch, [PathBuf::from("a.md")]);
+        assert!(started.elapsed() < pace.quiet, "{:?}", started.elapsed());
+        // The sender stays: without a close, only the quiet spell (or max) ends it.
+        let pace = Pace {
+            quiet: Duration::from_millis(50),
+            ..pace
+        };
+        let started = Instant::now();
+        collect_batch(&rx, Some(touched("a.md", false)), pace).unwrap();
+        assert!(started.elapsed() >= pace.quiet);
+        drop(tx);
+    }
+
+    #[test]
+    fn reads_are_not_changes_but_a_closed_write_is() {
+        use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
+        let event = |kind| notify::Event::new(kind).add_path(PathBuf::from("/s/a.md"));
+        let of = |kind| Touched::of(&event(kind)).collect::<Vec<_>>();
+        assert!(of(EventKind::Access(AccessKind::Read)).is_empty());
+        assert!(of(EventKind::Access(AccessKind::Close(AccessMode::Read))).is_empty());
+        assert_eq!(
+            of(EventKind::Access(AccessKind::Close(AccessMode::Write))),
+            [touched("/s/a.md", true)]
+        );
+        assert_eq!(
+            of(EventKind::Modify(ModifyKind::Any)),
+            [touched("/s/a.md", false)]
+        );
     }
 }
