@@ -151,7 +151,10 @@ def main():
           f"median {statistics.median(latencies):.1f} ms, p95 {percentile(latencies, 95):.1f} ms "
           f"(min {min(latencies):.1f}, max {max(latencies):.1f}); to the page served with the edit "
           f"median {statistics.median(served):.1f} ms, p95 {percentile(served, 95):.1f} ms; "
-          f"target < 50 ms: {'met' if percentile(served, 95) < 50 else 'NOT met'} (p95, served)")
+          # Issue 17: keep the 22 ms edit-to-served the preview had before it (median),
+          # and no save slower than 50 ms (p95).
+          f"targets: median <= 22 ms: {'met' if statistics.median(served) <= 22 else 'NOT met'}, "
+          f"p95 < 50 ms: {'met' if percentile(served, 95) < 50 else 'NOT met'} (served)")
 
 
 if __name__ == "__main__":
