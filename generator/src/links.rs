@@ -13,6 +13,7 @@ use std::path::Path;
 
 use site_config::{suggest, Diagnostic, Diagnostics};
 
+use crate::check::Ids;
 use crate::content::{normalise_alias, resolve_from_url, Content, RESERVED_IDS};
 use crate::output::{Output, OutputFile};
 use crate::site::output_path;
@@ -38,15 +39,15 @@ struct PageTargets<'a> {
     /// The ids its Markdown defines.
     anchors: &'a [String],
     /// The ids its rendered HTML defines.
-    written: Vec<String>,
+    written: Vec<Ids>,
 }
 
 impl PageTargets<'_> {
     fn ids(&self) -> impl Iterator<Item = &str> {
         self.anchors
             .iter()
-            .chain(&self.written)
             .map(String::as_str)
+            .chain(self.written.iter().flat_map(Ids::iter))
             .chain(RESERVED_IDS)
     }
 }
@@ -85,7 +86,7 @@ impl<'a> Targets<'a> {
         for (path, file) in out {
             match (path.ends_with(".html"), file) {
                 (true, OutputFile::Bytes(b)) => {
-                    let ids = crate::check::ids_in(&String::from_utf8_lossy(b));
+                    let ids = Ids::of(&String::from_utf8_lossy(b));
                     self.add_ids(path.clone(), ids);
                 }
                 _ => {
@@ -98,8 +99,8 @@ impl<'a> Targets<'a> {
 
     /// Adds one rendered page and the ids its HTML defines (a build that streams its
     /// pages to disk keeps only these).
-    pub fn add_ids(&mut self, path: String, ids: impl IntoIterator<Item = String>) {
-        self.pages.entry(path).or_default().written.extend(ids);
+    pub(crate) fn add_ids(&mut self, path: String, ids: Ids) {
+        self.pages.entry(path).or_default().written.push(ids);
         self.rendered = true;
     }
 
@@ -277,7 +278,11 @@ mod tests {
                 PageTargets {
                     source: Some(Path::new(source)),
                     anchors: &[],
-                    written: ids.into_iter().map(String::from).collect(),
+                    written: vec![Ids::of(
+                        &ids.iter()
+                            .map(|i| format!("<p id=\"{i}\">"))
+                            .collect::<String>(),
+                    )],
                 },
             );
         }

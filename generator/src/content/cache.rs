@@ -83,7 +83,7 @@ pub struct Origin {
 
 /// One page as the cache keeps it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Entry {
+pub(super) struct Entry {
     stamp: SourceStamp,
     hash: String,
     kind: PageKind,
@@ -100,6 +100,50 @@ struct Entry {
     links: Vec<(LinkRef, bool)>,
     anchors: Vec<String>,
     listed: Option<String>,
+}
+
+impl Entry {
+    /// The page read from `source` (the file at `path`) last time, if the file is still
+    /// the one read then.
+    pub(super) fn fresh(self, source: &Path, path: &Path) -> Option<CachedPage> {
+        if self.kind == PageKind::Service && self.listed.is_none() {
+            return None;
+        }
+        (SourceStamp::of(path)? == self.stamp).then(|| CachedPage {
+            meta: PageMeta {
+                kind: self.kind,
+                source: source.to_path_buf(),
+                url: self.url,
+                slug: self.slug,
+                title: self.title,
+                summary: String::new(),
+                template: self.template,
+                form: None,
+                order: self.order,
+                draft: self.draft,
+                aliases: self.aliases,
+                image: self.image,
+                image_alt: self.image_alt,
+                gallery: self.gallery,
+                extra: Default::default(),
+            },
+            links: self
+                .links
+                .into_iter()
+                .map(|(link, faq)| LocatedLink {
+                    link,
+                    place: if faq { "FAQ answer" } else { "body" },
+                })
+                .collect(),
+            anchors: self.anchors,
+            origin: Origin {
+                stamp: Some(self.stamp),
+                hash: self.hash,
+                cached: true,
+                listed: self.listed,
+            },
+        })
+    }
 }
 
 /// The pages of the last build, by source file (`content/services/smp.md`).
@@ -166,47 +210,13 @@ impl ContentCache {
         all
     }
 
-    /// The page read from `source` (the file at `path`) last time, if the file is still
-    /// the one read then.
-    pub(super) fn fresh(&self, source: &Path, path: &Path) -> Option<CachedPage> {
-        let e = self.pages.get(source)?;
-        if e.kind == PageKind::Service && e.listed.is_none() {
-            return None;
-        }
-        (SourceStamp::of(path)? == e.stamp).then(|| CachedPage {
-            meta: PageMeta {
-                kind: e.kind,
-                source: source.to_path_buf(),
-                url: e.url.clone(),
-                slug: e.slug.clone(),
-                title: e.title.clone(),
-                summary: String::new(),
-                template: e.template.clone(),
-                form: None,
-                order: e.order,
-                draft: e.draft,
-                aliases: e.aliases.clone(),
-                image: e.image.clone(),
-                image_alt: e.image_alt.clone(),
-                gallery: e.gallery.clone(),
-                extra: Default::default(),
-            },
-            links: e
-                .links
-                .iter()
-                .map(|(link, faq)| LocatedLink {
-                    link: link.clone(),
-                    place: if *faq { "FAQ answer" } else { "body" },
-                })
-                .collect(),
-            anchors: e.anchors.clone(),
-            origin: Origin {
-                stamp: Some(e.stamp),
-                hash: e.hash.clone(),
-                cached: true,
-                listed: e.listed.clone(),
-            },
-        })
+    /// Takes the entry of each of `sources` out of the cache, in their order: an entry
+    /// is used once, moved rather than copied (a rebuild of 10,000 pages takes them all).
+    pub(super) fn take<'a>(
+        &mut self,
+        sources: impl Iterator<Item = &'a Path>,
+    ) -> Vec<Option<Entry>> {
+        sources.map(|s| self.pages.remove(s)).collect()
     }
 
     /// True when the pages' links were resolved against these `addresses`.

@@ -73,7 +73,7 @@ pub fn load_content_cached(
     root: &Path,
     config: &SiteConfig,
     drafts: bool,
-    cache: Option<&ContentCache>,
+    mut cache: Option<ContentCache>,
 ) -> (Content, Diagnostics) {
     let content_dir = root.join("content");
     let mut problems = Diagnostics::default();
@@ -128,10 +128,17 @@ pub fn load_content_cached(
     }
 
     let t = std::time::Instant::now();
+    let shown_sources: Vec<PathBuf> = sources.iter().map(|(p, _)| shown(root, p)).collect();
+    let entries = match cache.as_mut() {
+        Some(c) => c.take(shown_sources.iter().map(PathBuf::as_path)),
+        None => (0..sources.len()).map(|_| None).collect(),
+    };
     let mut loaded: Vec<Loaded> = sources
         .par_iter()
+        .zip(shown_sources.par_iter())
+        .zip(entries.into_par_iter())
         .map(
-            |(path, rel)| match cache.and_then(|c| c.fresh(&shown(root, path), path)) {
+            |(((path, rel), source), entry)| match entry.and_then(|e| e.fresh(source, path)) {
                 Some(page) => Loaded::Cached(page),
                 None => {
                     let (page, found) = read_page(root, path, rel, config);
@@ -152,7 +159,10 @@ pub fn load_content_cached(
     let md_urls = md_urls(metas.iter().copied());
     // Links between Markdown files resolve against every page's address: when those
     // changed, the cached pages' links may resolve otherwise, so read them again.
-    if cache.is_some_and(|c| !c.resolved_against(&cache::addresses(&md_urls))) {
+    if cache
+        .as_ref()
+        .is_some_and(|c| !c.resolved_against(&cache::addresses(&md_urls)))
+    {
         loaded.par_iter_mut().for_each(|l| {
             if let Loaded::Cached(c) = l {
                 let path = root.join(&c.meta.source);

@@ -153,9 +153,7 @@ impl Site {
             .then(|| ContentCache::load(root, &cache_context));
         crate::timing::phase("content cache", t);
         let t = std::time::Instant::now();
-        let (content, mut problems) =
-            load_content_cached(root, &config, opts.drafts, cache.as_ref());
-        drop(cache);
+        let (content, mut problems) = load_content_cached(root, &config, opts.drafts, cache);
         crate::timing::phase("content", t);
         let t = std::time::Instant::now();
         if let Err(t) = &templates {

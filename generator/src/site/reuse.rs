@@ -19,6 +19,7 @@
 //! one per spare, beside the lock of each spare ([`SpareLock`]), never in the published
 //! output.
 
+use crate::check::Ids;
 use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
@@ -33,7 +34,7 @@ use crate::file_stamp;
 use crate::output::{Contents, OutputFile};
 
 /// Bumped when what a record means changes; an older record is ignored.
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 /// The record of one build's output.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -55,7 +56,7 @@ pub(crate) struct PageRecord {
     /// The file written: it must still be this one to be reused.
     pub stamp: Stamp,
     /// The ids its HTML defines.
-    pub ids: Vec<String>,
+    pub ids: Ids,
 }
 
 /// Which file is at a path: size, modification time and inode. A file edited or

@@ -15,13 +15,13 @@ use super::deps::is_listing;
 use super::reuse::{Inputs, PageRecord, Record, Stamp};
 use super::site_files::NOT_FOUND;
 use super::{output_path, PagePhotos, Site};
-use crate::check::ids_in;
+use crate::check::Ids;
 use crate::links::{check_links, Targets};
 use crate::output::{OutputFile, Staging};
 use crate::Error;
 
 /// A page's output path and the ids its HTML defines.
-pub(super) type PageIds = (String, Vec<String>);
+pub(super) type PageIds = (String, Ids);
 
 /// What writing the pages found: each page's ids, the photos of each page (by URL), and
 /// the record of the pages for the next build.
@@ -132,7 +132,7 @@ impl Site {
             self.output.get(NOT_FOUND),
             Stamp::of(&staging.dir().join(NOT_FOUND)),
         ) {
-            let ids = ids_in(&String::from_utf8_lossy(html)).collect();
+            let ids = Ids::of(&String::from_utf8_lossy(html));
             record.insert(
                 NOT_FOUND.into(),
                 PageRecord {
@@ -220,7 +220,7 @@ fn write_pages(
                     // After a rendering problem, keep rendering to report every one,
                     // but write nothing more: the staging folder will be removed.
                     if !broken.load(Ordering::Relaxed) {
-                        let found: Vec<String> = ids_in(&page.html).collect();
+                        let found = Ids::of(&page.html);
                         let html = OutputFile::Bytes(page.html.into_bytes());
                         if let Err(e) = staging.put(&page.path, &html) {
                             fail(e);
