@@ -46,7 +46,7 @@ const PACE: Pace = Pace {
 /// Pages rendered between two looks for a change, at most, and for about how long: a
 /// save waits for at most one batch.
 const FILL_BATCH: usize = 128;
-const FILL_BUDGET: Duration = Duration::from_millis(15);
+const FILL_BUDGET: Duration = Duration::from_millis(5);
 
 /// Runs the preview until Ctrl-C. Deletes nothing.
 pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
