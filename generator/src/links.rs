@@ -48,7 +48,8 @@ impl PageTargets<'_> {
             .iter()
             .map(String::as_str)
             .chain(self.written.iter().flat_map(Ids::iter))
-            .chain(RESERVED_IDS)
+            // Ids the templates give every page made from content/.
+            .chain(self.source.into_iter().flat_map(|_| RESERVED_IDS))
     }
 }
 
@@ -308,6 +309,19 @@ mod tests {
         ] {
             assert_eq!(why(ok), None, "{ok}");
         }
+    }
+
+    /// The ids templates give every content page count on those pages only: a page that
+    /// is only rendered (a redirect, 404.html) has the ids its HTML writes.
+    #[test]
+    fn reserved_ids_belong_to_content_pages() {
+        let mut t = targets();
+        t.add_ids("old/index.html".into(), Ids::of("<p id=\"x\">"));
+        let why = |url| broken(url, "/services/smp/", "https://c.example", &t);
+        assert_eq!(why("/about/#book"), None);
+        assert_eq!(why("/old/#x"), None);
+        let (msg, _) = why("/old/#book").unwrap();
+        assert_eq!(msg, "/old/ has no #book");
     }
 
     /// Issue 16, item 2: a misspelt page or anchor gets a did-you-mean.
