@@ -172,14 +172,7 @@ fn collect_ids(out: &Output) -> HashMap<String, HashSet<String>> {
         .filter(|(p, _)| p.ends_with(".html"))
         .filter_map(|(p, f)| match f {
             OutputFile::Bytes(b) => {
-                let html = String::from_utf8_lossy(b);
-                Some((
-                    p.clone(),
-                    attributes(&html, &["id"])
-                        .into_iter()
-                        .map(|(_, v)| v)
-                        .collect(),
-                ))
+                Some((p.clone(), ids_in(&String::from_utf8_lossy(b)).collect()))
             }
             OutputFile::Copy(_) => None,
         })

@@ -105,14 +105,14 @@ pub(super) struct Entry {
 impl Entry {
     /// The page read from `source` (the file at `path`) last time, if the file is still
     /// the one read then.
-    pub(super) fn fresh(self, source: &Path, path: &Path) -> Option<CachedPage> {
+    pub(super) fn fresh(self, source: PathBuf, path: &Path) -> Option<CachedPage> {
         if self.kind == PageKind::Service && self.listed.is_none() {
             return None;
         }
         (SourceStamp::of(path)? == self.stamp).then(|| CachedPage {
             meta: PageMeta {
                 kind: self.kind,
-                source: source.to_path_buf(),
+                source,
                 url: self.url,
                 slug: self.slug,
                 title: self.title,
@@ -210,13 +210,16 @@ impl ContentCache {
         all
     }
 
-    /// Takes the entry of each of `sources` out of the cache, in their order: an entry
-    /// is used once, moved rather than copied (a rebuild of 10,000 pages takes them all).
-    pub(super) fn take<'a>(
+    /// Takes the entry of each of `sources` out of the cache, with its source, in their
+    /// order: an entry is used once, moved rather than copied (a rebuild of 10,000 pages
+    /// takes them all).
+    pub(super) fn take(
         &mut self,
-        sources: impl Iterator<Item = &'a Path>,
-    ) -> Vec<Option<Entry>> {
-        sources.map(|s| self.pages.remove(s)).collect()
+        sources: impl Iterator<Item = PathBuf>,
+    ) -> Vec<Option<(PathBuf, Entry)>> {
+        sources
+            .map(|s| self.pages.remove(&s).map(|e| (s, e)))
+            .collect()
     }
 
     /// True when the pages' links were resolved against these `addresses`.

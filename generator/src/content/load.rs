@@ -128,17 +128,15 @@ pub fn load_content_cached(
     }
 
     let t = std::time::Instant::now();
-    let shown_sources: Vec<PathBuf> = sources.iter().map(|(p, _)| shown(root, p)).collect();
     let entries = match cache.as_mut() {
-        Some(c) => c.take(shown_sources.iter().map(PathBuf::as_path)),
-        None => (0..sources.len()).map(|_| None).collect(),
+        Some(c) => c.take(sources.iter().map(|(p, _)| shown(root, p))),
+        None => vec![None; sources.len()],
     };
     let mut loaded: Vec<Loaded> = sources
         .par_iter()
-        .zip(shown_sources.par_iter())
         .zip(entries.into_par_iter())
         .map(
-            |(((path, rel), source), entry)| match entry.and_then(|e| e.fresh(source, path)) {
+            |((path, rel), entry)| match entry.and_then(|(source, e)| e.fresh(source, path)) {
                 Some(page) => Loaded::Cached(page),
                 None => {
                     let (page, found) = read_page(root, path, rel, config);

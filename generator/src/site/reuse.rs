@@ -19,7 +19,6 @@
 //! one per spare, beside the lock of each spare ([`SpareLock`]), never in the published
 //! output.
 
-use crate::check::Ids;
 use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
@@ -29,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use super::deps::is_listing;
 use super::Site;
+use crate::check::Ids;
 use crate::content::Page;
 use crate::file_stamp;
 use crate::output::{Contents, OutputFile};
