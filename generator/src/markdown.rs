@@ -192,22 +192,29 @@ fn unique_id(wanted: &str, taken: &mut HashSet<String>) -> String {
         .expect("an unused id exists")
 }
 
-/// Byte offsets to 1-based line and column, with the line starts found once.
+/// Byte offsets to 1-based line and column, with the line starts found once, when the
+/// first position is asked for (most FAQ answers have no link or heading).
 struct LineIndex<'a> {
     src: &'a str,
-    starts: Vec<usize>,
+    starts: std::cell::OnceCell<Vec<usize>>,
 }
 
 impl<'a> LineIndex<'a> {
     fn new(src: &'a str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { src, starts }
+        LineIndex {
+            src,
+            starts: std::cell::OnceCell::new(),
+        }
     }
 
     fn line_col(&self, offset: usize) -> (usize, usize) {
-        let line = self.starts.partition_point(|&s| s <= offset);
-        let start = self.starts[line - 1];
+        let starts = self.starts.get_or_init(|| {
+            let mut starts = vec![0];
+            starts.extend(memchr::memchr_iter(b'\n', self.src.as_bytes()).map(|i| i + 1));
+            starts
+        });
+        let line = starts.partition_point(|&s| s <= offset);
+        let start = starts[line - 1];
         let (_, col) = site_config::line_col(&self.src[start..], offset - start);
         (line, col)
     }

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::output::{check_output_dir, Staging};
+use crate::output::{check_output_dir, Staging, WriteStats};
 use crate::site::{BuildOptions, Record, Site, SpareLock};
 use crate::Error;
 
@@ -17,57 +17,20 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
     let t = Instant::now();
     let mut site = Site::load(opts)?;
     crate::timing::phase("load", t);
+    // What was read is saved for the next build while this one renders: a thread of
+    // its own, waited for before the process ends.
     let t = Instant::now();
-    let previous = Record::load(&opts.root, &output);
-    // The spare is written into from here on: until a build records it again, no record.
-    // A spare still being prepared is waited for (it takes about as long as creating
-    // the folders here would); one that cannot be had is left alone.
-    let spare = Staging::spare_of(&output);
-    let lock = SpareLock::acquire_within(&opts.root, &spare, Duration::from_secs(60));
-    let spare_contents = lock.as_ref().and_then(|_| {
-        let held = Record::load(&opts.root, &spare).into_contents();
-        Record::forget(&opts.root, &spare);
-        held
-    });
-    crate::timing::phase("previous record", t);
-    // A comment on a page that is gone must not stop the clinic publishing: say so, and
-    // leave it out (`check` counts it as a problem).
-    for d in &site.comment_orphans().0 {
-        eprintln!("warning: {d}");
-    }
-    let staging = Staging::begin(&output, spare_contents, lock.is_some())?;
-    let written = site.write_into(&staging, &previous);
-    for d in site.photo_warnings() {
-        eprintln!("warning: {d}");
-    }
-    let (mut record, rendered) = written?;
-    // The record describes the output only once the swap is done; until then, none.
-    Record::forget(&opts.root, &output);
+    let saving = std::thread::spawn(site.content_cache_saver());
+    crate::timing::phase("content cache made", t);
+    let published = publish(&mut site, opts, &output);
     let t = Instant::now();
-    let committed = staging.commit()?;
-    let stats = committed.stats;
-    crate::timing::phase("commit", t);
-    let t = Instant::now();
-    record.set_contents(committed.contents);
-    let t2 = Instant::now();
-    let saved = record.save(&opts.root, &output).and_then(|()| {
-        // The output replaced is the spare now, as its own record describes it.
-        match previous.into_contents() {
-            Some(held) if committed.spare_kept => Record::of_spare(held).save(&opts.root, &spare),
-            _ => Ok(()),
-        }
-    });
-    crate::timing::phase("record: build", t2);
-    if let Err(e) = saved.and_then(|()| site.save_content_cache()) {
-        eprintln!("warning: could not record the build for the next one: {e}");
+    match saving.join() {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => eprintln!("warning: could not record the build for the next one: {e}"),
+        Err(_) => eprintln!("warning: could not record the build for the next one"),
     }
-    Record::sweep(&opts.root);
-    // The first build into a folder leaves no spare: one is prepared in the background
-    // (once this build ends and lets go of the lock) for the next build to write into.
-    if Staging::KEEPS_SPARES && lock.is_some() && !committed.spare_kept {
-        crate::cmd::spare::start(&opts.root, &output);
-    }
-    crate::timing::phase("record", t);
+    crate::timing::phase("content cache saved", t);
+    let (stats, rendered) = published?;
     // For editors' tools; not part of the published site, so a failure only warns.
     let services: Vec<String> = site.content.services().map(|p| p.title.clone()).collect();
     if let Err(e) = crate::schema::write(&opts.root, &site.config, &services) {
@@ -93,4 +56,65 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
     // one by one would only delay `build && rsync`.
     std::mem::forget(site);
     Ok(())
+}
+
+/// Writes `site` into a staging folder, swaps it in as `output`, and records the build
+/// for the next one. Returns what the swap wrote and how many pages were rendered.
+fn publish(
+    site: &mut Site,
+    opts: &BuildOptions,
+    output: &Path,
+) -> Result<(WriteStats, usize), Error> {
+    let t = Instant::now();
+    let previous = Record::load(&opts.root, output);
+    // The spare is written into from here on: until a build records it again, no record.
+    // A spare still being prepared is waited for (it takes about as long as creating
+    // the folders here would); one that cannot be had is left alone.
+    let spare = Staging::spare_of(output);
+    let lock = SpareLock::acquire_within(&opts.root, &spare, Duration::from_secs(60));
+    let spare_contents = lock.as_ref().and_then(|_| {
+        let held = Record::load(&opts.root, &spare).into_contents();
+        Record::forget(&opts.root, &spare);
+        held
+    });
+    crate::timing::phase("previous record", t);
+    // A comment on a page that is gone must not stop the clinic publishing: say so, and
+    // leave it out (`check` counts it as a problem).
+    for d in &site.comment_orphans().0 {
+        eprintln!("warning: {d}");
+    }
+    let staging = Staging::begin(output, spare_contents, lock.is_some())?;
+    let written = site.write_into(&staging, &previous);
+    for d in site.photo_warnings() {
+        eprintln!("warning: {d}");
+    }
+    let (mut record, rendered) = written?;
+    // The record describes the output only once the swap is done; until then, none.
+    Record::forget(&opts.root, output);
+    let t = Instant::now();
+    let committed = staging.commit()?;
+    let stats = committed.stats;
+    crate::timing::phase("commit", t);
+    let t = Instant::now();
+    record.set_contents(committed.contents);
+    let t2 = Instant::now();
+    let saved = record.save(&opts.root, output).and_then(|()| {
+        // The output replaced is the spare now, as its own record describes it.
+        match previous.into_contents() {
+            Some(held) if committed.spare_kept => Record::of_spare(held).save(&opts.root, &spare),
+            _ => Ok(()),
+        }
+    });
+    crate::timing::phase("record: build", t2);
+    if let Err(e) = saved {
+        eprintln!("warning: could not record the build for the next one: {e}");
+    }
+    Record::sweep(&opts.root);
+    // The first build into a folder leaves no spare: one is prepared in the background
+    // (once this build ends and lets go of the lock) for the next build to write into.
+    if Staging::KEEPS_SPARES && lock.is_some() && !committed.spare_kept {
+        crate::cmd::spare::start(&opts.root, output);
+    }
+    crate::timing::phase("record", t);
+    Ok((stats, rendered))
 }

@@ -275,7 +275,7 @@ impl ContentCache {
 
     /// Saves the files of the cache of the site at `root` for which `dirty` is true,
     /// each whole, by a rename.
-    pub fn save(self, root: &Path, dirty: impl Fn(usize) -> bool + Sync) -> std::io::Result<()> {
+    pub fn save(self, root: &Path, dirty: impl Fn(usize) -> bool) -> std::io::Result<()> {
         let dir = ContentCache::dir(root);
         fs::create_dir_all(&dir)?;
         let mut shards: Vec<ContentCache> = (0..SHARDS)
@@ -289,17 +289,17 @@ impl ContentCache {
         for (source, entry) in self.pages {
             shards[shard_of(&source)].pages.insert(source, entry);
         }
-        // Written at the end of a build, after the site is published: in parallel, as
-        // a full build of 10,000 pages spent 200 ms here on one thread.
+        // One file after another, each let go once written: `build` saves on a thread
+        // of its own while the pages render, and the renderers have the whole pool.
         shards
-            .par_iter()
+            .into_iter()
             .enumerate()
             .filter(|(n, _)| dirty(*n))
             .try_for_each(|(n, shard)| {
                 let tmp = dir.join(format!(".{n:02}.{}.tmp", std::process::id()));
                 fs::write(
                     &tmp,
-                    postcard::to_stdvec(shard).map_err(std::io::Error::other)?,
+                    postcard::to_stdvec(&shard).map_err(std::io::Error::other)?,
                 )?;
                 fs::rename(&tmp, dir.join(format!("{n:02}.bin")))
             })

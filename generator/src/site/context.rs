@@ -1,6 +1,8 @@
 //! What templates see: `site`, `page`, `services` and `json_ld`, built as JSON values
 //! in the shape `themes/README.md` documents.
 
+use std::sync::Mutex;
+
 use serde::Serialize;
 use serde_json::{json, Value};
 use site_config::{FormKind, SiteConfig, WEEKDAYS};
@@ -9,42 +11,93 @@ use tera::Context;
 use crate::content::{Page, PageKind};
 use crate::output::json_ld;
 
-pub(super) fn page_context(
-    site: &Value,
-    mut page: Value,
-    url: &str,
-    json_ld: Vec<Value>,
-    services: Option<Value>,
-) -> Context {
-    let mut site = site.clone();
-    if let Some(menu) = site.get_mut("menu").and_then(Value::as_array_mut) {
-        for item in menu {
-            let active = match item.get("url").and_then(Value::as_str) {
+/// Tera contexts holding `site` as pages see it, kept from one page to the next: `site`
+/// differs between pages only in which menu item is active, and copying it into each
+/// page's context cost a build of 10,000 pages about 3% of its time (issue 17).
+pub(super) struct Contexts {
+    site: Value,
+    /// Contexts not in use, each with the menu items it shows active.
+    idle: Mutex<Vec<(Vec<bool>, Context)>>,
+}
+
+impl Contexts {
+    pub(super) fn new(site: Value) -> Contexts {
+        Contexts {
+            site,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Calls `render` with a context of `site` as the page at `url` sees it, with
+    /// `page`, `json_ld` and, for a listing, `services`; gives `services` back. Nothing
+    /// of the page stays in the context afterwards.
+    pub(super) fn render<R>(
+        &self,
+        url: &str,
+        mut page: Value,
+        json_ld: &[Value],
+        services: Option<Value>,
+        render: impl FnOnce(&Context) -> R,
+    ) -> (R, Option<Value>) {
+        let active = self.active_items(url);
+        let idle = {
+            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+            let at = idle.iter().position(|(a, _)| *a == active);
+            at.map(|i| idle.swap_remove(i).1)
+        };
+        let mut ctx = idle.unwrap_or_else(|| self.context(&active));
+        if let Some(obj) = page.as_object_mut() {
+            obj.entry("permalink").or_insert(Value::Null);
+        }
+        // One `<script>` per node: validators do not all read an `@graph` wrapper.
+        let scripts: Vec<Value> = json_ld
+            .iter()
+            .map(|node| Value::String(json_ld::to_script_text(node)))
+            .collect();
+        // The values move in: `Context::insert` would serialize each into a copy.
+        let mut vars = serde_json::Map::new();
+        vars.insert("page".into(), page);
+        vars.insert("json_ld".into(), Value::Array(scripts));
+        if let Some(s) = services {
+            vars.insert("services".into(), s);
+        }
+        ctx.extend(Context::from_value(Value::Object(vars)).unwrap_or_default());
+        let rendered = render(&ctx);
+        ctx.remove("page");
+        ctx.remove("json_ld");
+        let services = ctx.remove("services");
+        self.idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((active, ctx));
+        (rendered, services)
+    }
+
+    /// Which of the menu's items the page at `url` is in.
+    fn active_items(&self, url: &str) -> Vec<bool> {
+        let menu = self.site.get("menu").and_then(Value::as_array);
+        menu.into_iter()
+            .flatten()
+            .map(|item| match item.get("url").and_then(Value::as_str) {
                 Some("/") => url == "/",
                 Some(u) => url.starts_with(u),
                 None => false,
-            };
-            item["active"] = Value::Bool(active);
+            })
+            .collect()
+    }
+
+    /// A context holding only `site`, with these menu items active.
+    fn context(&self, active: &[bool]) -> Context {
+        let mut site = self.site.clone();
+        if let Some(menu) = site.get_mut("menu").and_then(Value::as_array_mut) {
+            for (item, &on) in menu.iter_mut().zip(active) {
+                item["active"] = Value::Bool(on);
+            }
         }
+        let mut vars = serde_json::Map::new();
+        vars.insert("site".into(), site);
+        Context::from_value(Value::Object(vars)).unwrap_or_default()
     }
-    if let Some(obj) = page.as_object_mut() {
-        obj.entry("permalink").or_insert(Value::Null);
-    }
-    // One `<script>` per node: validators do not all read an `@graph` wrapper.
-    let scripts: Vec<Value> = json_ld
-        .iter()
-        .map(|node| Value::String(json_ld::to_script_text(node)))
-        .collect();
-    // The values move in: `Context::insert` would serialize each into a copy, which
-    // cost a build of 10,000 pages a sixth of its time (issue 17).
-    let mut vars = serde_json::Map::new();
-    vars.insert("site".into(), site);
-    vars.insert("page".into(), page);
-    vars.insert("json_ld".into(), Value::Array(scripts));
-    if let Some(s) = services {
-        vars.insert("services".into(), s);
-    }
-    Context::from_value(Value::Object(vars)).unwrap_or_default()
 }
 
 #[derive(Serialize)]
@@ -144,6 +197,40 @@ fn days_label(days: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reused_context_shows_each_pages_menu_and_nothing_of_the_page_before() {
+        let site = json!({"title": "C", "menu": [
+            {"title": "Services", "url": "/services/", "active": false},
+            {"title": "About", "url": "/about/", "active": false},
+        ]});
+        let contexts = Contexts::new(site);
+        let seen = |ctx: &Context| ctx.clone().into_json();
+        let (first, back) = contexts.render(
+            "/services/a/",
+            json!({"title": "A"}),
+            &[],
+            Some(json!(["a service"])),
+            seen,
+        );
+        assert_eq!(back, Some(json!(["a service"])), "the services come back");
+        assert_eq!(first["site"]["menu"][0]["active"], true);
+        assert_eq!(first["site"]["menu"][1]["active"], false);
+        assert_eq!(first["page"]["permalink"], Value::Null);
+        assert_eq!(first["services"], json!(["a service"]));
+        let (second, back) =
+            contexts.render("/services/b/", json!({"title": "B"}), &[], None, seen);
+        assert_eq!(back, None);
+        assert_eq!(second["page"]["title"], "B");
+        assert!(second.get("services").is_none(), "{second}");
+        let (third, _) = contexts.render("/about/", json!({"title": "About"}), &[], None, seen);
+        assert_eq!(third["site"]["menu"][0]["active"], false);
+        assert_eq!(third["site"]["menu"][1]["active"], true);
+        assert_eq!(third["site"]["title"], "C");
+        let idle = contexts.idle.lock().unwrap();
+        assert_eq!(idle.len(), 2, "one context for each menu state");
+        assert!(idle.iter().all(|(_, c)| !c.contains_key("page")));
+    }
 
     #[test]
     fn day_labels() {

@@ -29,7 +29,7 @@ use crate::templates::Templates;
 use crate::Error;
 use comments::PageComments;
 pub use comments::{comments_file, DEFAULT_COMMENTS_FILE};
-use context::{page_context, page_value, site_value};
+use context::{page_value, site_value, Contexts};
 use deps::{is_listing, Target};
 pub use photos::PhotoUses;
 use photos::{Locator, PagePhotos};
@@ -81,7 +81,8 @@ pub struct Site {
     pub output: Output,
     templates: Templates,
     assets: AssetMap,
-    site_value: Value,
+    /// The templates' contexts, holding `site`.
+    contexts: Contexts,
     /// The services as listings show them, made when first needed and lent to one
     /// listing at a time ([`Site::render_listing`]): moved into its context and back,
     /// never copied (a copy of 10,000 services is about 90 MB).
@@ -175,7 +176,7 @@ impl Site {
         let locator = Locator::new(root, &config.theme, &content.assets);
         let mut site = Site {
             opts: opts.clone(),
-            site_value: site_value(&config),
+            contexts: Contexts::new(site_value(&config)),
             config,
             content,
             output: Output::new(),
@@ -325,9 +326,9 @@ impl Site {
         self.register_functions();
     }
 
-    /// Renders the listing `template` with the context `make` returns when given the
-    /// services as listings show them. One listing renders at a time: the services are
-    /// moved into its context and taken back after.
+    /// Renders the listing `template` for the page at `url` (`page` as templates see
+    /// it), given the services as listings show them. One listing renders at a time:
+    /// the services are moved into its context and taken back after.
     ///
     /// The services are made on this thread, under the lock: they are first asked for
     /// while pages render in parallel, and a thread waiting for parallel work inside
@@ -336,7 +337,9 @@ impl Site {
         &self,
         template: &str,
         source: &Path,
-        make: impl FnOnce(Value) -> Context,
+        url: &str,
+        page: Value,
+        json_ld: &[Value],
     ) -> Result<String, Diagnostic> {
         let mut slot = self
             .services_value
@@ -350,9 +353,11 @@ impl Site {
                     .collect(),
             )
         });
-        let mut ctx = make(services);
-        let html = self.templates.render(template, &ctx, source);
-        *slot = ctx.remove("services");
+        let render = |ctx: &Context| self.templates.render(template, ctx, source);
+        let (html, services) = self
+            .contexts
+            .render(url, page, json_ld, Some(services), render);
+        *slot = services;
         html
     }
 
@@ -373,10 +378,11 @@ impl Site {
         }
     }
 
-    /// Saves what this build read of each page, for the next build to take the pages
-    /// whose files did not change instead of reading them. A failure only costs the
-    /// next build time.
-    pub fn save_content_cache(&self) -> std::io::Result<()> {
+    /// What this build read of each page, for the next build to take the pages whose
+    /// files did not change instead of reading them: made now, saved by calling the
+    /// returned function, which `build` does on a thread of its own while the pages
+    /// render. A failure to save only costs the next build time.
+    pub fn content_cache_saver(&self) -> impl FnOnce() -> std::io::Result<()> + Send + 'static {
         // A file of the cache is written again when a page in it was read.
         let mut dirty = [false; shard::SHARDS];
         let all = self.content.pages.iter().all(|p| !p.origin.cached);
@@ -401,7 +407,8 @@ impl Site {
             self.content.addresses(),
             pages.into_iter().zip(listed).collect(),
         );
-        cache.save(&self.opts.root, |n| all || dirty[n])
+        let root = self.opts.root.clone();
+        move || cache.save(&root, |n| all || dirty[n])
     }
 
     fn register_functions(&mut self) {
@@ -563,13 +570,13 @@ impl Site {
             .and_then(Value::as_str)
             .map(str::to_string);
         let json_ld = json_ld::for_page(page, &self.config, og_image.as_deref());
-        let context =
-            |services| page_context(&self.site_value, value, &page.url, json_ld, services);
         let html = if listing {
-            self.render_listing(&page.template, &page.source, |s| context(Some(s)))
+            self.render_listing(&page.template, &page.source, &page.url, value, &json_ld)
         } else {
-            self.templates
-                .render(&page.template, &context(None), &page.source)
+            let render = |ctx: &Context| self.templates.render(&page.template, ctx, &page.source);
+            self.contexts
+                .render(&page.url, value, &json_ld, None, render)
+                .0
         }
         .map_err(|d| vec![d])?;
         Ok(RenderedPage {

@@ -94,6 +94,8 @@ pub(super) struct PagePhotos {
 /// Where published files come from: files beside pages, then the site's and the theme's
 /// `static/`.
 pub(super) struct Locator {
+    /// The site's root, which pages' sources are relative to.
+    root: PathBuf,
     content: HashMap<String, PathBuf>,
     statics: [PathBuf; 2],
 }
@@ -101,6 +103,7 @@ pub(super) struct Locator {
 impl Locator {
     pub(super) fn new(root: &Path, theme: &str, assets: &[(PathBuf, String)]) -> Locator {
         Locator {
+            root: root.to_path_buf(),
             content: assets.iter().map(|(p, u)| (u.clone(), p.clone())).collect(),
             statics: [
                 root.join("static"),
@@ -142,7 +145,13 @@ pub(super) fn apply(
         .filter(|l| l.link.is_image)
         .map(|l| (l.link.url.clone(), l.link.line))
         .collect();
-    if let Some(line) = key_line(page, "gallery") {
+    // Read from the page's file again: only for a page with a gallery.
+    let gallery_line = if page.gallery.is_empty() {
+        None
+    } else {
+        key_line(&locator.root, page, "gallery")
+    };
+    if let Some(line) = gallery_line {
         lines.extend(page.gallery.iter().map(|g| (g.image.clone(), line)));
     }
     let locate = |u: &str| locator.locate(u);
@@ -157,7 +166,7 @@ pub(super) fn apply(
     let mut result = PagePhotos::default();
     // The `image:` is shown above the text by the themes, so it is the page's first.
     if let (Some(url), Some(obj)) = (&page.image, value.as_object_mut()) {
-        let line = key_line(page, "image");
+        let line = key_line(&locator.root, page, "image");
         if let Some(photo) = images.photo(url, line, &mut all) {
             let html = picture_html(
                 &photo,
@@ -205,7 +214,7 @@ pub(super) fn apply(
                         g.image
                     ),
                 );
-                all.problems.push(match key_line(page, "gallery") {
+                all.problems.push(match gallery_line {
                     Some(l) => d.at_line(l),
                     None => d,
                 });
@@ -232,9 +241,9 @@ fn merge(into: &mut Rewritten, from: Rewritten) {
     into.warnings.extend(from.warnings);
 }
 
-/// The line of `key:` in the page's front matter.
-fn key_line(page: &Page, key: &str) -> Option<usize> {
-    let src = std::fs::read_to_string(&page.source).ok()?;
+/// The line of `key:` in the front matter of `page`, of the site at `root`.
+fn key_line(root: &Path, page: &Page, key: &str) -> Option<usize> {
+    let src = std::fs::read_to_string(root.join(&page.source)).ok()?;
     // The front matter: from the opening `---` to the closing one.
     let end = src.lines().skip(1).position(|l| l.trim_end() == "---")? + 1;
     src.lines()

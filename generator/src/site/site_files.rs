@@ -7,7 +7,6 @@ use std::path::Path;
 use serde_json::json;
 use site_config::SiteConfig;
 
-use super::context::page_context;
 use super::{output_path, Site};
 use crate::content::normalise_alias;
 use crate::output::{self, OutputFile};
@@ -39,15 +38,13 @@ impl Site {
             "template": "404.html", "form": null, "image": null, "image_alt": null, "extra": {},
         });
         let html = self
-            .render_listing("404.html", Path::new("404.html"), |services| {
-                page_context(
-                    &self.site_value,
-                    not_found,
-                    "/404.html",
-                    Vec::new(),
-                    Some(services),
-                )
-            })
+            .render_listing(
+                "404.html",
+                Path::new("404.html"),
+                "/404.html",
+                not_found,
+                &[],
+            )
             .map_err(|d| Error::Site(d.into()))?;
         Ok(html.into_bytes())
     }

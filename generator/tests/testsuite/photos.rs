@@ -8,7 +8,7 @@ use std::path::Path;
 use image::GenericImageView;
 
 use crate::photo_files::{leaks, phone_jpeg, phone_thumbnail, plain_jpeg, plain_png};
-use crate::site_test::SiteTest;
+use crate::site_test::{bin, Run, SiteTest};
 
 fn write_bytes(site: &SiteTest, rel: &str, bytes: &[u8]) {
     let p = site.path(rel);
@@ -269,6 +269,42 @@ fn a_broken_photo_names_page_line_and_file_and_keeps_the_last_site() {
     site.change("content/services/peel.md", "![Cut](cut.jpg)\n\n", "");
     site.run(&["build"]).failure(1).stderr_has(
         "content/services/peel.md:12: content/services/notes.jpg: HEIC images cannot be published",
+    );
+}
+
+/// The lines of `image:` and `gallery:` are read from the page's file in the site, not
+/// from a path relative to wherever the generator was started.
+#[test]
+fn front_matter_photo_lines_hold_when_built_from_another_folder() {
+    let site = SiteTest::from_fixture("basic");
+    write_bytes(&site, "content/services/wide.png", &plain_png(6100, 20));
+    site.change(
+        "content/services/peel.md",
+        "order: 2\n",
+        "order: 2\nimage: wide.png\nimage_alt: A very wide strip\n",
+    );
+    let elsewhere = tempfile::tempdir().unwrap();
+    let build = || {
+        Run::from(
+            bin()
+                .arg("build")
+                .arg("--root")
+                .arg(site.root())
+                .current_dir(elsewhere.path())
+                .output()
+                .unwrap(),
+        )
+    };
+    build()
+        .success()
+        .stderr_has("warning: content/services/peel.md:7: content/services/wide.png is");
+    site.change(
+        "content/services/peel.md",
+        "image_alt: A very wide strip\n",
+        "image_alt: A very wide strip\ngallery:\n  - image: gone.jpg\n    alt: A photo that is not there\n",
+    );
+    build().failure(1).stderr_has(
+        "content/services/peel.md:9: gallery photo /services/gone.jpg is not a file beside the page",
     );
 }
 
