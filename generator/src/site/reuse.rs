@@ -311,19 +311,24 @@ impl Site {
             .collect();
         files.sort();
         put(&mut h, format!("{files:?}").as_bytes());
-        let services: Vec<_> = self
-            .content
-            .services()
-            .map(|p| (&p.slug, &p.title, p.order, &p.url))
-            .collect();
-        put(&mut h, format!("{services:?}").as_bytes());
-        let urls: Vec<(&Path, &str, &Vec<String>)> = self
-            .content
-            .pages
-            .iter()
-            .map(|p| (p.source.as_path(), p.url.as_str(), &p.aliases))
-            .collect();
-        put(&mut h, format!("{urls:?}").as_bytes());
+        // Field by field, each with its length: formatting 10,000 pages as text first
+        // took tens of milliseconds.
+        for p in self.content.services() {
+            put(&mut h, b"service");
+            put(&mut h, p.slug.as_bytes());
+            put(&mut h, p.title.as_bytes());
+            put(&mut h, &p.order.to_le_bytes());
+            put(&mut h, p.url.as_bytes());
+        }
+        for p in &self.content.pages {
+            put(&mut h, b"page");
+            put(&mut h, p.source.as_os_str().as_encoded_bytes());
+            put(&mut h, p.url.as_bytes());
+            for alias in &p.aliases {
+                put(&mut h, alias.as_bytes());
+            }
+            put(&mut h, &p.aliases.len().to_le_bytes());
+        }
         let site = h.finalize();
         let mut l = blake3::Hasher::new();
         l.update(site.as_bytes());
