@@ -199,8 +199,11 @@ impl Reader<'_> {
             return Vec::new();
         };
         let mut faqs = Vec::with_capacity(items.len());
+        let lines = faq_lines(self.yaml);
         for (i, item) in items.into_iter().enumerate() {
-            let line = faq_line(self.yaml, i).map_or(self.first_line, |l| l + self.first_line);
+            let line = lines
+                .get(i)
+                .map_or(self.first_line, |l| l + self.first_line);
             match serde_yaml::from_value::<FaqFront>(item) {
                 Ok(faq) => faqs.push(FaqFront { line, ..faq }),
                 Err(e) => {
@@ -286,9 +289,11 @@ pub(crate) fn key_line(yaml: &str, key: &str) -> Option<usize> {
     })
 }
 
-/// 0-based line (within the YAML) of the `i`-th item under `faqs:`.
-fn faq_line(yaml: &str, i: usize) -> Option<usize> {
-    let start = key_line(yaml, "faqs")?;
+/// 0-based lines (within the YAML) of the items under `faqs:`, in order.
+fn faq_lines(yaml: &str) -> Vec<usize> {
+    let Some(start) = key_line(yaml, "faqs") else {
+        return Vec::new();
+    };
     yaml.lines()
         .enumerate()
         .skip(start + 1)
@@ -297,8 +302,8 @@ fn faq_line(yaml: &str, i: usize) -> Option<usize> {
             let indent = l.len() - l.trim_start().len();
             indent <= 2
         })
-        .nth(i)
         .map(|(n, _)| n)
+        .collect()
 }
 
 /// One question and its Markdown answer.

@@ -190,16 +190,26 @@ pub(super) fn apply(
             result.hero = Some(photo);
         }
     }
-    if let Some(html) = value.get("content").and_then(Value::as_str) {
-        let r = rewrite_images(&markdown_galleries(html), &images, &mut first);
-        value["content"] = r.html.clone().into();
+    // Only HTML with an image changes (most pages have none: no copy then).
+    let has_image = |v: &Value| v.as_str().is_some_and(|h| h.contains("<img "));
+    if let Some(html) = value
+        .get("content")
+        .filter(|v| has_image(v))
+        .and_then(Value::as_str)
+    {
+        let mut r = rewrite_images(&markdown_galleries(html), &images, &mut first);
+        value["content"] = std::mem::take(&mut r.html).into();
         merge(&mut all, r);
     }
     if let Some(faqs) = value.get_mut("faqs").and_then(Value::as_array_mut) {
         for faq in faqs {
-            if let Some(html) = faq.get("answer").and_then(Value::as_str) {
-                let r = rewrite_images(html, &images, &mut first);
-                faq["answer"] = r.html.clone().into();
+            if let Some(html) = faq
+                .get("answer")
+                .filter(|v| has_image(v))
+                .and_then(Value::as_str)
+            {
+                let mut r = rewrite_images(html, &images, &mut first);
+                faq["answer"] = std::mem::take(&mut r.html).into();
                 merge(&mut all, r);
             }
         }
@@ -221,9 +231,9 @@ pub(super) fn apply(
             }
         }
         let html = front_matter_gallery(page);
-        let r = rewrite_images(&html, &images, &mut first);
+        let mut r = rewrite_images(&html, &images, &mut first);
         if let Some(obj) = value.as_object_mut() {
-            obj.insert("gallery_html".into(), r.html.clone().into());
+            obj.insert("gallery_html".into(), std::mem::take(&mut r.html).into());
         }
         merge(&mut all, r);
     }
