@@ -17,17 +17,20 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
     let t = Instant::now();
     let mut site = Site::load(opts)?;
     crate::timing::phase("load", t);
-    // What was read is saved for the next build while this one renders: a thread of
-    // its own, waited for before the process ends.
+    // What was read is saved for the next build while this one renders, on a thread of
+    // its own waited for before the process ends; saved even if rendering fails, as it
+    // depends on the pages' files only. (The build needs threads anyway: rayon's.)
     let t = Instant::now();
     let saving = std::thread::spawn(site.content_cache_saver());
     crate::timing::phase("content cache made", t);
     let published = publish(&mut site, opts, &output);
     let t = Instant::now();
+    let cache_warning =
+        "warning: could not save what was read for the next build (.cache/build/content)";
     match saving.join() {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => eprintln!("warning: could not record the build for the next one: {e}"),
-        Err(_) => eprintln!("warning: could not record the build for the next one"),
+        Ok(Err(e)) => eprintln!("{cache_warning}: {e}"),
+        Err(_) => eprintln!("{cache_warning}"),
     }
     crate::timing::phase("content cache saved", t);
     let (stats, rendered) = published?;

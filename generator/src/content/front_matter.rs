@@ -199,7 +199,7 @@ impl Reader<'_> {
             return Vec::new();
         };
         let mut faqs = Vec::with_capacity(items.len());
-        let lines = faq_lines(self.yaml);
+        let lines = faq_lines(self.yaml, items.len());
         for (i, item) in items.into_iter().enumerate() {
             let line = lines
                 .get(i)
@@ -289,8 +289,8 @@ pub(crate) fn key_line(yaml: &str, key: &str) -> Option<usize> {
     })
 }
 
-/// 0-based lines (within the YAML) of the items under `faqs:`, in order.
-fn faq_lines(yaml: &str) -> Vec<usize> {
+/// 0-based lines (within the YAML) of the first `count` items under `faqs:`, in order.
+fn faq_lines(yaml: &str, count: usize) -> Vec<usize> {
     let Some(start) = key_line(yaml, "faqs") else {
         return Vec::new();
     };
@@ -303,6 +303,7 @@ fn faq_lines(yaml: &str) -> Vec<usize> {
             indent <= 2
         })
         .map(|(n, _)| n)
+        .take(count)
         .collect()
 }
 

@@ -40,12 +40,7 @@ impl Contexts {
         render: impl FnOnce(&Context) -> R,
     ) -> (R, Option<Value>) {
         let active = self.active_items(url);
-        let idle = {
-            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-            let at = idle.iter().position(|(a, _)| *a == active);
-            at.map(|i| idle.swap_remove(i).1)
-        };
-        let mut ctx = idle.unwrap_or_else(|| self.context(&active));
+        let mut ctx = self.take(&active);
         if let Some(obj) = page.as_object_mut() {
             obj.entry("permalink").or_insert(Value::Null);
         }
@@ -66,11 +61,26 @@ impl Contexts {
         ctx.remove("page");
         ctx.remove("json_ld");
         let services = ctx.remove("services");
+        self.give_back(active, ctx);
+        (rendered, services)
+    }
+
+    /// An idle context with these menu items active, or a new one.
+    fn take(&self, active: &[bool]) -> Context {
+        let idle = {
+            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+            let at = idle.iter().position(|(a, _)| a == active);
+            at.map(|i| idle.swap_remove(i).1)
+        };
+        idle.unwrap_or_else(|| self.context(active))
+    }
+
+    /// Keeps `ctx`, emptied of the page it rendered, for the next page.
+    fn give_back(&self, active: Vec<bool>, ctx: Context) {
         self.idle
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push((active, ctx));
-        (rendered, services)
     }
 
     /// Which of the menu's items the page at `url` is in.

@@ -145,7 +145,8 @@ pub(super) fn apply(
         .filter(|l| l.link.is_image)
         .map(|l| (l.link.url.clone(), l.link.line))
         .collect();
-    // Read from the page's file again: only for a page with a gallery.
+    // The line is read from the page's file again: a file read per page, when only a
+    // page with a gallery needs it.
     let gallery_line = if page.gallery.is_empty() {
         None
     } else {

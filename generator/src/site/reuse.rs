@@ -324,10 +324,10 @@ impl Site {
             put(&mut h, b"page");
             put(&mut h, p.source.as_os_str().as_encoded_bytes());
             put(&mut h, p.url.as_bytes());
+            put(&mut h, &p.aliases.len().to_le_bytes());
             for alias in &p.aliases {
                 put(&mut h, alias.as_bytes());
             }
-            put(&mut h, &p.aliases.len().to_le_bytes());
         }
         let site = h.finalize();
         let mut l = blake3::Hasher::new();

@@ -103,7 +103,8 @@ impl Site {
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        std::thread::spawn(move || drop(services));
+        // Without a thread to be had, the closure and the services go here and now.
+        let _ = std::thread::Builder::new().spawn(move || drop(services));
         let site_files: HashSet<String> = self.output.keys().cloned().collect();
         for (path, file) in statics {
             if !(kept_404.is_some() && path == NOT_FOUND) {
