@@ -215,6 +215,57 @@ fn base_url_can_be_overridden() {
         .stderr_has("base_url");
 }
 
+/// Each page's menu marks the page or section it is in, and no other: the templates'
+/// contexts are kept from page to page, one per state of the menu.
+#[test]
+fn each_page_marks_its_own_place_in_the_menu() {
+    let t = SiteTest::from_fixture("basic");
+    t.build().success();
+    let nav = |rel: &str| {
+        let html = t.read(rel);
+        let start = html.find("<nav class=\"site-nav\"").unwrap();
+        let end = start + html[start..].find("</nav>").unwrap();
+        html[start..end].to_string()
+    };
+    let current = |rel: &str| -> Vec<String> {
+        nav(rel)
+            .split("<li>")
+            .filter(|item| item.contains("aria-current"))
+            .map(|item| {
+                let href = item
+                    .split("href=\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap();
+                let state = item
+                    .split("aria-current=\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap();
+                format!("{href} {state}")
+            })
+            .collect()
+    };
+    // Pages of every kind, in an order that switches between menu states.
+    assert_eq!(
+        current("dist/services/scalp/index.html"),
+        ["/services/ true"]
+    );
+    assert_eq!(current("dist/about/index.html"), ["/about/ page"]);
+    assert_eq!(current("dist/services/index.html"), ["/services/ page"]);
+    assert_eq!(current("dist/index.html"), ["/ page"]);
+    assert_eq!(
+        current("dist/services/peel/index.html"),
+        ["/services/ true"]
+    );
+    assert_eq!(current("dist/privacy/index.html"), Vec::<String>::new());
+    assert_eq!(current("dist/404.html"), Vec::<String>::new());
+}
+
 #[test]
 fn service_page_snapshot() {
     let t = SiteTest::from_fixture("basic");
