@@ -11,10 +11,11 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use rayon::prelude::*;
 use site_config::{suggest, Diagnostic, Diagnostics};
 
 use crate::check::Ids;
-use crate::content::{normalise_alias, resolve_from_url, Content, RESERVED_IDS};
+use crate::content::{normalise_alias, resolve_from_url, Content, Page, RESERVED_IDS};
 use crate::output::{Output, OutputFile};
 use crate::site::output_path;
 
@@ -129,52 +130,61 @@ impl<'a> Targets<'a> {
 /// leads nowhere, and every Markdown image without alt text, at its file and line,
 /// with a did-you-mean where one is close.
 pub fn check_links(content: &Content, targets: &Targets<'_>, base_url: &str) -> Diagnostics {
+    // The pages on the pool's threads: on one, a rebuild of 10,000 pages spent ~50 ms here.
+    let found: Vec<Vec<Diagnostic>> = content
+        .pages
+        .par_iter()
+        .map(|page| page_problems(page, targets, base_url))
+        .collect();
     let mut problems = Diagnostics::default();
-    for page in &content.pages {
-        for l in &page.links {
-            let link = &l.link;
-            if link.is_image && link.missing_alt {
-                problems.push(
-                    Diagnostic::new(
-                        &page.source,
-                        format!("image `{}` has no alt text", link.written),
-                    )
-                    .at(link.line, link.column)
-                    .with_hint(
-                        "describe the image between the brackets: ![A treatment room](room.jpg)",
-                    ),
-                );
-            }
-            if let Some((why, hint)) = broken(&link.url, &page.url, base_url, targets) {
-                let what = if link.is_image { "image" } else { "link" };
-                let place = if l.place == "body" {
-                    String::new()
-                } else {
-                    format!(" in the {}", l.place)
-                };
-                let mut d = Diagnostic::new(
+    found.into_iter().flatten().for_each(|d| problems.push(d));
+    problems.sort();
+    problems
+}
+
+/// [`check_links`] for one page.
+fn page_problems(page: &Page, targets: &Targets<'_>, base_url: &str) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    for l in &page.links {
+        let link = &l.link;
+        if link.is_image && link.missing_alt {
+            problems.push(
+                Diagnostic::new(
                     &page.source,
-                    format!("{what} `{}`{place}: {why}", link.written),
+                    format!("image `{}` has no alt text", link.written),
                 )
-                .at(link.line, link.column);
-                if let Some(h) = hint {
-                    d = d.with_hint(h);
-                }
-                problems.push(d);
-            }
+                .at(link.line, link.column)
+                .with_hint(
+                    "describe the image between the brackets: ![A treatment room](room.jpg)",
+                ),
+            );
         }
-        if let Some(img) = &page.image {
-            if broken(img, &page.url, base_url, targets).is_some() {
-                problems.push(
-                    Diagnostic::new(&page.source, format!("image: {img} does not exist"))
-                        .with_hint(
-                            "put the image next to the page or in static/, and give its path",
-                        ),
-                );
+        if let Some((why, hint)) = broken(&link.url, &page.url, base_url, targets) {
+            let what = if link.is_image { "image" } else { "link" };
+            let place = if l.place == "body" {
+                String::new()
+            } else {
+                format!(" in the {}", l.place)
+            };
+            let mut d = Diagnostic::new(
+                &page.source,
+                format!("{what} `{}`{place}: {why}", link.written),
+            )
+            .at(link.line, link.column);
+            if let Some(h) = hint {
+                d = d.with_hint(h);
             }
+            problems.push(d);
         }
     }
-    problems.sort();
+    if let Some(img) = &page.image {
+        if broken(img, &page.url, base_url, targets).is_some() {
+            problems.push(
+                Diagnostic::new(&page.source, format!("image: {img} does not exist"))
+                    .with_hint("put the image next to the page or in static/, and give its path"),
+            );
+        }
+    }
     problems
 }
 
