@@ -281,6 +281,13 @@ fn value_column(line: &str, key: &str) -> usize {
     line[..line.len() - value.len()].chars().count() + 1
 }
 
+/// 1-based line, in the file whose text is `src`, of a top-level `key:` of its front
+/// matter.
+pub(crate) fn file_key_line(src: &str, key: &str) -> Option<usize> {
+    let split = site_config::split_front_matter(src)?;
+    key_line(split.yaml, key).map(|i| i + split.yaml_line)
+}
+
 /// 0-based line (within the YAML) of a top-level `key:`.
 pub(crate) fn key_line(yaml: &str, key: &str) -> Option<usize> {
     yaml.lines().position(|l| {
@@ -403,6 +410,18 @@ impl<'de> Deserialize<'de> for Sessions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_keys_line_in_the_file_is_in_its_front_matter() {
+        let src = "---\ntitle: T\nimage : a.jpg\n---\ngallery: not a key here\n";
+        assert_eq!(file_key_line(src, "image"), Some(3));
+        assert_eq!(file_key_line(src, "title"), Some(2));
+        assert_eq!(file_key_line(src, "gallery"), None);
+        assert_eq!(
+            file_key_line("\u{feff}---\r\nimage: a.jpg\r\n---\r\n", "image"),
+            Some(2)
+        );
+    }
 
     #[test]
     fn sessions_forms() {

@@ -17,6 +17,7 @@ mod reload;
 mod render;
 
 pub use duration::Duration;
+pub(crate) use front_matter::file_key_line;
 pub use front_matter::{Extra, GalleryItem, Sessions};
 pub use load::{is_ignored, load_content, load_content_cached, normalise_alias, Content};
 pub use page::{

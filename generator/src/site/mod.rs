@@ -285,11 +285,7 @@ impl Site {
             .iter()
             .filter(|p| p.kind == PageKind::Service)
             .count();
-        let made = self
-            .services_value
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_some();
+        let made = self.services_slot().is_some();
         let entry = (is_service && made).then(|| self.listing_value(&page));
         let old = std::mem::replace(&mut self.content.pages[idx], page);
         let listing_changed =
@@ -297,9 +293,7 @@ impl Site {
         // Listings not made yet are made from the pages as they are then.
         if let (Some(entry), Some(slot)) = (
             entry,
-            self.services_value
-                .get_mut()
-                .unwrap_or_else(|e| e.into_inner())
+            self.services_slot()
                 .as_mut()
                 .and_then(Value::as_array_mut)
                 .and_then(|a| a.get_mut(position)),
@@ -319,10 +313,7 @@ impl Site {
                 p.origin.listed = Some(listed(p, config));
             }
         });
-        *self
-            .services_value
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner()) = None;
+        *self.services_slot() = None;
         self.register_functions();
     }
 
@@ -359,6 +350,13 @@ impl Site {
             .render(url, page, json_ld, Some(services), render);
         *slot = services;
         html
+    }
+
+    /// The services as listings show them, once made.
+    fn services_slot(&mut self) -> &mut Option<Value> {
+        self.services_value
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// How listings show service `p`.

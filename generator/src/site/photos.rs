@@ -255,12 +255,7 @@ fn merge(into: &mut Rewritten, from: Rewritten) {
 /// The line of `key:` in the front matter of `page`, of the site at `root`.
 fn key_line(root: &Path, page: &Page, key: &str) -> Option<usize> {
     let src = std::fs::read_to_string(root.join(&page.source)).ok()?;
-    // The front matter: from the opening `---` to the closing one.
-    let end = src.lines().skip(1).position(|l| l.trim_end() == "---")? + 1;
-    src.lines()
-        .take(end)
-        .position(|l| l.strip_prefix(key).is_some_and(|r| r.starts_with(':')))
-        .map(|i| i + 1)
+    crate::content::file_key_line(&src, key)
 }
 
 /// The `gallery:` of the front matter as `<img>`s in figures; each photo among them

@@ -98,11 +98,7 @@ impl Site {
         // Every listing has rendered: the services they show (about 80 MB at 10,000
         // services) are let go before the build's last steps, which peak in memory, on
         // a thread of their own (freeing them one by one takes ~50 ms).
-        let services = self
-            .services_value
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        let services = self.services_slot().take();
         // Without a thread to be had, the closure and the services go here and now.
         let _ = std::thread::Builder::new().spawn(move || drop(services));
         let site_files: HashSet<String> = self.output.keys().cloned().collect();

@@ -8,7 +8,7 @@ use std::path::Path;
 use image::GenericImageView;
 
 use crate::photo_files::{leaks, phone_jpeg, phone_thumbnail, plain_jpeg, plain_png};
-use crate::site_test::{bin, Run, SiteTest};
+use crate::site_test::SiteTest;
 
 fn write_bytes(site: &SiteTest, rel: &str, bytes: &[u8]) {
     let p = site.path(rel);
@@ -284,18 +284,7 @@ fn front_matter_photo_lines_hold_when_built_from_another_folder() {
         "order: 2\nimage: wide.png\nimage_alt: A very wide strip\n",
     );
     let elsewhere = tempfile::tempdir().unwrap();
-    let build = || {
-        Run::from(
-            bin()
-                .arg("build")
-                .arg("--root")
-                .arg(site.root())
-                .current_dir(elsewhere.path())
-                .output()
-                .unwrap(),
-        )
-    };
-    build()
+    site.build_from(elsewhere.path())
         .success()
         .stderr_has("warning: content/services/peel.md:7: content/services/wide.png is");
     site.change(
@@ -303,7 +292,7 @@ fn front_matter_photo_lines_hold_when_built_from_another_folder() {
         "image_alt: A very wide strip\n",
         "image_alt: A very wide strip\ngallery:\n  - image: gone.jpg\n    alt: A photo that is not there\n",
     );
-    build().failure(1).stderr_has(
+    site.build_from(elsewhere.path()).failure(1).stderr_has(
         "content/services/peel.md:9: gallery photo /services/gone.jpg is not a file beside the page",
     );
 }

@@ -17,7 +17,7 @@ pub(crate) struct Run {
 }
 
 impl Run {
-    pub(crate) fn from(out: Output) -> Run {
+    fn from(out: Output) -> Run {
         Run {
             code: out.status.code().unwrap_or(-1),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -170,6 +170,18 @@ impl SiteTest {
 
     pub(crate) fn build(&self) -> Run {
         self.run(&["build"])
+    }
+
+    /// `generator build --root <this site>`, started in `cwd` rather than in the site.
+    pub(crate) fn build_from(&self, cwd: &Path) -> Run {
+        let out = bin()
+            .arg("build")
+            .arg("--root")
+            .arg(self.root())
+            .current_dir(cwd)
+            .output()
+            .unwrap();
+        Run::from(out)
     }
 
     /// Every file under `rel` with its bytes, for before/after comparisons.
