@@ -49,7 +49,11 @@ pub struct SourceStamp {
 impl SourceStamp {
     /// The stamp of the file at `path`, when it can be read.
     pub fn of(path: &Path) -> Option<SourceStamp> {
-        let meta = fs::metadata(path).ok()?;
+        SourceStamp::of_meta(&fs::metadata(path).ok()?)
+    }
+
+    /// The stamp of the file `meta` describes.
+    pub fn of_meta(meta: &fs::Metadata) -> Option<SourceStamp> {
         #[cfg(unix)]
         let changed_ns = {
             use std::os::unix::fs::MetadataExt;
@@ -59,9 +63,9 @@ impl SourceStamp {
         let changed_ns = 0;
         Some(SourceStamp {
             len: meta.len(),
-            modified_ns: file_stamp::modified_ns(&meta)?,
+            modified_ns: file_stamp::modified_ns(meta)?,
             changed_ns,
-            inode: file_stamp::inode(&meta),
+            inode: file_stamp::inode(meta),
         })
     }
 }

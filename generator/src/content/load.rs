@@ -247,10 +247,8 @@ pub(crate) fn read_page(
     config: &SiteConfig,
 ) -> (Option<ParsedPage>, Vec<Diagnostic>) {
     let shown = shown(root, path);
-    // Taken before reading: a file written meanwhile has another stamp next time.
-    let stamp = SourceStamp::of(path);
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
+    let (bytes, stamp) = match read_stamped(path) {
+        Ok(read) => read,
         Err(e) => {
             return (
                 None,
@@ -282,6 +280,18 @@ pub(crate) fn read_page(
             )
         }
     }
+}
+
+/// The bytes of the file at `path` and its stamp, taken from the open file before
+/// reading it: a file written meanwhile has another stamp next time, and a file
+/// replaced between the two cannot lend the new one its stamp.
+fn read_stamped(path: &Path) -> std::io::Result<(Vec<u8>, Option<SourceStamp>)> {
+    use std::io::Read;
+    let mut file = fs::File::open(path)?;
+    let meta = file.metadata()?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.read_to_end(&mut bytes)?;
+    Ok((bytes, SourceStamp::of_meta(&meta)))
 }
 
 /// Each page's source under `content/` (`services/smp.md`) to its URL, for resolving

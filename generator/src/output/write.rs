@@ -234,13 +234,14 @@ impl Staging {
 
     /// Writes one file at `rel` (`services/smp/index.html`), or links it from the
     /// previous output when its bytes are the same. A file put twice at one path keeps
-    /// the last (a page over a static file of the same name).
-    pub fn put(&self, rel: &str, file: &OutputFile) -> Result<(), Error> {
+    /// the last (a page over a static file of the same name). Returns the file's
+    /// metadata, as a `stat` of it would now.
+    pub fn put(&self, rel: &str, file: &OutputFile) -> Result<fs::Metadata, Error> {
         let path = self.dir.join(rel);
         self.note_put(rel);
-        if self.reuse(rel, file, &path) {
+        if let Some(meta) = self.reuse(rel, file, &path) {
             self.reused.fetch_add(1, Ordering::Relaxed);
-            return Ok(());
+            return Ok(meta);
         }
         let result = match create_new(&path, file) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -255,9 +256,9 @@ impl Staging {
             }
             other => other,
         };
-        result.map_err(|e| Error::io(&path, e))?;
+        let meta = result.map_err(|e| Error::io(&path, e))?;
         self.written.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+        Ok(meta)
     }
 
     /// The previous output's folder, when there is one.
@@ -307,16 +308,14 @@ impl Staging {
 
     /// Links `rel` from the previous output if it holds exactly these bytes. Any
     /// failure (no such file, another file system) means "write it".
-    fn reuse(&self, rel: &str, file: &OutputFile, path: &Path) -> bool {
-        let Some(previous) = &self.previous else {
-            return false;
-        };
+    /// Links `rel` from the previous output when its bytes are `file`'s: the linked
+    /// file's metadata (the same inode, size and modification time), else `None`.
+    fn reuse(&self, rel: &str, file: &OutputFile, path: &Path) -> Option<fs::Metadata> {
+        let previous = self.previous.as_ref()?;
         let before = previous.join(rel);
-        let Ok(meta) = fs::symlink_metadata(&before) else {
-            return false;
-        };
+        let meta = fs::symlink_metadata(&before).ok()?;
         if !meta.is_file() {
-            return false;
+            return None;
         }
         let same = match file {
             OutputFile::Bytes(b) => meta.len() == b.len() as u64 && same_bytes(&before, b),
@@ -325,14 +324,14 @@ impl Staging {
             }
         };
         if !same {
-            return false;
+            return None;
         }
         // The spare holds this very file already (inodes are only told apart on Unix).
         #[cfg(unix)]
         if spare::inode(path) == Some(crate::file_stamp::inode(&meta)) {
-            return true;
+            return Some(meta);
         }
-        match fs::hard_link(&before, path) {
+        let linked = match fs::hard_link(&before, path) {
             Ok(()) => true,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 path.parent().is_some_and(|f| fs::create_dir_all(f).is_ok())
@@ -342,7 +341,8 @@ impl Staging {
                 fs::remove_file(path).is_ok() && fs::hard_link(&before, path).is_ok()
             }
             Err(_) => false,
-        }
+        };
+        linked.then_some(meta)
     }
 
     /// Puts every file of `files` (small, site-wide files and static files).
@@ -464,15 +464,20 @@ fn remove_in_background(dir: &Path) {
 }
 
 /// Creates `path`, which must not exist, with the file's bytes.
-fn create_new(path: &Path, file: &OutputFile) -> io::Result<()> {
+/// Creates `path` with `file`'s bytes; its metadata once written, from the open file
+/// (no second lookup of the path).
+fn create_new(path: &Path, file: &OutputFile) -> io::Result<fs::Metadata> {
     let mut out = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(path)?;
     match file {
-        OutputFile::Bytes(b) => out.write_all(b),
-        OutputFile::Copy(src) => io::copy(&mut fs::File::open(src)?, &mut out).map(|_| ()),
+        OutputFile::Bytes(b) => out.write_all(b)?,
+        OutputFile::Copy(src) => {
+            io::copy(&mut fs::File::open(src)?, &mut out)?;
+        }
     }
+    out.metadata()
 }
 
 fn same_bytes(path: &Path, bytes: &[u8]) -> bool {

@@ -76,14 +76,18 @@ impl Stamp {
 
     /// The stamp of the file at `path` (symlinks not followed).
     pub(crate) fn of(path: &Path) -> Option<Stamp> {
-        let meta = fs::symlink_metadata(path).ok()?;
+        Stamp::of_meta(&fs::symlink_metadata(path).ok()?)
+    }
+
+    /// The stamp of the file `meta` describes (`None` for anything but a file).
+    pub(crate) fn of_meta(meta: &fs::Metadata) -> Option<Stamp> {
         if !meta.is_file() {
             return None;
         }
         Some(Stamp {
             len: meta.len(),
-            modified_ns: file_stamp::modified_ns(&meta)?,
-            inode: file_stamp::inode(&meta),
+            modified_ns: file_stamp::modified_ns(meta)?,
+            inode: file_stamp::inode(meta),
         })
     }
 }

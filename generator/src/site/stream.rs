@@ -222,14 +222,13 @@ fn write_pages(
                     if !broken.load(Ordering::Relaxed) {
                         let found = Ids::of(&page.html);
                         let html = OutputFile::Bytes(page.html.into_bytes());
-                        if let Err(e) = staging.put(&page.path, &html) {
-                            fail(e);
-                        }
+                        let written = staging.put(&page.path, &html).map_err(&fail).ok();
                         // A page's photos are known by rendering it: always rendered.
-                        let stamp = (page.photos.uses.is_empty()
-                            && page.photos.warnings.is_empty())
-                        .then(|| Stamp::of(&staging.dir().join(&page.path)))
-                        .flatten();
+                        let stamp = written
+                            .filter(|_| {
+                                page.photos.uses.is_empty() && page.photos.warnings.is_empty()
+                            })
+                            .and_then(|meta| Stamp::of_meta(&meta));
                         if let Some(stamp) = stamp {
                             record.lock().unwrap_or_else(|e| e.into_inner()).insert(
                                 page.path.clone(),
