@@ -1,6 +1,7 @@
 //! The theme's Tera templates, overridden file by file by the site's `templates/`,
 //! parsed once per build, with the helper functions themes use (`asset`, `url`, `form`).
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,21 @@ pub struct Templates {
     tera: Tera,
     paths: HashMap<String, PathBuf>,
     sources: HashMap<String, String>,
+}
+
+thread_local! {
+    /// Set by `form()` when a form offers every service: the page rendering on this
+    /// thread then shows every service's title, in the services' order.
+    static OFFERED_EVERY_SERVICE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `render`, one page's rendering on this thread, and says whether a form in it
+/// offered every service: such a page changes when any service's title or order does
+/// ([`crate::site`]'s build record keys it so), any other only with its own.
+pub fn noting_services<T>(render: impl FnOnce() -> T) -> (T, bool) {
+    OFFERED_EVERY_SERVICE.set(false);
+    let out = render();
+    (out, OFFERED_EVERY_SERVICE.replace(false))
 }
 
 impl Templates {
@@ -181,6 +197,9 @@ impl Templates {
                     action.push_str(from);
                 }
                 let offered = offered(&services, preselect, |slug| by_slug.get(slug).copied());
+                if offered.len() == services.len() {
+                    OFFERED_EVERY_SERVICE.set(true);
+                }
                 let html = render_form(
                     &name,
                     decl,

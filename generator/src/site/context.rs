@@ -116,7 +116,8 @@ struct PageCtx<'a> {
     title: &'a str,
     summary: &'a str,
     url: &'a str,
-    permalink: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    permalink: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     content: Option<&'a str>,
     slug: &'a str,
@@ -129,24 +130,39 @@ struct PageCtx<'a> {
     service: Option<&'a crate::content::ServiceFacts>,
 }
 
+impl<'a> PageCtx<'a> {
+    fn of(p: &'a Page, permalink: Option<String>, with_content: bool) -> PageCtx<'a> {
+        PageCtx {
+            kind: p.kind,
+            title: &p.title,
+            summary: &p.summary,
+            url: &p.url,
+            permalink,
+            content: with_content.then_some(p.content.as_str()),
+            slug: &p.slug,
+            template: &p.template,
+            form: p.form.as_deref(),
+            image: p.image.as_deref(),
+            image_alt: p.image_alt.as_deref(),
+            extra: &p.extra,
+            service: p.service.as_ref(),
+        }
+    }
+}
+
 /// A page as templates see it; services without `content` when listed.
 pub(super) fn page_value(p: &Page, config: &SiteConfig, with_content: bool) -> Value {
-    serde_json::to_value(PageCtx {
-        kind: p.kind,
-        title: &p.title,
-        summary: &p.summary,
-        url: &p.url,
-        permalink: format!("{}{}", config.base_url, p.url),
-        content: with_content.then_some(p.content.as_str()),
-        slug: &p.slug,
-        template: &p.template,
-        form: p.form.as_deref(),
-        image: p.image.as_deref(),
-        image_alt: p.image_alt.as_deref(),
-        extra: &p.extra,
-        service: p.service.as_ref(),
-    })
-    .unwrap_or(Value::Null)
+    let permalink = format!("{}{}", config.base_url, p.url);
+    serde_json::to_value(PageCtx::of(p, Some(permalink), with_content)).unwrap_or(Value::Null)
+}
+
+/// How listings show a service, as JSON text: [`page_value`] without `content` or
+/// `permalink` (which depends on the address the site is published at, not on the
+/// page). What the content cache keeps and what decides whether listings render again.
+/// Written straight from the page, with no value in between (it is made for every
+/// service in every build); read back, it is that value less its permalink.
+pub(super) fn listed_text(p: &Page) -> String {
+    serde_json::to_string(&PageCtx::of(p, None, false)).unwrap_or_else(|_| "null".into())
 }
 
 pub(super) fn site_value(config: &SiteConfig) -> Value {

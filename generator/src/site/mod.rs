@@ -29,7 +29,7 @@ use crate::templates::Templates;
 use crate::Error;
 use comments::PageComments;
 pub use comments::{comments_file, DEFAULT_COMMENTS_FILE};
-use context::{page_value, site_value, Contexts};
+use context::{listed_text, page_value, site_value, Contexts};
 use deps::{is_listing, Target};
 pub use photos::PhotoUses;
 use photos::{Locator, PagePhotos};
@@ -44,6 +44,8 @@ pub struct RenderedPage {
     pub url: String,
     /// Its HTML.
     pub html: String,
+    /// A form in it offers every service (so it shows their titles and order).
+    pub lists_services: bool,
     photos: PagePhotos,
 }
 
@@ -279,7 +281,7 @@ impl Site {
         // A page from the content cache (one put back after a failed edit) keeps how
         // listings showed it: it lacks what that is made from.
         if is_service && !page.origin.cached {
-            page.origin.listed = Some(listed(&page, &self.config));
+            page.origin.listed = Some(listed_text(&page));
         }
         let position = self.content.pages[..idx]
             .iter()
@@ -307,10 +309,9 @@ impl Site {
     pub fn services_changed(&mut self) {
         // How listings show each service, as text: its fingerprint decides whether
         // listings render again, and the content cache keeps it.
-        let config = &self.config;
         self.content.pages.par_iter_mut().for_each(|p| {
             if p.kind == PageKind::Service && !p.origin.cached {
-                p.origin.listed = Some(listed(p, config));
+                p.origin.listed = Some(listed_text(p));
             }
         });
         *self.services_slot() = None;
@@ -396,7 +397,7 @@ impl Site {
         let listed: Vec<Option<String>> = pages
             .par_iter()
             .map(|p| match (&p.origin.listed, p.kind) {
-                (None, PageKind::Service) => Some(listed(p, &self.config)),
+                (None, PageKind::Service) => Some(listed_text(p)),
                 (listed, _) => listed.clone(),
             })
             .collect();
@@ -568,33 +569,25 @@ impl Site {
             .and_then(Value::as_str)
             .map(str::to_string);
         let json_ld = json_ld::for_page(page, &self.config, og_image.as_deref());
-        let html = if listing {
-            self.render_listing(&page.template, &page.source, &page.url, value, &json_ld)
-        } else {
-            let render = |ctx: &Context| self.templates.render(&page.template, ctx, &page.source);
-            self.contexts
-                .render(&page.url, value, &json_ld, None, render)
-                .0
-        }
-        .map_err(|d| vec![d])?;
+        let (html, lists_services) = crate::templates::noting_services(|| {
+            if listing {
+                self.render_listing(&page.template, &page.source, &page.url, value, &json_ld)
+            } else {
+                let render =
+                    |ctx: &Context| self.templates.render(&page.template, ctx, &page.source);
+                self.contexts
+                    .render(&page.url, value, &json_ld, None, render)
+                    .0
+            }
+        });
         Ok(RenderedPage {
             path: output_path(&page.url),
             url: page.url.clone(),
-            html,
+            html: html.map_err(|d| vec![d])?,
+            lists_services,
             photos,
         })
     }
-}
-
-/// How listings show a service, as JSON text without its permalink (which depends on
-/// the address the site is published at, not on the page): what the content cache keeps
-/// and what decides whether listings render again.
-fn listed(p: &Page, config: &SiteConfig) -> String {
-    let mut v = page_value(p, config, false);
-    if let Some(o) = v.as_object_mut() {
-        o.remove("permalink");
-    }
-    v.to_string()
 }
 
 fn is_static_output(path: &str, assets: &AssetMap) -> bool {

@@ -4,9 +4,12 @@
 //! Each page's inputs get a fingerprint ([`Site::page_key`]): its source file's bytes
 //! and path, its comments, and everything site-wide that every page shows
 //! (configuration, templates, the static files' names and fingerprints, every page's
-//! source and address, the services every form lists, the build options, this
-//! generator), plus how listings show the services for the pages that list them
-//! ([`super::deps::is_listing`], the same model `serve` uses; the `404.html` page too).
+//! source and address, the build options, this generator), plus how listings show the
+//! services for the pages that list them ([`super::deps::is_listing`], the same model
+//! `serve` uses; the `404.html` page too), and every service's slug, title and order
+//! for the pages whose last rendering had a form offering every service
+//! ([`crate::templates::noting_services`]): editing a service's title renders those
+//! pages and the listings again, not every page.
 //! The record keeps, for every page, that fingerprint, the size, modification time and
 //! inode of the file written, and the ids its HTML defines (for checking links without
 //! reading the file), and every file and folder of the output (for using it as the spare
@@ -34,7 +37,7 @@ use crate::file_stamp;
 use crate::output::{Contents, OutputFile};
 
 /// Bumped when what a record means changes; an older record is ignored.
-const VERSION: u32 = 3;
+const VERSION: u32 = 4;
 
 /// The record of one build's output.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -57,6 +60,8 @@ pub(crate) struct PageRecord {
     pub stamp: Stamp,
     /// The ids its HTML defines.
     pub ids: Ids,
+    /// A form in it offered every service: `key` covers their titles and order.
+    pub lists_services: bool,
 }
 
 /// Which file is at a path: size, modification time and inode. A file edited or
@@ -257,6 +262,8 @@ impl SpareLock {
 /// Fingerprints of what every page, and every listing, depends on beyond itself.
 pub(crate) struct Inputs {
     site: blake3::Hash,
+    /// Every service's slug, title and order, as forms offering them all show them.
+    services: blake3::Hash,
     listings: blake3::Hash,
 }
 
@@ -317,14 +324,20 @@ impl Site {
         put(&mut h, format!("{files:?}").as_bytes());
         // Field by field, each with its length: formatting 10,000 pages as text first
         // took tens of milliseconds.
+        let mut s = blake3::Hasher::new();
         for p in self.content.services() {
-            put(&mut h, b"service");
-            put(&mut h, p.slug.as_bytes());
-            put(&mut h, p.title.as_bytes());
-            put(&mut h, &p.order.to_le_bytes());
-            put(&mut h, p.url.as_bytes());
+            put(&mut s, b"service");
+            put(&mut s, p.slug.as_bytes());
+            put(&mut s, p.title.as_bytes());
+            put(&mut s, &p.order.to_le_bytes());
+            put(&mut s, p.url.as_bytes());
         }
-        for p in &self.content.pages {
+        let services = s.finalize();
+        // In the order of their files, not the site's: that follows titles, and only
+        // listings and forms offering every service show it (fingerprinted above).
+        let mut pages: Vec<&Page> = self.content.pages.iter().collect();
+        pages.sort_unstable_by(|a, b| a.source.cmp(&b.source));
+        for p in pages {
             put(&mut h, b"page");
             put(&mut h, p.source.as_os_str().as_encoded_bytes());
             put(&mut h, p.url.as_bytes());
@@ -336,27 +349,33 @@ impl Site {
         let site = h.finalize();
         let mut l = blake3::Hasher::new();
         l.update(site.as_bytes());
+        l.update(services.as_bytes());
         for p in self.content.services() {
             match &p.origin.listed {
                 Some(listed) => l.update(listed.as_bytes()),
-                None => l.update(super::listed(p, &self.config).as_bytes()),
+                None => l.update(super::context::listed_text(p).as_bytes()),
             };
         }
         Inputs {
             site,
+            services,
             listings: l.finalize(),
         }
     }
 
-    /// The fingerprint of everything page `i`'s HTML is made from.
-    pub(crate) fn page_key(&self, inputs: &Inputs, i: usize) -> String {
+    /// The fingerprint of everything page `i`'s HTML is made from, for a page that
+    /// shows every service's title and order or not ([`PageRecord::lists_services`]).
+    pub(crate) fn page_key(&self, inputs: &Inputs, i: usize, lists_services: bool) -> String {
         let page: &Page = &self.content.pages[i];
         let mut h = blake3::Hasher::new();
-        h.update(if is_listing(page.kind) {
-            inputs.listings.as_bytes()
+        if is_listing(page.kind) {
+            h.update(inputs.listings.as_bytes());
         } else {
-            inputs.site.as_bytes()
-        });
+            h.update(inputs.site.as_bytes());
+            if lists_services {
+                h.update(inputs.services.as_bytes());
+            }
+        }
         // The page is made from its file alone, given what `inputs` covers (settings,
         // every page's source and address).
         h.update(page.source.as_os_str().as_encoded_bytes());

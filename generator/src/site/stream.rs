@@ -139,6 +139,8 @@ impl Site {
                     key: not_found_key,
                     stamp,
                     ids,
+                    // Its key is the listings', which covers the services.
+                    lists_services: true,
                 },
             );
         }
@@ -192,10 +194,14 @@ fn write_pages(
                 break;
             }
             let i = order[n];
-            let key = site.page_key(inputs, i);
             let path = output_path(&pages[i].url);
+            let before = previous.page(&path);
+            // Whether the page showed every service depends on what the rest of its
+            // key covers: the last rendering tells for an unchanged page.
+            let listed_before = before.is_none_or(|r| r.lists_services);
+            let key = site.page_key(inputs, i, listed_before);
             // Unchanged inputs and the very file written last time: link it.
-            if let Some(before) = previous.page(&path).filter(|r| {
+            if let Some(before) = before.filter(|r| {
                 r.key == key
                     && staging
                         .previous()
@@ -230,12 +236,19 @@ fn write_pages(
                             })
                             .and_then(|meta| Stamp::of_meta(&meta));
                         if let Some(stamp) = stamp {
+                            let lists_services = page.lists_services;
+                            let key = if lists_services == listed_before {
+                                key
+                            } else {
+                                site.page_key(inputs, i, lists_services)
+                            };
                             record.lock().unwrap_or_else(|e| e.into_inner()).insert(
                                 page.path.clone(),
                                 PageRecord {
                                     key,
                                     stamp,
                                     ids: found.clone(),
+                                    lists_services,
                                 },
                             );
                         }

@@ -92,6 +92,91 @@ fn an_edit_listings_show_rewrites_the_page_and_the_listings() {
 }
 
 #[test]
+fn a_title_edit_rewrites_the_pages_that_show_every_services_title() {
+    let t = SiteTest::from_fixture("basic");
+    t.build().success();
+    let before = identities(&t, "dist");
+    t.change(
+        "content/services/peel.md",
+        "title: Chemical Peel",
+        "title: Gentle Chemical Peel",
+    );
+    let run = t.build().success();
+    let (pages, rendered) = counts(&run.stderr);
+    let changed = rewritten(&before, &identities(&t, "dist"));
+    // Up to 40 services, every service page's form offers them all, as does the
+    // consultation page's; the listings show the title. Pages without such a form do
+    // not change, and are not even rendered.
+    for page in [
+        "services/peel/index.html",
+        "services/scalp/index.html",
+        "consultation/index.html",
+        "services/index.html",
+        "index.html",
+    ] {
+        assert!(changed.contains(&page.to_string()), "{page}: {changed:?}");
+    }
+    for page in [
+        "about/index.html",
+        "privacy/index.html",
+        "thanks/index.html",
+    ] {
+        assert!(!changed.contains(&page.to_string()), "{page}: {changed:?}");
+    }
+    assert!(rendered < pages, "{}", run.stderr);
+    assert!(t.read("dist/about/index.html").contains("About"));
+    assert_same_as_clean_build(&t);
+}
+
+#[test]
+fn beyond_forty_services_a_title_edit_leaves_the_other_service_pages() {
+    let t = SiteTest::from_fixture("basic");
+    for n in 1..=41 {
+        t.write(
+            &format!("content/services/extra-{n}.md"),
+            &format!(
+                "---\ntitle: Extra treatment {n}\nsummary: Treatment number {n}.\n\
+                 duration: 30 min\nprice: {n}\norder: {}\n---\nAbout treatment {n}.\n",
+                n + 10
+            ),
+        );
+    }
+    t.build().success();
+    let before = identities(&t, "dist");
+    t.change(
+        "content/services/extra-7.md",
+        "title: Extra treatment 7",
+        "title: Extra treatment seven",
+    );
+    let run = t.build().success();
+    let (_, rendered) = counts(&run.stderr);
+    let changed = rewritten(&before, &identities(&t, "dist"));
+    // A service page's form offers only its own service now: the other service pages
+    // keep their files; the consultation page still offers every service.
+    assert!(
+        changed.contains(&"services/extra-7/index.html".to_string()),
+        "{changed:?}"
+    );
+    assert!(
+        changed.contains(&"consultation/index.html".to_string()),
+        "{changed:?}"
+    );
+    assert!(
+        !changed.contains(&"services/extra-8/index.html".to_string()),
+        "{changed:?}"
+    );
+    assert!(
+        !changed.contains(&"services/peel/index.html".to_string()),
+        "{changed:?}"
+    );
+    assert!(rendered < 10, "{}", run.stderr);
+    assert!(t
+        .read("dist/consultation/index.html")
+        .contains("Extra treatment seven"));
+    assert_same_as_clean_build(&t);
+}
+
+#[test]
 fn an_unchanged_site_rewrites_nothing_and_a_removed_page_goes() {
     let t = SiteTest::from_fixture("basic");
     t.build().success();
