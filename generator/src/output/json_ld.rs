@@ -164,9 +164,32 @@ fn with_context(mut v: Value) -> Value {
 /// JSON text safe inside `<script type="application/ld+json">`: a `</script>` in any
 /// string must not end the element, so `<` is written as its JSON escape.
 pub fn to_script_text(v: &Value) -> String {
-    serde_json::to_string(v)
-        .unwrap_or_default()
-        .replace('<', "\\u003c")
+    let mut out = ScriptText(Vec::with_capacity(2048));
+    // Writing into memory cannot fail, and a JSON value always serializes.
+    let _ = serde_json::to_writer(&mut out, v);
+    String::from_utf8(out.0).unwrap_or_default()
+}
+
+/// JSON as written, each `<` as its escape on the way: a `<` only occurs inside
+/// strings, and escaping it while writing spares a second pass over every page's
+/// JSON-LD (its FAQ answers are HTML).
+struct ScriptText(Vec<u8>);
+
+impl std::io::Write for ScriptText {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut rest = buf;
+        while let Some(i) = memchr::memchr(b'<', rest) {
+            self.0.extend_from_slice(&rest[..i]);
+            self.0.extend_from_slice(b"\\u003c");
+            rest = &rest[i + 1..];
+        }
+        self.0.extend_from_slice(rest);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -175,9 +198,10 @@ mod tests {
 
     #[test]
     fn script_text_cannot_close_the_element() {
-        let v = json!({"text": "</script><script>alert(1)</script>"});
+        let v = json!({"text": "</script><script>alert(1)</script>", "<key>": ["a<b", "<"]});
         let s = to_script_text(&v);
-        assert!(!s.contains("</"));
+        assert!(!s.contains('<'), "{s}");
+        assert!(s.contains(r"\u003c/script>"), "{s}");
         let back: Value = serde_json::from_str(&s).unwrap();
         assert_eq!(back, v);
     }

@@ -353,6 +353,18 @@ impl Site {
         html
     }
 
+    /// Makes the services as listings show them, on every thread of the pool, unless
+    /// made already: for a build about to render a listing, which would otherwise make
+    /// them on one thread while holding the listings' lock.
+    fn make_services(&mut self) {
+        if self.services_slot().is_some() {
+            return;
+        }
+        let services: Vec<&Page> = self.content.services().collect();
+        let values: Vec<Value> = services.par_iter().map(|p| self.listing_value(p)).collect();
+        *self.services_slot() = Some(Value::Array(values));
+    }
+
     /// The services as listings show them, once made.
     fn services_slot(&mut self) -> &mut Option<Value> {
         self.services_value

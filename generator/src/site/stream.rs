@@ -51,6 +51,17 @@ impl Site {
         let t = std::time::Instant::now();
         let inputs = self.inputs();
         crate::timing::phase("inputs", t);
+        let listings_render = self.content.pages.iter().enumerate().any(|(i, p)| {
+            is_listing(p.kind)
+                && previous
+                    .page(&output_path(&p.url))
+                    .is_none_or(|r| r.key != self.page_key(&inputs, i, true))
+        });
+        if listings_render {
+            let t = std::time::Instant::now();
+            self.make_services();
+            crate::timing::phase("services for the listings", t);
+        }
         let t = std::time::Instant::now();
         let Written {
             rendered,
