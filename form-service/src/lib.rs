@@ -6,6 +6,10 @@
 //! loyalty programme; `links` the emailed links every area uses; `staff` who staff are
 //! and their sessions; `address` when two email addresses are the same; `backup` copies and restores the data folder; `outbox` composes and delivers mail; `metrics` serves `/metrics`; `server` runs the app with the timeouts hyper offers.
 
+// The workspace denies unsafe code; only the generator binary sets one allocator
+// option through FFI. Nothing here may.
+#![forbid(unsafe_code)]
+
 pub mod address;
 pub mod backup;
 pub mod cli;

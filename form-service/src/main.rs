@@ -1,6 +1,10 @@
 //! `form-service`: the command line. Parsing and exit codes live here; the work is in
 //! the library so that tests can drive it the same way.
 
+// The workspace denies unsafe code; only the generator binary sets one allocator
+// option through FFI. Nothing here may.
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::Parser;

@@ -2,6 +2,10 @@
 //! any CDN out. `main.rs` parses the command line; everything it runs lives here so
 //! tests can build sites the way the binary does.
 
+// The workspace denies unsafe code; only the generator binary sets one allocator
+// option through FFI. Nothing here may.
+#![forbid(unsafe_code)]
+
 pub mod check;
 pub mod cli;
 pub mod cmd;

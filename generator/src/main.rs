@@ -24,9 +24,13 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// that runs once and exits gains nothing from returning memory, and by default a
 /// 10,000-page build gave back and faulted in again the same pages: 0.25 to 0.5 s of
 /// kernel time, about a tenth of its CPU (issue 17). `serve` keeps the default, so
-/// that its memory falls back after a rebuild.
+/// that its memory falls back after a rebuild; so does a `MIMALLOC_PURGE_DELAY` set in
+/// the environment.
 #[allow(unsafe_code)]
 fn keep_freed_memory() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        return;
+    }
     // SAFETY: sets a plain integer option; mimalloc reads options at every use.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
 }

@@ -1,7 +1,7 @@
 //! The theme's Tera templates, overridden file by file by the site's `templates/`,
 //! parsed once per build, with the helper functions themes use (`asset`, `url`, `form`).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -24,18 +24,37 @@ pub struct Templates {
 }
 
 thread_local! {
-    /// Set by `form()` when a form offers every service: the page rendering on this
-    /// thread then shows every service's title, in the services' order.
-    static OFFERED_EVERY_SERVICE: Cell<bool> = const { Cell::new(false) };
+    /// The service of the page rendering on this thread, if it is a service page.
+    static OWN_SERVICE: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// Set by `form()` when a form offers a service other than the page's own: the page
+    /// then shows other services' titles (all of them, in their order, up to 40).
+    static OFFERED_OTHER_SERVICES: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Runs `render`, one page's rendering on this thread, and says whether a form in it
-/// offered every service: such a page changes when any service's title or order does
-/// ([`crate::site`]'s build record keys it so), any other only with its own.
-pub fn noting_services<T>(render: impl FnOnce() -> T) -> (T, bool) {
-    OFFERED_EVERY_SERVICE.set(false);
+/// Runs `render`, the rendering of one page on this thread (`own_service`: its slug, for
+/// a service page), and says whether a form in it offered any service but the page's
+/// own: such a page changes when any service's title or order does ([`crate::site`]'s
+/// build record keys it so); any other only with its own file. Tera calls functions on
+/// the thread that renders, and nothing here renders in parallel, so the flag is this
+/// page's alone.
+pub fn noting_services<T>(own_service: Option<&str>, render: impl FnOnce() -> T) -> (T, bool) {
+    OWN_SERVICE.with_borrow_mut(|own| *own = own_service.map(str::to_string));
+    OFFERED_OTHER_SERVICES.set(false);
     let out = render();
-    (out, OFFERED_EVERY_SERVICE.replace(false))
+    OWN_SERVICE.with_borrow_mut(|own| *own = None);
+    (out, OFFERED_OTHER_SERVICES.replace(false))
+}
+
+/// Notes, for [`noting_services`], the services a form offers.
+fn note_offered(offered: &[ServiceRef]) {
+    let others = OWN_SERVICE.with_borrow(|own| {
+        offered
+            .iter()
+            .any(|s| own.as_deref() != Some(s.slug.as_str()))
+    });
+    if others {
+        OFFERED_OTHER_SERVICES.set(true);
+    }
 }
 
 impl Templates {
@@ -197,9 +216,7 @@ impl Templates {
                     action.push_str(from);
                 }
                 let offered = offered(&services, preselect, |slug| by_slug.get(slug).copied());
-                if offered.len() == services.len() {
-                    OFFERED_EVERY_SERVICE.set(true);
-                }
+                note_offered(offered);
                 let html = render_form(
                     &name,
                     decl,

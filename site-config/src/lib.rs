@@ -6,6 +6,10 @@
 //! [`Diagnostic`] that reports a mistake with its file, line and column. Neither
 //! program depends on the other; both depend on this.
 
+// The workspace denies unsafe code; only the generator binary sets one allocator
+// option through FFI. Nothing here may.
+#![forbid(unsafe_code)]
+
 mod backup;
 mod business;
 mod checked;

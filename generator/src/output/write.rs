@@ -306,10 +306,9 @@ impl Staging {
         linked
     }
 
-    /// Links `rel` from the previous output if it holds exactly these bytes. Any
-    /// failure (no such file, another file system) means "write it".
-    /// Links `rel` from the previous output when its bytes are `file`'s: the linked
-    /// file's metadata (the same inode, size and modification time), else `None`.
+    /// Links `rel` from the previous output if it holds exactly these bytes: the linked
+    /// file's metadata (the same inode, size and modification time). Any failure (no
+    /// such file, another file system) means `None`: "write it".
     fn reuse(&self, rel: &str, file: &OutputFile, path: &Path) -> Option<fs::Metadata> {
         let previous = self.previous.as_ref()?;
         let before = previous.join(rel);
@@ -463,9 +462,8 @@ fn remove_in_background(dir: &Path) {
     }
 }
 
-/// Creates `path`, which must not exist, with the file's bytes.
-/// Creates `path` with `file`'s bytes; its metadata once written, from the open file
-/// (no second lookup of the path).
+/// Creates `path`, which must not exist, with the file's bytes; returns its metadata
+/// once written, from the open file (no second lookup of the path).
 fn create_new(path: &Path, file: &OutputFile) -> io::Result<fs::Metadata> {
     let mut out = fs::OpenOptions::new()
         .write(true)

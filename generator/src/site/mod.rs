@@ -44,7 +44,7 @@ pub struct RenderedPage {
     pub url: String,
     /// Its HTML.
     pub html: String,
-    /// A form in it offers every service (so it shows their titles and order).
+    /// A form in it offers a service other than its own (so it shows their titles).
     pub lists_services: bool,
     photos: PagePhotos,
 }
@@ -581,7 +581,8 @@ impl Site {
             .and_then(Value::as_str)
             .map(str::to_string);
         let json_ld = json_ld::for_page(page, &self.config, og_image.as_deref());
-        let (html, lists_services) = crate::templates::noting_services(|| {
+        let own = (page.kind == PageKind::Service).then_some(page.slug.as_str());
+        let (html, lists_services) = crate::templates::noting_services(own, || {
             if listing {
                 self.render_listing(&page.template, &page.source, &page.url, value, &json_ld)
             } else {

@@ -7,8 +7,8 @@
 //! source and address, the build options, this generator), plus how listings show the
 //! services for the pages that list them ([`super::deps::is_listing`], the same model
 //! `serve` uses; the `404.html` page too), and every service's slug, title and order
-//! for the pages whose last rendering had a form offering every service
-//! ([`crate::templates::noting_services`]): editing a service's title renders those
+//! for the pages whose last rendering had a form offering any service but the page's
+//! own ([`crate::templates::noting_services`]): editing a service's title renders those
 //! pages and the listings again, not every page.
 //! The record keeps, for every page, that fingerprint, the size, modification time and
 //! inode of the file written, and the ids its HTML defines (for checking links without
@@ -60,7 +60,8 @@ pub(crate) struct PageRecord {
     pub stamp: Stamp,
     /// The ids its HTML defines.
     pub ids: Ids,
-    /// A form in it offered every service: `key` covers their titles and order.
+    /// A form in it offered a service other than the page's own: `key` covers every
+    /// service's title and order.
     pub lists_services: bool,
 }
 

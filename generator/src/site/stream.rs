@@ -51,12 +51,16 @@ impl Site {
         let t = std::time::Instant::now();
         let inputs = self.inputs();
         crate::timing::phase("inputs", t);
-        let listings_render = self.content.pages.iter().enumerate().any(|(i, p)| {
-            is_listing(p.kind)
-                && previous
-                    .page(&output_path(&p.url))
-                    .is_none_or(|r| r.key != self.page_key(&inputs, i, true))
-        });
+        // The 404 page shows what listings show, and is keyed as they are.
+        let listings_render = previous
+            .page(NOT_FOUND)
+            .is_none_or(|r| r.key != inputs.not_found_key())
+            || self.content.pages.iter().enumerate().any(|(i, p)| {
+                is_listing(p.kind)
+                    && previous
+                        .page(&output_path(&p.url))
+                        .is_none_or(|r| r.key != self.page_key(&inputs, i, true))
+            });
         if listings_render {
             let t = std::time::Instant::now();
             self.make_services();

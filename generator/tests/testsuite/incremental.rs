@@ -141,7 +141,20 @@ fn beyond_forty_services_a_title_edit_leaves_the_other_service_pages() {
             ),
         );
     }
+    // A page of the site's own that offers one service, not its own, in a form.
+    t.write(
+        "templates/promo.html",
+        "{% extends \"base.html\" %}{% block content %}<h1>{{ page.title }}</h1>\
+         {{ form(name=\"consultation\", service=\"extra-7\") | safe }}{% endblock content %}",
+    );
+    t.write(
+        "content/promo.md",
+        "---\ntitle: This month\ntemplate: promo.html\n---\nOur offer.\n",
+    );
     t.build().success();
+    assert!(t
+        .read("dist/promo/index.html")
+        .contains("Extra treatment 7"));
     let before = identities(&t, "dist");
     t.change(
         "content/services/extra-7.md",
@@ -172,6 +185,9 @@ fn beyond_forty_services_a_title_edit_leaves_the_other_service_pages() {
     assert!(rendered < 10, "{}", run.stderr);
     assert!(t
         .read("dist/consultation/index.html")
+        .contains("Extra treatment seven"));
+    assert!(t
+        .read("dist/promo/index.html")
         .contains("Extra treatment seven"));
     assert_same_as_clean_build(&t);
 }
