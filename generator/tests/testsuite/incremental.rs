@@ -128,10 +128,9 @@ fn a_title_edit_rewrites_the_pages_that_show_every_services_title() {
     assert_same_as_clean_build(&t);
 }
 
-#[test]
-fn beyond_forty_services_a_title_edit_leaves_the_other_service_pages() {
-    let t = SiteTest::from_fixture("basic");
-    for n in 1..=41 {
+/// Adds `count` services (`extra-1` …) to the basic fixture's three.
+fn add_services(t: &SiteTest, count: usize) {
+    for n in 1..=count {
         t.write(
             &format!("content/services/extra-{n}.md"),
             &format!(
@@ -141,6 +140,39 @@ fn beyond_forty_services_a_title_edit_leaves_the_other_service_pages() {
             ),
         );
     }
+}
+
+#[test]
+fn back_to_forty_services_every_service_page_offers_them_all_again() {
+    let t = SiteTest::from_fixture("basic");
+    add_services(&t, 41);
+    t.build().success();
+    assert!(!t
+        .read("dist/services/extra-1/index.html")
+        .contains("\"extra-2\""));
+    // Four drafted: 40 services, so each service page's form offers every one again,
+    // though no page but the drafted ones changed its file.
+    for n in 38..=41 {
+        t.change(
+            &format!("content/services/extra-{n}.md"),
+            "---\ntitle:",
+            "---\ndraft: true\ntitle:",
+        );
+    }
+    t.build().success();
+    assert!(t
+        .read("dist/services/extra-1/index.html")
+        .contains("\"extra-2\""));
+    assert!(t
+        .read("dist/services/peel/index.html")
+        .contains("\"extra-37\""));
+    assert_same_as_clean_build(&t);
+}
+
+#[test]
+fn beyond_forty_services_a_title_edit_leaves_the_other_service_pages() {
+    let t = SiteTest::from_fixture("basic");
+    add_services(&t, 41);
     // A page of the site's own that offers one service, not its own, in a form.
     t.write(
         "templates/promo.html",
