@@ -222,14 +222,7 @@ pub fn load_content_cached(
     }
     crate::timing::phase("content: markdown", t);
     problems.sort();
-    pages.sort_by(|a, b| {
-        (a.kind != PageKind::Service, a.order, &a.title, &a.url).cmp(&(
-            b.kind != PageKind::Service,
-            b.order,
-            &b.title,
-            &b.url,
-        ))
-    });
+    pages.sort_by(|a, b| site_order(a).cmp(&site_order(b)));
     let content = Content {
         pages,
         assets,
@@ -280,6 +273,12 @@ pub(crate) fn read_page(
             )
         }
     }
+}
+
+/// Where a page stands in the site's order: services first, by `order`, then title,
+/// then address; the rest after them the same way.
+pub(crate) fn site_order(p: &Page) -> (bool, i64, &str, &str) {
+    (p.kind != PageKind::Service, p.order, &p.title, &p.url)
 }
 
 /// The bytes of the file at `path` and its stamp, taken from the open file before

@@ -285,7 +285,7 @@ impl Preview {
     }
 
     /// Reads one page again and re-renders what shows it. `Ok(None)` means the change
-    /// moves URLs or the list of services, so everything must be rebuilt.
+    /// moves URLs or a page's place in the site's order, so everything must be rebuilt.
     fn reload_content(&mut self, rel: &Path) -> Result<Option<Vec<String>>, ()> {
         let key = format!("content/{}", rel.display());
         let site = self.site.as_mut().expect("planned with a site");
@@ -300,12 +300,22 @@ impl Preview {
                 return Err(());
             }
         };
-        if deps::page_edit(&site.content.pages[idx], &page, self.opts.drafts) == Some(Reach::Moved)
+        let keeps_place = site.keeps_place(idx, &page);
+        if deps::page_edit(
+            &site.content.pages[idx],
+            &page,
+            self.opts.drafts,
+            keeps_place,
+        ) == Some(Reach::Moved)
         {
             return Ok(None);
         }
+        let renamed = deps::renamed(&site.content.pages[idx], &page);
         let (old_page, listing_changed) = site.replace_page(idx, page);
-        let Reach::Pages(reached) = deps::edited(idx, listing_changed) else {
+        if renamed {
+            site.services_renamed();
+        }
+        let Reach::Pages(reached) = deps::edited(idx, listing_changed, renamed) else {
             return Ok(None);
         };
         let targets = site.pages_for(&reached);
@@ -323,6 +333,9 @@ impl Preview {
             Err(e) => {
                 // Keep the page that rendered, so the next edit compares against it.
                 site.replace_page(idx, old_page);
+                if renamed {
+                    site.services_renamed();
+                }
                 self.problems.insert(key, diagnostics(e).0);
                 Err(())
             }

@@ -3,8 +3,9 @@
 //! pages a site holds.
 //!
 //! A page's HTML depends on its own source, on the services list when it is a listing
-//! (the home page and `/services/`), and on everything site-wide (config, templates,
-//! static files' fingerprints, the set of URLs). A change is turned into typed targets
+//! (the home page and `/services/`), on every service's title and order when a form on
+//! it offers services other than its own, and on everything site-wide (config,
+//! templates, static files' fingerprints, the set of URLs). A change is turned into typed targets
 //! here, never into strings.
 
 use std::collections::BTreeSet;
@@ -16,6 +17,10 @@ use crate::content::{Page, PageKind};
 pub enum Target {
     /// One page, by its index in the site's pages.
     Page(usize),
+    /// The pages whose forms offered a service other than their own when last
+    /// rendered: they show every service's title, in the services' order (the build
+    /// record keeps the same fact per page, [`super::reuse`]).
+    OfferingServices,
     /// The pages that list services: the home page and the services listing.
     Listings,
     /// Every page.
@@ -31,28 +36,36 @@ pub enum Reach {
     Pages(BTreeSet<Target>),
 }
 
-/// [`Reach::Moved`] when replacing `old` with `new` moves URLs or the services list;
-/// `None` when the new version can be put in place and its targets rendered
-/// ([`edited`]).
-pub fn page_edit(old: &Page, new: &Page, drafts: bool) -> Option<Reach> {
+/// [`Reach::Moved`] when replacing `old` with `new` moves URLs, or the page's place in
+/// the site's order (`keeps_place`: which only the site can tell,
+/// [`super::Site::keeps_place`]); `None` when the new version can be put in place and
+/// its targets rendered ([`edited`]).
+pub fn page_edit(old: &Page, new: &Page, drafts: bool, keeps_place: bool) -> Option<Reach> {
     let moved = new.url != old.url
         || new.aliases != old.aliases
         || (new.draft && !drafts)
-        || new.kind != old.kind;
-    // Titles and order are in every form that lists services, so on every page.
-    let relisted =
-        new.kind == PageKind::Service && (new.title != old.title || new.order != old.order);
-    (moved || relisted).then_some(Reach::Moved)
+        || new.kind != old.kind
+        || !keeps_place;
+    moved.then_some(Reach::Moved)
+}
+
+/// Whether the edit changes a service's title or order, which every form offering it
+/// shows.
+pub fn renamed(old: &Page, new: &Page) -> bool {
+    new.kind == PageKind::Service && (new.title != old.title || new.order != old.order)
 }
 
 /// The targets an edit of page `idx` reaches once it is in place; `listing_changed`
 /// says whether listings show it differently (summary, facts), which only the site can
-/// tell ([`super::Site::replace_page`]).
-pub fn edited(idx: usize, listing_changed: bool) -> Reach {
+/// tell ([`super::Site::replace_page`]); `renamed`, as [`renamed`] says.
+pub fn edited(idx: usize, listing_changed: bool, renamed: bool) -> Reach {
     let mut targets = BTreeSet::from([Target::Page(idx)]);
     // Most saves change only the text; listings show title, summary and facts.
     if listing_changed {
         targets.insert(Target::Listings);
+    }
+    if renamed {
+        targets.insert(Target::OfferingServices);
     }
     Reach::Pages(targets)
 }
@@ -74,12 +87,20 @@ mod tests {
             [Target::Page(3), Target::Listings, Target::AllPages]
         );
         assert_eq!(
-            edited(2, true),
+            edited(2, true, false),
             Reach::Pages(BTreeSet::from([Target::Page(2), Target::Listings]))
         );
         assert_eq!(
-            edited(2, false),
+            edited(2, false, false),
             Reach::Pages(BTreeSet::from([Target::Page(2)]))
+        );
+        assert_eq!(
+            edited(2, true, true),
+            Reach::Pages(BTreeSet::from([
+                Target::Page(2),
+                Target::OfferingServices,
+                Target::Listings
+            ]))
         );
     }
 }

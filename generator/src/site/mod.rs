@@ -11,7 +11,7 @@ mod reuse;
 mod site_files;
 mod stream;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -97,6 +97,9 @@ pub struct Site {
     photo_uses: PhotoUses,
     /// Each page's output path to its index, for rendering a page when it is asked for.
     by_path: HashMap<String, usize>,
+    /// The output paths of the pages kept rendered whose forms offered services other
+    /// than their own ([`deps::Target::OfferingServices`]).
+    offering_services: HashSet<String>,
     /// What the content cache depends on beyond the pages' files.
     cache_context: String,
 }
@@ -191,6 +194,7 @@ impl Site {
             page_photos: HashMap::new(),
             photo_uses: PhotoUses::new(),
             by_path: HashMap::new(),
+            offering_services: HashSet::new(),
             cache_context,
         };
         site.by_path = site
@@ -455,11 +459,33 @@ impl Site {
             return (0..pages.len()).collect();
         }
         let listings = targets.contains(&Target::Listings);
+        let offering = targets.contains(&Target::OfferingServices);
         (0..pages.len())
             .filter(|&i| {
-                targets.contains(&Target::Page(i)) || listings && is_listing(pages[i].kind)
+                targets.contains(&Target::Page(i))
+                    || listings && is_listing(pages[i].kind)
+                    || offering && self.offering_services.contains(&output_path(&pages[i].url))
             })
             .collect()
+    }
+
+    /// Whether `page`, put at `idx`, would keep its place in the site's order (after
+    /// an edit of its title or order).
+    pub fn keeps_place(&self, idx: usize, page: &crate::content::Page) -> bool {
+        let pages = &self.content.pages;
+        let at = crate::content::site_order(page);
+        idx.checked_sub(1)
+            .and_then(|before| pages.get(before))
+            .is_none_or(|p| crate::content::site_order(p) <= at)
+            && pages
+                .get(idx + 1)
+                .is_none_or(|p| at <= crate::content::site_order(p))
+    }
+
+    /// After a service's title or order changed in place: forms offer the services as
+    /// they are now. (Listings' services were updated by [`Site::replace_page`].)
+    pub fn services_renamed(&mut self) {
+        self.register_functions();
     }
 
     /// Makes the site ready to serve with its pages rendered later, one by one
@@ -488,6 +514,11 @@ impl Site {
     /// Keeps a page rendered elsewhere ([`Site::render_page`]) in the output; call
     /// [`Site::publish_photos`] once a batch is kept.
     pub fn keep_rendered(&mut self, page: RenderedPage) {
+        if page.lists_services {
+            self.offering_services.insert(page.path.clone());
+        } else {
+            self.offering_services.remove(&page.path);
+        }
         self.output
             .insert(page.path, OutputFile::Bytes(page.html.into_bytes()));
         self.page_photos.insert(page.url, page.photos);

@@ -179,7 +179,7 @@ fn new_deleted_and_renamed_pages_rebuild_everything() {
 }
 
 #[test]
-fn changing_a_slug_or_title_rebuilds_everything() {
+fn a_title_edit_rerenders_the_pages_that_offer_the_service() {
     let t = SiteTest::from_fixture("basic");
     let mut p = start(&t);
     t.change(
@@ -187,11 +187,34 @@ fn changing_a_slug_or_title_rebuilds_everything() {
         "title: Chemical Peel",
         "title: Glow Peel",
     );
-    assert_eq!(p.apply(&[content("services/peel.md")]), Update::Everything);
+    // Up to 40 services every service page's form offers them all, as the
+    // consultation page's does; the listings show the title. Nothing else changes.
+    let Update::Pages(paths) = p.apply(&[content("services/peel.md")]) else {
+        panic!("a title edit that keeps the page's place re-renders pages")
+    };
+    for url in [
+        "/",
+        "/services/",
+        "/services/peel/",
+        "/services/scalp/",
+        "/consultation/",
+    ] {
+        assert!(paths.contains(&url.to_string()), "{url}: {paths:?}");
+    }
+    assert!(!paths.contains(&"/about/".to_string()), "{paths:?}");
     assert!(
         page(&mut p, "services/scalp/index.html").contains(">Glow Peel</option>"),
         "forms list services"
     );
+    assert_same_as_build(&t, &mut p);
+
+    // A title that moves the service before another reorders every form and listing.
+    t.change(
+        "content/services/peel.md",
+        "title: Glow Peel",
+        "title: Aesthetic Peel",
+    );
+    assert_eq!(p.apply(&[content("services/peel.md")]), Update::Everything);
     assert_same_as_build(&t, &mut p);
 }
 
