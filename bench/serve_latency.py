@@ -10,12 +10,14 @@ from launching `serve` to the first 200 on `/` (polled every 10 ms). The page is
 back as it was at the end. Python 3 standard library only; run by bench/run.
 
     bench/serve_latency.py --generator target/release/generator --root bench/out/site-10000
+    bench/serve_latency.py ... --title     # edit the page's title instead of its text
 """
 
 import argparse
 import http.client
 import os
 import queue
+import re
 import signal
 import socket
 import statistics
@@ -79,6 +81,9 @@ def main():
     ap.add_argument("--root", type=Path, required=True, help="site root to serve")
     ap.add_argument("--page", help="page to edit, relative to the root "
                     "(default: the first service page by name)")
+    ap.add_argument("--title", action="store_true",
+                    help="edit the page's title instead of its text (the listings and the "
+                         "pages whose forms offer the service render again)")
     ap.add_argument("--samples", type=int, default=10)
     ap.add_argument("--pause", type=float, default=0.5,
                     help="seconds between edits, so debouncing does not merge them")
@@ -92,6 +97,10 @@ def main():
         page = sorted(p for p in (root / "content" / "services").glob("*.md")
                       if p.name != "_index.md")[0]
     original = page.read_bytes()
+    found = re.search(rb"^title: *\"?(.*?)\"?\s*$", original, flags=re.M)
+    if a.title and not found:
+        sys.exit(f"serve_latency: {page} has no `title:` line to edit")
+    original_title = found.group(1).decode() if found else ""
 
     port = free_port()
     log = open(root.parent / f"serve-{root.name}.log", "wb")
@@ -115,7 +124,12 @@ def main():
             time.sleep(a.pause)
             while not events.empty():  # nothing from before this save counts
                 events.get_nowait()
-            text = original + f"\nEdited for the benchmark, sample {i + 1}.\n".encode()
+            if a.title:
+                # Titles that sort after the original keep the service in its place.
+                title = f'title: "{original_title} (sample {i + 1}.)"'.encode()
+                text = re.sub(rb"^title: .*$", lambda _: title, original, count=1, flags=re.M)
+            else:
+                text = original + f"\nEdited for the benchmark, sample {i + 1}.\n".encode()
             with open(page, "wb") as f:  # saved in place, as most editors do
                 f.write(text)
             saved = time.perf_counter()
@@ -147,14 +161,22 @@ def main():
     pages = sum(1 for _ in (root / "content").rglob("*.md"))
     print(f"serve start-up on {pages} pages: {first_build:.2f} s from launch to the first page "
           f"served; target < 1.5 s: {'met' if first_build < 1.5 else 'NOT met'}")
-    print(f"serve latency, {len(latencies)} saves of {page.relative_to(root)}: to the reload event "
+    edited = "title" if a.title else "text"
+    print(f"serve latency, {len(latencies)} saves of {page.relative_to(root)} ({edited}): to the reload event "
           f"median {statistics.median(latencies):.1f} ms, p95 {percentile(latencies, 95):.1f} ms "
           f"(min {min(latencies):.1f}, max {max(latencies):.1f}); to the page served with the edit "
           f"median {statistics.median(served):.1f} ms, p95 {percentile(served, 95):.1f} ms; "
-          # Issue 17: keep the 22 ms edit-to-served the preview had before it (median),
-          # and no save slower than 50 ms (p95).
-          f"targets: median <= 22 ms: {'met' if statistics.median(served) <= 22 else 'NOT met'}, "
-          f"p95 < 50 ms: {'met' if percentile(served, 95) < 50 else 'NOT met'} (served)")
+          + targets(served, a.title))
+
+
+def targets(served, title):
+    """Issue 17: keep the 22 ms edit-to-served the preview had before it (median), and no
+    save slower than 50 ms (p95), for a text edit; a title edit renders the listings too."""
+    if title:
+        return "(no target: the listings render again, each of them showing every service)"
+    median, p95 = statistics.median(served), percentile(served, 95)
+    return (f"targets: median <= 22 ms: {'met' if median <= 22 else 'NOT met'}, "
+            f"p95 < 50 ms: {'met' if p95 < 50 else 'NOT met'} (served)")
 
 
 if __name__ == "__main__":
