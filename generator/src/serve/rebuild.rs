@@ -300,6 +300,14 @@ impl Preview {
                 return Err(());
             }
         };
+        // A save that leaves the file as it was (the second event of one save arriving
+        // late, an editor saving an unchanged buffer) changes nothing: no page renders,
+        // no tab reloads. After a problem, the same bytes may be the fix: rebuilt.
+        if page.origin.hash == site.content.pages[idx].origin.hash
+            && !self.problems.contains_key(&key)
+        {
+            return Ok(Some(Vec::new()));
+        }
         let keeps_place = site.keeps_place(idx, &page);
         if deps::page_edit(
             &site.content.pages[idx],

@@ -75,6 +75,20 @@ fn editing_a_services_text_rerenders_only_it() {
 }
 
 #[test]
+fn saving_a_page_unchanged_reloads_nothing() {
+    let t = SiteTest::from_fixture("basic");
+    let mut p = start(&t);
+    // As an editor saving an unchanged buffer, or a second event for one save.
+    let same = t.read("content/services/peel.md");
+    t.write("content/services/peel.md", &same);
+    assert_eq!(p.apply(&[content("services/peel.md")]), Update::Nothing);
+    // A real edit still reaches the page.
+    edit_the_peels_text(&t, &mut p);
+    assert_eq!(p.apply(&[content("services/peel.md")]), Update::Nothing);
+    assert_same_as_build(&t, &mut p);
+}
+
+#[test]
 fn editing_what_listings_show_rerenders_them_too() {
     let t = SiteTest::from_fixture("basic");
     let mut p = start(&t);
