@@ -53,6 +53,16 @@ fn assert_rewrote(changed: &[String], written: &[&str], kept: &[&str]) {
     }
 }
 
+/// Replaces `from` with `to` in `file`, builds over the last output, and returns the
+/// files rewritten, with the pages built and rendered.
+fn edit_and_rebuild(t: &SiteTest, file: &str, from: &str, to: &str) -> (Vec<String>, usize, usize) {
+    let before = identities(t, "dist");
+    t.change(file, from, to);
+    let run = t.build().success();
+    let (pages, rendered) = counts(&run.stderr);
+    (rewritten(&before, &identities(t, "dist")), pages, rendered)
+}
+
 /// "built 9 pages (1 rendered; ..." -> (9, 1).
 fn counts(stderr: &str) -> (usize, usize) {
     let line = stderr.lines().find(|l| l.starts_with("built ")).unwrap();
@@ -112,15 +122,12 @@ fn an_edit_listings_show_rewrites_the_page_and_the_listings() {
 fn a_title_edit_rewrites_the_pages_that_show_every_services_title() {
     let t = SiteTest::from_fixture("basic");
     t.build().success();
-    let before = identities(&t, "dist");
-    t.change(
+    let (changed, pages, rendered) = edit_and_rebuild(
+        &t,
         "content/services/peel.md",
         "title: Chemical Peel",
         "title: Gentle Chemical Peel",
     );
-    let run = t.build().success();
-    let (pages, rendered) = counts(&run.stderr);
-    let changed = rewritten(&before, &identities(&t, "dist"));
     // Up to 40 services, every service page's form offers them all, as does the
     // consultation page's; the listings show the title. Pages without such a form do
     // not change, and are not even rendered.
@@ -139,7 +146,7 @@ fn a_title_edit_rewrites_the_pages_that_show_every_services_title() {
             "thanks/index.html",
         ],
     );
-    assert!(rendered < pages, "{}", run.stderr);
+    assert!(rendered < pages, "{rendered} of {pages} pages rendered");
     assert!(t.read("dist/about/index.html").contains("About"));
     assert_same_as_clean_build(&t);
 }
@@ -203,15 +210,12 @@ fn beyond_forty_services_a_title_edit_leaves_the_other_service_pages() {
     assert!(t
         .read("dist/promo/index.html")
         .contains("Extra treatment 7"));
-    let before = identities(&t, "dist");
-    t.change(
+    let (changed, _, rendered) = edit_and_rebuild(
+        &t,
         "content/services/extra-7.md",
         "title: Extra treatment 7",
         "title: Extra treatment seven",
     );
-    let run = t.build().success();
-    let (_, rendered) = counts(&run.stderr);
-    let changed = rewritten(&before, &identities(&t, "dist"));
     // A service page's form offers only its own service now: the other service pages
     // keep their files; the consultation page still offers every service, and the
     // promotion page the edited one.
@@ -224,7 +228,7 @@ fn beyond_forty_services_a_title_edit_leaves_the_other_service_pages() {
         ],
         &["services/extra-8/index.html", "services/peel/index.html"],
     );
-    assert!(rendered < 10, "{}", run.stderr);
+    assert!(rendered < 10, "{rendered} pages rendered");
     assert!(t
         .read("dist/consultation/index.html")
         .contains("Extra treatment seven"));
