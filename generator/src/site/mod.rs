@@ -45,7 +45,7 @@ pub struct RenderedPage {
     /// Its HTML.
     pub html: String,
     /// A form in it offers a service other than its own (so it shows their titles).
-    pub lists_services: bool,
+    pub offers_services: bool,
     photos: PagePhotos,
 }
 
@@ -514,7 +514,7 @@ impl Site {
     /// Keeps a page rendered elsewhere ([`Site::render_page`]) in the output; call
     /// [`Site::publish_photos`] once a batch is kept.
     pub fn keep_rendered(&mut self, page: RenderedPage) {
-        if page.lists_services {
+        if page.offers_services {
             self.offering_services.insert(page.path.clone());
         } else {
             self.offering_services.remove(&page.path);
@@ -613,7 +613,7 @@ impl Site {
             .map(str::to_string);
         let json_ld = json_ld::for_page(page, &self.config, og_image.as_deref());
         let own = (page.kind == PageKind::Service).then_some(page.slug.as_str());
-        let (html, lists_services) = crate::templates::noting_services(own, || {
+        let (html, offers_services) = crate::templates::noting_services(own, || {
             if listing {
                 self.render_listing(&page.template, &page.source, &page.url, value, &json_ld)
             } else {
@@ -628,7 +628,7 @@ impl Site {
             path: output_path(&page.url),
             url: page.url.clone(),
             html: html.map_err(|d| vec![d])?,
-            lists_services,
+            offers_services,
             photos,
         })
     }

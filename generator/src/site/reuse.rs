@@ -62,7 +62,7 @@ pub(crate) struct PageRecord {
     pub ids: Ids,
     /// A form in it offered a service other than the page's own: `key` covers every
     /// service's title and order.
-    pub lists_services: bool,
+    pub offers_services: bool,
 }
 
 /// Which file is at a path: size, modification time and inode. A file edited or
@@ -263,7 +263,7 @@ impl SpareLock {
 /// Fingerprints of what every page, and every listing, depends on beyond itself.
 pub(crate) struct Inputs {
     site: blake3::Hash,
-    /// Every service's slug, title and order, as forms offering them all show them.
+    /// Every service's slug, title and order, as forms offering them show them.
     services: blake3::Hash,
     listings: blake3::Hash,
 }
@@ -365,16 +365,16 @@ impl Site {
         }
     }
 
-    /// The fingerprint of everything page `i`'s HTML is made from, for a page that
-    /// shows every service's title and order or not ([`PageRecord::lists_services`]).
-    pub(crate) fn page_key(&self, inputs: &Inputs, i: usize, lists_services: bool) -> String {
+    /// The fingerprint of everything page `i`'s HTML is made from, for a page whose
+    /// forms offer services other than its own or not ([`PageRecord::offers_services`]).
+    pub(crate) fn page_key(&self, inputs: &Inputs, i: usize, offers_services: bool) -> String {
         let page: &Page = &self.content.pages[i];
         let mut h = blake3::Hasher::new();
         if is_listing(page.kind) {
             h.update(inputs.listings.as_bytes());
         } else {
             h.update(inputs.site.as_bytes());
-            if lists_services {
+            if offers_services {
                 h.update(inputs.services.as_bytes());
             }
         }

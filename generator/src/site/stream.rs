@@ -155,7 +155,7 @@ impl Site {
                     stamp,
                     ids,
                     // Its key is the listings', which covers the services.
-                    lists_services: true,
+                    offers_services: true,
                 },
             );
         }
@@ -211,10 +211,10 @@ fn write_pages(
             let i = order[n];
             let path = output_path(&pages[i].url);
             let before = previous.page(&path);
-            // Whether the page showed every service depends on what the rest of its
-            // key covers: the last rendering tells for an unchanged page.
-            let listed_before = before.is_none_or(|r| r.lists_services);
-            let key = site.page_key(inputs, i, listed_before);
+            // Whether the page's forms offer other services depends on what the rest of
+            // its key covers: the last rendering tells for an unchanged page.
+            let offered_before = before.is_none_or(|r| r.offers_services);
+            let key = site.page_key(inputs, i, offered_before);
             // Unchanged inputs and the very file written last time: link it.
             if let Some(before) = before.filter(|r| {
                 r.key == key
@@ -251,11 +251,11 @@ fn write_pages(
                             })
                             .and_then(|meta| Stamp::of_meta(&meta));
                         if let Some(stamp) = stamp {
-                            let lists_services = page.lists_services;
-                            let key = if lists_services == listed_before {
+                            let offers_services = page.offers_services;
+                            let key = if offers_services == offered_before {
                                 key
                             } else {
-                                site.page_key(inputs, i, lists_services)
+                                site.page_key(inputs, i, offers_services)
                             };
                             record.lock().unwrap_or_else(|e| e.into_inner()).insert(
                                 page.path.clone(),
@@ -263,7 +263,7 @@ fn write_pages(
                                     key,
                                     stamp,
                                     ids: found.clone(),
-                                    lists_services,
+                                    offers_services,
                                 },
                             );
                         }
