@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use site_config::{FormKind, SiteConfig, WEEKDAYS};
 use tera::Context;
 
+use crate::content::cache::Listed;
 use crate::content::{Page, PageKind};
 use crate::output::json_ld;
 
@@ -161,8 +162,10 @@ pub(super) fn page_value(p: &Page, config: &SiteConfig, with_content: bool) -> V
 /// page). What the content cache keeps and what decides whether listings render again.
 /// Written straight from the page, with no value in between (it is made for every
 /// service in every build); read back, it is that value less its permalink.
-pub(super) fn listed_text(p: &Page) -> String {
-    serde_json::to_string(&PageCtx::of(p, None, false)).unwrap_or_else(|_| "null".into())
+pub(super) fn listed(p: &Page) -> Listed {
+    Listed::new(
+        serde_json::to_string(&PageCtx::of(p, None, false)).unwrap_or_else(|_| "null".into()),
+    )
 }
 
 pub(super) fn site_value(config: &SiteConfig) -> Value {

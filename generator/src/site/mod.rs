@@ -20,7 +20,7 @@ use serde_json::Value;
 use site_config::{Diagnostic, Diagnostics, ServiceRef, SiteConfig};
 use tera::Context;
 
-use crate::content::cache::{self as shard, ContentCache};
+use crate::content::cache::{self as shard, ContentCache, Listed};
 use crate::content::{load_content_cached, reload_page, Content, Page, PageKind};
 use crate::images::Photos;
 use crate::links::{check_links, Targets};
@@ -29,7 +29,7 @@ use crate::templates::Templates;
 use crate::Error;
 use comments::PageComments;
 pub use comments::{comments_file, DEFAULT_COMMENTS_FILE};
-use context::{listed_text, page_value, site_value, Contexts};
+use context::{listed, page_value, site_value, Contexts};
 use deps::{is_listing, Target};
 pub use photos::PhotoUses;
 use photos::{Locator, PagePhotos};
@@ -285,7 +285,7 @@ impl Site {
         // A page from the content cache (one put back after a failed edit) keeps how
         // listings showed it: it lacks what that is made from.
         if is_service && !page.origin.cached {
-            page.origin.listed = Some(listed_text(&page));
+            page.origin.listed = Some(listed(&page));
         }
         let position = self.content.pages[..idx]
             .iter()
@@ -315,7 +315,7 @@ impl Site {
         // listings render again, and the content cache keeps it.
         self.content.pages.par_iter_mut().for_each(|p| {
             if p.kind == PageKind::Service && !p.origin.cached {
-                p.origin.listed = Some(listed_text(p));
+                p.origin.listed = Some(listed(p));
             }
         });
         *self.services_slot() = None;
@@ -382,7 +382,7 @@ impl Site {
             // Only a page from the content cache lacks what the value is made from;
             // making it is faster than reading the text back.
             Some(listed) if p.origin.cached => {
-                let mut v: Value = serde_json::from_str(listed).unwrap_or(Value::Null);
+                let mut v: Value = serde_json::from_str(&listed.text).unwrap_or(Value::Null);
                 if let Some(o) = v.as_object_mut() {
                     let permalink = format!("{}{}", self.config.base_url, p.url);
                     o.insert("permalink".into(), permalink.into());
@@ -410,10 +410,10 @@ impl Site {
             .iter()
             .filter(|p| all || dirty[shard::shard_of(&p.source)])
             .collect();
-        let listed: Vec<Option<String>> = pages
+        let listed: Vec<Option<Listed>> = pages
             .par_iter()
             .map(|p| match (&p.origin.listed, p.kind) {
-                (None, PageKind::Service) => Some(listed_text(p)),
+                (None, PageKind::Service) => Some(listed(p)),
                 (listed, _) => listed.clone(),
             })
             .collect();

@@ -354,8 +354,8 @@ impl Site {
         l.update(services.as_bytes());
         for p in self.content.services() {
             match &p.origin.listed {
-                Some(listed) => l.update(listed.as_bytes()),
-                None => l.update(super::context::listed_text(p).as_bytes()),
+                Some(listed) => l.update(&listed.hash),
+                None => l.update(&super::context::listed(p).hash),
             };
         }
         Inputs {
