@@ -11,6 +11,7 @@ back as it was at the end. Python 3 standard library only; run by bench/run.
 
     bench/serve_latency.py --generator target/release/generator --root bench/out/site-10000
     bench/serve_latency.py ... --title     # edit the page's title instead of its text
+    bench/serve_latency.py ... --title --moves   # titles that move it among the others
 """
 
 import argparse
@@ -84,6 +85,9 @@ def main():
     ap.add_argument("--title", action="store_true",
                     help="edit the page's title instead of its text (the listings and the "
                          "pages whose forms offer the service render again)")
+    ap.add_argument("--moves", action="store_true",
+                    help="with --title: titles that move the service among the services of "
+                         "its `order`, to the end and back to the front in turn")
     ap.add_argument("--samples", type=int, default=10)
     ap.add_argument("--pause", type=float, default=0.5,
                     help="seconds between edits, so debouncing does not merge them")
@@ -124,7 +128,11 @@ def main():
             time.sleep(a.pause)
             while not events.empty():  # nothing from before this save counts
                 events.get_nowait()
-            if a.title:
+            if a.title and a.moves:
+                prefix = "Zz" if i % 2 == 0 else "0"
+                title = f'title: "{prefix} {original_title} (sample {i + 1}.)"'.encode()
+                text = re.sub(rb"^title: .*$", lambda _: title, original, count=1, flags=re.M)
+            elif a.title:
                 # Titles that sort after the original keep the service in its place.
                 title = f'title: "{original_title} (sample {i + 1}.)"'.encode()
                 text = re.sub(rb"^title: .*$", lambda _: title, original, count=1, flags=re.M)
@@ -161,7 +169,7 @@ def main():
     pages = sum(1 for _ in (root / "content").rglob("*.md"))
     print(f"serve start-up on {pages} pages: {first_build:.2f} s from launch to the first page "
           f"served; target < 1.5 s: {'met' if first_build < 1.5 else 'NOT met'}")
-    edited = "title" if a.title else "text"
+    edited = ("title, moving it" if a.moves else "title") if a.title else "text"
     print(f"serve latency, {len(latencies)} saves of {page.relative_to(root)} ({edited}): to the reload event "
           f"median {statistics.median(latencies):.1f} ms, p95 {percentile(latencies, 95):.1f} ms "
           f"(min {min(latencies):.1f}, max {max(latencies):.1f}); to the page served with the edit "

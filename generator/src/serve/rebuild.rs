@@ -17,7 +17,7 @@ use std::path::Path;
 use site_config::{Diagnostic, Diagnostics};
 
 use super::watch::Change;
-use crate::content::reload_page;
+use crate::content::{reload_page, PageKind};
 use crate::site::deps::{self, Reach, Target};
 use crate::site::{BuildOptions, Rendered, Site};
 use crate::Error;
@@ -285,7 +285,7 @@ impl Preview {
     }
 
     /// Reads one page again and re-renders what shows it. `Ok(None)` means the change
-    /// moves URLs or a page's place in the site's order, so everything must be rebuilt.
+    /// moves URLs, so everything must be rebuilt.
     fn reload_content(&mut self, rel: &Path) -> Result<Option<Vec<String>>, ()> {
         let key = format!("content/{}", rel.display());
         let site = self.site.as_mut().expect("planned with a site");
@@ -308,27 +308,34 @@ impl Preview {
         {
             return Ok(Some(Vec::new()));
         }
-        let keeps_place = site.keeps_place(idx, &page);
-        if deps::page_edit(
-            &site.content.pages[idx],
-            &page,
-            self.opts.drafts,
-            keeps_place,
-        ) == Some(Reach::Moved)
+        if deps::page_edit(&site.content.pages[idx], &page, self.opts.drafts) == Some(Reach::Moved)
         {
             return Ok(None);
         }
         let renamed = deps::renamed(&site.content.pages[idx], &page);
         let (old_page, listing_changed) = site.replace_page(idx, page);
+        // A new title or order may move the page among the others: the sitemap and
+        // `_headers` list pages in that order.
+        let at = site.reorder(idx);
         if renamed {
             site.services_renamed();
         }
-        let Reach::Pages(reached) = deps::edited(idx, listing_changed, renamed) else {
+        // Listings show services in the site's order.
+        let moved_service = at != idx && site.content.pages[at].kind == PageKind::Service;
+        let Reach::Pages(reached) = deps::edited(at, listing_changed || moved_service, renamed)
+        else {
             return Ok(None);
         };
         let targets = site.pages_for(&reached);
-        match site.render_pages(&targets) {
-            Ok(_) => {
+        let rendered = site.render_pages(&targets).and_then(|_| {
+            if at == idx {
+                Ok(())
+            } else {
+                site.render_site_files()
+            }
+        });
+        match rendered {
+            Ok(()) => {
                 self.problems.remove(&key);
                 self.problems.remove("templates");
                 Ok(Some(
@@ -340,7 +347,8 @@ impl Preview {
             }
             Err(e) => {
                 // Keep the page that rendered, so the next edit compares against it.
-                site.replace_page(idx, old_page);
+                site.replace_page(at, old_page);
+                site.reorder(at);
                 if renamed {
                     site.services_renamed();
                 }

@@ -36,16 +36,14 @@ pub enum Reach {
     Pages(BTreeSet<Target>),
 }
 
-/// [`Reach::Moved`] when replacing `old` with `new` moves URLs, or the page's place in
-/// the site's order (`keeps_place`: which only the site can tell,
-/// [`super::Site::keeps_place`]); `None` when the new version can be put in place and
-/// its targets rendered ([`edited`]).
-pub fn page_edit(old: &Page, new: &Page, drafts: bool, keeps_place: bool) -> Option<Reach> {
+/// [`Reach::Moved`] when replacing `old` with `new` moves URLs; `None` when the new
+/// version can be put in place (at its place in the site's order, which a new title or
+/// order may change: [`super::Site::reorder`]) and its targets rendered ([`edited`]).
+pub fn page_edit(old: &Page, new: &Page, drafts: bool) -> Option<Reach> {
     let moved = new.url != old.url
         || new.aliases != old.aliases
         || (new.draft && !drafts)
-        || new.kind != old.kind
-        || !keeps_place;
+        || new.kind != old.kind;
     moved.then_some(Reach::Moved)
 }
 

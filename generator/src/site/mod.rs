@@ -469,17 +469,41 @@ impl Site {
             .collect()
     }
 
-    /// Whether `page`, put at `idx`, would keep its place in the site's order (after
-    /// an edit of its title or order).
-    pub fn keeps_place(&self, idx: usize, page: &crate::content::Page) -> bool {
-        let pages = &self.content.pages;
-        let at = crate::content::site_order(page);
-        idx.checked_sub(1)
-            .and_then(|before| pages.get(before))
-            .is_none_or(|p| crate::content::site_order(p) <= at)
-            && pages
-                .get(idx + 1)
-                .is_none_or(|p| at <= crate::content::site_order(p))
+    /// Moves the page at `idx` to its place in the site's order, which an edit of its
+    /// title or order may have changed, and returns where it is now. The services as
+    /// listings show them, and the pages by output path, follow.
+    pub fn reorder(&mut self, idx: usize) -> usize {
+        use crate::content::site_order;
+        let pages = &mut self.content.pages;
+        let services_before = |pages: &[Page], i: usize| {
+            pages[..i]
+                .iter()
+                .filter(|p| p.kind == PageKind::Service)
+                .count()
+        };
+        let from = services_before(pages, idx);
+        let page = pages.remove(idx);
+        let to = pages.partition_point(|p| site_order(p) < site_order(&page));
+        let is_service = page.kind == PageKind::Service;
+        pages.insert(to, page);
+        if to == idx {
+            return to;
+        }
+        let to_service = services_before(pages, to);
+        for i in idx.min(to)..=idx.max(to) {
+            self.by_path
+                .insert(output_path(&self.content.pages[i].url), i);
+        }
+        if let Some(list) = self
+            .services_slot()
+            .as_mut()
+            .and_then(Value::as_array_mut)
+            .filter(|l| is_service && from < l.len() && to_service < l.len())
+        {
+            let entry = list.remove(from);
+            list.insert(to_service, entry);
+        }
+        to
     }
 
     /// After a service's title or order changed in place: forms offer the services as

@@ -222,13 +222,50 @@ fn a_title_edit_rerenders_the_pages_that_offer_the_service() {
     );
     assert_same_as_build(&t, &mut p);
 
-    // A title that moves the service before another reorders every form and listing.
+    // A title that moves the service before another reorders the same pages' forms
+    // and listings (and the sitemap), nothing more; so does an order that moves it
+    // first.
     t.change(
         "content/services/peel.md",
         "title: Glow Peel",
         "title: Aesthetic Peel",
     );
-    assert_eq!(p.apply(&[content("services/peel.md")]), Update::Everything);
+    let reordered = |p: &mut Preview| {
+        let Update::Pages(paths) = p.apply(&[content("services/peel.md")]) else {
+            panic!("a title edit that moves the page re-renders pages")
+        };
+        for url in ["/", "/services/", "/services/peel/", "/services/scalp/"] {
+            assert!(paths.contains(&url.to_string()), "{url}: {paths:?}");
+        }
+        assert!(!paths.contains(&"/about/".to_string()), "{paths:?}");
+    };
+    reordered(&mut p);
+    let form = page(&mut p, "services/scalp/index.html");
+    let at = |title: &str| form.find(&format!(">{title}</option>")).unwrap();
+    assert!(
+        at("Aesthetic Peel") < at("Anti-wrinkle Injections"),
+        "{form}"
+    );
+    assert_same_as_build(&t, &mut p);
+    t.change("content/services/peel.md", "order: 2", "order: 0");
+    reordered(&mut p);
+    assert_same_as_build(&t, &mut p);
+}
+
+#[test]
+fn a_title_edit_that_moves_a_plain_page_rerenders_it_and_the_sitemap() {
+    let t = SiteTest::from_fixture("basic");
+    let mut p = start(&t);
+    t.change("content/about.md", "title: About us", "title: Who we are");
+    assert_eq!(
+        p.apply(&[content("about.md")]),
+        Update::Pages(vec!["/about/".into()])
+    );
+    let sitemap = page(&mut p, "sitemap.xml");
+    assert!(
+        sitemap.find("/privacy/").unwrap() < sitemap.find("/about/").unwrap(),
+        "{sitemap}"
+    );
     assert_same_as_build(&t, &mut p);
 }
 
