@@ -6,18 +6,20 @@
 mod comments;
 mod context;
 pub mod deps;
+mod edit;
+mod listings;
 mod photos;
 mod reuse;
 mod site_files;
 mod stream;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 use serde_json::Value;
-use site_config::{Diagnostic, Diagnostics, ServiceRef, SiteConfig};
+use site_config::{Diagnostic, Diagnostics, SiteConfig};
 use tera::Context;
 
 use crate::content::cache::{self as shard, ContentCache, Listed};
@@ -274,125 +276,6 @@ impl Site {
         self.templates.dependents(name)
     }
 
-    /// Puts `page` in place of the page at `idx` (same URL) and returns the page it
-    /// replaced, and whether listings show it differently (then they need rendering).
-    pub fn replace_page(
-        &mut self,
-        idx: usize,
-        mut page: crate::content::Page,
-    ) -> (crate::content::Page, bool) {
-        let is_service = page.kind == PageKind::Service;
-        // A page from the content cache (one put back after a failed edit) keeps how
-        // listings showed it: it lacks what that is made from.
-        if is_service && !page.origin.cached {
-            page.origin.listed = Some(listed(&page));
-        }
-        let position = self.content.pages[..idx]
-            .iter()
-            .filter(|p| p.kind == PageKind::Service)
-            .count();
-        let made = self.services_slot().is_some();
-        let entry = (is_service && made).then(|| self.listing_value(&page));
-        let old = std::mem::replace(&mut self.content.pages[idx], page);
-        let listing_changed =
-            is_service && old.origin.listed != self.content.pages[idx].origin.listed;
-        // Listings not made yet are made from the pages as they are then.
-        if let (Some(entry), Some(slot)) = (
-            entry,
-            self.services_slot()
-                .as_mut()
-                .and_then(Value::as_array_mut)
-                .and_then(|a| a.get_mut(position)),
-        ) {
-            *slot = entry;
-        }
-        (old, listing_changed)
-    }
-
-    /// Call after the list of services (titles, slugs, order) may have changed.
-    pub fn services_changed(&mut self) {
-        // How listings show each service, as text: its fingerprint decides whether
-        // listings render again, and the content cache keeps it.
-        self.content.pages.par_iter_mut().for_each(|p| {
-            if p.kind == PageKind::Service && !p.origin.cached {
-                p.origin.listed = Some(listed(p));
-            }
-        });
-        *self.services_slot() = None;
-        self.register_functions();
-    }
-
-    /// Renders the listing `template` for the page at `url` (`page` as templates see
-    /// it), given the services as listings show them. One listing renders at a time:
-    /// the services are moved into its context and taken back after.
-    ///
-    /// The services are made on this thread, under the lock: they are first asked for
-    /// while pages render in parallel, and a thread waiting for parallel work inside
-    /// could be handed a listing that waits for this lock.
-    fn render_listing(
-        &self,
-        template: &str,
-        source: &Path,
-        url: &str,
-        page: Value,
-        json_ld: &[Value],
-    ) -> Result<String, Diagnostic> {
-        let mut slot = self
-            .services_value
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let services = slot.take().unwrap_or_else(|| {
-            Value::Array(
-                self.content
-                    .services()
-                    .map(|p| self.listing_value(p))
-                    .collect(),
-            )
-        });
-        let render = |ctx: &Context| self.templates.render(template, ctx, source);
-        let (html, services) = self
-            .contexts
-            .render(url, page, json_ld, Some(services), render);
-        *slot = services;
-        html
-    }
-
-    /// Makes the services as listings show them, on every thread of the pool, unless
-    /// made already: for a build about to render a listing, which would otherwise make
-    /// them on one thread while holding the listings' lock.
-    fn make_services(&mut self) {
-        if self.services_slot().is_some() {
-            return;
-        }
-        let services: Vec<&Page> = self.content.services().collect();
-        let values: Vec<Value> = services.par_iter().map(|p| self.listing_value(p)).collect();
-        *self.services_slot() = Some(Value::Array(values));
-    }
-
-    /// The services as listings show them, once made.
-    fn services_slot(&mut self) -> &mut Option<Value> {
-        self.services_value
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// How listings show service `p`.
-    fn listing_value(&self, p: &Page) -> Value {
-        match &p.origin.listed {
-            // Only a page from the content cache lacks what the value is made from;
-            // making it is faster than reading the text back.
-            Some(listed) if p.origin.cached => {
-                let mut v: Value = serde_json::from_str(&listed.text).unwrap_or(Value::Null);
-                if let Some(o) = v.as_object_mut() {
-                    let permalink = format!("{}{}", self.config.base_url, p.url);
-                    o.insert("permalink".into(), permalink.into());
-                }
-                v
-            }
-            _ => page_value(p, &self.config, false),
-        }
-    }
-
     /// What this build read of each page, for the next build to take the pages whose
     /// files did not change instead of reading them: made now, saved by calling the
     /// returned function, which `build` does on a thread of its own while the pages
@@ -426,23 +309,6 @@ impl Site {
         move || cache.save(&root, |n| all || dirty[n])
     }
 
-    fn register_functions(&mut self) {
-        let services: Vec<ServiceRef> = self
-            .content
-            .services()
-            .map(|p| ServiceRef {
-                slug: p.slug.clone(),
-                title: p.title.clone(),
-                order: p.order,
-            })
-            .collect();
-        self.templates.register_functions(
-            self.config.clone(),
-            self.assets.clone(),
-            Arc::new(services),
-        );
-    }
-
     /// Renders every page and the site-wide files.
     pub fn render_all(&mut self) -> Result<(), Error> {
         let all = self.pages_for(&BTreeSet::from([Target::AllPages]));
@@ -467,49 +333,6 @@ impl Site {
                     || offering && self.offering_services.contains(&output_path(&pages[i].url))
             })
             .collect()
-    }
-
-    /// Moves the page at `idx` to its place in the site's order, which an edit of its
-    /// title or order may have changed, and returns where it is now. The services as
-    /// listings show them, and the pages by output path, follow.
-    pub fn reorder(&mut self, idx: usize) -> usize {
-        use crate::content::site_order;
-        let pages = &mut self.content.pages;
-        let services_before = |pages: &[Page], i: usize| {
-            pages[..i]
-                .iter()
-                .filter(|p| p.kind == PageKind::Service)
-                .count()
-        };
-        let from = services_before(pages, idx);
-        let page = pages.remove(idx);
-        let to = pages.partition_point(|p| site_order(p) < site_order(&page));
-        let is_service = page.kind == PageKind::Service;
-        pages.insert(to, page);
-        if to == idx {
-            return to;
-        }
-        let to_service = services_before(pages, to);
-        for i in idx.min(to)..=idx.max(to) {
-            self.by_path
-                .insert(output_path(&self.content.pages[i].url), i);
-        }
-        if let Some(list) = self
-            .services_slot()
-            .as_mut()
-            .and_then(Value::as_array_mut)
-            .filter(|l| is_service && from < l.len() && to_service < l.len())
-        {
-            let entry = list.remove(from);
-            list.insert(to_service, entry);
-        }
-        to
-    }
-
-    /// After a service's title or order changed in place: forms offer the services as
-    /// they are now. (Listings' services were updated by [`Site::replace_page`].)
-    pub fn services_renamed(&mut self) {
-        self.register_functions();
     }
 
     /// Makes the site ready to serve with its pages rendered later, one by one

@@ -1,0 +1,89 @@
+//! Changing a loaded site one page at a time, as `serve` does after a save: a page put
+//! in place of its last version, moved to its place in the site's order when its title
+//! or order moved it, with the services listings show and forms offer kept in step.
+
+use serde_json::Value;
+
+use super::context::listed;
+use super::{output_path, Site};
+use crate::content::{Page, PageKind};
+
+impl Site {
+    /// Puts `page` in place of the page at `idx` (same URL) and returns the page it
+    /// replaced, and whether listings show it differently (then they need rendering).
+    pub fn replace_page(
+        &mut self,
+        idx: usize,
+        mut page: crate::content::Page,
+    ) -> (crate::content::Page, bool) {
+        let is_service = page.kind == PageKind::Service;
+        // A page from the content cache (one put back after a failed edit) keeps how
+        // listings showed it: it lacks what that is made from.
+        if is_service && !page.origin.cached {
+            page.origin.listed = Some(listed(&page));
+        }
+        let position = self.content.pages[..idx]
+            .iter()
+            .filter(|p| p.kind == PageKind::Service)
+            .count();
+        let made = self.services_slot().is_some();
+        let entry = (is_service && made).then(|| self.listing_value(&page));
+        let old = std::mem::replace(&mut self.content.pages[idx], page);
+        let listing_changed =
+            is_service && old.origin.listed != self.content.pages[idx].origin.listed;
+        // Listings not made yet are made from the pages as they are then.
+        if let (Some(entry), Some(slot)) = (
+            entry,
+            self.services_slot()
+                .as_mut()
+                .and_then(Value::as_array_mut)
+                .and_then(|a| a.get_mut(position)),
+        ) {
+            *slot = entry;
+        }
+        (old, listing_changed)
+    }
+
+    /// Moves the page at `idx` to its place in the site's order, which an edit of its
+    /// title or order may have changed, and returns where it is now. The services as
+    /// listings show them, and the pages by output path, follow.
+    pub fn reorder(&mut self, idx: usize) -> usize {
+        use crate::content::site_order;
+        let pages = &mut self.content.pages;
+        let services_before = |pages: &[Page], i: usize| {
+            pages[..i]
+                .iter()
+                .filter(|p| p.kind == PageKind::Service)
+                .count()
+        };
+        let from = services_before(pages, idx);
+        let page = pages.remove(idx);
+        let to = pages.partition_point(|p| site_order(p) < site_order(&page));
+        let is_service = page.kind == PageKind::Service;
+        pages.insert(to, page);
+        if to == idx {
+            return to;
+        }
+        let to_service = services_before(pages, to);
+        for i in idx.min(to)..=idx.max(to) {
+            self.by_path
+                .insert(output_path(&self.content.pages[i].url), i);
+        }
+        if let Some(list) = self
+            .services_slot()
+            .as_mut()
+            .and_then(Value::as_array_mut)
+            .filter(|l| is_service && from < l.len() && to_service < l.len())
+        {
+            let entry = list.remove(from);
+            list.insert(to_service, entry);
+        }
+        to
+    }
+
+    /// After a service's title or order changed in place: forms offer the services as
+    /// they are now. (Listings' services were updated by [`Site::replace_page`].)
+    pub fn services_renamed(&mut self) {
+        self.register_functions();
+    }
+}

@@ -1,0 +1,118 @@
+//! The services as listings (the home page, `/services/`, the 404 page) show them, and
+//! as forms offer them: made from the pages once per build or preview, on every thread,
+//! kept in step with edits, and moved into a listing's context while it renders.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde_json::Value;
+use site_config::{Diagnostic, ServiceRef};
+use tera::Context;
+
+use super::context::{listed, page_value};
+use super::Site;
+use crate::content::{Page, PageKind};
+
+impl Site {
+    /// Call after the list of services (titles, slugs, order) may have changed.
+    pub fn services_changed(&mut self) {
+        // How listings show each service, as text: its fingerprint decides whether
+        // listings render again, and the content cache keeps it.
+        self.content.pages.par_iter_mut().for_each(|p| {
+            if p.kind == PageKind::Service && !p.origin.cached {
+                p.origin.listed = Some(listed(p));
+            }
+        });
+        *self.services_slot() = None;
+        self.register_functions();
+    }
+
+    /// Renders the listing `template` for the page at `url` (`page` as templates see
+    /// it), given the services as listings show them. One listing renders at a time:
+    /// the services are moved into its context and taken back after.
+    ///
+    /// The services are made on this thread, under the lock: they are first asked for
+    /// while pages render in parallel, and a thread waiting for parallel work inside
+    /// could be handed a listing that waits for this lock.
+    pub(super) fn render_listing(
+        &self,
+        template: &str,
+        source: &Path,
+        url: &str,
+        page: Value,
+        json_ld: &[Value],
+    ) -> Result<String, Diagnostic> {
+        let mut slot = self
+            .services_value
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let services = slot.take().unwrap_or_else(|| {
+            Value::Array(
+                self.content
+                    .services()
+                    .map(|p| self.listing_value(p))
+                    .collect(),
+            )
+        });
+        let render = |ctx: &Context| self.templates.render(template, ctx, source);
+        let (html, services) = self
+            .contexts
+            .render(url, page, json_ld, Some(services), render);
+        *slot = services;
+        html
+    }
+
+    /// Makes the services as listings show them, on every thread of the pool, unless
+    /// made already: for a build about to render a listing, which would otherwise make
+    /// them on one thread while holding the listings' lock.
+    pub(super) fn make_services(&mut self) {
+        if self.services_slot().is_some() {
+            return;
+        }
+        let services: Vec<&Page> = self.content.services().collect();
+        let values: Vec<Value> = services.par_iter().map(|p| self.listing_value(p)).collect();
+        *self.services_slot() = Some(Value::Array(values));
+    }
+
+    /// The services as listings show them, once made.
+    pub(super) fn services_slot(&mut self) -> &mut Option<Value> {
+        self.services_value
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How listings show service `p`.
+    pub(super) fn listing_value(&self, p: &Page) -> Value {
+        match &p.origin.listed {
+            // Only a page from the content cache lacks what the value is made from;
+            // making it is faster than reading the text back.
+            Some(listed) if p.origin.cached => {
+                let mut v: Value = serde_json::from_str(&listed.text).unwrap_or(Value::Null);
+                if let Some(o) = v.as_object_mut() {
+                    let permalink = format!("{}{}", self.config.base_url, p.url);
+                    o.insert("permalink".into(), permalink.into());
+                }
+                v
+            }
+            _ => page_value(p, &self.config, false),
+        }
+    }
+
+    pub(super) fn register_functions(&mut self) {
+        let services: Vec<ServiceRef> = self
+            .content
+            .services()
+            .map(|p| ServiceRef {
+                slug: p.slug.clone(),
+                title: p.title.clone(),
+                order: p.order,
+            })
+            .collect();
+        self.templates.register_functions(
+            self.config.clone(),
+            self.assets.clone(),
+            Arc::new(services),
+        );
+    }
+}
