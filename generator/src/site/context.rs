@@ -10,7 +10,6 @@ use tera::Context;
 
 use crate::content::cache::Listed;
 use crate::content::{Page, PageKind};
-use crate::output::json_ld;
 
 /// Tera contexts holding `site` as pages see it, kept from one page to the next: `site`
 /// differs between pages only in which menu item is active, and copying it into each
@@ -36,7 +35,7 @@ impl Contexts {
         &self,
         url: &str,
         mut page: Value,
-        json_ld: &[Value],
+        json_ld: Vec<String>,
         services: Option<Value>,
         render: impl FnOnce(&Context) -> R,
     ) -> (R, Option<Value>) {
@@ -46,10 +45,7 @@ impl Contexts {
             obj.entry("permalink").or_insert(Value::Null);
         }
         // One `<script>` per node: validators do not all read an `@graph` wrapper.
-        let scripts: Vec<Value> = json_ld
-            .iter()
-            .map(|node| Value::String(json_ld::to_script_text(node)))
-            .collect();
+        let scripts: Vec<Value> = json_ld.into_iter().map(Value::String).collect();
         // The values move in: `Context::insert` would serialize each into a copy.
         let mut vars = serde_json::Map::new();
         vars.insert("page".into(), page);
@@ -238,7 +234,7 @@ mod tests {
         let (first, back) = contexts.render(
             "/services/a/",
             json!({"title": "A"}),
-            &[],
+            Vec::new(),
             Some(json!(["a service"])),
             seen,
         );
@@ -247,12 +243,18 @@ mod tests {
         assert_eq!(first["site"]["menu"][1]["active"], false);
         assert_eq!(first["page"]["permalink"], Value::Null);
         assert_eq!(first["services"], json!(["a service"]));
-        let (second, back) =
-            contexts.render("/services/b/", json!({"title": "B"}), &[], None, seen);
+        let (second, back) = contexts.render(
+            "/services/b/",
+            json!({"title": "B"}),
+            Vec::new(),
+            None,
+            seen,
+        );
         assert_eq!(back, None);
         assert_eq!(second["page"]["title"], "B");
         assert!(second.get("services").is_none(), "{second}");
-        let (third, _) = contexts.render("/about/", json!({"title": "About"}), &[], None, seen);
+        let (third, _) =
+            contexts.render("/about/", json!({"title": "About"}), Vec::new(), None, seen);
         assert_eq!(third["site"]["menu"][0]["active"], false);
         assert_eq!(third["site"]["menu"][1]["active"], true);
         assert_eq!(third["site"]["title"], "C");

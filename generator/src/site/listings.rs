@@ -41,7 +41,7 @@ impl Site {
         source: &Path,
         url: &str,
         page: Value,
-        json_ld: &[Value],
+        json_ld: Vec<String>,
     ) -> Result<String, Diagnostic> {
         let mut slot = self
             .services_value

@@ -462,12 +462,12 @@ impl Site {
         let own = (page.kind == PageKind::Service).then_some(page.slug.as_str());
         let (html, offers_services) = crate::templates::noting_services(own, || {
             if listing {
-                self.render_listing(&page.template, &page.source, &page.url, value, &json_ld)
+                self.render_listing(&page.template, &page.source, &page.url, value, json_ld)
             } else {
                 let render =
                     |ctx: &Context| self.templates.render(&page.template, ctx, &page.source);
                 self.contexts
-                    .render(&page.url, value, &json_ld, None, render)
+                    .render(&page.url, value, json_ld, None, render)
                     .0
             }
         });

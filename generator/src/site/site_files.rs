@@ -43,7 +43,7 @@ impl Site {
                 Path::new("404.html"),
                 "/404.html",
                 not_found,
-                &[],
+                Vec::new(),
             )
             .map_err(|d| Error::Site(d.into()))?;
         Ok(html.into_bytes())
