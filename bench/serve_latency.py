@@ -93,6 +93,8 @@ def main():
                     help="seconds between edits, so debouncing does not merge them")
     ap.add_argument("--startup-timeout", type=float, default=600)
     a = ap.parse_args()
+    if a.moves and not a.title:
+        ap.error("--moves goes with --title")
 
     root = a.root.resolve()
     if a.page:

@@ -2,8 +2,9 @@
 //! good site when something is broken, and remember each problem until it is fixed.
 //!
 //! An edited page re-renders that page (and, for a service, the listings that show
-//! it), as [`crate::site::deps`] says; a template re-renders the pages that use it; a
-//! static file is swapped in place. Anything that moves URLs (a new, deleted or renamed
+//! it), as [`crate::site::deps`] says, moved to its place in the site's order when a
+//! new title or order moves it (then with the sitemap, `_headers` and the 404 page); a
+//! template re-renders the pages that use it; a static file is swapped in place. Anything that moves URLs (a new, deleted or renamed
 //! page, `site.yaml`) loads the site again, and so does a change to the published
 //! comments file, which happens when staff publish, not while editors type.
 //!
@@ -314,36 +315,40 @@ impl Preview {
         }
         let renamed = deps::renamed(&site.content.pages[idx], &page);
         let (old_page, listing_changed) = site.replace_page(idx, page);
-        // A new title or order may move the page among the others: the sitemap and
-        // `_headers` list pages in that order.
         let at = site.reorder(idx);
         if renamed {
             site.services_renamed();
         }
         // Listings show services in the site's order.
-        let moved_service = at != idx && site.content.pages[at].kind == PageKind::Service;
+        let moved = at != idx;
+        let moved_service = moved && site.content.pages[at].kind == PageKind::Service;
         let Reach::Pages(reached) = deps::edited(at, listing_changed || moved_service, renamed)
         else {
             return Ok(None);
         };
         let targets = site.pages_for(&reached);
-        let rendered = site.render_pages(&targets).and_then(|_| {
-            if at == idx {
-                Ok(())
-            } else {
-                site.render_site_files()
-            }
-        });
+        // The 404 page shows the services as listings do, and the sitemap and
+        // `_headers` list the pages in the site's order. Made first: it fails without
+        // changing the output, so a failure leaves nothing of the edit behind.
+        let site_files = moved || listing_changed || renamed;
+        let rendered = if site_files {
+            site.site_files()
+        } else {
+            Ok(())
+        }
+        .and_then(|()| site.render_pages(&targets));
         match rendered {
-            Ok(()) => {
+            Ok(_) => {
                 self.problems.remove(&key);
                 self.problems.remove("templates");
-                Ok(Some(
-                    targets
-                        .iter()
-                        .map(|&i| site.content.pages[i].url.clone())
-                        .collect(),
-                ))
+                let mut urls: Vec<String> = targets
+                    .iter()
+                    .map(|&i| site.content.pages[i].url.clone())
+                    .collect();
+                if site_files {
+                    urls.push("/404.html".into());
+                }
+                Ok(Some(urls))
             }
             Err(e) => {
                 // Keep the page that rendered, so the next edit compares against it.
@@ -351,6 +356,10 @@ impl Preview {
                 site.reorder(at);
                 if renamed {
                     site.services_renamed();
+                }
+                if site_files {
+                    // As they were before the edit (which rendered them once already).
+                    let _ = site.site_files();
                 }
                 self.problems.insert(key, diagnostics(e).0);
                 Err(())

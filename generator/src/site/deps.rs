@@ -30,7 +30,7 @@ pub enum Target {
 /// What a new version of one page reaches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reach {
-    /// URLs, aliases, kinds or the services list move: the site must be loaded again.
+    /// URLs, aliases or kinds move: the site must be loaded again.
     Moved,
     /// Only these pages show what changed.
     Pages(BTreeSet<Target>),

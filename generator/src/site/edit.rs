@@ -6,16 +6,12 @@ use serde_json::Value;
 
 use super::context::listed;
 use super::{output_path, Site};
-use crate::content::{Page, PageKind};
+use crate::content::{site_order, Page, PageKind};
 
 impl Site {
     /// Puts `page` in place of the page at `idx` (same URL) and returns the page it
     /// replaced, and whether listings show it differently (then they need rendering).
-    pub fn replace_page(
-        &mut self,
-        idx: usize,
-        mut page: crate::content::Page,
-    ) -> (crate::content::Page, bool) {
+    pub fn replace_page(&mut self, idx: usize, mut page: Page) -> (Page, bool) {
         let is_service = page.kind == PageKind::Service;
         // A page from the content cache (one put back after a failed edit) keeps how
         // listings showed it: it lacks what that is made from.
@@ -29,8 +25,9 @@ impl Site {
         let made = self.services_slot().is_some();
         let entry = (is_service && made).then(|| self.listing_value(&page));
         let old = std::mem::replace(&mut self.content.pages[idx], page);
+        let listed_hash = |p: &Page| p.origin.listed.as_ref().map(|l| l.hash);
         let listing_changed =
-            is_service && old.origin.listed != self.content.pages[idx].origin.listed;
+            is_service && listed_hash(&old) != listed_hash(&self.content.pages[idx]);
         // Listings not made yet are made from the pages as they are then.
         if let (Some(entry), Some(slot)) = (
             entry,
@@ -48,8 +45,14 @@ impl Site {
     /// title or order may have changed, and returns where it is now. The services as
     /// listings show them, and the pages by output path, follow.
     pub fn reorder(&mut self, idx: usize) -> usize {
-        use crate::content::site_order;
         let pages = &mut self.content.pages;
+        let at = site_order(&pages[idx]);
+        // Most edits leave the page between the same neighbours.
+        let after_previous = idx == 0 || site_order(&pages[idx - 1]) <= at;
+        let before_next = pages.get(idx + 1).is_none_or(|p| at <= site_order(p));
+        if after_previous && before_next {
+            return idx;
+        }
         let services_before = |pages: &[Page], i: usize| {
             pages[..i]
                 .iter()
@@ -57,12 +60,18 @@ impl Site {
                 .count()
         };
         let from = services_before(pages, idx);
-        let page = pages.remove(idx);
-        let to = pages.partition_point(|p| site_order(p) < site_order(&page));
-        let is_service = page.kind == PageKind::Service;
-        pages.insert(to, page);
-        if to == idx {
-            return to;
+        let is_service = pages[idx].kind == PageKind::Service;
+        // Where it goes among the others (`to` counts them without it).
+        let to = if after_previous {
+            idx + pages[idx + 1..].partition_point(|p| site_order(p) < at)
+        } else {
+            pages[..idx].partition_point(|p| site_order(p) < at)
+        };
+        // Only the pages between the two places shift.
+        if to > idx {
+            pages[idx..=to].rotate_left(1);
+        } else {
+            pages[to..=idx].rotate_right(1);
         }
         let to_service = services_before(pages, to);
         for i in idx.min(to)..=idx.max(to) {
@@ -81,8 +90,9 @@ impl Site {
         to
     }
 
-    /// After a service's title or order changed in place: forms offer the services as
-    /// they are now. (Listings' services were updated by [`Site::replace_page`].)
+    /// After a service's title or order changed (and it was put in its place): forms
+    /// offer the services as they are now. (Listings' services follow
+    /// [`Site::replace_page`] and [`Site::reorder`].)
     pub fn services_renamed(&mut self) {
         self.register_functions();
     }

@@ -20,8 +20,9 @@ impl Site {
         self.publish_photos()
     }
 
-    /// [`Site::render_site_files`] but the photos.
-    pub(super) fn site_files(&mut self) -> Result<(), Error> {
+    /// [`Site::render_site_files`] but the photos. Changes nothing when the 404 page
+    /// fails to render.
+    pub fn site_files(&mut self) -> Result<(), Error> {
         let html = self.not_found_page()?;
         self.output
             .insert(NOT_FOUND.into(), OutputFile::Bytes(html));

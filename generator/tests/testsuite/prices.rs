@@ -8,11 +8,20 @@ use serde_json::Value;
 
 use crate::site_test::SiteTest;
 
-/// Every JSON-LD node of a page, one per `<script>`.
+/// Every JSON-LD node of a page, one per `<script>`; each written with its keys in the
+/// order of their names, as it always was (so a page's bytes do not change for nothing).
 fn json_ld(html: &str) -> Vec<Value> {
     html.split("<script type=\"application/ld+json\">")
         .skip(1)
-        .map(|s| serde_json::from_str(&s[..s.find("</script>").unwrap()]).unwrap())
+        .map(|s| {
+            let text = &s[..s.find("</script>").unwrap()];
+            let node: Value = serde_json::from_str(text).unwrap();
+            let sorted = serde_json::to_string(&node)
+                .unwrap()
+                .replace('<', "\\u003c");
+            assert_eq!(text, sorted, "keys in name order");
+            node
+        })
         .collect()
 }
 

@@ -98,11 +98,33 @@ fn editing_what_listings_show_rerenders_them_too() {
         update,
         Update::Pages(vec![
             "/".into(),
+            "/404.html".into(),
             "/services/".into(),
             "/services/peel/".into()
         ])
     );
     assert!(page(&mut p, "services/index.html").contains("£90"));
+    assert_same_as_build(&t, &mut p);
+}
+
+#[test]
+fn a_404_page_that_shows_the_services_follows_their_edits() {
+    let t = SiteTest::from_fixture("basic");
+    t.write(
+        "templates/404.html",
+        "{% extends \"base.html\" %}{% block content %}<ul>{% for s in services %}<li>{{ s.title }}: {{ s.price.text }}</li>{% endfor %}</ul>{% endblock content %}",
+    );
+    let mut p = start(&t);
+    t.change("content/services/peel.md", "price: 85.5", "price: 90");
+    p.apply(&[content("services/peel.md")]);
+    assert!(page(&mut p, "404.html").contains("Chemical Peel: £90"));
+    t.change(
+        "content/services/peel.md",
+        "title: Chemical Peel",
+        "title: Glow Peel",
+    );
+    p.apply(&[content("services/peel.md")]);
+    assert!(page(&mut p, "404.html").contains("Glow Peel: £90"));
     assert_same_as_build(&t, &mut p);
 }
 
@@ -259,8 +281,14 @@ fn a_title_edit_that_moves_a_plain_page_rerenders_it_and_the_sitemap() {
     t.change("content/about.md", "title: About us", "title: Who we are");
     assert_eq!(
         p.apply(&[content("about.md")]),
-        Update::Pages(vec!["/about/".into()])
+        Update::Pages(vec!["/404.html".into(), "/about/".into()])
     );
+    // Requests for any page still find it.
+    let site = p.site.as_ref().unwrap();
+    for (i, page) in site.content.pages.iter().enumerate() {
+        let path = generator::site::output_path(&page.url);
+        assert_eq!(site.page_at(&path), Some(i), "{path}");
+    }
     let sitemap = page(&mut p, "sitemap.xml");
     assert!(
         sitemap.find("/privacy/").unwrap() < sitemap.find("/about/").unwrap(),
