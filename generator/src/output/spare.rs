@@ -131,6 +131,11 @@ pub(super) fn prune(dir: &Path, held: &Contents, put: &HashSet<&str>) -> io::Res
 /// Makes `spare` a copy of `output` (which holds `files`) from hard links: its own
 /// folders, the output's files. Made under another name and renamed into place, so a
 /// spare is always whole; nothing is renamed over an existing spare.
+///
+/// One thread creates the folders, in order, and this one links the files into them
+/// behind it: creating 10,000 folders in one folder (`services/`) is mostly waiting on
+/// that folder, and the links go into others. (A build run right after the first one
+/// waits for its spare.)
 pub fn make_spare(output: &Path, spare: &Path, files: &[String]) -> io::Result<Contents> {
     let making = spare.with_file_name(format!(
         "{}.making-{}",
@@ -142,15 +147,53 @@ pub fn make_spare(output: &Path, spare: &Path, files: &[String]) -> io::Result<C
     ));
     let made = (|| {
         fs::create_dir(&making)?;
-        let mut made: HashSet<&str> = HashSet::new();
-        for file in files {
-            if let Some((folder, _)) = file.rsplit_once('/') {
-                if made.insert(folder) {
+        // Each file's folder, where one has not come up before it.
+        let mut seen: HashSet<&str> = HashSet::new();
+        let folders: Vec<(usize, &str)> = files
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| f.rsplit_once('/').map(|(folder, _)| (i, folder)))
+            .filter(|(_, folder)| seen.insert(folder))
+            .collect();
+        // How many files have their folder made, as the creator moves on.
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<usize>();
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let (making_ref, stop_ref, folders_ref) = (&making, &stop, &folders);
+        std::thread::scope(|scope| {
+            let creator = scope.spawn(move || {
+                let (making, stop, folders) = (making_ref, stop_ref, folders_ref);
+                for (n, (_, folder)) in folders.iter().enumerate() {
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        break;
+                    }
                     fs::create_dir_all(making.join(folder))?;
+                    // In batches: a wake-up per folder cost more than the links.
+                    if n % 32 == 31 {
+                        let up_to = folders.get(n + 1).map_or(files.len(), |(i, _)| *i);
+                        let _ = ready_tx.send(up_to);
+                    }
                 }
+                Ok::<(), io::Error>(())
+            });
+            let linked = (|| {
+                let mut ready = 0;
+                for (i, file) in files.iter().enumerate() {
+                    while ready <= i {
+                        // Once the creator is done (or failed), every folder there is.
+                        ready = ready_rx.recv().unwrap_or(usize::MAX);
+                    }
+                    fs::hard_link(output.join(file), making.join(file))?;
+                }
+                Ok(())
+            })();
+            if linked.is_err() {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
             }
-            fs::hard_link(output.join(file), making.join(file))?;
-        }
+            let created = creator
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the folder thread panicked")));
+            created.and(linked)
+        })?;
         let contents = Contents::of(&making, files.to_vec());
         if spare.exists() {
             return Err(io::ErrorKind::AlreadyExists.into());
@@ -226,6 +269,43 @@ mod tests {
             .collect();
         all.sort();
         all
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_spare_links_every_file_into_folders_of_its_own() {
+        use std::os::unix::fs::MetadataExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let output = tmp.path().join("dist");
+        // More folders than one batch of the folder thread, files at every depth.
+        let mut files: Vec<String> = (0..70)
+            .map(|i| format!("services/s{i:02}/index.html"))
+            .chain(["404.html", "a/b/c.html", "a/index.html", "z.txt"].map(String::from))
+            .collect();
+        files.sort();
+        files.iter().for_each(|f| write(&output, f));
+        let spare = tmp.path().join(".dist.spare");
+        let contents = make_spare(&output, &spare, &files).unwrap();
+        assert_eq!(listing(&spare), listing(&output));
+        for f in &files {
+            let (a, b) = (fs::metadata(output.join(f)), fs::metadata(spare.join(f)));
+            assert_eq!(a.unwrap().ino(), b.unwrap().ino(), "{f} is a link");
+        }
+        let ino = |p: &Path| fs::metadata(p).unwrap().ino();
+        assert_ne!(ino(&spare.join("services")), ino(&output.join("services")));
+        assert_eq!(contents.files, files);
+
+        // A file that cannot be linked: no spare, nothing half-made left behind.
+        fs::remove_dir_all(&spare).unwrap();
+        files.push("services/s99/index.html".into());
+        assert!(make_spare(&output, &spare, &files).is_err());
+        assert_eq!(
+            listing(tmp.path())
+                .iter()
+                .filter(|e| !e.starts_with("dist"))
+                .count(),
+            0
+        );
     }
 
     #[test]
