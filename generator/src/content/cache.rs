@@ -104,7 +104,7 @@ impl Listed {
 }
 
 /// One page as the cache keeps it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub(super) struct Entry {
     stamp: SourceStamp,
     hash: String,
@@ -169,7 +169,7 @@ impl Entry {
 }
 
 /// The pages of the last build, by source file (`content/services/smp.md`).
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct ContentCache {
     version: u32,
     context: String,
@@ -249,83 +249,134 @@ impl ContentCache {
         self.addresses == addresses
     }
 
-    /// A cache of these pages (each with how listings show it, for services), made in
-    /// `context`, with links resolved against `addresses`.
-    pub fn new(
-        context: String,
-        addresses: String,
-        pages: Vec<(&super::Page, Option<Listed>)>,
-    ) -> ContentCache {
-        let pages = pages
-            .into_par_iter()
-            .filter_map(|(p, listed)| {
-                let stamp = p.origin.stamp?;
-                Some((
-                    p.source.clone(),
-                    Entry {
-                        stamp,
-                        hash: p.origin.hash.clone(),
-                        kind: p.kind,
-                        url: p.url.clone(),
-                        slug: p.slug.clone(),
-                        title: p.title.clone(),
-                        template: p.template.clone(),
-                        order: p.order,
-                        draft: p.draft,
-                        aliases: p.aliases.clone(),
-                        image: p.image.clone(),
-                        image_alt: p.image_alt.clone(),
-                        gallery: p.gallery.clone(),
-                        links: p
-                            .links
-                            .iter()
-                            .map(|l| (l.link.clone(), l.place != "body"))
-                            .collect(),
-                        anchors: p.anchors.clone(),
-                        listed,
-                    },
-                ))
-            })
-            .collect();
-        ContentCache {
-            version: VERSION,
-            context,
-            addresses,
-            pages,
+    /// The files of the cache of these pages, made in `context` with links resolved
+    /// against `addresses`: for each file `dirty` names, its number and its bytes. Each
+    /// page is written as it is held, nothing copied (copying 10,000 pages' entries
+    /// first took ~70 MB at the build's peak); a page not read from a file, or a service
+    /// without how listings show it, is left out.
+    pub fn files(
+        context: &str,
+        addresses: &str,
+        pages: &[super::Page],
+        dirty: impl Fn(usize) -> bool + Sync,
+    ) -> Vec<(usize, Vec<u8>)> {
+        let mut shards: Vec<Vec<(&Path, EntryRef<'_>)>> = (0..SHARDS).map(|_| Vec::new()).collect();
+        for p in pages {
+            let n = shard_of(&p.source);
+            if !dirty(n) {
+                continue;
+            }
+            let Some(stamp) = p.origin.stamp else {
+                continue;
+            };
+            if p.kind == PageKind::Service && p.origin.listed.is_none() {
+                continue;
+            }
+            shards[n].push((p.source.as_path(), EntryRef::of(p, stamp)));
         }
-    }
-
-    /// Saves the files of the cache of the site at `root` for which `dirty` is true,
-    /// each whole, by a rename.
-    pub fn save(self, root: &Path, dirty: impl Fn(usize) -> bool) -> std::io::Result<()> {
-        let dir = ContentCache::dir(root);
-        fs::create_dir_all(&dir)?;
-        let mut shards: Vec<ContentCache> = (0..SHARDS)
-            .map(|_| ContentCache {
-                version: VERSION,
-                context: self.context.clone(),
-                addresses: self.addresses.clone(),
-                pages: HashMap::new(),
-            })
-            .collect();
-        for (source, entry) in self.pages {
-            shards[shard_of(&source)].pages.insert(source, entry);
-        }
-        // One file after another, each let go once written: `build` saves on a thread
-        // of its own while the pages render, and the renderers have the whole pool.
         shards
-            .into_iter()
+            .into_par_iter()
             .enumerate()
             .filter(|(n, _)| dirty(*n))
-            .try_for_each(|(n, shard)| {
-                let tmp = dir.join(format!(".{n:02}.{}.tmp", std::process::id()));
-                fs::write(
-                    &tmp,
-                    postcard::to_stdvec(&shard).map_err(std::io::Error::other)?,
-                )?;
-                fs::rename(&tmp, dir.join(format!("{n:02}.bin")))
+            .filter_map(|(n, pages)| {
+                let shard = ShardRef {
+                    version: VERSION,
+                    context,
+                    addresses,
+                    pages: Pages(pages),
+                };
+                // Sized first: a vector grown by doubling leaves its smaller copies
+                // behind, which the allocator keeps for the rest of the build.
+                let size =
+                    postcard::serialize_with_flavor(&shard, postcard::ser_flavors::Size::default())
+                        .ok()?;
+                let bytes = postcard::to_extend(&shard, Vec::with_capacity(size)).ok()?;
+                Some((n, bytes))
             })
+            .collect()
     }
+
+    /// Saves `files` ([`ContentCache::files`]) into the cache of the site at `root`, each
+    /// whole, by a rename.
+    pub fn save(root: &Path, files: Vec<(usize, Vec<u8>)>) -> std::io::Result<()> {
+        let dir = ContentCache::dir(root);
+        fs::create_dir_all(&dir)?;
+        for (n, bytes) in files {
+            let tmp = dir.join(format!(".{n:02}.{}.tmp", std::process::id()));
+            fs::write(&tmp, bytes)?;
+            fs::rename(&tmp, dir.join(format!("{n:02}.bin")))?;
+        }
+        Ok(())
+    }
+}
+
+/// A file of the cache as written: [`ContentCache`]'s bytes, from borrowed pages.
+#[derive(Serialize)]
+struct ShardRef<'a> {
+    version: u32,
+    context: &'a str,
+    addresses: &'a str,
+    pages: Pages<'a>,
+}
+
+/// The pages of one file, written as the map [`ContentCache::pages`] is read as.
+struct Pages<'a>(Vec<(&'a Path, EntryRef<'a>)>);
+
+impl Serialize for Pages<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+/// An [`Entry`] borrowed from its page: the same fields, in the same order, so the same
+/// bytes.
+#[derive(Serialize)]
+struct EntryRef<'a> {
+    stamp: SourceStamp,
+    hash: &'a str,
+    kind: PageKind,
+    url: &'a str,
+    slug: &'a str,
+    title: &'a str,
+    template: &'a str,
+    order: i64,
+    draft: bool,
+    aliases: &'a [String],
+    image: Option<&'a str>,
+    image_alt: Option<&'a str>,
+    gallery: &'a [GalleryItem],
+    #[serde(serialize_with = "links_as_kept")]
+    links: &'a [LocatedLink],
+    anchors: &'a [String],
+    listed: Option<&'a Listed>,
+}
+
+impl<'a> EntryRef<'a> {
+    fn of(p: &'a super::Page, stamp: SourceStamp) -> EntryRef<'a> {
+        EntryRef {
+            stamp,
+            hash: &p.origin.hash,
+            kind: p.kind,
+            url: &p.url,
+            slug: &p.slug,
+            title: &p.title,
+            template: &p.template,
+            order: p.order,
+            draft: p.draft,
+            aliases: &p.aliases,
+            image: p.image.as_deref(),
+            image_alt: p.image_alt.as_deref(),
+            gallery: &p.gallery,
+            links: &p.links,
+            anchors: &p.anchors,
+            listed: p.origin.listed.as_ref(),
+        }
+    }
+}
+
+/// A page's links as [`Entry::links`] keeps them: each with whether it is in an FAQ.
+fn links_as_kept<S: serde::Serializer>(links: &&[LocatedLink], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(links.iter().map(|l| (&l.link, l.place != "body")))
 }
 
 /// The fingerprint of every page's source and address (`md_urls`), sorted.

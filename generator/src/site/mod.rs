@@ -22,7 +22,7 @@ use serde_json::Value;
 use site_config::{Diagnostic, Diagnostics, SiteConfig};
 use tera::Context;
 
-use crate::content::cache::{self as shard, ContentCache, Listed};
+use crate::content::cache::{self as shard, ContentCache};
 use crate::content::{load_content_cached, reload_page, Content, Page, PageKind};
 use crate::images::Photos;
 use crate::links::{check_links, Targets};
@@ -31,7 +31,7 @@ use crate::templates::Templates;
 use crate::Error;
 use comments::PageComments;
 pub use comments::{comments_file, DEFAULT_COMMENTS_FILE};
-use context::{listed, page_value, site_value, Contexts};
+use context::{page_value, site_value, Contexts};
 use deps::{is_listing, Target};
 pub use photos::PhotoUses;
 use photos::{Locator, PagePhotos};
@@ -287,26 +287,14 @@ impl Site {
         for p in self.content.pages.iter().filter(|p| !p.origin.cached) {
             dirty[shard::shard_of(&p.source)] = true;
         }
-        let pages: Vec<&Page> = self
-            .content
-            .pages
-            .iter()
-            .filter(|p| all || dirty[shard::shard_of(&p.source)])
-            .collect();
-        let listed: Vec<Option<Listed>> = pages
-            .par_iter()
-            .map(|p| match (&p.origin.listed, p.kind) {
-                (None, PageKind::Service) => Some(listed(p)),
-                (listed, _) => listed.clone(),
-            })
-            .collect();
-        let cache = ContentCache::new(
-            self.cache_context.clone(),
-            self.content.addresses(),
-            pages.into_iter().zip(listed).collect(),
+        let files = ContentCache::files(
+            &self.cache_context,
+            &self.content.addresses(),
+            &self.content.pages,
+            |n| all || dirty[n],
         );
         let root = self.opts.root.clone();
-        move || cache.save(&root, |n| all || dirty[n])
+        move || ContentCache::save(&root, files)
     }
 
     /// Renders every page and the site-wide files.

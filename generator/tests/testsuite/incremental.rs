@@ -399,6 +399,27 @@ fn rebuilds_write_into_the_spare_output_and_publish_nothing_left_there() {
 }
 
 #[test]
+fn a_page_taken_from_the_cache_reports_its_faqs_broken_link_where_it_was_written() {
+    let t = SiteTest::from_fixture("basic");
+    t.change(
+        "content/services/scalp.md",
+        "[touch-up](peel.md)",
+        "[touch-up](peel.md#results)",
+    );
+    t.change(
+        "content/services/peel.md",
+        "A light peel.",
+        "## Results\n\nA light peel.",
+    );
+    t.build().success();
+    // The anchor goes from peel; scalp, unchanged, comes from the cache with its links.
+    t.change("content/services/peel.md", "## Results\n\n", "");
+    t.build()
+        .failure(1)
+        .stderr_has("content/services/scalp.md:12:1: link `peel.md#results` in the FAQ answer:");
+}
+
+#[test]
 fn a_rebuild_reads_only_the_changed_files_and_links_follow_a_moved_page() {
     let t = SiteTest::from_fixture("basic");
     let first = t.build().success();
