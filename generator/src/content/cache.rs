@@ -92,6 +92,8 @@ pub struct Origin {
 /// ~30 ms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Listed {
+    /// Empty for a page read from its file once `build` has written the cache
+    /// (`Site::content_cache_saver`): only a page from the cache needs it.
     pub text: String,
     pub hash: [u8; 32],
 }
