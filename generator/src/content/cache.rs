@@ -254,33 +254,31 @@ impl ContentCache {
     /// The files of the cache of these pages, made in `context` with links resolved
     /// against `addresses`: for each file `dirty` names, its number and its bytes. Each
     /// page is written as it is held, nothing copied (copying 10,000 pages' entries
-    /// first took ~70 MB at the build's peak); a page not read from a file, or a service
-    /// without how listings show it, is left out.
+    /// first took ~70 MB at the build's peak); a page without a stamp (not to be
+    /// cached) is left out. Fails as a whole when a page cannot be written (a source
+    /// path that is not UTF-8), so that `build` says the cache was not saved.
     pub fn files(
         context: &str,
         addresses: &str,
         pages: &[super::Page],
         dirty: impl Fn(usize) -> bool + Sync,
-    ) -> Vec<(usize, Vec<u8>)> {
+    ) -> std::io::Result<Vec<(usize, Vec<u8>)>> {
         let mut shards: Vec<Vec<(&Path, EntryRef<'_>)>> = (0..SHARDS).map(|_| Vec::new()).collect();
         for p in pages {
             let n = shard_of(&p.source);
-            if !dirty(n) {
-                continue;
-            }
-            let Some(stamp) = p.origin.stamp else {
+            let Some(stamp) = p.origin.stamp.filter(|_| dirty(n)) else {
                 continue;
             };
-            if p.kind == PageKind::Service && p.origin.listed.is_none() {
-                continue;
-            }
+            // Every service has it once the site is loaded ([`Entry::fresh`] would
+            // refuse one without it).
+            debug_assert!(p.kind != PageKind::Service || p.origin.listed.is_some());
             shards[n].push((p.source.as_path(), EntryRef::of(p, stamp)));
         }
         shards
             .into_par_iter()
             .enumerate()
             .filter(|(n, _)| dirty(*n))
-            .filter_map(|(n, pages)| {
+            .map(|(n, pages)| {
                 let shard = ShardRef {
                     version: VERSION,
                     context,
@@ -291,9 +289,10 @@ impl ContentCache {
                 // behind, which the allocator keeps for the rest of the build.
                 let size =
                     postcard::serialize_with_flavor(&shard, postcard::ser_flavors::Size::default())
-                        .ok()?;
-                let bytes = postcard::to_extend(&shard, Vec::with_capacity(size)).ok()?;
-                Some((n, bytes))
+                        .map_err(std::io::Error::other)?;
+                let bytes = postcard::to_extend(&shard, Vec::with_capacity(size))
+                    .map_err(std::io::Error::other)?;
+                Ok((n, bytes))
             })
             .collect()
     }
@@ -393,4 +392,114 @@ pub(super) fn addresses(md_urls: &HashMap<String, String>) -> String {
         h.update(b"\0");
     }
     h.finalize().to_hex().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::Page;
+
+    /// [`EntryRef`] writes what [`Entry`] reads: every field, each in its place.
+    #[test]
+    fn a_page_written_to_the_cache_reads_back_as_it_was() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("smp.md");
+        fs::write(&file, "---\ntitle: Scalp\n---\n").unwrap();
+        let stamp = SourceStamp::of(&file).unwrap();
+        let link = |url: &str, line| LinkRef {
+            url: url.into(),
+            written: format!("{url}x.md"),
+            line,
+            column: 2,
+            is_image: line > 5,
+            missing_alt: line > 8,
+        };
+        let page = Page {
+            meta: PageMeta {
+                kind: PageKind::Service,
+                source: PathBuf::from("content/services/smp.md"),
+                url: "/services/smp/".into(),
+                slug: "smp".into(),
+                title: "Scalp micropigmentation".into(),
+                summary: "Dots.".into(),
+                template: "service.html".into(),
+                form: None,
+                order: 7,
+                draft: true,
+                aliases: vec!["/smp/".into(), "/scalp/".into()],
+                image: Some("/img/a.jpg".into()),
+                image_alt: Some("A treatment room".into()),
+                gallery: vec![GalleryItem {
+                    image: "/img/b.jpg".into(),
+                    alt: "The chair".into(),
+                    caption: Some("Our Marylebone room".into()),
+                }],
+                extra: Default::default(),
+            },
+            service: None,
+            content: String::new(),
+            links: vec![
+                LocatedLink {
+                    link: link("/a/", 3),
+                    place: "body",
+                },
+                LocatedLink {
+                    link: link("/b/", 9),
+                    place: "FAQ answer",
+                },
+            ],
+            anchors: vec!["aftercare".into(), "faq-does-it-hurt".into()],
+            origin: Origin {
+                stamp: Some(stamp),
+                hash: "0123abcd".into(),
+                cached: false,
+                listed: Some(Listed::new("{\"title\":\"Scalp\"}".into())),
+            },
+        };
+        let files =
+            ContentCache::files("context", "addresses", std::slice::from_ref(&page), |_| {
+                true
+            })
+            .unwrap();
+        assert_eq!(files.len(), SHARDS, "every file named dirty is written");
+        let (_, bytes) = files
+            .iter()
+            .find(|(n, _)| *n == shard_of(&page.source))
+            .unwrap();
+        let mut cache: ContentCache = postcard::from_bytes(bytes).unwrap();
+        assert_eq!(
+            (cache.version, cache.context.as_str()),
+            (VERSION, "context")
+        );
+        assert!(cache.resolved_against("addresses"));
+        let (source, entry) = cache
+            .take(std::iter::once(page.source.clone()))
+            .pop()
+            .flatten()
+            .unwrap();
+        let back = entry.fresh(source, &file).unwrap();
+        let (m, p) = (&back.meta, &page.meta);
+        assert_eq!(m.source, p.source);
+        assert_eq!(m.kind, p.kind);
+        assert_eq!(
+            [&m.url, &m.slug, &m.title, &m.template],
+            [&p.url, &p.slug, &p.title, &p.template]
+        );
+        assert_eq!((m.order, m.draft), (p.order, p.draft));
+        assert_eq!(m.aliases, p.aliases);
+        assert_eq!((&m.image, &m.image_alt), (&p.image, &p.image_alt));
+        assert_eq!(m.gallery, p.gallery);
+        let links: Vec<_> = back.links.iter().map(|l| (&l.link, l.place)).collect();
+        assert_eq!(
+            links,
+            page.links
+                .iter()
+                .map(|l| (&l.link, l.place))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(back.anchors, page.anchors);
+        assert_eq!(back.origin.hash, page.origin.hash);
+        assert_eq!(back.origin.listed, page.origin.listed);
+        assert!(back.origin.cached);
+    }
 }

@@ -303,7 +303,7 @@ impl Site {
             }
         }
         let root = self.opts.root.clone();
-        move || ContentCache::save(&root, files)
+        move || files.and_then(|files| ContentCache::save(&root, files))
     }
 
     /// Renders every page and the site-wide files.

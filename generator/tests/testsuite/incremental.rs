@@ -412,7 +412,14 @@ fn a_page_taken_from_the_cache_reports_its_faqs_broken_link_where_it_was_written
         "## Results\n\nA light peel.",
     );
     t.build().success();
-    // The anchor goes from peel; scalp, unchanged, comes from the cache with its links.
+    // Peel edited: scalp, unchanged, comes from the cache with its links.
+    t.change(
+        "content/services/peel.md",
+        "A light peel.",
+        "A gentle peel.",
+    );
+    t.build().success().stderr_has("; 1 read from content/");
+    // Then the anchor goes from peel.
     t.change("content/services/peel.md", "## Results\n\n", "");
     t.build()
         .failure(1)
