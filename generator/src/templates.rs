@@ -29,7 +29,12 @@ thread_local! {
     /// Set by `form()` when a form offers a service other than the page's own: the page
     /// then shows other services' titles (all of them, in their order, up to 40).
     static OFFERED_OTHER_SERVICES: Cell<bool> = const { Cell::new(false) };
+    /// The size of the last page rendered on this thread ([`Templates::render`]).
+    static LAST_SIZE: Cell<usize> = const { Cell::new(32 * 1024) };
 }
+
+/// The largest buffer [`Templates::render`] sizes ahead of a page.
+const MAX_SIZE_HINT: usize = 256 * 1024;
 
 /// Runs `render`, the rendering of one page on this thread (`own_service`: its slug, for
 /// a service page), and says whether a form in it offered any service but the page's
@@ -266,11 +271,9 @@ impl Templates {
         page_source: &Path,
     ) -> Result<String, Diagnostic> {
         // Into a buffer the size of this thread's last page: Tera's starts at 2 KB and
-        // doubles, copying each 30 KB page about four times over (~1% of a build).
-        thread_local! {
-            static LAST_SIZE: std::cell::Cell<usize> = const { std::cell::Cell::new(32 * 1024) };
-        }
-        let hint = LAST_SIZE.get();
+        // doubles, copying each 30 KB page about four times over (~1% of a build). A
+        // listing (megabytes) does not size the page after it.
+        let hint = LAST_SIZE.get().min(MAX_SIZE_HINT);
         let mut buffer = Vec::with_capacity(hint + hint / 8);
         let rendered = self.tera.render_to(name, ctx, &mut buffer).and_then(|()| {
             LAST_SIZE.set(buffer.len());

@@ -19,6 +19,8 @@ use std::collections::HashSet;
 use std::fs;
 use std::io;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -156,14 +158,14 @@ pub fn make_spare(output: &Path, spare: &Path, files: &[String]) -> io::Result<C
             .filter(|(_, folder)| seen.insert(folder))
             .collect();
         // How many files have their folder made, as the creator moves on.
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<usize>();
-        let stop = std::sync::atomic::AtomicBool::new(false);
-        let (making_ref, stop_ref, folders_ref) = (&making, &stop, &folders);
+        let (ready_tx, ready_rx) = mpsc::channel::<usize>();
+        let stop = AtomicBool::new(false);
         std::thread::scope(|scope| {
-            let creator = scope.spawn(move || {
-                let (making, stop, folders) = (making_ref, stop_ref, folders_ref);
+            let creator = scope.spawn(|| {
+                // Dropped when the creator ends, which tells the linker every folder is made.
+                let ready_tx = ready_tx;
                 for (n, (_, folder)) in folders.iter().enumerate() {
-                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    if stop.load(Ordering::Relaxed) {
                         break;
                     }
                     fs::create_dir_all(making.join(folder))?;
@@ -187,7 +189,7 @@ pub fn make_spare(output: &Path, spare: &Path, files: &[String]) -> io::Result<C
                 Ok(())
             })();
             if linked.is_err() {
-                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                stop.store(true, Ordering::Relaxed);
             }
             let created = creator
                 .join()

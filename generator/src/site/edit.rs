@@ -18,10 +18,7 @@ impl Site {
         if is_service && !page.origin.cached {
             page.origin.listed = Some(listed(&page));
         }
-        let position = self.content.pages[..idx]
-            .iter()
-            .filter(|p| p.kind == PageKind::Service)
-            .count();
+        let position = services_before(&self.content.pages, idx);
         let made = self.services_slot().is_some();
         let entry = (is_service && made).then(|| self.listing_value(&page));
         let old = std::mem::replace(&mut self.content.pages[idx], page);
@@ -53,12 +50,6 @@ impl Site {
         if after_previous && before_next {
             return idx;
         }
-        let services_before = |pages: &[Page], i: usize| {
-            pages[..i]
-                .iter()
-                .filter(|p| p.kind == PageKind::Service)
-                .count()
-        };
         let from = services_before(pages, idx);
         let is_service = pages[idx].kind == PageKind::Service;
         // Where it goes among the others (`to` counts them without it).
@@ -96,4 +87,13 @@ impl Site {
     pub fn services_renamed(&mut self) {
         self.register_functions();
     }
+}
+
+/// Where the page at `i` stands among the services (the services as listings show them
+/// are in the site's order).
+fn services_before(pages: &[Page], i: usize) -> usize {
+    pages[..i]
+        .iter()
+        .filter(|p| p.kind == PageKind::Service)
+        .count()
 }
