@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::output::{check_output_dir, Staging, WriteStats};
-use crate::site::{BuildOptions, Record, Site, SpareLock};
+use crate::site::{BuildOptions, Record, Site, SpareLock, Stager};
 use crate::Error;
 
 /// Builds the site at `opts.root` into `output` (default: `dist` in the root).
@@ -70,28 +70,40 @@ fn publish(
 ) -> Result<(WriteStats, usize), Error> {
     let t = Instant::now();
     let previous = Record::load(&opts.root, output);
-    // The spare is written into from here on: until a build records it again, no record.
-    // A spare still being prepared is waited for (it takes about as long as creating
-    // the folders here would); one that cannot be had is left alone.
     let spare = Staging::spare_of(output);
-    let lock = SpareLock::acquire_within(&opts.root, &spare, Duration::from_secs(60));
-    let spare_contents = lock.as_ref().and_then(|_| {
-        let held = Record::load(&opts.root, &spare).into_contents();
-        Record::forget(&opts.root, &spare);
-        held
-    });
+    // The spare's lock, when it is free now. A spare still being prepared (a build run
+    // right after the first one into a folder) is waited for once this build has to
+    // write, which it decides, and for a few pages renders and checks, first.
+    let mut lock = SpareLock::acquire_within(&opts.root, &spare, Duration::ZERO);
+    let waits = lock.is_none();
+    let mut open = || {
+        if lock.is_none() {
+            lock = SpareLock::acquire_within(&opts.root, &spare, Duration::from_secs(60));
+        }
+        // The spare is written into from here on: until a build records it again, no record.
+        let spare_contents = lock.as_ref().and_then(|_| {
+            let held = Record::load(&opts.root, &spare).into_contents();
+            Record::forget(&opts.root, &spare);
+            held
+        });
+        Staging::begin(output, spare_contents, lock.is_some())
+    };
     crate::timing::phase("previous record", t);
     // A comment on a page that is gone must not stop the clinic publishing: say so, and
     // leave it out (`check` counts it as a problem).
     for d in &site.comment_orphans().0 {
         eprintln!("warning: {d}");
     }
-    let staging = Staging::begin(output, spare_contents, lock.is_some())?;
-    let written = site.write_into(&staging, &previous);
+    let stager = if waits {
+        Stager::Later(Box::new(open))
+    } else {
+        Stager::Open(Box::new(open()?))
+    };
+    let written = site.write_into(&previous, output, stager);
     for d in site.photo_warnings() {
         eprintln!("warning: {d}");
     }
-    let (mut record, rendered) = written?;
+    let (staging, mut record, rendered) = written?;
     // The record describes the output only once the swap is done; until then, none.
     Record::forget(&opts.root, output);
     let t = Instant::now();

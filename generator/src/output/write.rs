@@ -261,9 +261,9 @@ impl Staging {
         Ok(meta)
     }
 
-    /// The previous output's folder, when there is one.
-    pub fn previous(&self) -> Option<&Path> {
-        self.previous.as_deref()
+    /// Whether the folder is the spare, which holds the folders of the files it held.
+    pub fn is_spare(&self) -> bool {
+        self.held.is_some()
     }
 
     /// The staging folder.

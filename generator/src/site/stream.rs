@@ -1,20 +1,28 @@
 //! Rendering pages straight to disk: each page is written as soon as it is rendered,
 //! so a build holds one page per thread in memory instead of the whole site (issue 17).
 //!
+//! What each page needs is decided first ([`Plan`]): linked from the previous output
+//! when its inputs are unchanged, else rendered. Deciding needs no staging folder, so a
+//! build that would wait for one (the spare output still being prepared right after the
+//! first build, [`Stager::Later`]) renders its few pages in memory and checks the links
+//! first, and waits only to write.
+//!
 //! Threads take pages in site order from one counter, and one more thread creates the
 //! pages' folders ahead of them in the same order: only it creates entries in a folder
 //! that holds thousands (`services/`), so the writers do not queue on that folder's lock.
 
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use rayon::prelude::*;
 use site_config::Diagnostics;
 
 use super::deps::is_listing;
 use super::reuse::{Inputs, PageRecord, Record, Stamp};
 use super::site_files::NOT_FOUND;
-use super::{output_path, PagePhotos, Site};
+use super::{output_path, PagePhotos, RenderedPage, Site};
 use crate::check::Ids;
 use crate::links::{check_links, Targets};
 use crate::output::{OutputFile, Staging};
@@ -23,38 +31,89 @@ use crate::Error;
 /// A page's output path and the ids its HTML defines.
 pub(super) type PageIds = (String, Ids);
 
-/// What writing the pages found: each page's ids, the photos of each page (by URL), and
-/// the record of the pages for the next build.
+/// The staging folder a build writes into, or how to have it.
+pub enum Stager<'a> {
+    /// Had already.
+    Open(Box<Staging>),
+    /// Had when the build has to write: it waits for the spare output's lock.
+    Later(Box<dyn FnOnce() -> Result<Staging, Error> + 'a>),
+}
+
+impl Stager<'_> {
+    fn open(self) -> Result<Staging, Error> {
+        match self {
+            Stager::Open(staging) => Ok(*staging),
+            Stager::Later(open) => open(),
+        }
+    }
+}
+
+/// The most pages a build waiting for its staging folder renders into memory; one with
+/// more to render waits first and writes each page as it renders.
+const HELD_PAGES: usize = 256;
+
+/// What a build does with one page, decided before anything is written.
+enum Plan<'r> {
+    /// Its inputs are unchanged and the previous output holds the very file written for
+    /// them: link that file.
+    Link(&'r PageRecord),
+    /// Render it. `key` fingerprints its inputs as if its forms offer other services
+    /// when `offered_before` (as the last rendering found, when there was one).
+    Render { key: String, offered_before: bool },
+}
+
+/// A rendered page ready to be written, with what its record needs.
+struct Finished {
+    path: String,
+    html: Vec<u8>,
+    key: String,
+    ids: Ids,
+    offers_services: bool,
+    /// A page showing photos is rendered every time (its photos are known that way).
+    recordable: bool,
+}
+
+/// What rendering the pages found: each page's ids, the photos of each page (by URL),
+/// the record of the pages for the next build, and what is still to be written.
+#[derive(Default)]
 struct Written {
     rendered: usize,
     ids: Vec<PageIds>,
     photos: Vec<(String, PagePhotos)>,
     record: HashMap<String, PageRecord>,
+    /// Pages to link once the staging folder is had (their record is in `record`).
+    to_link: Vec<usize>,
+    /// Rendered pages to write once the staging folder is had.
+    held: Vec<Finished>,
 }
 
 impl Site {
-    /// Renders the whole site into `staging`, each page written as soon as it is
+    /// Renders the whole site into a staging folder, each page written as soon as it is
     /// rendered ([`write_pages`]), so memory holds a page per thread rather than the
     /// site; then the site-wide files and the photos' files (encoded first when the
     /// cache lacks them). The files `self.output` holds afterwards are all but the
     /// pages. Every rendering problem is returned together.
     ///
-    /// `previous` is the record of the build that wrote the output `staging` replaces:
-    /// pages whose inputs it shows unchanged are linked, not rendered ([`super::reuse`]).
-    /// Returns the record of this build and how many pages were rendered.
+    /// `previous` is the record of the build that wrote `output`, which the staging
+    /// folder replaces: pages whose inputs it shows unchanged are linked, not rendered
+    /// ([`super::reuse`]). A [`Stager::Later`] is opened only when the build has to
+    /// write, after the links are checked when it renders no more than [`HELD_PAGES`].
+    /// Returns the staging folder, the record of this build and how many pages rendered.
     pub fn write_into(
         &mut self,
-        staging: &Staging,
         previous: &Record,
-    ) -> Result<(Record, usize), Error> {
+        output: &Path,
+        stager: Stager<'_>,
+    ) -> Result<(Staging, Record, usize), Error> {
         self.check_templates()?;
         let t = std::time::Instant::now();
         let inputs = self.inputs();
         crate::timing::phase("inputs", t);
         // The 404 page shows what listings show, and is keyed as they are.
+        let not_found_key = inputs.not_found_key();
         let listings_render = previous
             .page(NOT_FOUND)
-            .is_none_or(|r| r.key != inputs.not_found_key())
+            .is_none_or(|r| r.key != not_found_key)
             || self.content.pages.iter().enumerate().any(|(i, p)| {
                 is_listing(p.kind)
                     && previous
@@ -67,12 +126,20 @@ impl Site {
             crate::timing::phase("services for the listings", t);
         }
         let t = std::time::Instant::now();
-        let Written {
-            rendered,
-            ids: mut page_ids,
-            photos,
-            mut record,
-        } = match write_pages(self, staging, &inputs, previous) {
+        let plan = plan_pages(self, &inputs, previous, output);
+        let renders = plan
+            .iter()
+            .filter(|p| matches!(p, Plan::Render { .. }))
+            .count();
+        let stager = match stager {
+            Stager::Later(open) if renders > HELD_PAGES => Stager::Open(Box::new(open()?)),
+            stager => stager,
+        };
+        let now = match &stager {
+            Stager::Open(staging) => Some(&**staging),
+            Stager::Later(_) => None,
+        };
+        let written = match write_pages(self, now, &inputs, &plan) {
             Ok(done) => done,
             // As `build` in memory: one run says everything, links checked against the
             // content when the pages did not render.
@@ -84,6 +151,14 @@ impl Site {
             }
             Err(e) => return Err(e),
         };
+        let Written {
+            rendered,
+            ids: mut page_ids,
+            photos,
+            mut record,
+            to_link,
+            held,
+        } = written;
         crate::timing::phase("pages", t);
         let t = std::time::Instant::now();
         self.page_photos.extend(photos);
@@ -91,15 +166,16 @@ impl Site {
         // files over both.
         let statics = std::mem::take(&mut self.output);
         // The 404 page shows what listings show: linked when that is unchanged.
-        let not_found_key = inputs.not_found_key();
-        let kept_404 = previous
+        let mut kept_404 = previous
             .page(NOT_FOUND)
             .filter(|r| {
                 r.key == not_found_key
-                    && staging
-                        .previous()
-                        .is_some_and(|p| Stamp::of(&p.join(NOT_FOUND)) == Some(r.stamp))
-                    && staging.link_unchanged(NOT_FOUND, r.stamp.inode())
+                    && Stamp::of(&output.join(NOT_FOUND)) == Some(r.stamp)
+                    && match &stager {
+                        Stager::Open(staging) => staging.link_unchanged(NOT_FOUND, r.stamp.inode()),
+                        // Linked once the staging folder is had.
+                        Stager::Later(_) => true,
+                    }
             })
             .cloned();
         match &kept_404 {
@@ -116,7 +192,7 @@ impl Site {
         let services = self.services_slot().take();
         // Without a thread to be had, the closure and the services go here and now.
         let _ = std::thread::Builder::new().spawn(move || drop(services));
-        let site_files: HashSet<String> = self.output.keys().cloned().collect();
+        let mut site_files: HashSet<String> = self.output.keys().cloned().collect();
         for (path, file) in statics {
             if !(kept_404.is_some() && path == NOT_FOUND) {
                 self.output.entry(path).or_insert(file);
@@ -137,6 +213,25 @@ impl Site {
         }
         crate::timing::phase("links", t);
         self.encode_photos()?;
+        let waited = matches!(stager, Stager::Later(_));
+        let t = std::time::Instant::now();
+        let staging = stager.open()?;
+        if waited {
+            crate::timing::phase("staging folder had", t);
+            write_held(self, &staging, &inputs, &plan, to_link, held, &mut record)?;
+            let linked = kept_404
+                .as_ref()
+                .is_some_and(|r| staging.link_unchanged(NOT_FOUND, r.stamp.inode()));
+            if kept_404.is_some() && !linked {
+                // Rare (the file could not be linked): rendered after all.
+                record.remove(NOT_FOUND);
+                kept_404 = None;
+                let html = self.not_found_page()?;
+                self.output
+                    .insert(NOT_FOUND.into(), OutputFile::Bytes(html));
+                site_files.insert(NOT_FOUND.into());
+            }
+        }
         for (path, file) in &self.output {
             if site_files.contains(path) || self.page_at(path).is_none() {
                 staging.put(path, file)?;
@@ -159,18 +254,108 @@ impl Site {
                 },
             );
         }
-        Ok((Record::new(record), rendered))
+        Ok((staging, Record::new(record), rendered))
     }
 }
 
-/// Renders every page of `site` and puts it into `staging`; returns each page's output
-/// path with the ids its HTML defines, for checking links. Rendering problems are
+/// Decides, for every page, whether the previous output's file can be linked.
+fn plan_pages<'r>(
+    site: &Site,
+    inputs: &Inputs,
+    previous: &'r Record,
+    output: &Path,
+) -> Vec<Plan<'r>> {
+    site.content
+        .pages
+        .par_iter()
+        .enumerate()
+        .map(|(i, page)| {
+            let path = output_path(&page.url);
+            let before = previous.page(&path);
+            // Whether the page's forms offer other services depends on what the rest of
+            // its key covers: the last rendering tells for an unchanged page.
+            let offered_before = before.is_none_or(|r| r.offers_services);
+            let key = site.page_key(inputs, i, offered_before);
+            match before {
+                // Unchanged inputs and the very file written last time.
+                Some(r) if r.key == key && Stamp::of(&output.join(&path)) == Some(r.stamp) => {
+                    Plan::Link(r)
+                }
+                _ => Plan::Render {
+                    key,
+                    offered_before,
+                },
+            }
+        })
+        .collect()
+}
+
+/// Page `i`, rendered as `plan` said, made ready to write: its ids found, and its key
+/// made again when its forms turned out to offer other services, or not.
+fn finish(
+    site: &Site,
+    inputs: &Inputs,
+    i: usize,
+    plan: &Plan<'_>,
+    page: RenderedPage,
+    written: &Mutex<Written>,
+) -> Finished {
+    let (key, offered_before) = match plan {
+        Plan::Render {
+            key,
+            offered_before,
+        } => (key.clone(), *offered_before),
+        Plan::Link(r) => (r.key.clone(), r.offers_services),
+    };
+    let offers_services = page.offers_services;
+    let key = if offers_services == offered_before {
+        key
+    } else {
+        site.page_key(inputs, i, offers_services)
+    };
+    let ids = Ids::of(&page.html);
+    let recordable = page.photos.uses.is_empty() && page.photos.warnings.is_empty();
+    let mut w = written.lock().unwrap_or_else(|e| e.into_inner());
+    w.ids.push((page.path.clone(), ids.clone()));
+    w.photos.push((page.url, page.photos));
+    drop(w);
+    Finished {
+        path: page.path,
+        html: page.html.into_bytes(),
+        key,
+        ids,
+        offers_services,
+        recordable,
+    }
+}
+
+/// Writes a finished page; returns its record, when it has one.
+fn put(staging: &Staging, page: Finished) -> Result<Option<(String, PageRecord)>, Error> {
+    let meta = staging.put(&page.path, &OutputFile::Bytes(page.html))?;
+    let stamp = Some(meta)
+        .filter(|_| page.recordable)
+        .and_then(|meta| Stamp::of_meta(&meta));
+    Ok(stamp.map(|stamp| {
+        (
+            page.path,
+            PageRecord {
+                key: page.key,
+                stamp,
+                ids: page.ids,
+                offers_services: page.offers_services,
+            },
+        )
+    }))
+}
+
+/// Renders the pages `plan` says to and, with `staging`, writes each as it goes and
+/// links the others; without, keeps both for [`write_held`]. Rendering problems are
 /// collected from every page and returned together; the first write failure stops it.
 fn write_pages(
     site: &Site,
-    staging: &Staging,
+    staging: Option<&Staging>,
     inputs: &Inputs,
-    previous: &Record,
+    plan: &[Plan<'_>],
 ) -> Result<Written, Error> {
     let pages = &site.content.pages;
     let order = work_order(pages);
@@ -180,102 +365,82 @@ fn write_pages(
     let broken = AtomicBool::new(false);
     let problems = Mutex::new(Diagnostics::default());
     let failure: Mutex<Option<Error>> = Mutex::new(None);
-    let ids: Mutex<Vec<PageIds>> = Mutex::new(Vec::with_capacity(pages.len()));
-    let photos: Mutex<Vec<(String, PagePhotos)>> = Mutex::new(Vec::new());
-    let record: Mutex<HashMap<String, PageRecord>> =
-        Mutex::new(HashMap::with_capacity(pages.len()));
-
+    let written = Mutex::new(Written {
+        ids: Vec::with_capacity(pages.len()),
+        record: HashMap::with_capacity(pages.len()),
+        ..Written::default()
+    });
     let fail = |e: Error| {
         stop.store(true, Ordering::Relaxed);
         let mut slot = failure.lock().unwrap_or_else(|e| e.into_inner());
         slot.get_or_insert(e);
     };
     std::thread::scope(|scope| {
-        scope.spawn(|| {
-            for page in order.iter().map(|&i| &pages[i]) {
-                if stop.load(Ordering::Relaxed) {
-                    break;
+        // A spare holds the folders of every page it held already.
+        if let Some(staging) = staging {
+            scope.spawn(|| {
+                for &i in &order {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    if staging.is_spare() && matches!(plan[i], Plan::Link(_)) {
+                        continue;
+                    }
+                    let path = output_path(&pages[i].url);
+                    if let Some((folder, _)) = path.rsplit_once('/') {
+                        // A folder it fails to create is created, or reported, by the writer.
+                        let _ = staging.create_folder(folder);
+                    }
                 }
-                let path = output_path(&page.url);
-                if let Some((folder, _)) = path.rsplit_once('/') {
-                    // A folder it fails to create is created, or reported, by the writer.
-                    let _ = staging.create_folder(folder);
-                }
-            }
-        });
+            });
+        }
         rayon::broadcast(|_| loop {
             let n = next.fetch_add(1, Ordering::Relaxed);
             if n >= order.len() || stop.load(Ordering::Relaxed) {
                 break;
             }
             let i = order[n];
-            let path = output_path(&pages[i].url);
-            let before = previous.page(&path);
-            // Whether the page's forms offer other services depends on what the rest of
-            // its key covers: the last rendering tells for an unchanged page.
-            let offered_before = before.is_none_or(|r| r.offers_services);
-            let key = site.page_key(inputs, i, offered_before);
-            // Unchanged inputs and the very file written last time: link it.
-            if let Some(before) = before.filter(|r| {
-                r.key == key
-                    && staging
-                        .previous()
-                        .is_some_and(|p| Stamp::of(&p.join(&path)) == Some(r.stamp))
-            }) {
-                if !broken.load(Ordering::Relaxed)
-                    && staging.link_unchanged(&path, before.stamp.inode())
-                {
-                    ids.lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push((path.clone(), before.ids.clone()));
-                    record
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert(path, before.clone());
+            if let Plan::Link(before) = &plan[i] {
+                // After a rendering problem nothing more is written; unchanged pages
+                // have none to report.
+                if broken.load(Ordering::Relaxed) {
+                    continue;
+                }
+                let path = output_path(&pages[i].url);
+                let linked = staging.is_none_or(|s| s.link_unchanged(&path, before.stamp.inode()));
+                if linked {
+                    let mut w = written.lock().unwrap_or_else(|e| e.into_inner());
+                    w.ids.push((path.clone(), before.ids.clone()));
+                    w.record.insert(path, (*before).clone());
+                    if staging.is_none() {
+                        w.to_link.push(i);
+                    }
                     continue;
                 }
             }
             rendered.fetch_add(1, Ordering::Relaxed);
             match site.render_page(i) {
-                Ok(page) => {
-                    // After a rendering problem, keep rendering to report every one,
-                    // but write nothing more: the staging folder will be removed.
-                    if !broken.load(Ordering::Relaxed) {
-                        let found = Ids::of(&page.html);
-                        let html = OutputFile::Bytes(page.html.into_bytes());
-                        let written = staging.put(&page.path, &html).map_err(&fail).ok();
-                        // A page's photos are known by rendering it: always rendered.
-                        let stamp = written
-                            .filter(|_| {
-                                page.photos.uses.is_empty() && page.photos.warnings.is_empty()
-                            })
-                            .and_then(|meta| Stamp::of_meta(&meta));
-                        if let Some(stamp) = stamp {
-                            let offers_services = page.offers_services;
-                            let key = if offers_services == offered_before {
-                                key
-                            } else {
-                                site.page_key(inputs, i, offers_services)
-                            };
-                            record.lock().unwrap_or_else(|e| e.into_inner()).insert(
-                                page.path.clone(),
-                                PageRecord {
-                                    key,
-                                    stamp,
-                                    ids: found.clone(),
-                                    offers_services,
-                                },
-                            );
-                        }
-                        ids.lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .push((page.path, found));
-                        photos
+                // After a rendering problem, keep rendering to report every one,
+                // but write nothing more: the staging folder will be removed.
+                Ok(page) if !broken.load(Ordering::Relaxed) => {
+                    let page = finish(site, inputs, i, &plan[i], page, &written);
+                    match staging {
+                        Some(staging) => match put(staging, page) {
+                            Ok(Some((path, r))) => {
+                                let mut w = written.lock().unwrap_or_else(|e| e.into_inner());
+                                w.record.insert(path, r);
+                            }
+                            Ok(None) => {}
+                            Err(e) => fail(e),
+                        },
+                        None => written
                             .lock()
                             .unwrap_or_else(|e| e.into_inner())
-                            .push((page.url, page.photos));
+                            .held
+                            .push(page),
                     }
                 }
+                Ok(_) => {}
                 Err(ds) => {
                     broken.store(true, Ordering::Relaxed);
                     let mut all = problems.lock().unwrap_or_else(|e| e.into_inner());
@@ -289,16 +454,59 @@ fn write_pages(
     }
     let mut problems = problems.into_inner().unwrap_or_else(|e| e.into_inner());
     if problems.is_empty() {
-        Ok(Written {
-            rendered: rendered.into_inner(),
-            ids: ids.into_inner().unwrap_or_else(|e| e.into_inner()),
-            photos: photos.into_inner().unwrap_or_else(|e| e.into_inner()),
-            record: record.into_inner().unwrap_or_else(|e| e.into_inner()),
-        })
+        let mut written = written.into_inner().unwrap_or_else(|e| e.into_inner());
+        written.rendered = rendered.into_inner();
+        Ok(written)
     } else {
         problems.sort();
         Err(Error::Site(problems))
     }
+}
+
+/// What [`write_pages`] kept while the staging folder was not had: links the pages it
+/// planned to, renders any that cannot be linked after all, and writes the pages it
+/// rendered; their records go into `record`.
+fn write_held(
+    site: &Site,
+    staging: &Staging,
+    inputs: &Inputs,
+    plan: &[Plan<'_>],
+    to_link: Vec<usize>,
+    held: Vec<Finished>,
+    record: &mut HashMap<String, PageRecord>,
+) -> Result<(), Error> {
+    let unlinked: Vec<usize> = to_link
+        .into_par_iter()
+        .filter(|&i| {
+            let Plan::Link(before) = &plan[i] else {
+                return true;
+            };
+            !staging.link_unchanged(
+                &output_path(&site.content.pages[i].url),
+                before.stamp.inode(),
+            )
+        })
+        .collect();
+    let scratch = Mutex::new(Written::default());
+    let mut finished = held;
+    for i in unlinked {
+        let page = site
+            .render_page(i)
+            .map_err(|ds| Error::Site(Diagnostics(ds)))?;
+        finished.push(finish(site, inputs, i, &plan[i], page, &scratch));
+    }
+    for page in finished {
+        let path = page.path.clone();
+        match put(staging, page)? {
+            Some((path, r)) => {
+                record.insert(path, r);
+            }
+            None => {
+                record.remove(&path);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The order pages are rendered in: site order, with the listings spread out. A listing

@@ -510,3 +510,5 @@ fn the_records_of_output_folders_that_are_gone_are_removed() {
         "{after:?}"
     );
 }
+
+mod at_once;

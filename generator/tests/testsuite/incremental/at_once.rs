@@ -1,0 +1,158 @@
+//! A build run while the spare output is still being prepared (right after the first
+//! build into a folder, by the process that build started): it decides, renders and
+//! checks what it can first, and waits for the spare only to write (issue 17).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+use super::{assert_same_as_clean_build, identities, rewritten};
+use crate::site_test::{bin, SiteTest};
+
+/// Holds the lock a build takes to use the spare of `dist`, as the process preparing
+/// that spare does, once the spare is made (by the process the first build started,
+/// waited for through the lock, or by this one).
+fn hold_spare_lock(t: &SiteTest) -> std::fs::File {
+    t.run(&["prepare-spare", "--root", ".", "--output", "dist"])
+        .success();
+    assert!(t.path(".dist.spare").is_dir());
+    let locks: Vec<_> = std::fs::read_dir(t.path(".cache/build"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "lock"))
+        .collect();
+    assert_eq!(locks.len(), 1, "one output, one spare lock: {locks:?}");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&locks[0])
+        .unwrap();
+    file.lock().unwrap();
+    file
+}
+
+/// `generator build` with phase timings on; its standard error, line by line.
+fn start_build(t: &SiteTest) -> (Child, Receiver<String>) {
+    let mut child = bin()
+        .arg("build")
+        .current_dir(t.root())
+        .env("GENERATOR_TIMINGS", "1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
+/// Half the minute a build waits for a spare: what these builds are given to get on.
+const WAIT: Duration = Duration::from_secs(30);
+
+/// Reads `lines` until one starts with `prefix`, for at most [`WAIT`].
+fn read_until(lines: &Receiver<String>, prefix: &str) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) if line.starts_with(prefix) => return,
+            Ok(_) => {}
+            Err(_) => panic!("the build did not print `{prefix}` (it waited, or ended)"),
+        }
+    }
+}
+
+/// Waits for `child` to end, at most [`WAIT`]; its exit status.
+fn finish(child: &mut Child) -> std::process::ExitStatus {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "the build did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_rebuild_checks_its_links_before_it_waits_for_the_spare_and_then_writes_into_it() {
+    let t = SiteTest::from_fixture("basic");
+    t.build().success();
+    let lock = hold_spare_lock(&t);
+    let before = identities(&t, "dist");
+    t.change("content/about.md", "We are a team.", "We are a small team.");
+    let (mut child, lines) = start_build(&t);
+    // Rendered and checked while the spare is held: nothing published yet.
+    read_until(&lines, "timing: links");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "it waits for the spare"
+    );
+    assert!(t.read("dist/about/index.html").contains("We are a team."));
+    drop(lock);
+    let status = finish(&mut child);
+    let rest: Vec<String> = lines.iter().collect();
+    assert!(status.success(), "{rest:?}");
+    assert!(
+        rest.iter().any(|l| l.contains("(1 rendered;")),
+        "only the edited page rendered: {rest:?}"
+    );
+    assert_eq!(
+        rewritten(&before, &identities(&t, "dist")),
+        ["about/index.html"]
+    );
+    assert!(t.read("dist/about/index.html").contains("a small team"));
+    assert_same_as_clean_build(&t);
+}
+
+#[test]
+fn a_rebuild_with_a_broken_link_fails_without_waiting_for_the_spare() {
+    let t = SiteTest::from_fixture("basic");
+    t.build().success();
+    let _lock = hold_spare_lock(&t);
+    let before = t.snapshot_dir("dist");
+    t.change(
+        "content/about.md",
+        "We are a team.",
+        "We are a [team](/no-such-page/).",
+    );
+    let (mut child, lines) = start_build(&t);
+    // The lock is still held: a build that waited for it would not end here.
+    let status = finish(&mut child);
+    let stderr: Vec<String> = lines.iter().collect();
+    assert!(!status.success());
+    assert!(
+        stderr.iter().any(|l| l.contains("/no-such-page/")),
+        "{stderr:?}"
+    );
+    assert_eq!(t.snapshot_dir("dist"), before, "the output is as it was");
+}
+
+#[test]
+fn a_page_that_cannot_be_linked_once_the_wait_is_over_is_rendered_after_all() {
+    let t = SiteTest::from_fixture("basic");
+    t.build().success();
+    let lock = hold_spare_lock(&t);
+    // No spare to write into: a new folder, into which unchanged pages are linked
+    // from the output (or a spare made again once the lock is let go, if the process
+    // the first build started comes to it only then; the page is missing there too).
+    std::fs::remove_dir_all(t.path(".dist.spare")).unwrap();
+    t.change("content/about.md", "We are a team.", "We are a small team.");
+    let (mut child, lines) = start_build(&t);
+    read_until(&lines, "timing: links");
+    // An unchanged page's file goes from the output while the build waits.
+    std::fs::remove_file(t.path("dist/privacy/index.html")).unwrap();
+    drop(lock);
+    let status = finish(&mut child);
+    let rest: Vec<String> = lines.iter().collect();
+    assert!(status.success(), "{rest:?}");
+    assert!(t.read("dist/privacy/index.html").contains("<html"));
+    assert!(t.read("dist/about/index.html").contains("a small team"));
+    assert_same_as_clean_build(&t);
+}
