@@ -53,6 +53,33 @@ impl Site {
         (self.photos.clone(), todo)
     }
 
+    /// The photos page `i` showed when it was last rendered, as its record lists them
+    /// (source file and line); `None` when one cannot be planned now or is over the size
+    /// limits (the page is rendered, and says why).
+    pub(super) fn recorded_photos(
+        &self,
+        i: usize,
+        shown: &[(PathBuf, Option<usize>)],
+    ) -> Option<PagePhotos> {
+        let page = &self.content.pages[i];
+        let mut uses = Vec::with_capacity(shown.len());
+        for (source, line) in shown {
+            let photo = self.photos.plan(source).ok()?;
+            if photo.warning.is_some() {
+                return None;
+            }
+            let at = Use {
+                page: page.source.clone(),
+                line: *line,
+            };
+            uses.push((photo, at));
+        }
+        Some(PagePhotos {
+            uses,
+            ..PagePhotos::default()
+        })
+    }
+
     /// Collects the photos every page uses and puts their files in the output.
     pub fn publish_photos(&mut self) -> Result<(), Error> {
         let mut uses = PhotoUses::new();

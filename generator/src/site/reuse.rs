@@ -15,8 +15,8 @@
 //! reading the file), and every file and folder of the output (for using it as the spare
 //! later, [`crate::output::Contents`]). A page whose fingerprint is unchanged and whose
 //! file in the previous output is still the one written is linked, not rendered;
-//! anything else (no record, a file changed by hand, a page that shows photos) is
-//! rendered and compared.
+//! anything else (no record, a file changed by hand, a page whose photos are over the
+//! size limits, so that the warning is given again) is rendered and compared.
 //!
 //! The records live in `.cache/build/` under the site root, one per output folder and
 //! one per spare, beside the lock of each spare ([`SpareLock`]), never in the published
@@ -37,7 +37,7 @@ use crate::file_stamp;
 use crate::output::{Contents, OutputFile};
 
 /// Bumped when what a record means changes; an older record is ignored.
-const VERSION: u32 = 4;
+const VERSION: u32 = 5;
 
 /// The record of one build's output.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -63,6 +63,9 @@ pub(crate) struct PageRecord {
     /// A form in it offered a service other than the page's own: `key` covers every
     /// service's title and order.
     pub offers_services: bool,
+    /// The photos it shows (source file, and the line that shows it): published with
+    /// it when it is linked. `key` covers their files through the site's inputs.
+    pub photos: Vec<(PathBuf, Option<usize>)>,
 }
 
 /// Which file is at a path: size, modification time and inode. A file edited or

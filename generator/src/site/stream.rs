@@ -12,7 +12,7 @@
 //! that holds thousands (`services/`), so the writers do not queue on that folder's lock.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -69,7 +69,10 @@ struct Finished {
     key: String,
     ids: Ids,
     offers_services: bool,
-    /// A page showing photos is rendered every time (its photos are known that way).
+    /// The photos it shows, for its record.
+    photos: Vec<(PathBuf, Option<usize>)>,
+    /// A page with a photo over the size limits is rendered every time, so that every
+    /// build warns.
     recordable: bool,
 }
 
@@ -251,6 +254,7 @@ impl Site {
                     ids,
                     // Its key is the listings', which covers the services.
                     offers_services: true,
+                    photos: Vec::new(),
                 },
             );
         }
@@ -314,7 +318,13 @@ fn finish(
         site.page_key(inputs, i, offers_services)
     };
     let ids = Ids::of(&page.html);
-    let recordable = page.photos.uses.is_empty() && page.photos.warnings.is_empty();
+    let recordable = page.photos.warnings.is_empty();
+    let photos = page
+        .photos
+        .uses
+        .iter()
+        .map(|(photo, u)| (photo.source.clone(), u.line))
+        .collect();
     let mut w = written.lock().unwrap_or_else(|e| e.into_inner());
     w.ids.push((page.path.clone(), ids.clone()));
     w.photos.push((page.url, page.photos));
@@ -325,6 +335,7 @@ fn finish(
         key,
         ids,
         offers_services,
+        photos,
         recordable,
     }
 }
@@ -343,6 +354,7 @@ fn put(staging: &Staging, page: Finished) -> Result<Option<(String, PageRecord)>
                 stamp,
                 ids: page.ids,
                 offers_services: page.offers_services,
+                photos: page.photos,
             },
         )
     }))
@@ -406,12 +418,19 @@ fn write_pages(
                 if broken.load(Ordering::Relaxed) {
                     continue;
                 }
+                // Its photos are published with it; one that cannot be read now is
+                // reported by rendering the page.
+                let photos = site.recorded_photos(i, &before.photos);
                 let path = output_path(&pages[i].url);
-                let linked = staging.is_none_or(|s| s.link_unchanged(&path, before.stamp.inode()));
-                if linked {
+                if let Some(photos) = photos.filter(|_| {
+                    staging.is_none_or(|s| s.link_unchanged(&path, before.stamp.inode()))
+                }) {
                     let mut w = written.lock().unwrap_or_else(|e| e.into_inner());
                     w.ids.push((path.clone(), before.ids.clone()));
                     w.record.insert(path, (*before).clone());
+                    if !photos.uses.is_empty() {
+                        w.photos.push((pages[i].url.clone(), photos));
+                    }
                     if staging.is_none() {
                         w.to_link.push(i);
                     }

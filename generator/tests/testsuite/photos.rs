@@ -234,6 +234,24 @@ fn a_second_build_reuses_the_cache() {
 }
 
 #[test]
+fn a_rebuild_links_the_pages_that_show_photos_and_publishes_their_files() {
+    let site = site_with_photos();
+    site.run(&["build"]).success();
+    site.change("content/about.md", "We are a team.", "We are a small team.");
+    // Even with the processed photos to make again.
+    fs::remove_dir_all(site.path(".cache/images")).unwrap();
+    // The page with photos is linked, not rendered again: only about/ is.
+    site.run(&["build"]).success().stderr_has("(1 rendered;");
+    // Its photos' files are still published: the same site as a clean build.
+    fs::remove_dir_all(site.path(".cache/build")).unwrap();
+    site.run(&["build", "--output", "clean"]).success();
+    assert_eq!(files(&site.path("dist")), files(&site.path("clean")));
+    assert!(files(&site.path("dist"))
+        .iter()
+        .any(|(name, _)| name.starts_with("assets/img/hairline.") && name.ends_with(".avif")));
+}
+
+#[test]
 fn a_broken_photo_names_page_line_and_file_and_keeps_the_last_site() {
     let site = site_with_photos();
     site.run(&["build"]).success();
@@ -310,6 +328,10 @@ fn huge_photos_warn_svg_stays_and_missing_alt_is_an_error() {
         .success()
         .stderr_has("warning: content/services/peel.md:10: content/services/wide.png is")
         .stderr_has("6100×20 px");
+    // Every build says it, the page rendered again rather than linked.
+    site.run(&["build"])
+        .success()
+        .stderr_has("warning: content/services/peel.md:10: content/services/wide.png is");
     let html = site.read("dist/services/peel/index.html");
     assert!(
         html.contains("<img src=\"/door.svg\" alt=\"A door\""),
