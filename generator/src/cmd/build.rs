@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::output::{check_output_dir, Staging, WriteStats};
+use crate::output::{check_output_dir, Contents, Staging, WriteStats};
 use crate::site::{BuildOptions, Record, Site, SpareLock, Stager};
 use crate::Error;
 
@@ -69,16 +69,24 @@ fn publish(
     output: &Path,
 ) -> Result<(WriteStats, usize), Error> {
     let t = Instant::now();
-    let previous = Record::load(&opts.root, output);
     let spare = Staging::spare_of(output);
-    // The spare's lock, when it is free now. A spare still being prepared (a build run
-    // right after the first one into a folder) is waited for once this build has to
-    // write, which it decides, and for a few pages renders and checks, first.
+    // Every build of this output holds the spare's lock while it writes, and so does the
+    // process preparing the spare after a first build. When the lock is busy, this build
+    // decides what changed, and for a few pages renders and checks them, before it
+    // waits ([`Stager::Later`]).
     let mut lock = SpareLock::acquire_within(&opts.root, &spare, Duration::ZERO);
     let waits = lock.is_none();
+    let previous = Record::load(&opts.root, output);
+    let read = Record::stamp(&opts.root, output);
+    // What the output holds when this build replaces it, when another build of it
+    // finished while this one waited (else `previous` says).
+    let mut replaced: Option<Option<Contents>> = None;
     let mut open = || {
         if lock.is_none() {
             lock = SpareLock::acquire_within(&opts.root, &spare, Duration::from_secs(60));
+            if Record::stamp(&opts.root, output) != read {
+                replaced = Some(Record::load(&opts.root, output).into_contents());
+            }
         }
         // The spare is written into from here on: until a build records it again, no record.
         let spare_contents = lock.as_ref().and_then(|_| {
@@ -115,7 +123,7 @@ fn publish(
     let t2 = Instant::now();
     let saved = record.save(&opts.root, output).and_then(|()| {
         // The output replaced is the spare now, as its own record describes it.
-        match previous.into_contents() {
+        match replaced.unwrap_or_else(|| previous.into_contents()) {
             Some(held) if committed.spare_kept => Record::of_spare(held).save(&opts.root, &spare),
             _ => Ok(()),
         }

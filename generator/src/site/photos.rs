@@ -17,6 +17,7 @@ use crate::images::{
 use crate::output::{Output, OutputFile};
 use crate::Error;
 
+use super::reuse::RecordedPhoto;
 use super::Site;
 
 /// Photos by output stem, with every place they are used.
@@ -53,24 +54,23 @@ impl Site {
         (self.photos.clone(), todo)
     }
 
-    /// The photos page `i` showed when it was last rendered, as its record lists them
-    /// (source file and line); `None` when one cannot be planned now or is over the size
-    /// limits (the page is rendered, and says why).
-    pub(super) fn recorded_photos(
-        &self,
-        i: usize,
-        shown: &[(PathBuf, Option<usize>)],
-    ) -> Option<PagePhotos> {
+    /// The photos page `i` showed when it was last rendered, as its record lists them;
+    /// `None` when one cannot be planned now, is over the size limits, or is not the
+    /// file it was (the page is rendered, and says why).
+    pub(super) fn recorded_photos(&self, i: usize, shown: &[RecordedPhoto]) -> Option<PagePhotos> {
         let page = &self.content.pages[i];
         let mut uses = Vec::with_capacity(shown.len());
-        for (source, line) in shown {
-            let photo = self.photos.plan(source).ok()?;
-            if photo.warning.is_some() {
+        for recorded in shown {
+            let photo = self
+                .photos
+                .plan(&self.opts.root.join(&recorded.source))
+                .ok()?;
+            if photo.warning.is_some() || photo.stem != recorded.stem {
                 return None;
             }
             let at = Use {
                 page: page.source.clone(),
-                line: *line,
+                line: recorded.line,
             };
             uses.push((photo, at));
         }
@@ -78,6 +78,19 @@ impl Site {
             uses,
             ..PagePhotos::default()
         })
+    }
+
+    /// How page `photos` are recorded ([`Site::recorded_photos`] reads them back).
+    pub(super) fn record_photos(photos: &PagePhotos) -> Vec<RecordedPhoto> {
+        photos
+            .uses
+            .iter()
+            .map(|(photo, u)| RecordedPhoto {
+                source: photo.shown.clone(),
+                line: u.line,
+                stem: photo.stem.clone(),
+            })
+            .collect()
     }
 
     /// Collects the photos every page uses and puts their files in the output.

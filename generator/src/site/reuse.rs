@@ -63,9 +63,20 @@ pub(crate) struct PageRecord {
     /// A form in it offered a service other than the page's own: `key` covers every
     /// service's title and order.
     pub offers_services: bool,
-    /// The photos it shows (source file, and the line that shows it): published with
-    /// it when it is linked. `key` covers their files through the site's inputs.
-    pub photos: Vec<(PathBuf, Option<usize>)>,
+    /// The photos it shows, published with it when it is linked.
+    pub photos: Vec<RecordedPhoto>,
+}
+
+/// A photo a page showed when it was rendered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RecordedPhoto {
+    /// The file, relative to the site root (as the page's source is).
+    pub source: String,
+    /// The line of the page that shows it, when known.
+    pub line: Option<usize>,
+    /// The stem of its processed files, which the page's HTML names (`name.<hash>`): a
+    /// file replaced keeping its size and time (a restored backup) still has another.
+    pub stem: String,
 }
 
 /// Which file is at a path: size, modification time and inode. A file edited or
@@ -108,6 +119,12 @@ impl Record {
         root.join(".cache")
             .join("build")
             .join(format!("{}.bin", &name[..16]))
+    }
+
+    /// Which file holds the record of `output` now: each build saves a new one, so
+    /// another build's record has another stamp.
+    pub(crate) fn stamp(root: &Path, output: &Path) -> Option<Stamp> {
+        Stamp::of(&Record::path(root, &std::path::absolute(output).ok()?))
     }
 
     /// The record of the build that wrote `output`; empty when there is none, it cannot

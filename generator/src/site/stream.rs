@@ -12,7 +12,7 @@
 //! that holds thousands (`services/`), so the writers do not queue on that folder's lock.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use site_config::Diagnostics;
 
 use super::deps::is_listing;
-use super::reuse::{Inputs, PageRecord, Record, Stamp};
+use super::reuse::{Inputs, PageRecord, Record, RecordedPhoto, Stamp};
 use super::site_files::NOT_FOUND;
 use super::{output_path, PagePhotos, RenderedPage, Site};
 use crate::check::Ids;
@@ -70,7 +70,7 @@ struct Finished {
     ids: Ids,
     offers_services: bool,
     /// The photos it shows, for its record.
-    photos: Vec<(PathBuf, Option<usize>)>,
+    photos: Vec<RecordedPhoto>,
     /// A page with a photo over the size limits is rendered every time, so that every
     /// build warns.
     recordable: bool,
@@ -92,10 +92,10 @@ struct Written {
 
 impl Site {
     /// Renders the whole site into a staging folder, each page written as soon as it is
-    /// rendered ([`write_pages`]), so memory holds a page per thread rather than the
-    /// site; then the site-wide files and the photos' files (encoded first when the
-    /// cache lacks them). The files `self.output` holds afterwards are all but the
-    /// pages. Every rendering problem is returned together.
+    /// rendered ([`write_pages`]) when the folder is had, so memory holds a page per
+    /// thread rather than the site; then the site-wide files and the photos' files
+    /// (encoded first when the cache lacks them). The files `self.output` holds
+    /// afterwards are all but the pages. Every rendering problem is returned together.
     ///
     /// `previous` is the record of the build that wrote `output`, which the staging
     /// folder replaces: pages whose inputs it shows unchanged are linked, not rendered
@@ -138,11 +138,11 @@ impl Site {
             Stager::Later(open) if renders > HELD_PAGES => Stager::Open(Box::new(open()?)),
             stager => stager,
         };
-        let now = match &stager {
+        let staging_now = match &stager {
             Stager::Open(staging) => Some(&**staging),
             Stager::Later(_) => None,
         };
-        let written = match write_pages(self, now, &inputs, &plan) {
+        let written = match write_pages(self, staging_now, &inputs, &plan) {
             Ok(done) => done,
             // As `build` in memory: one run says everything, links checked against the
             // content when the pages did not render.
@@ -155,7 +155,7 @@ impl Site {
             Err(e) => return Err(e),
         };
         let Written {
-            rendered,
+            mut rendered,
             ids: mut page_ids,
             photos,
             mut record,
@@ -173,11 +173,10 @@ impl Site {
             .page(NOT_FOUND)
             .filter(|r| {
                 r.key == not_found_key
-                    && Stamp::of(&output.join(NOT_FOUND)) == Some(r.stamp)
                     && match &stager {
-                        Stager::Open(staging) => staging.link_unchanged(NOT_FOUND, r.stamp.inode()),
+                        Stager::Open(staging) => link_recorded(staging, output, NOT_FOUND, r),
                         // Linked once the staging folder is had.
-                        Stager::Later(_) => true,
+                        Stager::Later(_) => Stamp::of(&output.join(NOT_FOUND)) == Some(r.stamp),
                     }
             })
             .cloned();
@@ -221,12 +220,22 @@ impl Site {
         let staging = stager.open()?;
         if waited {
             crate::timing::phase("staging folder had", t);
-            write_held(self, &staging, &inputs, &plan, to_link, held, &mut record)?;
+            rendered += write_held(
+                self,
+                &staging,
+                output,
+                &inputs,
+                &plan,
+                to_link,
+                held,
+                &mut record,
+            )?;
             let linked = kept_404
                 .as_ref()
-                .is_some_and(|r| staging.link_unchanged(NOT_FOUND, r.stamp.inode()));
+                .is_some_and(|r| link_recorded(&staging, output, NOT_FOUND, r));
             if kept_404.is_some() && !linked {
-                // Rare (the file could not be linked): rendered after all.
+                // Rare (the file changed or could not be linked): rendered after all. The
+                // services it shows were let go, and are made again for it.
                 record.remove(NOT_FOUND);
                 kept_404 = None;
                 let html = self.not_found_page()?;
@@ -319,12 +328,7 @@ fn finish(
     };
     let ids = Ids::of(&page.html);
     let recordable = page.photos.warnings.is_empty();
-    let photos = page
-        .photos
-        .uses
-        .iter()
-        .map(|(photo, u)| (photo.source.clone(), u.line))
-        .collect();
+    let photos = Site::record_photos(&page.photos);
     let mut w = written.lock().unwrap_or_else(|e| e.into_inner());
     w.ids.push((page.path.clone(), ids.clone()));
     w.photos.push((page.url, page.photos));
@@ -343,9 +347,11 @@ fn finish(
 /// Writes a finished page; returns its record, when it has one.
 fn put(staging: &Staging, page: Finished) -> Result<Option<(String, PageRecord)>, Error> {
     let meta = staging.put(&page.path, &OutputFile::Bytes(page.html))?;
-    let stamp = Some(meta)
-        .filter(|_| page.recordable)
-        .and_then(|meta| Stamp::of_meta(&meta));
+    let stamp = if page.recordable {
+        Stamp::of_meta(&meta)
+    } else {
+        None
+    };
     Ok(stamp.map(|stamp| {
         (
             page.path,
@@ -483,36 +489,47 @@ fn write_pages(
 }
 
 /// What [`write_pages`] kept while the staging folder was not had: links the pages it
-/// planned to, renders any that cannot be linked after all, and writes the pages it
-/// rendered; their records go into `record`.
+/// planned to, renders any that changed meanwhile or cannot be linked (another build of
+/// the output may have finished during the wait), and writes the pages it rendered;
+/// their records go into `record`. Returns how many pages it rendered.
+///
+/// A page rendered here has the inputs it was planned with, so the ids and photos its
+/// record gave (links checked, photos published) are its own: its rendering's are not
+/// kept again.
+#[allow(clippy::too_many_arguments)]
 fn write_held(
     site: &Site,
     staging: &Staging,
+    output: &Path,
     inputs: &Inputs,
     plan: &[Plan<'_>],
     to_link: Vec<usize>,
     held: Vec<Finished>,
     record: &mut HashMap<String, PageRecord>,
-) -> Result<(), Error> {
+) -> Result<usize, Error> {
     let unlinked: Vec<usize> = to_link
         .into_par_iter()
-        .filter(|&i| {
-            let Plan::Link(before) = &plan[i] else {
-                return true;
-            };
-            !staging.link_unchanged(
-                &output_path(&site.content.pages[i].url),
-                before.stamp.inode(),
-            )
+        .filter(|&i| match &plan[i] {
+            Plan::Link(before) => {
+                let path = output_path(&site.content.pages[i].url);
+                !link_recorded(staging, output, &path, before)
+            }
+            Plan::Render { .. } => true,
         })
         .collect();
+    let rendered = unlinked.len();
     let scratch = Mutex::new(Written::default());
     let mut finished = held;
+    let mut problems = Diagnostics::default();
     for i in unlinked {
-        let page = site
-            .render_page(i)
-            .map_err(|ds| Error::Site(Diagnostics(ds)))?;
-        finished.push(finish(site, inputs, i, &plan[i], page, &scratch));
+        match site.render_page(i) {
+            Ok(page) => finished.push(finish(site, inputs, i, &plan[i], page, &scratch)),
+            Err(ds) => ds.into_iter().for_each(|d| problems.push(d)),
+        }
+    }
+    if !problems.is_empty() {
+        problems.sort();
+        return Err(Error::Site(problems));
     }
     for page in finished {
         let path = page.path.clone();
@@ -525,7 +542,13 @@ fn write_held(
             }
         }
     }
-    Ok(())
+    Ok(rendered)
+}
+
+/// Links the file `r` records at `path` from the previous output `output` into
+/// `staging`, if it is still the file recorded there.
+fn link_recorded(staging: &Staging, output: &Path, path: &str, r: &PageRecord) -> bool {
+    Stamp::of(&output.join(path)) == Some(r.stamp) && staging.link_unchanged(path, r.stamp.inode())
 }
 
 /// The order pages are rendered in: site order, with the listings spread out. A listing

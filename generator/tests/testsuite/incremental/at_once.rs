@@ -3,6 +3,7 @@
 //! checks what it can first, and waits for the spare only to write (issue 17).
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::fs::MetadataExt;
 use std::process::{Child, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
@@ -31,52 +32,74 @@ fn hold_spare_lock(t: &SiteTest) -> std::fs::File {
     file
 }
 
-/// `generator build` with phase timings on; its standard error, line by line.
-fn start_build(t: &SiteTest) -> (Child, Receiver<String>) {
-    let mut child = bin()
-        .arg("build")
-        .current_dir(t.root())
-        .env("GENERATOR_TIMINGS", "1")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    (child, rx)
+/// A `generator build` under way, with phase timings on; killed if a test gives up on it.
+struct Running {
+    child: Child,
+    /// Its standard error, line by line.
+    lines: Receiver<String>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// Half the minute a build waits for a spare: what these builds are given to get on.
 const WAIT: Duration = Duration::from_secs(30);
 
-/// Reads `lines` until one starts with `prefix`, for at most [`WAIT`].
-fn read_until(lines: &Receiver<String>, prefix: &str) {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match lines.recv_timeout(left) {
-            Ok(line) if line.starts_with(prefix) => return,
-            Ok(_) => {}
-            Err(_) => panic!("the build did not print `{prefix}` (it waited, or ended)"),
+impl Running {
+    fn start(t: &SiteTest) -> Running {
+        let mut child = bin()
+            .arg("build")
+            .current_dir(t.root())
+            .env("GENERATOR_TIMINGS", "1")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Running { child, lines }
+    }
+
+    /// Reads standard error until a line starts with `prefix`, for at most [`WAIT`].
+    fn read_until(&self, prefix: &str) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.starts_with(prefix) => return,
+                Ok(_) => {}
+                Err(_) => panic!("the build did not print `{prefix}` (it waited, or ended)"),
+            }
         }
     }
-}
 
-/// Waits for `child` to end, at most [`WAIT`]; its exit status.
-fn finish(child: &mut Child) -> std::process::ExitStatus {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "the build did not end");
-        std::thread::sleep(Duration::from_millis(20));
+    /// Whether it is still under way.
+    fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// Waits for it to end, at most [`WAIT`]: whether it succeeded, and the rest of
+    /// its standard error.
+    fn finish(mut self) -> (bool, Vec<String>) {
+        let deadline = Instant::now() + WAIT;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "the build did not end");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        (status.success(), self.lines.iter().collect())
     }
 }
 
@@ -86,22 +109,30 @@ fn a_rebuild_checks_its_links_before_it_waits_for_the_spare_and_then_writes_into
     t.build().success();
     let lock = hold_spare_lock(&t);
     let before = identities(&t, "dist");
+    let spare = identities(&t, ".dist.spare");
+    let spare_folder = std::fs::metadata(t.path(".dist.spare")).unwrap().ino();
     t.change("content/about.md", "We are a team.", "We are a small team.");
-    let (mut child, lines) = start_build(&t);
-    // Rendered and checked while the spare is held: nothing published yet.
-    read_until(&lines, "timing: links");
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "it waits for the spare"
+    let mut build = Running::start(&t);
+    // Rendered and checked while the spare is held: nothing written, anywhere.
+    build.read_until("timing: links");
+    assert!(build.running(), "it waits for the spare");
+    assert_eq!(
+        identities(&t, ".dist.spare"),
+        spare,
+        "the spare is left alone"
     );
-    assert!(t.read("dist/about/index.html").contains("We are a team."));
+    assert_eq!(identities(&t, "dist"), before);
     drop(lock);
-    let status = finish(&mut child);
-    let rest: Vec<String> = lines.iter().collect();
-    assert!(status.success(), "{rest:?}");
+    let (ok, rest) = build.finish();
+    assert!(ok, "{rest:?}");
     assert!(
         rest.iter().any(|l| l.contains("(1 rendered;")),
         "only the edited page rendered: {rest:?}"
+    );
+    assert_eq!(
+        std::fs::metadata(t.path("dist")).unwrap().ino(),
+        spare_folder,
+        "the spare became the output"
     );
     assert_eq!(
         rewritten(&before, &identities(&t, "dist")),
@@ -122,11 +153,9 @@ fn a_rebuild_with_a_broken_link_fails_without_waiting_for_the_spare() {
         "We are a team.",
         "We are a [team](/no-such-page/).",
     );
-    let (mut child, lines) = start_build(&t);
     // The lock is still held: a build that waited for it would not end here.
-    let status = finish(&mut child);
-    let stderr: Vec<String> = lines.iter().collect();
-    assert!(!status.success());
+    let (ok, stderr) = Running::start(&t).finish();
+    assert!(!ok);
     assert!(
         stderr.iter().any(|l| l.contains("/no-such-page/")),
         "{stderr:?}"
@@ -135,7 +164,7 @@ fn a_rebuild_with_a_broken_link_fails_without_waiting_for_the_spare() {
 }
 
 #[test]
-fn a_page_that_cannot_be_linked_once_the_wait_is_over_is_rendered_after_all() {
+fn a_page_changed_in_the_output_during_the_wait_is_rendered_after_all() {
     let t = SiteTest::from_fixture("basic");
     t.build().success();
     let lock = hold_spare_lock(&t);
@@ -144,14 +173,14 @@ fn a_page_that_cannot_be_linked_once_the_wait_is_over_is_rendered_after_all() {
     // the first build started comes to it only then; the page is missing there too).
     std::fs::remove_dir_all(t.path(".dist.spare")).unwrap();
     t.change("content/about.md", "We are a team.", "We are a small team.");
-    let (mut child, lines) = start_build(&t);
-    read_until(&lines, "timing: links");
-    // An unchanged page's file goes from the output while the build waits.
-    std::fs::remove_file(t.path("dist/privacy/index.html")).unwrap();
+    let build = Running::start(&t);
+    build.read_until("timing: links");
+    // An unchanged page's file changes while the build waits, as another build of the
+    // output might change it: linking the file by name now would publish that one.
+    t.write("dist/privacy/index.html", "another build's page");
     drop(lock);
-    let status = finish(&mut child);
-    let rest: Vec<String> = lines.iter().collect();
-    assert!(status.success(), "{rest:?}");
+    let (ok, rest) = build.finish();
+    assert!(ok, "{rest:?}");
     assert!(t.read("dist/privacy/index.html").contains("<html"));
     assert!(t.read("dist/about/index.html").contains("a small team"));
     assert_same_as_clean_build(&t);
