@@ -243,7 +243,7 @@ fn a_rebuild_links_the_pages_that_show_photos_and_publishes_their_files() {
     // The page with photos is linked, not rendered again: only about/ is.
     site.run(&["build"]).success().stderr_has("(1 rendered;");
     // Its photos' files are still published: the same site as a clean build.
-    assert_same_as_clean_build(&site);
+    site.assert_same_as_clean_build();
     assert!(site
         .snapshot_dir("dist")
         .keys()
@@ -271,15 +271,7 @@ fn a_photo_replaced_keeping_its_size_and_time_renders_the_pages_that_show_it() {
     site.run(&["build"]).success();
     let html = site.read("dist/services/peel/index.html");
     assert!(html.contains("width=\"500\" height=\"300\""), "{html}");
-    assert_same_as_clean_build(&site);
-}
-
-/// The output equals a build with nothing to reuse (no record, no content cache).
-#[track_caller]
-fn assert_same_as_clean_build(site: &SiteTest) {
-    fs::remove_dir_all(site.path(".cache/build")).unwrap();
-    site.run(&["build", "--output", "clean"]).success();
-    assert_eq!(site.snapshot_dir("dist"), site.snapshot_dir("clean"));
+    site.assert_same_as_clean_build();
 }
 
 #[test]

@@ -184,6 +184,21 @@ impl SiteTest {
         Run::from(out)
     }
 
+    /// Asserts that `dist` equals a clean build of the site as it is now: no record of
+    /// earlier builds, no content cache, no output to link from.
+    #[track_caller]
+    pub(crate) fn assert_same_as_clean_build(&self) {
+        for old in [".cache/build", "clean", ".clean.spare"] {
+            let _ = fs::remove_dir_all(self.path(old));
+        }
+        self.run(&["build", "--output", "clean"]).success();
+        assert_eq!(
+            self.snapshot_dir("dist"),
+            self.snapshot_dir("clean"),
+            "the rebuilt output differs from a clean build"
+        );
+    }
+
     /// Every file under `rel` with its bytes, for before/after comparisons.
     pub(crate) fn snapshot_dir(&self, rel: &str) -> BTreeMap<String, Vec<u8>> {
         let base = self.path(rel);

@@ -8,7 +8,7 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-use super::{assert_same_as_clean_build, identities, rewritten};
+use super::{identities, rewritten};
 use crate::site_test::{bin, SiteTest};
 
 /// Holds the lock a build takes to use the spare of `dist`, as the process preparing
@@ -139,7 +139,7 @@ fn a_rebuild_checks_its_links_before_it_waits_for_the_spare_and_then_writes_into
         ["about/index.html"]
     );
     assert!(t.read("dist/about/index.html").contains("a small team"));
-    assert_same_as_clean_build(&t);
+    t.assert_same_as_clean_build();
 }
 
 #[test]
@@ -183,5 +183,5 @@ fn a_page_changed_in_the_output_during_the_wait_is_rendered_after_all() {
     assert!(ok, "{rest:?}");
     assert!(t.read("dist/privacy/index.html").contains("<html"));
     assert!(t.read("dist/about/index.html").contains("a small team"));
-    assert_same_as_clean_build(&t);
+    t.assert_same_as_clean_build();
 }

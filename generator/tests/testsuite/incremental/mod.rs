@@ -70,20 +70,6 @@ fn counts(stderr: &str) -> (usize, usize) {
     (words[1].parse().unwrap(), words[4].parse().unwrap())
 }
 
-#[track_caller]
-fn assert_same_as_clean_build(t: &SiteTest) {
-    // Clean: no record of earlier builds, no content cache, no output to link from.
-    for old in [".cache/build", "clean", ".clean.spare"] {
-        let _ = std::fs::remove_dir_all(t.path(old));
-    }
-    t.run(&["build", "--output", "clean"]).success();
-    assert_eq!(
-        t.snapshot_dir("dist"),
-        t.snapshot_dir("clean"),
-        "the rebuilt output differs from a clean build"
-    );
-}
-
 #[test]
 fn a_text_edit_rewrites_only_that_page() {
     let t = SiteTest::from_fixture("basic");
@@ -96,7 +82,7 @@ fn a_text_edit_rewrites_only_that_page() {
     let after = identities(&t, "dist");
     assert_eq!(rewritten(&before, &after), ["about/index.html"]);
     assert!(t.read("dist/about/index.html").contains("small team"));
-    assert_same_as_clean_build(&t);
+    t.assert_same_as_clean_build();
 }
 
 #[test]
@@ -115,7 +101,7 @@ fn an_edit_listings_show_rewrites_the_page_and_the_listings() {
             "services/peel/index.html"
         ]
     );
-    assert_same_as_clean_build(&t);
+    t.assert_same_as_clean_build();
 }
 
 #[test]
@@ -148,7 +134,7 @@ fn a_title_edit_rewrites_the_pages_that_show_every_services_title() {
     );
     assert!(rendered < pages, "{rendered} of {pages} pages rendered");
     assert!(t.read("dist/about/index.html").contains("About"));
-    assert_same_as_clean_build(&t);
+    t.assert_same_as_clean_build();
 }
 
 /// Adds `count` services (`extra-1` …) to the basic fixture's three.
@@ -189,7 +175,7 @@ fn back_to_forty_services_every_service_page_offers_them_all_again() {
     assert!(t
         .read("dist/services/peel/index.html")
         .contains("\"extra-37\""));
-    assert_same_as_clean_build(&t);
+    t.assert_same_as_clean_build();
 }
 
 #[test]
@@ -235,7 +221,7 @@ fn beyond_forty_services_a_title_edit_leaves_the_other_service_pages() {
     assert!(t
         .read("dist/promo/index.html")
         .contains("Extra treatment seven"));
-    assert_same_as_clean_build(&t);
+    t.assert_same_as_clean_build();
 }
 
 #[test]
@@ -257,7 +243,7 @@ fn an_unchanged_site_rewrites_nothing_and_a_removed_page_goes() {
         "{changed:?}"
     );
     assert!(!t.path("dist/thanks").exists());
-    assert_same_as_clean_build(&t);
+    t.assert_same_as_clean_build();
 }
 
 #[test]
@@ -270,7 +256,7 @@ fn a_file_changed_by_hand_in_the_output_is_put_right() {
     t.build().success();
     assert_eq!(t.read("dist/about/index.html"), good);
     assert!(!t.path("dist/stray.txt").exists());
-    assert_same_as_clean_build(&t);
+    t.assert_same_as_clean_build();
 }
 
 #[test]
@@ -308,7 +294,7 @@ fn a_rebuild_renders_only_the_pages_whose_inputs_changed() {
         rewritten(&all, &identities(&t, "dist")),
         ["about/index.html"]
     );
-    assert_same_as_clean_build(&t);
+    t.assert_same_as_clean_build();
 }
 
 #[test]
@@ -325,7 +311,7 @@ fn a_template_change_renders_every_page_again() {
     assert_eq!(rendered, pages, "{}", run.stderr);
     assert_ne!(t.read("dist/about/index.html"), before);
     assert!(t.read("dist/about/index.html").contains("About us!</h1>"));
-    assert_same_as_clean_build(&t);
+    t.assert_same_as_clean_build();
 }
 
 #[test]
@@ -368,7 +354,7 @@ fn the_first_build_into_a_folder_prepares_a_spare_of_hard_links() {
         rewritten(&before, &identities(&t, "dist")),
         ["about/index.html"]
     );
-    assert_same_as_clean_build(&t);
+    t.assert_same_as_clean_build();
 }
 
 #[test]
@@ -395,7 +381,7 @@ fn rebuilds_write_into_the_spare_output_and_publish_nothing_left_there() {
     assert!(!t.path("dist/about/stray.html").exists());
     assert!(!t.path("dist/services/new").exists());
     assert!(t.read("dist/about/index.html").contains("tiny team"));
-    assert_same_as_clean_build(&t);
+    t.assert_same_as_clean_build();
 }
 
 #[test]
@@ -435,7 +421,7 @@ fn a_rebuild_reads_only_the_changed_files_and_links_follow_a_moved_page() {
     t.build().success().stderr_has("; 0 read from content/");
     t.change("content/about.md", "We are a team.", "We are a small team.");
     t.build().success().stderr_has("; 1 read from content/");
-    assert_same_as_clean_build(&t);
+    t.assert_same_as_clean_build();
 
     // Another page links to peel.md: when its address changes, every page is read
     // again, so that link follows it.
@@ -450,7 +436,7 @@ fn a_rebuild_reads_only_the_changed_files_and_links_follow_a_moved_page() {
     assert!(t
         .read("dist/services/scalp/index.html")
         .contains("/services/chemical-peel/"));
-    assert_same_as_clean_build(&t);
+    t.assert_same_as_clean_build();
 }
 
 #[test]
