@@ -3,7 +3,7 @@
 
 Starts `generator serve` on a free port, waits for the first build (GET / answers
 200), opens the server-sent events stream at /__reload, then saves one service page
---samples times and measures, each time, from the moment the file is saved to the
+--samples times and measures, each time, from the moment saving the file starts to the
 next `event: reload`, and to the edited page served with the edit (the reload event,
 then GET of the page). Prints the medians and 95th percentiles, and the start-up time:
 from launching `serve` to the first 200 on `/` (polled every 10 ms). The page is put
@@ -140,17 +140,18 @@ def main():
                 text = re.sub(rb"^title: .*$", lambda _: title, original, count=1, flags=re.M)
             else:
                 text = original + f"\nEdited for the benchmark, sample {i + 1}.\n".encode()
+            # Timed from the start of the save: the file is truncated first, which
+            # `serve` may already answer if this script stalls before it has written
+            # (timing from its end then gave negative latencies on a busy machine).
+            saved = time.perf_counter()
             with open(page, "wb") as f:  # saved in place, as most editors do
                 f.write(text)
-            saved = time.perf_counter()
             while True:
                 try:
                     at, name = events.get(timeout=30)
                 except queue.Empty:
                     sys.exit(f"serve_latency: no reload event within 30 s of save {i + 1}")
-                # A reload before the save was done answers a half-written file (the
-                # writer stalled after truncating it): the finished save brings another.
-                if name == "reload" and at >= saved:
+                if name == "reload":
                     latencies.append((at - saved) * 1000)
                     break
                 if name in ("error", "closed") or name.startswith("http"):
