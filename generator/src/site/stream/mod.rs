@@ -15,7 +15,7 @@ use std::path::Path;
 use super::deps::is_listing;
 use super::reuse::{PageRecord, Record, Stamp};
 use super::site_files::NOT_FOUND;
-use super::{output_path, Site};
+use super::Site;
 use crate::check::Ids;
 use crate::links::{check_links, Targets};
 use crate::output::{OutputFile, Staging};
@@ -70,22 +70,22 @@ impl Site {
         crate::timing::phase("inputs", t);
         // The 404 page shows what listings show, and is keyed as they are.
         let not_found_key = inputs.not_found_key();
+        let t = std::time::Instant::now();
+        let plan = plan_pages(self, &inputs, previous, output);
         let listings_render = previous
             .page(NOT_FOUND)
             .is_none_or(|r| r.key != not_found_key)
-            || self.content.pages.iter().enumerate().any(|(i, p)| {
-                is_listing(p.kind)
-                    && previous
-                        .page(&output_path(&p.url))
-                        .is_none_or(|r| r.key != self.page_key(&inputs, i, true))
-            });
+            || self
+                .content
+                .pages
+                .iter()
+                .zip(&plan)
+                .any(|(p, plan)| is_listing(p.kind) && matches!(plan, Plan::Render { .. }));
         if listings_render {
             let t = std::time::Instant::now();
             self.make_services();
             crate::timing::phase("services for the listings", t);
         }
-        let t = std::time::Instant::now();
-        let plan = plan_pages(self, &inputs, previous, output);
         let renders = plan
             .iter()
             .filter(|p| matches!(p, Plan::Render { .. }))
