@@ -8,6 +8,7 @@
 //! build (one run reports everything); once the site is rendered, the ids and files
 //! the templates write count too.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -208,19 +209,21 @@ fn broken(
         None => (url, None),
     };
     let path = path.split('?').next().unwrap_or("");
-    let site_path = if path.is_empty() {
-        from.to_string()
+    let site_path: Cow<str> = if path.is_empty() {
+        Cow::Borrowed(from)
     } else if path.starts_with('/') {
-        path.to_string()
+        Cow::Borrowed(path)
     } else {
-        resolve_from_url(from, path)
+        Cow::Owned(resolve_from_url(from, path))
     };
     let target = output_path(&site_path);
-    if !targets.has_file(&target) {
+    // Most links lead to pages: looked up first, and once.
+    let page = targets.page(&target);
+    if page.is_none() && !targets.has_file(&target) {
         return Some(missing_file(&site_path, targets));
     }
     let fragment = fragment.filter(|f| !f.is_empty())?;
-    let page = targets.page(&target)?;
+    let page = page?;
     // Before rendering, only the ids Markdown defines are known; comment anchors come
     // from the comments file through the templates.
     if page.ids().any(|id| id == fragment)
@@ -232,7 +235,7 @@ fn broken(
     let page = if path.is_empty() {
         "this page".to_string()
     } else {
-        site_path.clone()
+        site_path.into_owned()
     };
     Some((format!("{page} has no #{fragment}"), hint))
 }

@@ -8,6 +8,7 @@
 //! next build writes into. It only ever deletes in the output folder's own hidden
 //! siblings, and refuses output folders that would hold or replace the site's sources.
 
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -88,6 +89,9 @@ pub struct Staging {
     keep_spare: bool,
     /// Every file put, to know what the spare held that is no longer made.
     put: Mutex<Vec<String>>,
+    /// The spare's folders whose entries this build changed (or found changed): the
+    /// others keep the times `held` records, so the commit need not read them again.
+    touched: Mutex<HashSet<String>>,
     written: AtomicUsize,
     reused: AtomicUsize,
     committed: bool,
@@ -173,12 +177,15 @@ impl Staging {
         let previous = output.is_dir().then(|| output.to_path_buf());
         let spare_dir = Staging::spare_of(output);
         let mut held = None;
+        let mut touched = HashSet::new();
         if keep_spare && spare_dir.is_dir() {
             match spare {
                 // Without a previous output there is nothing to link from: a new folder
                 // and the spare's contents would cost the same.
                 Some(contents) if previous.is_some() => {
-                    spare::take(&spare_dir, &contents).map_err(|e| Error::io(&spare_dir, e))?;
+                    let changed =
+                        spare::take(&spare_dir, &contents).map_err(|e| Error::io(&spare_dir, e))?;
+                    touched.extend(changed.into_iter().map(String::from));
                     held = Some(contents);
                 }
                 _ => set_aside(&parent, &name, &spare_dir),
@@ -203,6 +210,7 @@ impl Staging {
             held,
             keep_spare,
             put: Mutex::new(Vec::new()),
+            touched: Mutex::new(touched),
             written: AtomicUsize::new(0),
             reused: AtomicUsize::new(0),
             committed: false,
@@ -216,6 +224,31 @@ impl Staging {
             .push(rel.to_string());
     }
 
+    /// Notes that the entries of the spare's folder `folder` changed, and perhaps those
+    /// of every folder above it (one was created): all their times are read at commit.
+    fn touch(&self, folder: &str) {
+        if self.held.is_none() {
+            return;
+        }
+        let mut touched = self.touched.lock().unwrap_or_else(|e| e.into_inner());
+        let mut rest = folder;
+        loop {
+            if !touched.contains(rest) {
+                touched.insert(rest.to_string());
+            }
+            match rest.rsplit_once('/') {
+                Some((up, _)) => rest = up,
+                None if rest.is_empty() => break,
+                None => rest = "",
+            }
+        }
+    }
+
+    /// [`Staging::touch`] for the folder of the file `rel`.
+    fn touch_file(&self, rel: &str) {
+        self.touch(rel.rsplit_once('/').map_or("", |(folder, _)| folder));
+    }
+
     /// Creates the folder `rel` (relative to the output) and its parents. Creating
     /// folders in the order pages are written, from one thread, keeps the threads that
     /// write files from queueing on the lock of the one folder that holds them all
@@ -223,12 +256,16 @@ impl Staging {
     pub fn create_folder(&self, rel: &str) -> Result<(), Error> {
         let path = self.dir.join(rel);
         match fs::create_dir(&path) {
-            Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))
+            made => {
+                self.touch(rel);
+                match made {
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                        fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))
+                    }
+                    made => made.map_err(|e| Error::io(&path, e)),
+                }
             }
-            Err(e) => Err(Error::io(&path, e)),
         }
     }
 
@@ -243,6 +280,7 @@ impl Staging {
             self.reused.fetch_add(1, Ordering::Relaxed);
             return Ok(meta);
         }
+        self.touch_file(rel);
         let result = match create_new(&path, file) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 let folder = path.parent().unwrap_or(&self.dir);
@@ -291,6 +329,7 @@ impl Staging {
                 _ => {}
             }
         }
+        self.touch_file(rel);
         let linked = match fs::hard_link(&before, &path) {
             Ok(()) => true,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -330,6 +369,7 @@ impl Staging {
         if spare::inode(path) == Some(crate::file_stamp::inode(&meta)) {
             return Some(meta);
         }
+        self.touch_file(rel);
         let linked = match fs::hard_link(&before, path) {
             Ok(()) => true,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -361,12 +401,21 @@ impl Staging {
             reused: self.reused.load(Ordering::Relaxed),
         };
         let put = std::mem::take(self.put.get_mut().unwrap_or_else(|e| e.into_inner()));
+        let touched = std::mem::take(self.touched.get_mut().unwrap_or_else(|e| e.into_inner()));
+        let mut known = HashMap::new();
         if let Some(held) = &self.held {
-            let put: std::collections::HashSet<&str> = put.iter().map(String::as_str).collect();
-            spare::prune(&self.dir, held, &put).map_err(|e| Error::io(&self.dir, e))?;
+            let put: HashSet<&str> = put.iter().map(String::as_str).collect();
+            let pruned =
+                spare::prune(&self.dir, held, &put).map_err(|e| Error::io(&self.dir, e))?;
+            known = held
+                .folders
+                .iter()
+                .map(|(f, t)| (f.as_str(), *t))
+                .filter(|(f, _)| !touched.contains(*f) && !pruned.contains(f))
+                .collect();
         }
         let t = std::time::Instant::now();
-        let contents = Contents::of(&self.dir, put);
+        let contents = Contents::of_known(&self.dir, put, &known);
         crate::timing::phase("commit: folder times", t);
         let spare_dir = Staging::spare_of(&self.output);
         let had_output = self.output.exists();
@@ -486,5 +535,97 @@ fn same_files(a: &Path, b: &Path) -> bool {
     match (fs::read(a), fs::read(b)) {
         (Ok(x), Ok(y)) => x == y,
         _ => false,
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+    use std::time::{Duration, SystemTime};
+
+    fn write(dir: &Path, rel: &str, text: &str) {
+        let path = dir.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    /// Sets every folder's time long ago, so that any change to one shows.
+    fn age_folders(dir: &Path) {
+        for entry in walkdir::WalkDir::new(dir) {
+            let entry = entry.unwrap();
+            if entry.file_type().is_dir() {
+                let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+                fs::File::open(entry.path())
+                    .unwrap()
+                    .set_modified(old)
+                    .unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn a_rebuild_into_the_spare_records_the_folder_times_a_stat_would_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let output = tmp.path().join("dist");
+        let files: Vec<String> = [
+            "a/index.html",
+            "b/index.html",
+            "gone/deep/index.html",
+            "index.html",
+            "kept/index.html",
+            "quiet/index.html",
+        ]
+        .map(String::from)
+        .to_vec();
+        for f in &files {
+            write(&output, f, f);
+        }
+        let spare = Staging::spare_of(&output);
+        spare::make_spare(&output, &spare, &files).unwrap();
+        age_folders(&spare);
+        let held = Contents::of(&spare, files.clone());
+        // Someone else's file, which taking the spare removes.
+        write(&spare, "kept/stray.txt", "stray");
+
+        let staging = Staging::begin(&output, Some(held), true).unwrap();
+        assert!(staging.is_spare());
+        // Changed bytes, the same bytes, a file linked unchanged, a new folder; `gone/`
+        // is not made again.
+        staging
+            .put("a/index.html", &OutputFile::Bytes(b"new".to_vec()))
+            .unwrap();
+        staging
+            .put("index.html", &OutputFile::Bytes(b"index.html".to_vec()))
+            .unwrap();
+        let inode = fs::metadata(output.join("b/index.html")).unwrap().ino();
+        assert!(staging.link_unchanged("b/index.html", inode));
+        staging.create_folder("c/d").unwrap();
+        staging
+            .put("c/d/index.html", &OutputFile::Bytes(b"c".to_vec()))
+            .unwrap();
+        for same in ["kept/index.html", "quiet/index.html"] {
+            staging
+                .put(same, &OutputFile::Bytes(same.as_bytes().to_vec()))
+                .unwrap();
+        }
+        let committed = staging.commit().unwrap();
+
+        let made: Vec<String> = committed.contents.files.clone();
+        assert_eq!(committed.contents, Contents::of(&output, made));
+        assert!(!output.join("gone").exists() && !output.join("kept/stray.txt").exists());
+        // Folders nothing changed in kept the times recorded for the spare: not read.
+        let time = |f: &str| {
+            committed
+                .contents
+                .folders
+                .iter()
+                .find(|(name, _)| name == f)
+                .unwrap()
+                .1
+        };
+        assert_eq!(time("quiet"), time("b"));
+        assert_ne!(time("a"), time("b"));
+        assert_ne!(time("kept"), time("b"));
     }
 }

@@ -489,7 +489,11 @@ pub fn output_path(url: &str) -> String {
     if trimmed.is_empty() {
         "index.html".into()
     } else if trimmed.ends_with('/') {
-        format!("{trimmed}index.html")
+        // Not `format!`: link checks make this for every link of every page.
+        let mut path = String::with_capacity(trimmed.len() + "index.html".len());
+        path.push_str(trimmed);
+        path.push_str("index.html");
+        path
     } else {
         trimmed.to_string()
     }

@@ -172,10 +172,11 @@ impl Site {
         crate::timing::phase("links", t);
         self.encode_photos()?;
         let waited = matches!(stager, Stager::Later(_));
-        let t = std::time::Instant::now();
+        let mut t = std::time::Instant::now();
         let staging = stager.open()?;
         if waited {
             crate::timing::phase("staging folder had", t);
+            t = std::time::Instant::now();
             rendered += write_held(
                 self,
                 &staging,
@@ -200,11 +201,16 @@ impl Site {
                 site_files.insert(NOT_FOUND.into());
             }
         }
+        if waited {
+            crate::timing::phase("held pages written", t);
+        }
+        let t = std::time::Instant::now();
         for (path, file) in &self.output {
             if site_files.contains(path) || self.page_at(path).is_none() {
                 staging.put(path, file)?;
             }
         }
+        crate::timing::phase("site files written", t);
         if let (None, Some(OutputFile::Bytes(html)), Some(stamp)) = (
             &kept_404,
             self.output.get(NOT_FOUND),
