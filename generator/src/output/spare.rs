@@ -11,9 +11,10 @@
 //! as it was, as with a fresh staging folder.
 //!
 //! The spare is trusted only as far as its build's record ([`Contents`]) says: the files
-//! that build wrote, and each folder's modification time. A folder whose time changed
-//! has had entries added or removed by someone else; those unknown entries are removed
-//! before the spare is used.
+//! that build wrote (with their inodes), and each folder's modification time. A folder
+//! whose time changed has had entries added, removed or replaced by someone else; those
+//! unknown entries are removed before the spare is used, and its files' inodes are read
+//! rather than taken from the record.
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -31,10 +32,14 @@ use crate::file_stamp;
 /// modification time (nanoseconds since the epoch), the root as `""`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contents {
-    /// Files, relative to the folder (`services/smp/index.html`).
+    /// Files, relative to the folder (`services/smp/index.html`), sorted.
     pub files: Vec<String>,
     /// Folders, relative to the folder, with their modification times.
     pub folders: Vec<(String, u128)>,
+    /// The inode of each of `files` where its build recorded one (0 where not): a
+    /// rebuild into this folder as the spare need not `stat` a file to know it holds
+    /// the output's, while the file's folder has the time recorded. Empty when none is.
+    pub inodes: Vec<u64>,
 }
 
 impl Contents {
@@ -75,7 +80,22 @@ impl Contents {
                 Some((f.to_string(), t))
             })
             .collect();
-        Contents { files, folders }
+        Contents {
+            files,
+            folders,
+            inodes: Vec::new(),
+        }
+    }
+
+    /// Records the inode of each file `inode` knows.
+    pub fn set_inodes(&mut self, inode: impl Fn(&str) -> Option<u64>) {
+        self.inodes = self.files.iter().map(|f| inode(f).unwrap_or(0)).collect();
+    }
+
+    /// The inode recorded for `file`, when there is one.
+    pub fn recorded_inode(&self, file: &str) -> Option<u64> {
+        let at = self.files.binary_search_by(|f| f.as_str().cmp(file)).ok()?;
+        self.inodes.get(at).copied().filter(|&i| i != 0)
     }
 }
 

@@ -318,8 +318,19 @@ impl Staging {
         };
         let before = previous.join(rel);
         let path = self.dir.join(rel);
-        if self.held.is_some() {
-            match spare::inode(&path) {
+        if let Some(held) = &self.held {
+            // The inode recorded for the spare's file holds while its folder is as
+            // recorded: entries are neither added, removed nor replaced there without
+            // changing the folder's time.
+            let recorded = held.recorded_inode(rel).filter(|_| {
+                let folder = rel.rsplit_once('/').map_or("", |(folder, _)| folder);
+                !self
+                    .touched
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .contains(folder)
+            });
+            match recorded.or_else(|| spare::inode(&path)) {
                 Some(i) if i == inode => {
                     self.note_put(rel);
                     self.reused.fetch_add(1, Ordering::Relaxed);
@@ -627,5 +638,41 @@ mod tests {
         assert_eq!(time("quiet"), time("b"));
         assert_ne!(time("a"), time("b"));
         assert_ne!(time("kept"), time("b"));
+    }
+
+    #[test]
+    fn a_file_replaced_in_the_spare_is_not_taken_for_the_one_its_record_names() {
+        let tmp = tempfile::tempdir().unwrap();
+        let output = tmp.path().join("dist");
+        let files: Vec<String> = ["a/index.html", "b/index.html"].map(String::from).to_vec();
+        for f in &files {
+            write(&output, f, f);
+        }
+        let ino = |p: &Path| fs::metadata(p).unwrap().ino();
+        let spare = Staging::spare_of(&output);
+        spare::make_spare(&output, &spare, &files).unwrap();
+        age_folders(&spare);
+        let mut held = Contents::of(&spare, files.clone());
+        // As the spare's record has them: the output's files.
+        held.set_inodes(|f| Some(ino(&output.join(f))));
+        // Someone replaces one of the spare's files.
+        write(tmp.path(), "other", "not the page");
+        fs::rename(tmp.path().join("other"), spare.join("a/index.html")).unwrap();
+
+        let staging = Staging::begin(&output, Some(held), true).unwrap();
+        for f in &files {
+            assert!(staging.link_unchanged(f, ino(&output.join(f))));
+        }
+        let before = ino(&output.join("a/index.html"));
+        staging.commit().unwrap();
+        assert_eq!(
+            fs::read_to_string(output.join("a/index.html")).unwrap(),
+            "a/index.html"
+        );
+        assert_eq!(ino(&output.join("a/index.html")), before);
+        assert_eq!(
+            fs::read_to_string(output.join("b/index.html")).unwrap(),
+            "b/index.html"
+        );
     }
 }

@@ -37,7 +37,7 @@ use crate::file_stamp;
 use crate::output::{Contents, OutputFile};
 
 /// Bumped when what a record means changes; an older record is ignored.
-const VERSION: u32 = 5;
+const VERSION: u32 = 6;
 
 /// The record of one build's output.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -158,8 +158,10 @@ impl Record {
         }
     }
 
-    /// Sets what the output holds ([`crate::output::Committed::contents`]).
-    pub fn set_contents(&mut self, contents: Contents) {
+    /// Sets what the output holds ([`crate::output::Committed::contents`]), with the
+    /// inode of each page's file as recorded.
+    pub fn set_contents(&mut self, mut contents: Contents) {
+        contents.set_inodes(|f| self.pages.get(f).map(|r| r.stamp.inode));
         self.contents = contents;
     }
 
