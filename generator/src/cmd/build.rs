@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::output::{check_output_dir, Contents, Staging, WriteStats};
-use crate::site::{BuildOptions, Record, Site, SpareLock, Stager};
+use crate::site::{BuildOptions, Record, Site, SpareLock, Stager, Waited};
 use crate::Error;
 
 /// Builds the site at `opts.root` into `output` (default: `dist` in the root).
@@ -84,6 +84,7 @@ fn publish(
     let mut open = || {
         if lock.is_none() {
             lock = SpareLock::acquire_within(&opts.root, &spare, Duration::from_secs(60));
+            // Every build that replaces the output records it anew.
             if Record::stamp(&opts.root, output) != read {
                 replaced = Some(Record::load(&opts.root, output).into_contents());
             }
@@ -94,7 +95,10 @@ fn publish(
             Record::forget(&opts.root, &spare);
             held
         });
-        Staging::begin(output, spare_contents, lock.is_some())
+        Ok(Waited {
+            staging: Staging::begin(output, spare_contents, lock.is_some())?,
+            output_changed: replaced.is_some(),
+        })
     };
     crate::timing::phase("previous record", t);
     // A comment on a page that is gone must not stop the clinic publishing: say so, and
@@ -105,7 +109,7 @@ fn publish(
     let stager = if waits {
         Stager::Later(Box::new(open))
     } else {
-        Stager::Open(Box::new(open()?))
+        Stager::Open(Box::new(open()?.staging))
     };
     let written = site.write_into(&previous, output, stager);
     for d in site.photo_warnings() {

@@ -30,13 +30,24 @@ pub enum Stager<'a> {
     /// Had already.
     Open(Box<Staging>),
     /// Had when the build has to write: it waits for the spare output's lock.
-    Later(Box<dyn FnOnce() -> Result<Staging, Error> + 'a>),
+    Later(Box<dyn FnOnce() -> Result<Waited, Error> + 'a>),
+}
+
+/// A staging folder had after waiting for it.
+pub struct Waited {
+    pub staging: Staging,
+    /// Another build of the output finished meanwhile (its record changed): the files
+    /// the pages were planned to link may have been replaced, and are checked again.
+    pub output_changed: bool,
 }
 
 impl Stager<'_> {
-    fn open(self) -> Result<Staging, Error> {
+    fn open(self) -> Result<Waited, Error> {
         match self {
-            Stager::Open(staging) => Ok(*staging),
+            Stager::Open(staging) => Ok(Waited {
+                staging: *staging,
+                output_changed: false,
+            }),
             Stager::Later(open) => open(),
         }
     }
@@ -72,6 +83,7 @@ impl Site {
         let not_found_key = inputs.not_found_key();
         let t = std::time::Instant::now();
         let plan = plan_pages(self, &inputs, previous, output);
+        crate::timing::phase("plan", t);
         let listings_render = previous
             .page(NOT_FOUND)
             .is_none_or(|r| r.key != not_found_key)
@@ -90,15 +102,21 @@ impl Site {
             .iter()
             .filter(|p| matches!(p, Plan::Render { .. }))
             .count();
+        let mut output_changed = false;
         let stager = match stager {
-            Stager::Later(open) if renders > HELD_PAGES => Stager::Open(Box::new(open()?)),
+            Stager::Later(open) if renders > HELD_PAGES => {
+                let waited = open()?;
+                output_changed = waited.output_changed;
+                Stager::Open(Box::new(waited.staging))
+            }
             stager => stager,
         };
         let staging_now = match &stager {
             Stager::Open(staging) => Some(&**staging),
             Stager::Later(_) => None,
         };
-        let written = match write_pages(self, staging_now, &inputs, &plan) {
+        let recheck = output_changed.then_some(output);
+        let written = match write_pages(self, staging_now, recheck, &inputs, &plan) {
             Ok(done) => done,
             // As `build` in memory: one run says everything, links checked against the
             // content when the pages did not render.
@@ -173,14 +191,17 @@ impl Site {
         self.encode_photos()?;
         let waited = matches!(stager, Stager::Later(_));
         let mut t = std::time::Instant::now();
-        let staging = stager.open()?;
+        let Waited {
+            staging,
+            output_changed,
+        } = stager.open()?;
         if waited {
             crate::timing::phase("staging folder had", t);
             t = std::time::Instant::now();
             rendered += write_held(
                 self,
                 &staging,
-                output,
+                output_changed.then_some(output),
                 &inputs,
                 &plan,
                 to_link,

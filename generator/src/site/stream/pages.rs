@@ -157,11 +157,14 @@ fn put(staging: &Staging, page: Finished) -> Result<Option<(String, PageRecord)>
 }
 
 /// Renders the pages `plan` says to and, with `staging`, writes each as it goes and
-/// links the others; without, keeps both for [`write_held`]. Rendering problems are
-/// collected from every page and returned together; the first write failure stops it.
+/// links the others (checking first that `recheck`, the output, still holds each file
+/// as planned, when it may have changed since); without, keeps both for
+/// [`write_held`]. Rendering problems are collected from every page and returned
+/// together; the first write failure stops it.
 pub(super) fn write_pages(
     site: &Site,
     staging: Option<&Staging>,
+    recheck: Option<&Path>,
     inputs: &Inputs,
     plan: &[Plan<'_>],
 ) -> Result<Written, Error> {
@@ -218,9 +221,9 @@ pub(super) fn write_pages(
                 // reported by rendering the page.
                 let photos = site.recorded_photos(i, &before.photos);
                 let path = output_path(&pages[i].url);
-                if let Some(photos) = photos.filter(|_| {
-                    staging.is_none_or(|s| s.link_unchanged(&path, before.stamp.inode()))
-                }) {
+                if let Some(photos) =
+                    photos.filter(|_| staging.is_none_or(|s| link(s, recheck, &path, before)))
+                {
                     let mut w = written.lock().unwrap_or_else(|e| e.into_inner());
                     w.ids.push((path.clone(), before.ids.clone()));
                     w.record.insert(path, (*before).clone());
@@ -279,9 +282,10 @@ pub(super) fn write_pages(
 }
 
 /// What [`write_pages`] kept while the staging folder was not had: links the pages it
-/// planned to, renders any that changed meanwhile or cannot be linked (another build of
-/// the output may have finished during the wait), and writes the pages it rendered;
-/// their records go into `record`. Returns how many pages it rendered.
+/// planned to, renders any that cannot be linked or that changed meanwhile (checked
+/// against `recheck`, the output, when another build of it finished during the wait),
+/// and writes the pages it rendered; their records go into `record`. Returns how many
+/// pages it rendered.
 ///
 /// A page rendered here has the inputs it was planned with, so the ids and photos its
 /// record gave (links checked, photos published) are its own: its rendering's are not
@@ -290,7 +294,7 @@ pub(super) fn write_pages(
 pub(super) fn write_held(
     site: &Site,
     staging: &Staging,
-    output: &Path,
+    recheck: Option<&Path>,
     inputs: &Inputs,
     plan: &[Plan<'_>],
     to_link: Vec<usize>,
@@ -302,7 +306,7 @@ pub(super) fn write_held(
         .filter(|&i| match &plan[i] {
             Plan::Link(before) => {
                 let path = output_path(&site.content.pages[i].url);
-                !link_recorded(staging, output, &path, before)
+                !link(staging, recheck, &path, before)
             }
             Plan::Render { .. } => true,
         })
@@ -338,7 +342,14 @@ pub(super) fn write_held(
 /// Links the file `r` records at `path` from the previous output `output` into
 /// `staging`, if it is still the file recorded there.
 pub(super) fn link_recorded(staging: &Staging, output: &Path, path: &str, r: &PageRecord) -> bool {
-    Stamp::of(&output.join(path)) == Some(r.stamp) && staging.link_unchanged(path, r.stamp.inode())
+    link(staging, Some(output), path, r)
+}
+
+/// Links the file `r` records at `path` from the previous output into `staging`; with
+/// `recheck` (the output), only if it is still the file recorded there.
+fn link(staging: &Staging, recheck: Option<&Path>, path: &str, r: &PageRecord) -> bool {
+    recheck.is_none_or(|output| Stamp::of(&output.join(path)) == Some(r.stamp))
+        && staging.link_unchanged(path, r.stamp.inode())
 }
 
 /// The order pages are rendered in: site order, with the listings spread out. A listing

@@ -103,6 +103,20 @@ impl Running {
     }
 }
 
+/// Replaces `rel` in the output as another build of it would, which records the output
+/// anew once it has replaced it.
+fn another_build_writes(t: &SiteTest, rel: &str) {
+    t.write(rel, "another build's page");
+    for entry in std::fs::read_dir(t.path(".cache/build")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "bin") {
+            let new = path.with_extension("new");
+            std::fs::copy(&path, &new).unwrap();
+            std::fs::rename(&new, &path).unwrap();
+        }
+    }
+}
+
 #[test]
 fn a_rebuild_checks_its_links_before_it_waits_for_the_spare_and_then_writes_into_it() {
     let t = SiteTest::from_fixture("basic");
@@ -177,11 +191,44 @@ fn a_page_changed_in_the_output_during_the_wait_is_rendered_after_all() {
     build.read_until("timing: links");
     // An unchanged page's file changes while the build waits, as another build of the
     // output might change it: linking the file by name now would publish that one.
-    t.write("dist/privacy/index.html", "another build's page");
+    another_build_writes(&t, "dist/privacy/index.html");
     drop(lock);
     let (ok, rest) = build.finish();
     assert!(ok, "{rest:?}");
     assert!(t.read("dist/privacy/index.html").contains("<html"));
     assert!(t.read("dist/about/index.html").contains("a small team"));
+    t.assert_same_as_clean_build();
+}
+
+#[test]
+fn a_rebuild_with_many_pages_to_render_waits_first_and_links_only_what_is_still_there() {
+    let t = SiteTest::from_fixture("basic");
+    let note = |i: usize, text: &str| {
+        t.write(
+            &format!("content/note-{i}.md"),
+            &format!("---\ntitle: Note {i}\n---\n\n{text}\n"),
+        );
+    };
+    for i in 0..300 {
+        note(i, "A note.");
+    }
+    t.build().success();
+    let lock = hold_spare_lock(&t);
+    std::fs::remove_dir_all(t.path(".dist.spare")).unwrap();
+    // More pages to render than a waiting build holds in memory: it waits first.
+    for i in 0..300 {
+        note(i, "A longer note.");
+    }
+    let build = Running::start(&t);
+    build.read_until("timing: plan");
+    another_build_writes(&t, "dist/privacy/index.html");
+    drop(lock);
+    let (ok, rest) = build.finish();
+    assert!(ok, "{rest:?}");
+    assert!(
+        rest.iter().any(|l| l.contains("(301 rendered;")),
+        "the edited pages and the page changed meanwhile: {rest:?}"
+    );
+    assert!(t.read("dist/privacy/index.html").contains("<html"));
     t.assert_same_as_clean_build();
 }
