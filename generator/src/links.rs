@@ -113,10 +113,9 @@ impl<'a> Targets<'a> {
             .or_else(|| self.pages.get(&format!("{path}/index.html")))
     }
 
-    fn has_file(&self, path: &str) -> bool {
-        self.files.contains(path)
-            || self.files.contains(&format!("{path}/index.html"))
-            || self.page(path).is_some()
+    /// Whether a file other than a page is at `path` (or `path/index.html`).
+    fn has_other_file(&self, path: &str) -> bool {
+        self.files.contains(path) || self.files.contains(&format!("{path}/index.html"))
     }
 
     /// Output path and source file of each page that comes from `content/`.
@@ -219,7 +218,7 @@ fn broken(
     let target = output_path(&site_path);
     // Most links lead to pages: looked up first, and once.
     let page = targets.page(&target);
-    if page.is_none() && !targets.has_file(&target) {
+    if page.is_none() && !targets.has_other_file(&target) {
         return Some(missing_file(&site_path, targets));
     }
     let fragment = fragment.filter(|f| !f.is_empty())?;

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::output::{check_output_dir, Contents, Staging, WriteStats};
-use crate::site::{BuildOptions, Record, Site, SpareLock, Stager, Waited};
+use crate::site::{BuildOptions, Opened, Record, Site, SpareLock, Stager};
 use crate::Error;
 
 /// Builds the site at `opts.root` into `output` (default: `dist` in the root).
@@ -76,16 +76,19 @@ fn publish(
     // waits ([`Stager::Later`]).
     let mut lock = SpareLock::acquire_within(&opts.root, &spare, Duration::ZERO);
     let waits = lock.is_none();
-    let previous = Record::load(&opts.root, output);
+    // Stamped before it is read: a record replaced in between reads as changed.
     let read = Record::stamp(&opts.root, output);
+    let previous = Record::load(&opts.root, output);
     // What the output holds when this build replaces it, when another build of it
     // finished while this one waited (else `previous` says).
     let mut replaced: Option<Option<Contents>> = None;
     let mut open = || {
         if lock.is_none() {
             lock = SpareLock::acquire_within(&opts.root, &spare, Duration::from_secs(60));
-            // Every build that replaces the output records it anew.
-            if Record::stamp(&opts.root, output) != read {
+            // Every build that replaces the output records it anew; one with no record
+            // now is under way, or stopped half-way.
+            let now = Record::stamp(&opts.root, output);
+            if now.is_none() || now != read {
                 replaced = Some(Record::load(&opts.root, output).into_contents());
             }
         }
@@ -95,9 +98,11 @@ fn publish(
             Record::forget(&opts.root, &spare);
             held
         });
-        Ok(Waited {
+        Ok(Opened {
             staging: Staging::begin(output, spare_contents, lock.is_some())?,
-            output_changed: replaced.is_some(),
+            // Without the lock (not had within the minute), whoever holds it may be
+            // replacing the output now.
+            output_changed: replaced.is_some() || lock.is_none(),
         })
     };
     crate::timing::phase("previous record", t);

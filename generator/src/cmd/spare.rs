@@ -25,11 +25,7 @@ pub fn run(root: &Path, output: &Path) -> Result<(), Error> {
     let Some(held) = Record::load(root, output).into_contents() else {
         return Ok(());
     };
-    let mut contents = make_spare(output, &spare, &held.files).map_err(|e| Error::io(&spare, e))?;
-    // Linked from the output's files, which are the ones its record names unless
-    // replaced since: then the page's file no longer matches its record, and the build
-    // renders it rather than link it, so the spare's file is never taken as it.
-    contents.set_inodes(|f| held.recorded_inode(f));
+    let contents = make_spare(output, &spare, &held.files).map_err(|e| Error::io(&spare, e))?;
     Record::of_spare(contents)
         .save(root, &spare)
         .map_err(|e| Error::io(&spare, e))

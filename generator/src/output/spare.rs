@@ -28,36 +28,55 @@ use serde::{Deserialize, Serialize};
 
 use crate::file_stamp;
 
-/// What a finished output folder holds: every file written, and every folder with its
-/// modification time (nanoseconds since the epoch), the root as `""`.
+/// What a finished output folder holds: every file written, with its inode where known,
+/// and every folder with its modification time (nanoseconds since the epoch), the root
+/// as `""`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contents {
     /// Files, relative to the folder (`services/smp/index.html`), sorted.
     pub files: Vec<String>,
     /// Folders, relative to the folder, with their modification times.
     pub folders: Vec<(String, u128)>,
-    /// The inode of each of `files` where its build recorded one (0 where not): a
-    /// rebuild into this folder as the spare need not `stat` a file to know it holds
-    /// the output's, while the file's folder has the time recorded. Empty when none is.
+    /// The inode of each of `files` where the build that put it there knows it (0 where
+    /// not: a file linked by name from another folder): a rebuild into this folder as
+    /// the spare need not `stat` a file to know whether it holds the output's, while the
+    /// file's folder has the time recorded. Empty when none is known.
     pub inodes: Vec<u64>,
 }
 
 impl Contents {
     /// The contents of `dir`, which holds exactly `files` (as written by a build).
+    #[cfg(test)]
     pub(super) fn of(dir: &Path, files: Vec<String>) -> Contents {
+        let files = files.into_iter().map(|f| (f, 0)).collect();
         Contents::of_known(dir, files, &HashMap::new())
     }
 
-    /// [`Contents::of`], taking each folder's time from `known` where it is there
-    /// (folders a build found as recorded and changed nothing in) instead of a `stat`:
-    /// a rebuild of 10,000 pages changes a few.
+    /// [`Contents::of`] for `files` given in the order they were put, each with its
+    /// inode (0 where unknown; the last put at a path counts), taking each folder's time
+    /// from `known` where it is there (folders a build found as recorded and changed
+    /// nothing in) instead of a `stat`: a rebuild of 10,000 pages changes a few.
     pub(super) fn of_known(
         dir: &Path,
-        mut files: Vec<String>,
+        mut put: Vec<(String, u64)>,
         known: &HashMap<&str, u128>,
     ) -> Contents {
-        files.sort_unstable();
-        files.dedup();
+        // Stable: of two puts at one path, the later stays later.
+        put.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut files: Vec<String> = Vec::with_capacity(put.len());
+        let mut inodes: Vec<u64> = Vec::with_capacity(put.len());
+        for (file, inode) in put {
+            match (files.last(), inodes.last_mut()) {
+                (Some(last), Some(i)) if *last == file => *i = inode,
+                _ => {
+                    files.push(file);
+                    inodes.push(inode);
+                }
+            }
+        }
+        if inodes.iter().all(|&i| i == 0) {
+            inodes = Vec::new();
+        }
         let mut names: HashSet<&str> = HashSet::from([""]);
         for file in &files {
             let mut rest = file.as_str();
@@ -83,17 +102,12 @@ impl Contents {
         Contents {
             files,
             folders,
-            inodes: Vec::new(),
+            inodes,
         }
     }
 
-    /// Records the inode of each file `inode` knows.
-    pub fn set_inodes(&mut self, inode: impl Fn(&str) -> Option<u64>) {
-        self.inodes = self.files.iter().map(|f| inode(f).unwrap_or(0)).collect();
-    }
-
     /// The inode recorded for `file`, when there is one.
-    pub fn recorded_inode(&self, file: &str) -> Option<u64> {
+    pub(super) fn recorded_inode(&self, file: &str) -> Option<u64> {
         let at = self.files.binary_search_by(|f| f.as_str().cmp(file)).ok()?;
         self.inodes.get(at).copied().filter(|&i| i != 0)
     }
@@ -152,7 +166,9 @@ pub(super) fn prune<'a>(
     put: &HashSet<&str>,
 ) -> io::Result<HashSet<&'a str>> {
     let mut emptied: HashSet<&str> = HashSet::new();
+    let mut removed = false;
     for file in held.files.iter().filter(|f| !put.contains(f.as_str())) {
+        removed = true;
         match fs::remove_file(dir.join(file)) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
             _ => {}
@@ -170,7 +186,7 @@ pub(super) fn prune<'a>(
         // Only an empty folder goes; one that still holds files is kept.
         let _ = fs::remove_dir(dir.join(folder));
     }
-    if !emptied.is_empty() || held.files.iter().any(|f| !put.contains(f.as_str())) {
+    if removed {
         emptied.insert("");
     }
     Ok(emptied)
@@ -242,7 +258,13 @@ pub fn make_spare(output: &Path, spare: &Path, files: &[String]) -> io::Result<C
                 .unwrap_or_else(|_| Err(io::Error::other("the folder thread panicked")));
             created.and(linked)
         })?;
-        let contents = Contents::of(&making, files.to_vec());
+        // Each file as linked: its inode read from the spare, not assumed from the
+        // output's record (a file there may have been replaced since).
+        let linked: Vec<(String, u64)> = files
+            .par_iter()
+            .map(|f| (f.clone(), inode(&making.join(f)).unwrap_or(0)))
+            .collect();
+        let contents = Contents::of_known(&making, linked, &HashMap::new());
         if spare.exists() {
             return Err(io::ErrorKind::AlreadyExists.into());
         }
@@ -342,6 +364,9 @@ mod tests {
         let ino = |p: &Path| fs::metadata(p).unwrap().ino();
         assert_ne!(ino(&spare.join("services")), ino(&output.join("services")));
         assert_eq!(contents.files, files);
+        for f in &files {
+            assert_eq!(contents.recorded_inode(f), Some(ino(&spare.join(f))), "{f}");
+        }
 
         // A file that cannot be linked: no spare, nothing half-made left behind.
         fs::remove_dir_all(&spare).unwrap();
@@ -354,6 +379,25 @@ mod tests {
                 .count(),
             0
         );
+    }
+
+    #[test]
+    fn folder_times_known_are_taken_as_known_and_the_last_put_of_a_file_counts() {
+        let tmp = tempfile::tempdir().unwrap();
+        write(tmp.path(), "a/index.html");
+        write(tmp.path(), "b/index.html");
+        let known = HashMap::from([("a", 7)]);
+        let put = vec![
+            ("b/index.html".to_string(), 1),
+            ("a/index.html".to_string(), 2),
+            ("b/index.html".to_string(), 3),
+        ];
+        let c = Contents::of_known(tmp.path(), put, &known);
+        assert_eq!(c.files, ["a/index.html", "b/index.html"]);
+        assert_eq!(c.inodes, [2, 3]);
+        let time = |f: &str| c.folders.iter().find(|(n, _)| n == f).unwrap().1;
+        assert_eq!(time("a"), 7);
+        assert_eq!(Some(time("b")), modified_ns(&tmp.path().join("b")));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use std::sync::Mutex;
 
 use super::spare::{self, Contents};
 use super::{Output, OutputFile};
+use crate::file_stamp;
 use crate::Error;
 
 /// Refuses an output folder that is the site root, lies above it, or lies inside
@@ -87,8 +88,10 @@ pub struct Staging {
     held: Option<Contents>,
     /// Whether this build may use and make the spare (see [`Staging::begin`]).
     keep_spare: bool,
-    /// Every file put, to know what the spare held that is no longer made.
-    put: Mutex<Vec<String>>,
+    /// Every file put, in order, with its inode where this build knows it (0 where it
+    /// linked a file by name), to know what the spare held that is no longer made and
+    /// for the record of the new output.
+    put: Mutex<Vec<(String, u64)>>,
     /// The spare's folders whose entries this build changed (or found changed): the
     /// others keep the times `held` records, so the commit need not read them again.
     touched: Mutex<HashSet<String>>,
@@ -217,11 +220,11 @@ impl Staging {
         })
     }
 
-    fn note_put(&self, rel: &str) {
+    fn note_put(&self, rel: &str, inode: u64) {
         self.put
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(rel.to_string());
+            .push((rel.to_string(), inode));
     }
 
     /// Notes that the entries of the spare's folder `folder` changed, and perhaps those
@@ -275,8 +278,8 @@ impl Staging {
     /// metadata, as a `stat` of it would now.
     pub fn put(&self, rel: &str, file: &OutputFile) -> Result<fs::Metadata, Error> {
         let path = self.dir.join(rel);
-        self.note_put(rel);
-        if let Some(meta) = self.reuse(rel, file, &path) {
+        if let Some((meta, known)) = self.reuse(rel, file, &path) {
+            self.note_put(rel, if known { file_stamp::inode(&meta) } else { 0 });
             self.reused.fetch_add(1, Ordering::Relaxed);
             return Ok(meta);
         }
@@ -294,7 +297,10 @@ impl Staging {
             }
             other => other,
         };
-        let meta = result.map_err(|e| Error::io(&path, e))?;
+        let meta = result;
+        // Noted even when it failed: the spare held a file there, which may be gone.
+        self.note_put(rel, meta.as_ref().map_or(0, file_stamp::inode));
+        let meta = meta.map_err(|e| Error::io(&path, e))?;
         self.written.fetch_add(1, Ordering::Relaxed);
         Ok(meta)
     }
@@ -332,10 +338,12 @@ impl Staging {
             });
             match recorded.or_else(|| spare::inode(&path)) {
                 Some(i) if i == inode => {
-                    self.note_put(rel);
+                    self.note_put(rel, inode);
                     self.reused.fetch_add(1, Ordering::Relaxed);
                     return true;
                 }
+                // Another file (or, against its record, none): the page is rendered
+                // instead when it cannot be removed.
                 Some(_) if fs::remove_file(&path).is_err() => return false,
                 _ => {}
             }
@@ -350,16 +358,19 @@ impl Staging {
             Err(_) => false,
         };
         if linked {
-            self.note_put(rel);
+            // Linked by name: the output's file may have been replaced since it was
+            // recorded, so its inode is not taken as known.
+            self.note_put(rel, 0);
             self.reused.fetch_add(1, Ordering::Relaxed);
         }
         linked
     }
 
     /// Links `rel` from the previous output if it holds exactly these bytes: the linked
-    /// file's metadata (the same inode, size and modification time). Any failure (no
-    /// such file, another file system) means `None`: "write it".
-    fn reuse(&self, rel: &str, file: &OutputFile, path: &Path) -> Option<fs::Metadata> {
+    /// file's metadata (the same inode, size and modification time), and whether the
+    /// spare held that very file (else it was linked by name). Any failure (no such
+    /// file, another file system) means `None`: "write it".
+    fn reuse(&self, rel: &str, file: &OutputFile, path: &Path) -> Option<(fs::Metadata, bool)> {
         let previous = self.previous.as_ref()?;
         let before = previous.join(rel);
         let meta = fs::symlink_metadata(&before).ok()?;
@@ -378,7 +389,7 @@ impl Staging {
         // The spare holds this very file already (inodes are only told apart on Unix).
         #[cfg(unix)]
         if spare::inode(path) == Some(crate::file_stamp::inode(&meta)) {
-            return Some(meta);
+            return Some((meta, true));
         }
         self.touch_file(rel);
         let linked = match fs::hard_link(&before, path) {
@@ -392,7 +403,7 @@ impl Staging {
             }
             Err(_) => false,
         };
-        linked.then_some(meta)
+        linked.then_some((meta, false))
     }
 
     /// Puts every file of `files` (small, site-wide files and static files).
@@ -415,7 +426,7 @@ impl Staging {
         let touched = std::mem::take(self.touched.get_mut().unwrap_or_else(|e| e.into_inner()));
         let mut known = HashMap::new();
         if let Some(held) = &self.held {
-            let put: HashSet<&str> = put.iter().map(String::as_str).collect();
+            let put: HashSet<&str> = put.iter().map(|(f, _)| f.as_str()).collect();
             let pruned =
                 spare::prune(&self.dir, held, &put).map_err(|e| Error::io(&self.dir, e))?;
             known = held
@@ -561,6 +572,17 @@ mod tests {
         fs::write(path, text).unwrap();
     }
 
+    /// Replaces `rel` with a new file (a new inode), as a build or an editor would.
+    fn replace(dir: &Path, rel: &str, text: &str) {
+        let new = dir.join(format!("{rel}.new"));
+        fs::write(&new, text).unwrap();
+        fs::rename(new, dir.join(rel)).unwrap();
+    }
+
+    fn ino(p: &Path) -> u64 {
+        fs::metadata(p).unwrap().ino()
+    }
+
     /// Sets every folder's time long ago, so that any change to one shows.
     fn age_folders(dir: &Path) {
         for entry in walkdir::WalkDir::new(dir) {
@@ -575,92 +597,133 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_rebuild_into_the_spare_records_the_folder_times_a_stat_would_read() {
+    /// An output holding `files` (each file's text is its path), its spare made from
+    /// it with its folders aged, and the spare's contents as its record has them.
+    fn output_and_spare(files: &[&str]) -> (tempfile::TempDir, PathBuf, PathBuf, Contents) {
         let tmp = tempfile::tempdir().unwrap();
         let output = tmp.path().join("dist");
-        let files: Vec<String> = [
+        let files: Vec<String> = files.iter().map(|f| f.to_string()).collect();
+        for f in &files {
+            write(&output, f, f);
+        }
+        let spare = Staging::spare_of(&output);
+        spare::make_spare(&output, &spare, &files).unwrap();
+        age_folders(&spare);
+        let held = Contents::of_known(
+            &spare,
+            files
+                .iter()
+                .map(|f| (f.clone(), ino(&spare.join(f))))
+                .collect(),
+            &HashMap::new(),
+        );
+        (tmp, output, spare, held)
+    }
+
+    fn time(contents: &Contents, folder: &str) -> u128 {
+        contents
+            .folders
+            .iter()
+            .find(|(name, _)| name == folder)
+            .unwrap()
+            .1
+    }
+
+    #[test]
+    fn a_rebuild_into_the_spare_records_the_folder_times_a_stat_would_read() {
+        let (_tmp, output, spare, held) = output_and_spare(&[
             "a/index.html",
             "b/index.html",
             "gone/deep/index.html",
             "index.html",
             "kept/index.html",
+            "moved/index.html",
             "quiet/index.html",
-        ]
-        .map(String::from)
-        .to_vec();
-        for f in &files {
-            write(&output, f, f);
-        }
-        let spare = Staging::spare_of(&output);
-        spare::make_spare(&output, &spare, &files).unwrap();
-        age_folders(&spare);
-        let held = Contents::of(&spare, files.clone());
+            "same/index.html",
+        ]);
         // Someone else's file, which taking the spare removes.
         write(&spare, "kept/stray.txt", "stray");
+        // Output files replaced since the spare was made: the spare holds the old ones.
+        replace(&output, "moved/index.html", "moved/index.html");
+        replace(&output, "same/index.html", "same/index.html");
 
         let staging = Staging::begin(&output, Some(held), true).unwrap();
         assert!(staging.is_spare());
-        // Changed bytes, the same bytes, a file linked unchanged, a new folder; `gone/`
-        // is not made again.
-        staging
-            .put("a/index.html", &OutputFile::Bytes(b"new".to_vec()))
-            .unwrap();
-        staging
-            .put("index.html", &OutputFile::Bytes(b"index.html".to_vec()))
-            .unwrap();
-        let inode = fs::metadata(output.join("b/index.html")).unwrap().ino();
-        assert!(staging.link_unchanged("b/index.html", inode));
-        staging.create_folder("c/d").unwrap();
-        staging
-            .put("c/d/index.html", &OutputFile::Bytes(b"c".to_vec()))
-            .unwrap();
-        for same in ["kept/index.html", "quiet/index.html"] {
+        let put = |rel: &str, text: &str| {
             staging
-                .put(same, &OutputFile::Bytes(same.as_bytes().to_vec()))
+                .put(rel, &OutputFile::Bytes(text.as_bytes().to_vec()))
                 .unwrap();
+        };
+        // Changed bytes; the same bytes, the spare holding them or not; files linked
+        // unchanged, the spare holding them or not; a new folder. `gone/` is not made.
+        put("a/index.html", "new");
+        put("index.html", "index.html");
+        put("same/index.html", "same/index.html");
+        for f in ["b/index.html", "moved/index.html"] {
+            assert!(staging.link_unchanged(f, ino(&output.join(f))));
         }
+        staging.create_folder("c/d").unwrap();
+        put("c/d/index.html", "c");
+        put("kept/index.html", "kept/index.html");
+        put("quiet/index.html", "quiet/index.html");
         let committed = staging.commit().unwrap();
 
-        let made: Vec<String> = committed.contents.files.clone();
-        assert_eq!(committed.contents, Contents::of(&output, made));
+        let contents = &committed.contents;
+        let stat: Vec<(String, u128)> = contents
+            .folders
+            .iter()
+            .map(|(f, _)| (f.clone(), spare_time(&output.join(f))))
+            .collect();
+        assert_eq!(
+            contents.folders, stat,
+            "each folder's time as a stat reads it"
+        );
         assert!(!output.join("gone").exists() && !output.join("kept/stray.txt").exists());
-        // Folders nothing changed in kept the times recorded for the spare: not read.
-        let time = |f: &str| {
-            committed
-                .contents
-                .folders
-                .iter()
-                .find(|(name, _)| name == f)
-                .unwrap()
-                .1
-        };
-        assert_eq!(time("quiet"), time("b"));
-        assert_ne!(time("a"), time("b"));
-        assert_ne!(time("kept"), time("b"));
+        for changed in ["a", "kept", "moved", "same", "c", ""] {
+            assert_ne!(time(contents, changed), time(contents, "b"), "{changed}");
+        }
+        assert_eq!(time(contents, "quiet"), time(contents, "b"));
+    }
+
+    fn spare_time(path: &Path) -> u128 {
+        crate::file_stamp::modified_ns(&fs::metadata(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_record_knows_the_inodes_of_files_a_build_put_or_found_not_those_linked_by_name() {
+        let (_tmp, output, _spare, held) =
+            output_and_spare(&["held/index.html", "linked/index.html", "written/index.html"]);
+        replace(&output, "linked/index.html", "linked/index.html");
+        let staging = Staging::begin(&output, Some(held), true).unwrap();
+        for f in ["held/index.html", "linked/index.html"] {
+            assert!(staging.link_unchanged(f, ino(&output.join(f))));
+        }
+        staging
+            .put("written/index.html", &OutputFile::Bytes(b"new".to_vec()))
+            .unwrap();
+        let committed = staging.commit().unwrap();
+        let recorded = |f: &str| committed.contents.recorded_inode(f);
+        assert_eq!(
+            recorded("held/index.html"),
+            Some(ino(&output.join("held/index.html")))
+        );
+        assert_eq!(
+            recorded("written/index.html"),
+            Some(ino(&output.join("written/index.html")))
+        );
+        // The output's file could have been replaced between the plan and the link.
+        assert_eq!(recorded("linked/index.html"), None);
     }
 
     #[test]
     fn a_file_replaced_in_the_spare_is_not_taken_for_the_one_its_record_names() {
-        let tmp = tempfile::tempdir().unwrap();
-        let output = tmp.path().join("dist");
-        let files: Vec<String> = ["a/index.html", "b/index.html"].map(String::from).to_vec();
-        for f in &files {
-            write(&output, f, f);
-        }
-        let ino = |p: &Path| fs::metadata(p).unwrap().ino();
-        let spare = Staging::spare_of(&output);
-        spare::make_spare(&output, &spare, &files).unwrap();
-        age_folders(&spare);
-        let mut held = Contents::of(&spare, files.clone());
-        // As the spare's record has them: the output's files.
-        held.set_inodes(|f| Some(ino(&output.join(f))));
+        let (tmp, output, spare, held) = output_and_spare(&["a/index.html", "b/index.html"]);
         // Someone replaces one of the spare's files.
         write(tmp.path(), "other", "not the page");
         fs::rename(tmp.path().join("other"), spare.join("a/index.html")).unwrap();
 
         let staging = Staging::begin(&output, Some(held), true).unwrap();
-        for f in &files {
+        for f in ["a/index.html", "b/index.html"] {
             assert!(staging.link_unchanged(f, ino(&output.join(f))));
         }
         let before = ino(&output.join("a/index.html"));
@@ -674,5 +737,26 @@ mod tests {
             fs::read_to_string(output.join("b/index.html")).unwrap(),
             "b/index.html"
         );
+    }
+
+    #[test]
+    fn a_file_this_build_put_is_not_taken_for_the_one_the_spare_held() {
+        let (_tmp, output, _spare, held) = output_and_spare(&["x/index.html"]);
+        let staging = Staging::begin(&output, Some(held), true).unwrap();
+        // A static file, then a page at the same path: the page's file is the one kept.
+        staging
+            .put(
+                "x/index.html",
+                &OutputFile::Bytes(b"a static file".to_vec()),
+            )
+            .unwrap();
+        let page = ino(&output.join("x/index.html"));
+        assert!(staging.link_unchanged("x/index.html", page));
+        staging.commit().unwrap();
+        assert_eq!(
+            fs::read_to_string(output.join("x/index.html")).unwrap(),
+            "x/index.html"
+        );
+        assert_eq!(ino(&output.join("x/index.html")), page);
     }
 }

@@ -37,7 +37,7 @@ pub use photos::PhotoUses;
 use photos::{Locator, PagePhotos};
 pub use reuse::{Record, SpareLock};
 use site_files::is_thank_you;
-pub use stream::{Stager, Waited};
+pub use stream::{Opened, Stager};
 
 /// One page rendered by [`Site::render_page`]: its HTML and the photos it shows.
 pub struct RenderedPage {

@@ -158,10 +158,8 @@ impl Record {
         }
     }
 
-    /// Sets what the output holds ([`crate::output::Committed::contents`]), with the
-    /// inode of each page's file as recorded.
-    pub fn set_contents(&mut self, mut contents: Contents) {
-        contents.set_inodes(|f| self.pages.get(f).map(|r| r.stamp.inode));
+    /// Sets what the output holds ([`crate::output::Committed::contents`]).
+    pub fn set_contents(&mut self, contents: Contents) {
         self.contents = contents;
     }
 

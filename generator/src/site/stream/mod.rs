@@ -30,21 +30,22 @@ pub enum Stager<'a> {
     /// Had already.
     Open(Box<Staging>),
     /// Had when the build has to write: it waits for the spare output's lock.
-    Later(Box<dyn FnOnce() -> Result<Waited, Error> + 'a>),
+    Later(Box<dyn FnOnce() -> Result<Opened, Error> + 'a>),
 }
 
-/// A staging folder had after waiting for it.
-pub struct Waited {
+/// A staging folder, had.
+pub struct Opened {
     pub staging: Staging,
-    /// Another build of the output finished meanwhile (its record changed): the files
-    /// the pages were planned to link may have been replaced, and are checked again.
+    /// Another build of the output may have replaced it while this one waited for the
+    /// staging folder (the output's record changed, or the lock was not had): the
+    /// files the pages were planned to link are checked again.
     pub output_changed: bool,
 }
 
 impl Stager<'_> {
-    fn open(self) -> Result<Waited, Error> {
+    fn open(self) -> Result<Opened, Error> {
         match self {
-            Stager::Open(staging) => Ok(Waited {
+            Stager::Open(staging) => Ok(Opened {
                 staging: *staging,
                 output_changed: false,
             }),
@@ -191,7 +192,7 @@ impl Site {
         self.encode_photos()?;
         let waited = matches!(stager, Stager::Later(_));
         let mut t = std::time::Instant::now();
-        let Waited {
+        let Opened {
             staging,
             output_changed,
         } = stager.open()?;

@@ -221,8 +221,8 @@ pub(super) fn write_pages(
                 // reported by rendering the page.
                 let photos = site.recorded_photos(i, &before.photos);
                 let path = output_path(&pages[i].url);
-                if let Some(photos) =
-                    photos.filter(|_| staging.is_none_or(|s| link(s, recheck, &path, before)))
+                if let Some(photos) = photos
+                    .filter(|_| staging.is_none_or(|s| link_planned(s, recheck, &path, before)))
                 {
                     let mut w = written.lock().unwrap_or_else(|e| e.into_inner());
                     w.ids.push((path.clone(), before.ids.clone()));
@@ -306,7 +306,7 @@ pub(super) fn write_held(
         .filter(|&i| match &plan[i] {
             Plan::Link(before) => {
                 let path = output_path(&site.content.pages[i].url);
-                !link(staging, recheck, &path, before)
+                !link_planned(staging, recheck, &path, before)
             }
             Plan::Render { .. } => true,
         })
@@ -340,14 +340,15 @@ pub(super) fn write_held(
 }
 
 /// Links the file `r` records at `path` from the previous output `output` into
-/// `staging`, if it is still the file recorded there.
+/// `staging`, if it is still the file recorded there (checked now).
 pub(super) fn link_recorded(staging: &Staging, output: &Path, path: &str, r: &PageRecord) -> bool {
-    link(staging, Some(output), path, r)
+    link_planned(staging, Some(output), path, r)
 }
 
-/// Links the file `r` records at `path` from the previous output into `staging`; with
-/// `recheck` (the output), only if it is still the file recorded there.
-fn link(staging: &Staging, recheck: Option<&Path>, path: &str, r: &PageRecord) -> bool {
+/// Links the file `r` records at `path` from the previous output into `staging`, as
+/// planned; with `recheck` (the output, which may have changed since the plan), only
+/// if it is still the file recorded there.
+fn link_planned(staging: &Staging, recheck: Option<&Path>, path: &str, r: &PageRecord) -> bool {
     recheck.is_none_or(|output| Stamp::of(&output.join(path)) == Some(r.stamp))
         && staging.link_unchanged(path, r.stamp.inode())
 }

@@ -103,10 +103,12 @@ impl Running {
     }
 }
 
-/// Replaces `rel` in the output as another build of it would, which records the output
-/// anew once it has replaced it.
+/// Replaces `rel` in the output as another build of it would (a new file), which
+/// records the output anew once it has replaced it.
 fn another_build_writes(t: &SiteTest, rel: &str) {
-    t.write(rel, "another build's page");
+    let new = format!("{rel}.new");
+    t.write(&new, "another build's page");
+    std::fs::rename(t.path(&new), t.path(rel)).unwrap();
     for entry in std::fs::read_dir(t.path(".cache/build")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|x| x == "bin") {
