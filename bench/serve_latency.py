@@ -109,7 +109,10 @@ def main():
     original_title = found.group(1).decode() if found else ""
 
     port = free_port()
-    log = open(root.parent / f"serve-{root.name}.log", "wb")
+    # One log per kind of edit, so that a slow save can be matched with serve's own
+    # "rebuilt in" line for it.
+    kind = ("title-moves" if a.moves else "title") if a.title else "text"
+    log = open(root.parent / f"serve-{root.name}-{kind}.log", "wb")
     started = time.perf_counter()
     proc = subprocess.Popen(
         [a.generator, "serve", "--root", str(root), "--port", str(port), "--bind", "127.0.0.1"],
@@ -180,6 +183,9 @@ def main():
           f"(min {min(latencies):.1f}, max {max(latencies):.1f}); to the page served with the edit "
           f"median {statistics.median(served):.1f} ms, p95 {percentile(served, 95):.1f} ms; "
           + targets(served, a.title))
+    print("  each save to the page served, in order (ms): "
+          + " ".join(f"{ms:.1f}" for ms in served)
+          + f"; serve's log: {log.name}")
 
 
 def targets(served, title):
