@@ -79,12 +79,10 @@ impl Contents {
         }
         let mut names: HashSet<&str> = HashSet::from([""]);
         for file in &files {
-            let mut rest = file.as_str();
-            while let Some((folder, _)) = rest.rsplit_once('/') {
+            for folder in folders_above(file) {
                 if !names.insert(folder) {
                     break;
                 }
-                rest = folder;
             }
         }
         let mut folders: Vec<&str> = names.into_iter().collect();
@@ -173,11 +171,7 @@ pub(super) fn prune<'a>(
             Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
             _ => {}
         }
-        let mut rest = file.as_str();
-        while let Some((folder, _)) = rest.rsplit_once('/') {
-            emptied.insert(folder);
-            rest = folder;
-        }
+        emptied.extend(folders_above(file));
     }
     // Deepest first, so a folder's subfolders are gone before it is tried.
     let mut folders: Vec<&str> = emptied.iter().copied().collect();
@@ -292,6 +286,17 @@ pub(super) fn exchange(a: &Path, b: &Path) -> io::Result<()> {
     }
 }
 
+/// The folder holding `path` (`a/b` for `a/b/c.html`), the root being `""`.
+pub(super) fn folder_of(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(folder, _)| folder)
+}
+
+/// The folders above `path`, nearest first, the root (`""`) left out: `a/b` then `a`
+/// for `a/b/c.html`.
+pub(super) fn folders_above(path: &str) -> impl Iterator<Item = &str> {
+    std::iter::successors(Some(path), |p| p.rsplit_once('/').map(|(up, _)| up)).skip(1)
+}
+
 /// The inode of the file at `path` (symlinks not followed); `None` when there is none.
 pub(super) fn inode(path: &Path) -> Option<u64> {
     let meta = fs::symlink_metadata(path).ok()?;
@@ -398,6 +403,17 @@ mod tests {
         let time = |f: &str| c.folders.iter().find(|(n, _)| n == f).unwrap().1;
         assert_eq!(time("a"), 7);
         assert_eq!(Some(time("b")), modified_ns(&tmp.path().join("b")));
+    }
+
+    #[test]
+    fn a_path_has_its_folder_and_the_folders_above_it() {
+        assert_eq!(folder_of("a/b/c.html"), "a/b");
+        assert_eq!(folder_of("index.html"), "");
+        assert_eq!(
+            folders_above("a/b/c.html").collect::<Vec<_>>(),
+            ["a/b", "a"]
+        );
+        assert_eq!(folders_above("index.html").count(), 0);
     }
 
     #[test]

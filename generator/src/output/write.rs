@@ -234,22 +234,17 @@ impl Staging {
             return;
         }
         let mut touched = self.touched.lock().unwrap_or_else(|e| e.into_inner());
-        let mut rest = folder;
-        loop {
-            if !touched.contains(rest) {
-                touched.insert(rest.to_string());
-            }
-            match rest.rsplit_once('/') {
-                Some((up, _)) => rest = up,
-                None if rest.is_empty() => break,
-                None => rest = "",
+        let up = std::iter::once(folder).chain(spare::folders_above(folder));
+        for f in up.chain([""]) {
+            if !touched.contains(f) {
+                touched.insert(f.to_string());
             }
         }
     }
 
     /// [`Staging::touch`] for the folder of the file `rel`.
     fn touch_file(&self, rel: &str) {
-        self.touch(rel.rsplit_once('/').map_or("", |(folder, _)| folder));
+        self.touch(spare::folder_of(rel));
     }
 
     /// Creates the folder `rel` (relative to the output) and its parents. Creating
@@ -297,10 +292,8 @@ impl Staging {
             }
             other => other,
         };
-        let meta = result;
-        // Noted even when it failed: the spare held a file there, which may be gone.
-        self.note_put(rel, meta.as_ref().map_or(0, file_stamp::inode));
-        let meta = meta.map_err(|e| Error::io(&path, e))?;
+        let meta = result.map_err(|e| Error::io(&path, e))?;
+        self.note_put(rel, file_stamp::inode(&meta));
         self.written.fetch_add(1, Ordering::Relaxed);
         Ok(meta)
     }
@@ -329,12 +322,11 @@ impl Staging {
             // recorded: entries are neither added, removed nor replaced there without
             // changing the folder's time.
             let recorded = held.recorded_inode(rel).filter(|_| {
-                let folder = rel.rsplit_once('/').map_or("", |(folder, _)| folder);
                 !self
                     .touched
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .contains(folder)
+                    .contains(spare::folder_of(rel))
             });
             match recorded.or_else(|| spare::inode(&path)) {
                 Some(i) if i == inode => {
