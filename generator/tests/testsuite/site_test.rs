@@ -137,6 +137,19 @@ impl SiteTest {
         SiteTest { dir }
     }
 
+    /// A new site with a copy of this one's sources (`site.yaml`, `content/`,
+    /// `themes/`, `static/`) and nothing else: no output, record or cache.
+    pub(crate) fn copy_of_sources(&self) -> SiteTest {
+        let dir = tempfile::tempdir().unwrap();
+        for part in ["content", "themes", "static"] {
+            if self.path(part).is_dir() {
+                copy_dir(&self.path(part), &dir.path().join(part));
+            }
+        }
+        fs::copy(self.path("site.yaml"), dir.path().join("site.yaml")).unwrap();
+        SiteTest { dir }
+    }
+
     pub(crate) fn root(&self) -> &Path {
         self.dir.path()
     }

@@ -2,14 +2,11 @@
 //! build into a folder, by the process that build started): it decides, renders and
 //! checks what it can first, and waits for the spare only to write (issue 17).
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::MetadataExt;
-use std::process::{Child, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::time::{Duration, Instant};
 
+use super::running::Running;
 use super::{identities, rewritten};
-use crate::site_test::{bin, SiteTest};
+use crate::site_test::SiteTest;
 
 /// Holds the lock a build takes to use the spare of `dist`, as the process preparing
 /// that spare does, once the spare is made (by the process the first build started,
@@ -30,77 +27,6 @@ fn hold_spare_lock(t: &SiteTest) -> std::fs::File {
         .unwrap();
     file.lock().unwrap();
     file
-}
-
-/// A `generator build` under way, with phase timings on; killed if a test gives up on it.
-struct Running {
-    child: Child,
-    /// Its standard error, line by line.
-    lines: Receiver<String>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Half the minute a build waits for a spare: what these builds are given to get on.
-const WAIT: Duration = Duration::from_secs(30);
-
-impl Running {
-    fn start(t: &SiteTest) -> Running {
-        let mut child = bin()
-            .arg("build")
-            .current_dir(t.root())
-            .env("GENERATOR_TIMINGS", "1")
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = BufReader::new(child.stderr.take().unwrap());
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in stderr.lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Running { child, lines }
-    }
-
-    /// Reads standard error until a line starts with `prefix`, for at most [`WAIT`].
-    fn read_until(&self, prefix: &str) {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) if line.starts_with(prefix) => return,
-                Ok(_) => {}
-                Err(_) => panic!("the build did not print `{prefix}` (it waited, or ended)"),
-            }
-        }
-    }
-
-    /// Whether it is still under way.
-    fn running(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
-    }
-
-    /// Waits for it to end, at most [`WAIT`]: whether it succeeded, and the rest of
-    /// its standard error.
-    fn finish(mut self) -> (bool, Vec<String>) {
-        let deadline = Instant::now() + WAIT;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(Instant::now() < deadline, "the build did not end");
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        (status.success(), self.lines.iter().collect())
-    }
 }
 
 /// Replaces `rel` in the output as another build of it would (a new file), which

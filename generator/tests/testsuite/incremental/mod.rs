@@ -498,3 +498,5 @@ fn the_records_of_output_folders_that_are_gone_are_removed() {
 }
 
 mod at_once;
+mod random_edits;
+mod running;
