@@ -3,7 +3,7 @@
 //! kept in step with edits, and moved into a listing's context while it renders.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, TryLockError};
 
 use rayon::prelude::*;
 use serde_json::Value;
@@ -29,8 +29,9 @@ impl Site {
     }
 
     /// Renders the listing `template` for the page at `url` (`page` as templates see
-    /// it), given the services as listings show them. One listing renders at a time:
-    /// the services are moved into its context and taken back after.
+    /// it), given the services as listings show them: moved into its context and taken
+    /// back after. One listing renders at a time, or two when a copy of the services
+    /// was made for the second.
     ///
     /// The services are made on this thread, under the lock: they are first asked for
     /// while pages render in parallel, and a thread waiting for parallel work inside
@@ -43,10 +44,25 @@ impl Site {
         page: Value,
         json_ld: Vec<String>,
     ) -> Result<String, Diagnostic> {
-        let mut slot = self
-            .services_value
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let render = |ctx: &Context| self.templates.render(template, ctx, source);
+        let mut slot = match self.services_value.try_lock() {
+            Ok(slot) => slot,
+            Err(TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                if let Ok(mut copy) = self.services_copy.try_lock() {
+                    if let Some(services) = copy.take() {
+                        let (html, services) =
+                            self.contexts
+                                .render(url, page, json_ld, Some(services), render);
+                        *copy = services;
+                        return html;
+                    }
+                }
+                self.services_value
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+            }
+        };
         let services = slot.take().unwrap_or_else(|| {
             Value::Array(
                 self.content
@@ -55,7 +71,6 @@ impl Site {
                     .collect(),
             )
         });
-        let render = |ctx: &Context| self.templates.render(template, ctx, source);
         let (html, services) = self
             .contexts
             .render(url, page, json_ld, Some(services), render);
@@ -65,14 +80,35 @@ impl Site {
 
     /// Makes the services as listings show them, on every thread of the pool, unless
     /// made already: for a build about to render a listing, which would otherwise make
-    /// them on one thread while holding the listings' lock.
-    pub(super) fn make_services(&mut self) {
-        if self.services_slot().is_some() {
-            return;
+    /// them on one thread while holding the listings' lock. With `copy`, also a copy
+    /// for a second listing to render alongside the first.
+    pub(super) fn make_services(&mut self, copy: bool) {
+        if self.services_slot().is_none() {
+            let services: Vec<&Page> = self.content.services().collect();
+            let values: Vec<Value> = services.par_iter().map(|p| self.listing_value(p)).collect();
+            *self.services_slot() = Some(Value::Array(values));
         }
-        let services: Vec<&Page> = self.content.services().collect();
-        let values: Vec<Value> = services.par_iter().map(|p| self.listing_value(p)).collect();
-        *self.services_slot() = Some(Value::Array(values));
+        // Copied on every thread, as made.
+        let copy = copy
+            .then(|| match self.services_slot() {
+                Some(Value::Array(all)) => Some(Value::Array(all.par_iter().cloned().collect())),
+                _ => None,
+            })
+            .flatten();
+        *self
+            .services_copy
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner()) = copy;
+    }
+
+    /// Lets go of the services as listings show them, and of their copy.
+    pub(super) fn take_services(&mut self) -> (Option<Value>, Option<Value>) {
+        let copy = self
+            .services_copy
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        (self.services_slot().take(), copy)
     }
 
     /// The services as listings show them, once made.

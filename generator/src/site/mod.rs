@@ -89,9 +89,12 @@ pub struct Site {
     /// The templates' contexts, holding `site`.
     contexts: Contexts,
     /// The services as listings show them, made when first needed and lent to one
-    /// listing at a time ([`Site::render_listing`]): moved into its context and back,
-    /// never copied (a copy of 10,000 services is about 90 MB).
+    /// listing at a time ([`Site::render_listing`]): moved into its context and back.
     services_value: Mutex<Option<Value>>,
+    /// A copy of them (about 90 MB at 10,000 services) for a second listing to render
+    /// alongside the first, made only by a build that renders little else
+    /// ([`Site::make_services`]).
+    services_copy: Mutex<Option<Value>>,
     comments: PageComments,
     photos: Arc<Photos>,
     locator: Locator,
@@ -191,6 +194,7 @@ impl Site {
             templates,
             assets: AssetMap::new(),
             services_value: Mutex::new(None),
+            services_copy: Mutex::new(None),
             comments,
             photos: Arc::new(Photos::new(root)),
             locator,

@@ -225,6 +225,34 @@ fn beyond_forty_services_a_title_edit_leaves_the_other_service_pages() {
 }
 
 #[test]
+fn a_title_edit_renders_the_two_listings_side_by_side_from_a_copy_of_the_services() {
+    let t = SiteTest::from_fixture("basic");
+    add_services(&t, 60);
+    let (ok, first) = running::Running::start(&t).finish();
+    assert!(ok, "{first:?}");
+    let copied = |lines: &[String]| {
+        lines
+            .iter()
+            .any(|l| l.starts_with("timing: services for the listings, and a copy "))
+    };
+    assert!(!copied(&first), "every page renders: no copy");
+    t.change(
+        "content/services/extra-7.md",
+        "title: Extra treatment 7",
+        "title: Extra treatment seven",
+    );
+    let (ok, rebuild) = running::Running::start(&t).finish();
+    assert!(ok, "{rebuild:?}");
+    assert!(copied(&rebuild), "{rebuild:?}");
+    for listing in ["dist/index.html", "dist/services/index.html"] {
+        let html = t.read(listing);
+        assert!(html.contains("Extra treatment seven"), "{listing}");
+        assert!(!html.contains("Extra treatment 7<"), "{listing}");
+    }
+    t.assert_same_as_clean_build();
+}
+
+#[test]
 fn an_unchanged_site_rewrites_nothing_and_a_removed_page_goes() {
     let t = SiteTest::from_fixture("basic");
     t.build().success();
