@@ -19,6 +19,7 @@ impl Site {
             page.origin.listed = Some(listed(&page));
         }
         let position = services_before(&self.content.pages, idx);
+        self.forget_services_copy();
         let made = self.services_slot().is_some();
         let entry = (is_service && made).then(|| self.listing_value(&page));
         let old = std::mem::replace(&mut self.content.pages[idx], page);
@@ -42,6 +43,7 @@ impl Site {
     /// title or order may have changed, and returns where it is now. The services as
     /// listings show them, and the pages by output path, follow.
     pub fn reorder(&mut self, idx: usize) -> usize {
+        self.forget_services_copy();
         let pages = &mut self.content.pages;
         let at = site_order(&pages[idx]);
         // Most edits leave the page between the same neighbours.

@@ -25,6 +25,7 @@ impl Site {
             }
         });
         *self.services_slot() = None;
+        self.forget_services_copy();
         self.register_functions();
     }
 
@@ -101,6 +102,15 @@ impl Site {
             .unwrap_or_else(|e| e.into_inner()) = copy;
     }
 
+    /// Lets go of the copy of the services, which only a build makes: an edit that
+    /// changes the services (`serve`'s, [`Site::replace_page`]) changes them alone.
+    pub(super) fn forget_services_copy(&mut self) {
+        *self
+            .services_copy
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     /// Lets go of the services as listings show them, and of their copy.
     pub(super) fn take_services(&mut self) -> (Option<Value>, Option<Value>) {
         let copy = self
@@ -150,5 +160,75 @@ impl Site {
             self.assets.clone(),
             Arc::new(services),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::site::BuildOptions;
+
+    /// The tests' basic fixture with the default theme, in `dir`, loaded.
+    fn basic_site(dir: &Path) -> Site {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for (from, to) in [
+            (manifest.join("tests/fixtures/basic"), dir.to_path_buf()),
+            (
+                manifest.join("../themes/default"),
+                dir.join("themes/default"),
+            ),
+        ] {
+            for entry in walkdir::WalkDir::new(&from) {
+                let entry = entry.unwrap();
+                let target = to.join(entry.path().strip_prefix(&from).unwrap());
+                if entry.file_type().is_dir() {
+                    std::fs::create_dir_all(&target).unwrap();
+                } else {
+                    std::fs::copy(entry.path(), &target).unwrap();
+                }
+            }
+        }
+        Site::load(&BuildOptions {
+            root: dir.to_path_buf(),
+            drafts: false,
+            base_url: None,
+            form_service_url: None,
+            comments: None,
+            content_cache: false,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_listing_renders_with_the_copy_while_another_holds_the_services() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut site = basic_site(dir.path());
+        let home = site
+            .content
+            .pages
+            .iter()
+            .position(|p| p.kind == PageKind::Home);
+        let home = home.unwrap();
+        let render = |site: &Site| {
+            let p = &site.content.pages[home];
+            let value = page_value(p, &site.config, true);
+            site.render_listing(&p.template, &p.source, &p.url, value, Vec::new())
+                .unwrap()
+        };
+        site.make_services(true);
+        let alone = render(&site);
+        // Another listing holds the services, as while it renders: this one takes the
+        // copy, and puts it back.
+        let held = site.services_value.lock().unwrap();
+        assert!(held.is_some());
+        let alongside = render(&site);
+        assert!(site.services_copy.lock().unwrap().is_some(), "put back");
+        drop(held);
+        assert_eq!(alongside, alone);
+        assert!(alone.contains("Chemical Peel"), "the services are listed");
+        // Once they are let go, neither is left behind.
+        let (services, copy) = site.take_services();
+        assert!(services.is_some() && copy.is_some());
+        assert!(site.services_copy.lock().unwrap().is_none());
     }
 }

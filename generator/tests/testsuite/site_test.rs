@@ -138,10 +138,11 @@ impl SiteTest {
     }
 
     /// A new site with a copy of this one's sources (`site.yaml`, `content/`,
-    /// `themes/`, `static/`) and nothing else: no output, record or cache.
+    /// `themes/`, `templates/`, `static/`, `data/`) and nothing else: no output, record
+    /// or cache.
     pub(crate) fn copy_of_sources(&self) -> SiteTest {
         let dir = tempfile::tempdir().unwrap();
-        for part in ["content", "themes", "static"] {
+        for part in ["content", "themes", "templates", "static", "data"] {
             if self.path(part).is_dir() {
                 copy_dir(&self.path(part), &dir.path().join(part));
             }

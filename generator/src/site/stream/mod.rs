@@ -105,7 +105,9 @@ impl Site {
             // second renders alongside the first, with a copy of the services, rather
             // than after it. Among many pages, the other cores are busy anyway.
             let services = self.content.services().count();
-            let copy = listings >= 2 && (renders - listings) * SERVICES_PER_PAGE < services;
+            let copy = listings >= 2
+                && (renders - listings) * SERVICES_PER_PAGE < services
+                && rayon::current_num_threads() > 1;
             self.make_services(copy);
             let what = if copy {
                 "services for the listings, and a copy"

@@ -354,8 +354,9 @@ fn link_planned(staging: &Staging, recheck: Option<&Path>, path: &str, r: &PageR
 }
 
 /// The order pages are rendered in: site order, with the listings spread out. A listing
-/// is the slowest page to render and renders alone ([`Site::render_page`]), so two
-/// listings side by side would leave a thread waiting.
+/// is the slowest page to render and, among many pages, renders alone (no copy of the
+/// services is made for a second: [`Site::make_services`]), so two listings side by side
+/// would leave a thread waiting.
 fn work_order(pages: &[crate::content::Page]) -> Vec<usize> {
     let (listings, mut order): (Vec<usize>, Vec<usize>) =
         (0..pages.len()).partition(|&i| is_listing(pages[i].kind));

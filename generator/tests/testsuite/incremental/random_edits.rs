@@ -13,12 +13,14 @@
 //! for this build as for rsync.
 //!
 //! `RANDOM_EDITS=<seed>:<steps>[,<seed>:<steps>…]` runs other sequences; a failure names
-//! its seed and lists the steps that led to it.
+//! its seed and lists the steps that led to it. A seed replays the same edits, but where
+//! a step races a build (killed, or edited while it runs) the moment it lands may differ.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
+use std::process::ExitStatus;
 use std::time::SystemTime;
 
 use super::running::Running;
@@ -45,11 +47,19 @@ fn files(t: &SiteTest, rel: &str) -> Files {
         .collect()
 }
 
+/// Whether two outputs hold the same files with the same bytes.
+fn same_bytes(a: &Files, b: &Files) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|((n, f), (m, g))| n == m && f.0 == g.0)
+}
+
 /// The sources a build reads, by path: what a failed edit is undone to.
 fn sources(t: &SiteTest) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut all = BTreeMap::new();
-    for part in ["content", "themes", "static"] {
-        for e in walkdir::WalkDir::new(t.path(part)) {
+    for part in ["content", "themes", "templates", "static"] {
+        for e in walkdir::WalkDir::new(t.path(part))
+            .into_iter()
+            .filter(|_| t.path(part).is_dir())
+        {
             let e = e.unwrap();
             if e.file_type().is_file() {
                 all.insert(e.path().to_path_buf(), fs::read(e.path()).unwrap());
@@ -90,6 +100,50 @@ enum Mode {
     AtOnce { fresh: bool },
 }
 
+/// What a step's builds before its last left in the output.
+enum Left {
+    /// A build killed part-way: the output before it (to the inode and time), or the
+    /// new one, never a mix.
+    Killed { before: Files, left: Files },
+    /// Builds side by side: the new output when they succeeded, else the one before.
+    SideBySide {
+        before: Files,
+        left: Files,
+        succeeded: bool,
+    },
+}
+
+impl Left {
+    /// What is wrong with it, given the output a clean build makes (`None`: the sources
+    /// have a problem, and no build may change the output).
+    fn problem(&self, clean: Option<&Files>) -> Option<&'static str> {
+        match (self, clean) {
+            (Left::Killed { before, left }, Some(clean)) => (left != before
+                && !same_bytes(left, clean))
+            .then_some("a build killed part-way left a mix of outputs"),
+            (
+                Left::SideBySide {
+                    left, succeeded, ..
+                },
+                Some(clean),
+            ) => (!succeeded || !same_bytes(left, clean))
+                .then_some("builds side by side did not leave the new output"),
+            (
+                Left::Killed { before, left }
+                | Left::SideBySide {
+                    before,
+                    left,
+                    succeeded: false,
+                },
+                None,
+            ) => (left != before).then_some("a build of sources with a problem changed the output"),
+            (Left::SideBySide { .. }, None) => {
+                Some("builds side by side succeeded where a build fails")
+            }
+        }
+    }
+}
+
 struct Sequence {
     rng: fastrand::Rng,
     t: SiteTest,
@@ -103,9 +157,14 @@ struct Sequence {
 
 impl Sequence {
     fn new(seed: u64) -> Sequence {
+        let t = SiteTest::from_fixture("basic");
+        // Beyond forty services, forms no longer offer every one: a title edit renders
+        // the two listings and little else, so the second renders with a copy of the
+        // services.
+        super::add_services(&t, 45);
         Sequence {
             rng: fastrand::Rng::with_seed(seed),
-            t: SiteTest::from_fixture("basic"),
+            t,
             seed,
             step: 0,
             log: Vec::new(),
@@ -316,32 +375,43 @@ impl Sequence {
         };
         let saved = sources(&self.t);
         let added = self.added.clone();
-        let what = match mode {
-            Mode::Plain => self.edit(false),
+        self.log.push(format!("{}: {mode:?}:", self.step));
+        let mut left = None;
+        match mode {
+            Mode::Plain => self.edit_logged(false),
             Mode::Killed(after) => {
-                let what = self.edit(false);
+                self.edit_logged(false);
+                let before = files(&self.t, "dist");
                 let build = Running::start(&self.t);
                 build.read_phases(after);
                 build.kill();
-                what
+                left = Some(Left::Killed {
+                    before,
+                    left: files(&self.t, "dist"),
+                });
             }
             Mode::EditDuring(after) => {
                 let build = Running::start(&self.t);
                 build.read_phases(after);
-                let what = self.edit(true);
-                build.finish();
-                what
+                self.edit_logged(true);
+                let (status, lines) = build.finish_status();
+                self.ended_cleanly("the build the edit was made during", status, &lines);
             }
             Mode::SideBySide => {
-                let what = self.edit(false);
+                self.edit_logged(false);
+                let before = files(&self.t, "dist");
                 let (a, b) = (Running::start(&self.t), Running::start(&self.t));
-                let (a, b) = (a.finish().0, b.finish().0);
-                if a != b {
-                    self.fail(&format!(
-                        "{what}: side by side, one build failed ({a}, {b})"
-                    ));
+                let (a, b) = (a.finish_status(), b.finish_status());
+                self.ended_cleanly("a build side by side", a.0, &a.1);
+                self.ended_cleanly("a build side by side", b.0, &b.1);
+                if a.0.success() != b.0.success() {
+                    self.fail(&format!("side by side, one build failed: {:?}", [a.1, b.1]));
                 }
-                what
+                left = Some(Left::SideBySide {
+                    before,
+                    left: files(&self.t, "dist"),
+                    succeeded: a.0.success(),
+                });
             }
             Mode::AtOnce { fresh } => {
                 if fresh {
@@ -351,15 +421,34 @@ impl Sequence {
                 if first.code != 0 {
                     self.fail(&format!("the first build failed: {}", first.stderr));
                 }
-                self.edit(false)
+                self.edit_logged(false);
             }
-        };
-        self.log.push(format!("{}: {mode:?}: {what}", self.step));
-        self.check_last_build(&saved, added);
+        }
+        self.check_last_build(&saved, added, left);
+    }
+
+    fn edit_logged(&mut self, sources_only: bool) {
+        let what = self.edit(sources_only);
+        if let Some(last) = self.log.last_mut() {
+            last.push(' ');
+            last.push_str(&what);
+        }
+    }
+
+    /// A build ended as builds end: done, or stopped by a problem it reported.
+    fn ended_cleanly(&self, which: &str, status: ExitStatus, lines: &[String]) {
+        if !matches!(status.code(), Some(0 | 1)) || lines.iter().any(|l| l.contains("panicked")) {
+            self.fail(&format!("{which} ended with {status}: {lines:?}"));
+        }
     }
 
     /// The step's last build, checked against a clean build of the same sources.
-    fn check_last_build(&mut self, saved: &BTreeMap<PathBuf, Vec<u8>>, added: Vec<String>) {
+    fn check_last_build(
+        &mut self,
+        saved: &BTreeMap<PathBuf, Vec<u8>>,
+        added: Vec<String>,
+        left: Option<Left>,
+    ) {
         let before = files(&self.t, "dist");
         let run = self.t.build();
         let clean = self.t.copy_of_sources();
@@ -376,6 +465,9 @@ impl Sequence {
                         names(&clean)
                     ));
                 }
+                if let Some(problem) = left.as_ref().and_then(|l| l.problem(Some(&clean))) {
+                    self.fail(problem);
+                }
                 for (name, (bytes, ino, modified)) in &after {
                     if *bytes != clean[name].0 {
                         self.fail(&format!("{name} differs from a clean build's"));
@@ -390,6 +482,9 @@ impl Sequence {
             (false, false) => {
                 if files(&self.t, "dist") != before {
                     self.fail("a failed build changed the output");
+                }
+                if let Some(problem) = left.as_ref().and_then(|l| l.problem(None)) {
+                    self.fail(problem);
                 }
                 self.log
                     .push("   failed, as a clean build does; undone".into());

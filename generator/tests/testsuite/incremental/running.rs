@@ -2,7 +2,7 @@
 //! can act between two of its phases: hold a lock, edit a page, kill it.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
@@ -81,14 +81,21 @@ impl Running {
     }
 
     /// Stops it at once, as a crash or a power cut would.
-    pub(super) fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    pub(super) fn kill(self) {
+        // Dropping it kills it, and waits.
+        drop(self);
     }
 
     /// Waits for it to end, at most [`WAIT`]: whether it succeeded, and the rest of
     /// its standard error.
-    pub(super) fn finish(mut self) -> (bool, Vec<String>) {
+    pub(super) fn finish(self) -> (bool, Vec<String>) {
+        let (status, rest) = self.finish_status();
+        (status.success(), rest)
+    }
+
+    /// Waits for it to end, at most [`WAIT`]: how it ended, and the rest of its
+    /// standard error.
+    pub(super) fn finish_status(mut self) -> (ExitStatus, Vec<String>) {
         let deadline = Instant::now() + WAIT;
         let status = loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -97,6 +104,17 @@ impl Running {
             assert!(Instant::now() < deadline, "the build did not end");
             std::thread::sleep(Duration::from_millis(20));
         };
-        (status.success(), self.lines.iter().collect())
+        let mut rest = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => rest.push(line),
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    panic!("the build's standard error stayed open after it ended")
+                }
+            }
+        }
+        (status, rest)
     }
 }
