@@ -8,9 +8,13 @@ use std::time::SystemTime;
 
 use crate::site_test::SiteTest;
 
-/// Every file under `rel`: its inode and modification time.
-fn identities(t: &SiteTest, rel: &str) -> BTreeMap<String, (u64, SystemTime)> {
+/// Every file under `rel` (none when it is missing): its path there, its path, its inode
+/// and its modification time.
+fn each_file(t: &SiteTest, rel: &str) -> Vec<(String, std::path::PathBuf, u64, SystemTime)> {
     let base = t.path(rel);
+    if !base.exists() {
+        return Vec::new();
+    }
     walkdir::WalkDir::new(&base)
         .into_iter()
         .map(Result::unwrap)
@@ -18,8 +22,16 @@ fn identities(t: &SiteTest, rel: &str) -> BTreeMap<String, (u64, SystemTime)> {
         .map(|e| {
             let meta = e.metadata().unwrap();
             let key = e.path().strip_prefix(&base).unwrap().display().to_string();
-            (key, (meta.ino(), meta.modified().unwrap()))
+            (key, e.into_path(), meta.ino(), meta.modified().unwrap())
         })
+        .collect()
+}
+
+/// Every file under `rel`: its inode and modification time.
+fn identities(t: &SiteTest, rel: &str) -> BTreeMap<String, (u64, SystemTime)> {
+    each_file(t, rel)
+        .into_iter()
+        .map(|(key, _, ino, modified)| (key, (ino, modified)))
         .collect()
 }
 

@@ -18,7 +18,6 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::time::SystemTime;
@@ -30,20 +29,9 @@ use crate::site_test::SiteTest;
 type Files = BTreeMap<String, (Vec<u8>, u64, SystemTime)>;
 
 fn files(t: &SiteTest, rel: &str) -> Files {
-    let base = t.path(rel);
-    if !base.exists() {
-        return Files::new();
-    }
-    walkdir::WalkDir::new(&base)
+    super::each_file(t, rel)
         .into_iter()
-        .map(Result::unwrap)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            let meta = e.metadata().unwrap();
-            let key = e.path().strip_prefix(&base).unwrap().display().to_string();
-            let bytes = fs::read(e.path()).unwrap();
-            (key, (bytes, meta.ino(), meta.modified().unwrap()))
-        })
+        .map(|(key, path, ino, modified)| (key, (fs::read(path).unwrap(), ino, modified)))
         .collect()
 }
 
