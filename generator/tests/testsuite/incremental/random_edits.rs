@@ -44,14 +44,9 @@ fn same_bytes(a: &Files, b: &Files) -> bool {
 fn sources(t: &SiteTest) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut all = BTreeMap::new();
     for part in ["content", "themes", "templates", "static"] {
-        for e in walkdir::WalkDir::new(t.path(part))
-            .into_iter()
-            .filter(|_| t.path(part).is_dir())
-        {
-            let e = e.unwrap();
-            if e.file_type().is_file() {
-                all.insert(e.path().to_path_buf(), fs::read(e.path()).unwrap());
-            }
+        for (_, path, _, _) in super::each_file(t, part) {
+            let bytes = fs::read(&path).unwrap();
+            all.insert(path, bytes);
         }
     }
     all.insert(t.path("site.yaml"), fs::read(t.path("site.yaml")).unwrap());
@@ -175,16 +170,19 @@ impl Sequence {
         from[self.rng.usize(..from.len())].clone()
     }
 
-    fn markdown(&self, under: &str) -> Vec<String> {
-        let base = self.t.root();
-        let mut all: Vec<String> = walkdir::WalkDir::new(self.t.path(under))
+    /// The files under `under` whose names end in `.ext`, relative to the site, sorted.
+    fn files_under(&self, under: &str, ext: &str) -> Vec<String> {
+        let mut all: Vec<String> = super::each_file(&self.t, under)
             .into_iter()
-            .map(Result::unwrap)
-            .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
-            .map(|e| e.path().strip_prefix(base).unwrap().display().to_string())
+            .filter(|(_, path, _, _)| path.extension().is_some_and(|x| x == ext))
+            .map(|(rel, _, _, _)| format!("{under}/{rel}"))
             .collect();
         all.sort();
         all
+    }
+
+    fn markdown(&self, under: &str) -> Vec<String> {
+        self.files_under(under, "md")
     }
 
     fn services(&self) -> Vec<String> {
@@ -270,17 +268,9 @@ impl Sequence {
                 }
             },
             7 => {
-                let templates: Vec<String> = walkdir::WalkDir::new(self.t.path("themes"))
-                    .into_iter()
-                    .map(Result::unwrap)
-                    .filter(|e| e.path().extension().is_some_and(|x| x == "html"))
-                    .map(|e| e.path().display().to_string())
-                    .collect();
-                let mut templates = templates;
-                templates.sort();
-                let file = self.pick(&templates);
-                let text = fs::read_to_string(&file).unwrap();
-                fs::write(&file, format!("{text}{{# step {n} #}}\n")).unwrap();
+                let file = self.pick(&self.files_under("themes", "html"));
+                let text = self.t.read(&file);
+                self.t.write(&file, &format!("{text}{{# step {n} #}}\n"));
                 format!("comment in {file}")
             }
             8 => {
