@@ -132,7 +132,7 @@ pub struct LocatedLink {
 }
 
 /// Facts only a service has.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ServiceFacts {
     pub duration: Duration,
     pub price: Price,

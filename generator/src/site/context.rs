@@ -9,7 +9,7 @@ use site_config::{FormKind, SiteConfig, WEEKDAYS};
 use tera::Context;
 
 use crate::content::cache::Listed;
-use crate::content::{Page, PageKind};
+use crate::content::{Duration, Faq, Page, PageKind, Price, Sessions};
 
 /// Tera contexts holding `site` as pages see it, kept from one page to the next: `site`
 /// differs between pages only in which menu item is active, and copying it into each
@@ -124,36 +124,56 @@ struct PageCtx<'a> {
     image_alt: Option<&'a str>,
     extra: &'a crate::content::Extra,
     #[serde(flatten)]
-    service: Option<&'a crate::content::ServiceFacts>,
+    service: Option<FactsCtx<'a>>,
+}
+
+/// A service's facts as templates see them; `faqs` only on the service's own page.
+#[derive(Serialize)]
+struct FactsCtx<'a> {
+    duration: &'a Duration,
+    price: &'a Price,
+    sessions: Option<&'a Sessions>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    faqs: Option<&'a [Faq]>,
 }
 
 impl<'a> PageCtx<'a> {
-    fn of(p: &'a Page, permalink: Option<String>, with_content: bool) -> PageCtx<'a> {
+    /// `whole`: the page as its own template sees it, with its `content` and a service's
+    /// `faqs`; otherwise as listings show it. Listings leave both out: they are the
+    /// bulk of a service's text, a card shows neither, and an edit to them then renders
+    /// that page alone instead of every listing of all the services (issue 17).
+    fn of(p: &'a Page, permalink: Option<String>, whole: bool) -> PageCtx<'a> {
         PageCtx {
             kind: p.kind,
             title: &p.title,
             summary: &p.summary,
             url: &p.url,
             permalink,
-            content: with_content.then_some(p.content.as_str()),
+            content: whole.then_some(p.content.as_str()),
             slug: &p.slug,
             template: &p.template,
             form: p.form.as_deref(),
             image: p.image.as_deref(),
             image_alt: p.image_alt.as_deref(),
             extra: &p.extra,
-            service: p.service.as_ref(),
+            service: p.service.as_ref().map(|s| FactsCtx {
+                duration: &s.duration,
+                price: &s.price,
+                sessions: s.sessions.as_ref(),
+                faqs: whole.then_some(s.faqs.as_slice()),
+            }),
         }
     }
 }
 
-/// A page as templates see it; services without `content` when listed.
-pub(super) fn page_value(p: &Page, config: &SiteConfig, with_content: bool) -> Value {
+/// A page as templates see it: `whole` for its own template, otherwise as listed
+/// (services without `content` and `faqs`).
+pub(super) fn page_value(p: &Page, config: &SiteConfig, whole: bool) -> Value {
     let permalink = format!("{}{}", config.base_url, p.url);
-    serde_json::to_value(PageCtx::of(p, Some(permalink), with_content)).unwrap_or(Value::Null)
+    serde_json::to_value(PageCtx::of(p, Some(permalink), whole)).unwrap_or(Value::Null)
 }
 
-/// How listings show a service, as JSON text: [`page_value`] without `content` or
+/// How listings show a service, as JSON text: [`page_value`] as listed, without
 /// `permalink` (which depends on the address the site is published at, not on the
 /// page). What the content cache keeps and what decides whether listings render again.
 /// Written straight from the page, with no value in between (it is made for every

@@ -117,6 +117,26 @@ fn an_edit_listings_show_rewrites_the_page_and_the_listings() {
 }
 
 #[test]
+fn an_faq_edit_renders_that_service_page_alone() {
+    // Listings show a service without its text and FAQs (themes/README.md), so they
+    // need not render again.
+    let t = SiteTest::from_fixture("basic");
+    t.build().success();
+    let (changed, _, rendered) = edit_and_rebuild(
+        &t,
+        "content/services/scalp.md",
+        "answer: Many years",
+        "answer: Five to seven years",
+    );
+    assert_eq!(rendered, 1, "rendered more than the page");
+    assert_eq!(changed, ["services/scalp/index.html"]);
+    assert!(t
+        .read("dist/services/scalp/index.html")
+        .contains("Five to seven years"));
+    t.assert_same_as_clean_build();
+}
+
+#[test]
 fn a_title_edit_rewrites_the_pages_that_show_every_services_title() {
     let t = SiteTest::from_fixture("basic");
     t.build().success();
