@@ -2,7 +2,7 @@
 //! good site when something is broken, and remember each problem until it is fixed.
 //!
 //! An edited page re-renders that page (and, for a service, the listings that show
-//! it), as [`crate::site::deps`] says, moved to its place in the site's order when a
+//! it when what they show changed), as [`crate::site::deps`] says, moved to its place in the site's order when a
 //! new title or order moves it (then with the sitemap, `_headers` and the 404 page); a
 //! template re-renders the pages that use it; a static file is swapped in place. Anything that moves URLs (a new, deleted or renamed
 //! page, `site.yaml`) loads the site again, and so does a change to the published

@@ -137,19 +137,27 @@ struct FactsCtx<'a> {
     faqs: Option<&'a [Faq]>,
 }
 
+/// Which value of a page: the one its own template sees, or the one listings show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Shape {
+    /// With its `content` and a service's `faqs`.
+    Own,
+    /// Without them: they are the bulk of a service's text, a card shows neither, and
+    /// an edit to them then renders that page alone instead of every listing of all the
+    /// services (issue 17).
+    Listed,
+}
+
 impl<'a> PageCtx<'a> {
-    /// `whole`: the page as its own template sees it, with its `content` and a service's
-    /// `faqs`; otherwise as listings show it. Listings leave both out: they are the
-    /// bulk of a service's text, a card shows neither, and an edit to them then renders
-    /// that page alone instead of every listing of all the services (issue 17).
-    fn of(p: &'a Page, permalink: Option<String>, whole: bool) -> PageCtx<'a> {
+    fn of(p: &'a Page, permalink: Option<String>, shape: Shape) -> PageCtx<'a> {
+        let own = shape == Shape::Own;
         PageCtx {
             kind: p.kind,
             title: &p.title,
             summary: &p.summary,
             url: &p.url,
             permalink,
-            content: whole.then_some(p.content.as_str()),
+            content: own.then_some(p.content.as_str()),
             slug: &p.slug,
             template: &p.template,
             form: p.form.as_deref(),
@@ -160,27 +168,27 @@ impl<'a> PageCtx<'a> {
                 duration: &s.duration,
                 price: &s.price,
                 sessions: s.sessions.as_ref(),
-                faqs: whole.then_some(s.faqs.as_slice()),
+                faqs: own.then_some(s.faqs.as_slice()),
             }),
         }
     }
 }
 
-/// A page as templates see it: `whole` for its own template, otherwise as listed
-/// (services without `content` and `faqs`).
-pub(super) fn page_value(p: &Page, config: &SiteConfig, whole: bool) -> Value {
+/// A page as templates see it, in `shape`.
+pub(super) fn page_value(p: &Page, config: &SiteConfig, shape: Shape) -> Value {
     let permalink = format!("{}{}", config.base_url, p.url);
-    serde_json::to_value(PageCtx::of(p, Some(permalink), whole)).unwrap_or(Value::Null)
+    serde_json::to_value(PageCtx::of(p, Some(permalink), shape)).unwrap_or(Value::Null)
 }
 
-/// How listings show a service, as JSON text: [`page_value`] as listed, without
+/// How listings show a service, as JSON text: [`page_value`] in [`Shape::Listed`], without
 /// `permalink` (which depends on the address the site is published at, not on the
 /// page). What the content cache keeps and what decides whether listings render again.
 /// Written straight from the page, with no value in between (it is made for every
 /// service in every build); read back, it is that value less its permalink.
 pub(super) fn listed(p: &Page) -> Listed {
     Listed::new(
-        serde_json::to_string(&PageCtx::of(p, None, false)).unwrap_or_else(|_| "null".into()),
+        serde_json::to_string(&PageCtx::of(p, None, Shape::Listed))
+            .unwrap_or_else(|_| "null".into()),
     )
 }
 

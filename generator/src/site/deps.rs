@@ -54,11 +54,12 @@ pub fn renamed(old: &Page, new: &Page) -> bool {
 }
 
 /// The targets an edit of page `idx` reaches once it is in place; `listing_changed`
-/// says whether listings show it differently (summary, facts), which only the site can
+/// says whether listings show it differently (summary, duration, price, sessions), which only the site can
 /// tell ([`super::Site::replace_page`]); `renamed`, as [`renamed`] says.
 pub fn edited(idx: usize, listing_changed: bool, renamed: bool) -> Reach {
     let mut targets = BTreeSet::from([Target::Page(idx)]);
-    // Most saves change only the text; listings show title, summary and facts.
+    // Most saves change only the text; listings show its title, summary, duration,
+    // price and sessions, not its text or FAQs.
     if listing_changed {
         targets.insert(Target::Listings);
     }

@@ -10,7 +10,7 @@ use serde_json::Value;
 use site_config::{Diagnostic, ServiceRef};
 use tera::Context;
 
-use super::context::{listed, page_value};
+use super::context::{listed, page_value, Shape};
 use super::Site;
 use crate::content::{Page, PageKind};
 
@@ -141,7 +141,7 @@ impl Site {
                 }
                 v
             }
-            _ => page_value(p, &self.config, false),
+            _ => page_value(p, &self.config, Shape::Listed),
         }
     }
 
@@ -211,7 +211,7 @@ mod tests {
         let home = home.unwrap();
         let render = |site: &Site| {
             let p = &site.content.pages[home];
-            let value = page_value(p, &site.config, true);
+            let value = page_value(p, &site.config, Shape::Own);
             site.render_listing(&p.template, &p.source, &p.url, value, Vec::new())
                 .unwrap()
         };
@@ -230,5 +230,37 @@ mod tests {
         let (services, copy) = site.take_services();
         assert!(services.is_some() && copy.is_some());
         assert!(site.services_copy.lock().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_listed_service_has_its_facts_but_not_its_text_or_faqs() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = basic_site(dir.path());
+        let scalp = site.content.pages.iter().find(|p| p.slug == "scalp");
+        let scalp = scalp.unwrap();
+        let own = page_value(scalp, &site.config, Shape::Own);
+        let listed_value = page_value(scalp, &site.config, Shape::Listed);
+        assert_eq!(own["faqs"].as_array().map(Vec::len), Some(2));
+        assert!(own["content"]
+            .as_str()
+            .is_some_and(|c| c.contains("upper dermis")));
+        assert_eq!(listed_value.get("faqs"), None);
+        assert_eq!(listed_value.get("content"), None);
+        for field in [
+            "title",
+            "summary",
+            "url",
+            "permalink",
+            "duration",
+            "price",
+            "sessions",
+        ] {
+            assert_eq!(listed_value[field], own[field], "{field}");
+        }
+        // What the content cache keeps reads back as that value, less its permalink.
+        let mut kept: Value = serde_json::from_str(&listed(scalp).text).unwrap();
+        assert_eq!(kept.get("permalink"), None);
+        kept["permalink"] = listed_value["permalink"].clone();
+        assert_eq!(kept, listed_value);
     }
 }

@@ -31,7 +31,7 @@ use crate::templates::Templates;
 use crate::Error;
 use comments::PageComments;
 pub use comments::{comments_file, DEFAULT_COMMENTS_FILE};
-use context::{page_value, site_value, Contexts};
+use context::{page_value, site_value, Contexts, Shape};
 use deps::{is_listing, Target};
 pub use photos::PhotoUses;
 use photos::{Locator, PagePhotos};
@@ -91,7 +91,7 @@ pub struct Site {
     /// The services as listings show them, made when first needed and lent to one
     /// listing at a time ([`Site::render_listing`]): moved into its context and back.
     services_value: Mutex<Option<Value>>,
-    /// A copy of them (about 90 MB at 10,000 services) for a second listing to render
+    /// A copy of them (about 40 MB at 10,000 services) for a second listing to render
     /// alongside the first, made only by a build that renders little else
     /// ([`Site::make_services`]).
     services_copy: Mutex<Option<Value>>,
@@ -288,7 +288,7 @@ impl Site {
     ///
     /// Once written, how listings show each page read from its file is kept as its
     /// fingerprint only (listings make theirs from the page; only a page from the cache
-    /// needs the text): 23 MB fewer at 10,000 pages while they render.
+    /// needs the text): 6 MB fewer at 10,000 pages while they render.
     pub fn content_cache_saver(&mut self) -> impl FnOnce() -> std::io::Result<()> + Send + 'static {
         // A file of the cache is written again when a page in it was read.
         let mut dirty = [false; shard::SHARDS];
@@ -448,7 +448,7 @@ impl Site {
 
     fn render_loaded(&self, page: &Page) -> Rendered {
         let listing = is_listing(page.kind);
-        let mut value = page_value(page, &self.config, true);
+        let mut value = page_value(page, &self.config, Shape::Own);
         if let (Some(list), Some(obj)) = (
             self.comments.for_page(page.kind, &page.url),
             value.as_object_mut(),

@@ -108,6 +108,22 @@ fn editing_what_listings_show_rerenders_them_too() {
 }
 
 #[test]
+fn editing_a_services_faq_rerenders_only_it() {
+    // Listings show a service without its FAQs (themes/README.md).
+    let t = SiteTest::from_fixture("basic");
+    let mut p = start(&t);
+    t.change(
+        "content/services/scalp.md",
+        "answer: Many years",
+        "answer: Five to seven years",
+    );
+    let update = p.apply(&[content("services/scalp.md")]);
+    assert_eq!(update, Update::Pages(vec!["/services/scalp/".into()]));
+    assert!(page(&mut p, "services/scalp/index.html").contains("Five to seven years"));
+    assert_same_as_build(&t, &mut p);
+}
+
+#[test]
 fn a_404_page_that_shows_the_services_follows_their_edits() {
     let t = SiteTest::from_fixture("basic");
     t.write(

@@ -176,7 +176,7 @@ impl Site {
             }
             None => self.site_files()?,
         }
-        // Every listing has rendered: the services they show (about 80 MB at 10,000
+        // Every listing has rendered: the services they show (about 40 MB at 10,000
         // services) are let go before the build's last steps, which peak in memory, on
         // a thread of their own (freeing them one by one takes ~50 ms).
         let services = self.take_services();
