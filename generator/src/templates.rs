@@ -280,6 +280,11 @@ impl Templates {
             String::from_utf8(buffer).map_err(|e| tera::Error::msg(e.to_string()))
         });
         rendered.map_err(|e| {
+            // An error inside an included template names it: point there.
+            let chain = error_chain(&e);
+            let name = included_in_error(&chain)
+                .filter(|n| self.paths.contains_key(*n))
+                .unwrap_or(name);
             let path = self
                 .paths
                 .get(name)
@@ -386,7 +391,30 @@ fn template_diagnostic(path: &Path, src: &str, e: &tera::Error, page: Option<&Pa
     if line > 0 {
         d = d.at(line, col.max(1));
     }
+    if let Some(hint) = listed_field_hint(&chain) {
+        d = d.with_hint(hint);
+    }
     d
+}
+
+/// The template Tera was rendering when a variable was not found ("... not found in
+/// context while rendering 'partials/card.html'").
+fn included_in_error(chain: &str) -> Option<&str> {
+    let start = chain.find("while rendering '")? + "while rendering '".len();
+    Some(&chain[start..start + chain[start..].find('\'')?])
+}
+
+/// A hint for a template that reads a service's `content` or `faqs` from a listing,
+/// which leaves them out (`site::context::Shape::Listed`, themes/README.md).
+fn listed_field_hint(chain: &str) -> Option<&'static str> {
+    let start = chain.find("Variable `")? + "Variable `".len();
+    let name = &chain[start..start + chain[start..].find('`')?];
+    let mut parts = name.split('.');
+    let listed = parts.next().is_some_and(|first| first != "page");
+    (listed && parts.any(|p| p == "faqs" || p == "content")).then_some(
+        "the services in `services` have no `content` or `faqs`: listings leave them out \
+         (themes/README.md); show them in service.html",
+    )
 }
 
 fn pest_position(chain: &str) -> Option<(usize, usize)> {
@@ -412,6 +440,18 @@ fn named_position(chain: &str, src: &str) -> Option<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_listed_services_faqs_or_text_get_a_hint_and_a_pages_do_not() {
+        let chain = |name: &str| {
+            format!("Failed to render 'home.html': Variable `{name}` not found in context while rendering 'partials/service-card.html'")
+        };
+        assert!(listed_field_hint(&chain("service.faqs")).is_some());
+        assert!(listed_field_hint(&chain("s.content")).is_some());
+        assert!(listed_field_hint(&chain("page.faqs")).is_none());
+        assert!(listed_field_hint(&chain("service.price.text")).is_none());
+        assert!(listed_field_hint("Failed to render 'home.html'").is_none());
+    }
 
     #[test]
     fn finds_references() {

@@ -161,6 +161,20 @@ fn template_render_error_names_template_and_page() {
 }
 
 #[test]
+fn a_card_that_shows_faqs_is_told_listings_leave_them_out() {
+    let t = SiteTest::from_fixture("basic");
+    t.write(
+        "templates/partials/service-card.html",
+        "<li>{{ service.title }}\n{% for faq in service.faqs %}{{ faq.question }}{% endfor %}</li>\n",
+    );
+    t.build()
+        .failure(1)
+        .stderr_has("templates/partials/service-card.html:2:")
+        .stderr_has("service.faqs")
+        .stderr_has("help: the services in `services` have no `content` or `faqs`");
+}
+
+#[test]
 fn bad_site_yaml_names_line() {
     let t = SiteTest::from_fixture("basic");
     t.change("site.yaml", "currency: GBP", "currency: pounds");
