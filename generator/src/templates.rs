@@ -2,7 +2,7 @@
 //! parsed once per build, with the helper functions themes use (`asset`, `url`, `form`).
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -280,11 +280,7 @@ impl Templates {
             String::from_utf8(buffer).map_err(|e| tera::Error::msg(e.to_string()))
         });
         rendered.map_err(|e| {
-            // An error inside an included template names it: point there.
-            let chain = error_chain(&e);
-            let name = included_in_error(&chain)
-                .filter(|n| self.paths.contains_key(*n))
-                .unwrap_or(name);
+            let name = self.blamed(name, &error_chain(&e));
             let path = self
                 .paths
                 .get(name)
@@ -293,6 +289,38 @@ impl Templates {
             let src = self.sources.get(name).map(String::as_str).unwrap_or("");
             template_diagnostic(&path, src, &e, Some(page_source))
         })
+    }
+
+    /// The template to report a render error of `name` against: the one Tera names as
+    /// being rendered (an included partial), or else the first of it and the templates
+    /// it pulls in (`extends`, `include`, `import`, nearest first) whose source holds
+    /// the variable or function the error names, so that a line can be found.
+    fn blamed<'a>(&'a self, name: &'a str, chain: &str) -> &'a str {
+        let start = included_in_error(chain)
+            .and_then(|n| self.paths.get_key_value(n))
+            .map_or(name, |(n, _)| n.as_str());
+        let Some(named) = chain
+            .split('`')
+            .nth(1)
+            .filter(|n| !n.is_empty() && !chain.contains(" --> "))
+        else {
+            return start;
+        };
+        let mut queue = VecDeque::from([start]);
+        let mut seen = HashSet::new();
+        while let Some(t) = queue.pop_front() {
+            let Some((t, src)) = self.sources.get_key_value(t) else {
+                continue;
+            };
+            if !seen.insert(t.as_str()) {
+                continue;
+            }
+            if src.contains(named) {
+                return t;
+            }
+            queue.extend(references(src));
+        }
+        start
     }
 }
 

@@ -161,6 +161,28 @@ fn template_render_error_names_template_and_page() {
 }
 
 #[test]
+fn a_render_error_in_the_base_template_names_its_line() {
+    // Tera names the page's template (page.html), which extends base.html.
+    let t = SiteTest::from_fixture("basic");
+    let base = t.read("themes/default/templates/base.html");
+    t.write(
+        "templates/base.html",
+        &base.replacen("</body>", "{{ site.no_such_thing }}</body>", 1),
+    );
+    let line = t
+        .read("templates/base.html")
+        .lines()
+        .position(|l| l.contains("site.no_such_thing"))
+        .unwrap()
+        + 1;
+    t.build()
+        .failure(1)
+        .stderr_has(&format!("error: templates/base.html:{line}:"))
+        .stderr_has("site.no_such_thing")
+        .stderr_has("while rendering content/about.md");
+}
+
+#[test]
 fn a_card_that_shows_faqs_is_told_listings_leave_them_out() {
     let t = SiteTest::from_fixture("basic");
     t.write(
