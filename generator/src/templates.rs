@@ -299,11 +299,7 @@ impl Templates {
         let start = included_in_error(chain)
             .and_then(|n| self.paths.get_key_value(n))
             .map_or(name, |(n, _)| n.as_str());
-        let Some(named) = chain
-            .split('`')
-            .nth(1)
-            .filter(|n| !n.is_empty() && !chain.contains(" --> "))
-        else {
+        let Some(named) = named_in(chain).filter(|_| !chain.contains(" --> ")) else {
             return start;
         };
         let mut queue = VecDeque::from([start]);
@@ -435,8 +431,7 @@ fn included_in_error(chain: &str) -> Option<&str> {
 /// A hint for a template that reads a service's `content` or `faqs` from a listing,
 /// which leaves them out (`site::context::Shape::Listed`, themes/README.md).
 fn listed_field_hint(chain: &str) -> Option<&'static str> {
-    let start = chain.find("Variable `")? + "Variable `".len();
-    let name = &chain[start..start + chain[start..].find('`')?];
+    let name = named_in(chain).filter(|_| chain.contains("Variable `"))?;
     let mut parts = name.split('.');
     let listed = parts.next().is_some_and(|first| first != "page");
     (listed && parts.any(|p| p == "faqs" || p == "content")).then_some(
@@ -454,12 +449,15 @@ fn pest_position(chain: &str) -> Option<(usize, usize)> {
     Some((l.parse().ok()?, c.parse().ok()?))
 }
 
-fn named_position(chain: &str, src: &str) -> Option<(usize, usize)> {
+/// The variable, function or filter a Tera error names: the first name in backticks.
+fn named_in(chain: &str) -> Option<&str> {
     let start = chain.find('`')? + 1;
     let name = &chain[start..start + chain[start..].find('`')?];
-    if name.is_empty() {
-        return None;
-    }
+    (!name.is_empty()).then_some(name)
+}
+
+fn named_position(chain: &str, src: &str) -> Option<(usize, usize)> {
+    let name = named_in(chain)?;
     src.lines()
         .enumerate()
         .find_map(|(i, l)| l.find(name).map(|c| (i + 1, l[..c].chars().count() + 1)))
