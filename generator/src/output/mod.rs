@@ -3,6 +3,7 @@
 
 mod assets;
 pub mod json_ld;
+mod location;
 mod minify;
 mod seo;
 mod spare;
@@ -14,7 +15,8 @@ use std::path::PathBuf;
 pub use assets::{collect_static, AssetMap};
 pub use seo::{alias_page, headers_file, redirects_file, robots_txt, sitemap_xml};
 pub use spare::{make_spare, Contents};
-pub use write::{check_output_dir, Committed, Staging, WriteStats};
+pub use location::check_output_dir;
+pub use write::{Committed, Staging, WriteStats};
 
 /// One file of the built site.
 #[derive(Debug, Clone, PartialEq, Eq)]

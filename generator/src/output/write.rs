@@ -20,55 +20,6 @@ use super::{Output, OutputFile};
 use crate::file_stamp;
 use crate::Error;
 
-/// Refuses an output folder that is the site root, lies above it, or lies inside
-/// the folders the site is built from.
-pub fn check_output_dir(root: &Path, output: &Path) -> Result<(), Error> {
-    let root = absolute(root)?;
-    let out = absolute(output)?;
-    let refuse = |why: &str| {
-        Err(Error::Usage(format!(
-            "refusing to write the site to {}: {why}",
-            output.display()
-        )))
-    };
-    if out == root {
-        return refuse("it is the site root");
-    }
-    if root.starts_with(&out) {
-        return refuse("it contains the site root and its content");
-    }
-    for src in ["content", "themes", "templates", "static"] {
-        if out.starts_with(root.join(src)) {
-            return refuse(&format!("it is inside the site's {src}/ folder"));
-        }
-    }
-    if out.exists() && !out.is_dir() {
-        return refuse("it exists and is not a folder");
-    }
-    Ok(())
-}
-
-fn absolute(p: &Path) -> Result<PathBuf, Error> {
-    let abs = std::path::absolute(p).map_err(|e| Error::io(p, e))?;
-    // Resolve what exists so symlinks and `..` cannot hide a match.
-    let mut existing = abs.clone();
-    let mut rest = Vec::new();
-    while !existing.exists() {
-        match (existing.file_name(), existing.parent()) {
-            (Some(name), Some(parent)) => {
-                rest.push(name.to_os_string());
-                existing = parent.to_path_buf();
-            }
-            _ => break,
-        }
-    }
-    let mut real = existing.canonicalize().unwrap_or(existing);
-    for part in rest.into_iter().rev() {
-        real.push(part);
-    }
-    Ok(real)
-}
-
 /// A build's output while it is written: a hidden sibling of the output folder, the
 /// spare (`.dist.spare`) when its record says what it holds, else a new, empty one
 /// (`.dist.building`); swapped in by [`Staging::commit`]. Dropped without a commit, a
