@@ -26,7 +26,7 @@ use crate::file_stamp;
 use crate::markdown::LinkRef;
 
 /// Bumped when what the cache means changes; an older one is ignored.
-const VERSION: u32 = 5;
+const VERSION: u32 = 6;
 
 /// How many files the cache is kept in.
 pub const SHARDS: usize = 16;

@@ -153,7 +153,7 @@ pub fn load_content_cached(
     let drafts_left_out = before - loaded.len();
 
     let metas: Vec<&PageMeta> = loaded.iter().filter_map(Loaded::meta).collect();
-    check_urls(&metas, &mut problems);
+    check_urls(root, &metas, &mut problems);
     let md_urls = md_urls(metas.iter().copied());
     // Links between Markdown files resolve against every page's address: when those
     // changed, the cached pages' links may resolve otherwise, so read them again.
@@ -343,7 +343,19 @@ fn content_key(rel: &Path) -> String {
         .join("/")
 }
 
-fn check_urls(pages: &[&PageMeta], problems: &mut Diagnostics) {
+/// The line of `source` (a page's file, shown from `root`) that first mentions
+/// `needle` in its front matter, for problems found after the file was read; else 1.
+pub(crate) fn line_mentioning(root: &Path, source: &Path, needle: &str) -> usize {
+    let text = fs::read_to_string(root.join(source)).unwrap_or_default();
+    site_config::split_front_matter(&text)
+        .and_then(|split| {
+            let at = split.yaml.lines().position(|l| l.contains(needle))?;
+            Some(at + split.yaml_line)
+        })
+        .unwrap_or(1)
+}
+
+fn check_urls(root: &Path, pages: &[&PageMeta], problems: &mut Diagnostics) {
     // The first page to claim an address keeps it; later claims are the mistakes.
     let mut owners: HashMap<String, &Path> = HashMap::new();
     let mut claim = |url: String, source| match owners.entry(url) {
@@ -364,7 +376,7 @@ fn check_urls(pages: &[&PageMeta], problems: &mut Diagnostics) {
                         p.url
                     ),
                 )
-                .at_line(1)
+                .at_line(line_mentioning(root, &p.source, "slug:"))
                 .with_hint("give one of them a different `slug`"),
             );
         }
@@ -380,15 +392,20 @@ fn check_urls(pages: &[&PageMeta], problems: &mut Diagnostics) {
                             other.display()
                         ),
                     )
-                    .at_line(1),
+                    .at_line(line_mentioning(root, &p.source, alias))
+                    .with_hint("remove the alias, or give it an address no page has"),
                 );
             }
         }
     }
 }
 
-/// `/old` and `/old/` are the same address on static hosts.
+/// `/old`, `/old/` and `/old/index.html` are the same address on static hosts.
 pub fn normalise_alias(alias: &str) -> String {
+    let alias = alias
+        .strip_suffix("index.html")
+        .filter(|a| a.ends_with('/'))
+        .unwrap_or(alias);
     let trimmed = alias.trim_end_matches('/');
     let has_ext = trimmed
         .rsplit('/')
@@ -432,12 +449,29 @@ mod tests {
             page("a.md", "title: A\naliases: [/about]"),
             page("b.md", "title: B\naliases: [/old/]"),
             page("c.md", "title: C\naliases: [/old]"),
+            page(
+                "d.md",
+                "title: D\naliases: [/about/index.html, /index.html]",
+            ),
+            page("_index.md", "title: Home"),
         ];
         let mut problems = Diagnostics::default();
         let metas: Vec<&PageMeta> = pages.iter().map(|p| &p.meta).collect();
-        check_urls(&metas, &mut problems);
+        check_urls(Path::new("/nonexistent"), &metas, &mut problems);
         let text = problems.to_string();
-        assert_eq!(problems.len(), 3, "{text}");
+        assert_eq!(problems.len(), 5, "{text}");
+        assert!(
+            text.contains(
+                "content/d.md:1: alias /about/index.html is already the address of content/about.md"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "content/d.md:1: alias /index.html is already the address of content/_index.md"
+            ),
+            "{text}"
+        );
         assert!(text.contains("content/team.md:1: this page and content/about.md would both be published at /about/"), "{text}");
         assert!(
             text.contains(
@@ -456,6 +490,9 @@ mod tests {
         assert_eq!(normalise_alias("/old"), "/old/");
         assert_eq!(normalise_alias("/old/"), "/old/");
         assert_eq!(normalise_alias("/old.html"), "/old.html");
+        assert_eq!(normalise_alias("/old/index.html"), "/old/");
+        assert_eq!(normalise_alias("/index.html"), "/");
+        assert_eq!(normalise_alias("/oldindex.html"), "/oldindex.html");
     }
 
     #[test]

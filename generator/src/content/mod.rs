@@ -19,8 +19,8 @@ mod render;
 pub use duration::Duration;
 pub(crate) use front_matter::file_key_line;
 pub use front_matter::{Extra, GalleryItem, Sessions};
-pub(crate) use load::site_order;
 pub use load::{is_ignored, load_content, load_content_cached, normalise_alias, Content};
+pub(crate) use load::{line_mentioning, site_order};
 pub use page::{
     Faq, LocatedLink, Page, PageKind, PageMeta, ParsedFacts, ParsedFaq, ParsedPage, ServiceFacts,
 };

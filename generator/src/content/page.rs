@@ -431,10 +431,10 @@ fn check_common(
     slug
 }
 
-/// `about.md` -> `about`; `clinic/_index.md` -> `clinic`.
+/// `about.md` -> `about`; `clinic/_index.md` and `clinic/index.md` -> `clinic`.
 fn slug_from_file_name(rel: &Path) -> String {
     let stem = rel.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-    if stem == "_index" {
+    if is_folder_page(rel) {
         rel.parent()
             .and_then(|p| p.file_name())
             .and_then(|s| s.to_str())
@@ -445,12 +445,21 @@ fn slug_from_file_name(rel: &Path) -> String {
     }
 }
 
+/// Whether the file is its folder's page (`_index.md`, or `index.md` beside the page's
+/// own files): published at the folder's address.
+pub(super) fn is_folder_page(rel: &Path) -> bool {
+    rel.file_stem()
+        .is_some_and(|s| s == "_index" || s == "index")
+}
+
 fn kind_of(rel: &Path) -> PageKind {
     let parts: Vec<&str> = rel.iter().filter_map(|p| p.to_str()).collect();
+    let folder_page = is_folder_page(rel);
     match parts.as_slice() {
-        ["_index.md"] => PageKind::Home,
-        ["services", "_index.md"] => PageKind::Services,
+        [_] if folder_page => PageKind::Home,
+        ["services", _] if folder_page => PageKind::Services,
         ["services", _] => PageKind::Service,
+        ["services", _, _] if folder_page => PageKind::Service,
         _ => PageKind::Page,
     }
 }
@@ -513,6 +522,7 @@ mod tests {
             "/consultation/thank-you/"
         );
         assert_eq!(page("clinic/_index.md"), "/clinic/");
+        assert_eq!(page("about/index.md"), "/about/");
         assert_eq!(page("Our Team.md"), "/our-team/");
         assert_eq!(
             parse("a.md", "---\ntitle: T\nslug: b\n---\n")
@@ -521,6 +531,16 @@ mod tests {
                 .url,
             "/b/"
         );
+    }
+
+    #[test]
+    fn a_service_in_its_own_folder_is_a_service() {
+        let p = parse("services/scalp-micropigmentation/index.md", SERVICE).unwrap();
+        assert_eq!(p.meta.kind, PageKind::Service);
+        assert_eq!(p.meta.url, "/services/scalp-micropigmentation/");
+        assert_eq!(p.meta.slug, "scalp-micropigmentation");
+        let home = parse("index.md", "---\ntitle: T\n---\n").unwrap();
+        assert_eq!(home.meta.kind, PageKind::Home);
     }
 
     #[test]

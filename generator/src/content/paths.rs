@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::PageKind;
 
-/// The pretty URL of a page: `about.md` -> `/about/`, `a/_index.md` -> `/a/`.
+/// The pretty URL of a page: `about.md` -> `/about/`, `a/_index.md` and `a/index.md` -> `/a/`.
 pub(super) fn url_for(kind: PageKind, rel: &Path, slug: &str) -> String {
     match kind {
         PageKind::Home => "/".into(),
@@ -18,7 +18,7 @@ pub(super) fn url_for(kind: PageKind, rel: &Path, slug: &str) -> String {
                 .filter_map(|p| p.to_str())
                 .map(str::to_string)
                 .collect();
-            if rel.file_stem().is_some_and(|s| s == "_index") {
+            if super::page::is_folder_page(rel) {
                 dirs.pop();
             }
             let mut url = String::from("/");

@@ -13,9 +13,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 pub use assets::{collect_static, AssetMap};
+pub use location::check_output_dir;
 pub use seo::{alias_page, headers_file, redirects_file, robots_txt, sitemap_xml};
 pub use spare::{make_spare, Contents};
-pub use location::check_output_dir;
 pub use write::{Committed, Staging, WriteStats};
 
 /// One file of the built site.

@@ -175,6 +175,8 @@ impl Site {
             // One run says everything: the links of every page that could be read too.
             let mut scratch = Output::new();
             let _ = output::collect_static(root, &config.theme, &mut scratch);
+            let clashes = site_files::alias_clashes(root, &content, |p| scratch.contains_key(p));
+            problems.0.extend(clashes.0);
             let targets = Targets::from_content(&content, scratch.into_keys());
             problems
                 .0
@@ -212,6 +214,11 @@ impl Site {
             .map(|(i, p)| (output_path(&p.url), i))
             .collect();
         site.load_static()?;
+        let clashes =
+            site_files::alias_clashes(root, &site.content, |p| site.output.contains_key(p));
+        if !clashes.is_empty() {
+            return Err(Error::Site(clashes));
+        }
         site.services_changed();
         crate::timing::phase("rest of load", t);
         Ok(site)

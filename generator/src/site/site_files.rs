@@ -2,13 +2,14 @@
 //! `_redirects`, `_headers`, `sitemap.xml`, `robots.txt`, the files kept beside pages,
 //! and the photos' files.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::json;
-use site_config::SiteConfig;
+use site_config::{Diagnostic, Diagnostics, SiteConfig};
 
 use super::{output_path, Site};
-use crate::content::normalise_alias;
+use crate::content::{line_mentioning, normalise_alias, Content};
 use crate::output::{self, OutputFile};
 use crate::Error;
 
@@ -99,6 +100,57 @@ impl Site {
 
 /// Where the page for addresses that lead nowhere goes.
 pub(super) const NOT_FOUND: &str = "404.html";
+
+/// The files the build writes beside the pages, which no alias may take.
+const SITE_FILES: [&str; 5] = [
+    NOT_FOUND,
+    "_redirects",
+    "_headers",
+    "sitemap.xml",
+    "robots.txt",
+];
+
+/// Aliases whose redirect page would replace a file: one kept beside a page, a static
+/// file (`is_static`, by output path), or one the build writes. (Aliases on a page's
+/// address are [`crate::content`]'s to refuse.)
+pub(super) fn alias_clashes(
+    root: &Path,
+    content: &Content,
+    is_static: impl Fn(&str) -> bool,
+) -> Diagnostics {
+    let beside: HashMap<&str, &Path> = content
+        .assets
+        .iter()
+        .map(|(src, url)| (url.trim_start_matches('/'), src.as_path()))
+        .collect();
+    let mut problems = Diagnostics::default();
+    for page in &content.pages {
+        for alias in &page.aliases {
+            let path = output_path(&normalise_alias(alias));
+            let taken = if SITE_FILES.contains(&path.as_str()) {
+                format!("{path}, a file the build writes")
+            } else if let Some(src) = beside.get(path.as_str()) {
+                format!(
+                    "the file {}",
+                    src.strip_prefix(root).unwrap_or(src).display()
+                )
+            } else if is_static(&path) {
+                format!("the static file {path}")
+            } else {
+                continue;
+            };
+            problems.push(
+                Diagnostic::new(
+                    &page.source,
+                    format!("alias {alias} would replace {taken} with a redirect"),
+                )
+                .at_line(line_mentioning(root, &page.source, alias))
+                .with_hint("remove the alias, or give it an address no page or file has"),
+            );
+        }
+    }
+    problems
+}
 
 /// True for a page a form sends people to once it is sent (`thank_you` in site.yaml).
 pub(super) fn is_thank_you(config: &SiteConfig, url: &str) -> bool {

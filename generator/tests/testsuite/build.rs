@@ -277,3 +277,46 @@ fn service_page_snapshot() {
     let html = html.replace(&html[start..end], "/assets/style.HASH.css");
     insta::assert_snapshot!(html);
 }
+
+const SCALP_SRC: &str = "content/services/scalp.md";
+
+#[test]
+fn a_page_in_its_own_folder_is_published_at_the_folders_address_with_its_files() {
+    let t = SiteTest::from_fixture("basic");
+    let about = t.read("content/about.md");
+    std::fs::remove_file(t.path("content/about.md")).unwrap();
+    std::fs::create_dir_all(t.path("content/about")).unwrap();
+    std::fs::rename(t.path("content/door.svg"), t.path("content/about/door.svg")).unwrap();
+    t.write("content/about/index.md", &about);
+    let peel = t.read("content/services/peel.md");
+    std::fs::remove_file(t.path("content/services/peel.md")).unwrap();
+    t.write("content/services/peel/index.md", &peel);
+    t.write("content/services/peel/before.txt", "kept beside the page");
+    // Links between Markdown files name the page's file.
+    t.change(SCALP_SRC, "(peel.md)", "(peel/index.md)");
+    t.change(SCALP_SRC, "(../about.md#team)", "(../about/index.md#team)");
+    t.build().success();
+    let scalp = t.read("dist/services/scalp/index.html");
+    assert!(scalp.contains(r#"href="/about/#team""#), "{scalp}");
+    assert!(scalp.contains(r#"href="/services/peel/""#), "{scalp}");
+
+    let page = t.read("dist/about/index.html");
+    assert!(page.contains(r#"src="/about/door.svg""#), "{page}");
+    assert!(t.path("dist/about/door.svg").is_file());
+    assert!(!t.path("dist/about/index/index.html").exists());
+    let peel = t.read("dist/services/peel/index.html");
+    assert!(
+        peel.contains("application/ld+json"),
+        "a service page: {peel}"
+    );
+    assert!(t
+        .read("dist/services/index.html")
+        .contains(r#"href="/services/peel/""#));
+    assert!(t.path("dist/services/peel/before.txt").is_file());
+
+    // The page and a file of the same name would both be /about/.
+    t.write("content/about.md", &about);
+    t.build()
+        .failure(1)
+        .stderr_has("would both be published at /about/");
+}

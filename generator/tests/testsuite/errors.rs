@@ -286,3 +286,26 @@ fn settings_the_form_service_would_refuse_are_all_named() {
         .stderr_has("site.yaml:27:31: form_service.trusted_proxies: `proxy.local` is not an IP address")
         .stderr_has("site.yaml:28:9: form_service.from: `bookings at clinic` is not an email address");
 }
+
+#[test]
+fn an_alias_on_a_page_or_a_file_is_refused_at_its_line() {
+    let t = SiteTest::from_fixture("basic");
+    t.build().success();
+    let before = t.snapshot_dir("dist");
+    t.change(
+        "content/about.md",
+        "summary: Who we are.",
+        "summary: Who we are.\naliases:\n  - /index.html\n  - /door.svg\n  - /humans.txt\n  - /robots.txt",
+    );
+    t.build()
+        .failure(1)
+        .stderr_has("content/about.md:5:")
+        .stderr_has("alias /index.html is already the address of content/_index.md")
+        .stderr_has("content/about.md:6:")
+        .stderr_has("alias /door.svg would replace the file content/door.svg with a redirect")
+        .stderr_has("content/about.md:7:")
+        .stderr_has("alias /humans.txt would replace the static file humans.txt")
+        .stderr_has("content/about.md:8:")
+        .stderr_has("alias /robots.txt would replace robots.txt, a file the build writes");
+    assert_eq!(t.snapshot_dir("dist"), before, "nothing was replaced");
+}
