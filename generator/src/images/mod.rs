@@ -34,6 +34,10 @@ pub const FALLBACK_WIDTH: u32 = 1200;
 pub const WARN_BYTES: u64 = 20 * 1024 * 1024;
 /// See [`WARN_BYTES`].
 pub const WARN_PIXELS: u32 = 6000;
+/// The most pixels a photo may have: decoding one takes 3 to 4 bytes a pixel, and a
+/// file of a few hundred KB can claim billions. 100 megapixels is above any camera a
+/// clinic would use (a 61 MP full-frame sensor is 9,504×6,336).
+pub const MAX_PIXELS: u64 = 100_000_000;
 /// Where processed files are published (the `_headers` file makes `/assets/*` immutable).
 pub const OUTPUT_DIR: &str = "assets/img";
 /// The cache folder, relative to the site root (git-ignored).
@@ -57,6 +61,16 @@ pub enum ImageError {
         path: String,
         /// What the decoder said.
         reason: String,
+    },
+    /// More pixels than [`MAX_PIXELS`].
+    #[error("{path} is {width}×{height} px, more than the 100 megapixels a photo may have; export a smaller copy (2,000 to 3,000 px wide is plenty)")]
+    TooLarge {
+        /// Shown path.
+        path: String,
+        /// Its width in pixels, as the file claims.
+        width: u32,
+        /// Its height.
+        height: u32,
     },
     /// A format that browsers or this build do not handle (HEIC, TIFF, BMP...).
     #[error(

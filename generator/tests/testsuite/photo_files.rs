@@ -39,6 +39,33 @@ pub(crate) fn plain_png(w: u32, h: u32) -> Vec<u8> {
     out
 }
 
+/// A small PNG whose header claims `w`×`h` pixels (a decompression bomb's first step).
+pub(crate) fn png_claiming(w: u32, h: u32) -> Vec<u8> {
+    let mut png = plain_png(1, 1);
+    // Signature (8), IHDR length (4), "IHDR" (4), width, height, ..., CRC over type + data.
+    png[16..20].copy_from_slice(&w.to_be_bytes());
+    png[20..24].copy_from_slice(&h.to_be_bytes());
+    let crc = crc32(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.to_be_bytes());
+    png
+}
+
+/// PNG's CRC-32 (ISO 3309), bit by bit.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
 /// A phone's photo: `plain_jpeg(w, h)` with EXIF (orientation 6, "turn 90° clockwise
 /// to show", GPS latitude 51°30'N, make, serial number, a thumbnail) and XMP.
 pub(crate) fn phone_jpeg(w: u32, h: u32) -> Vec<u8> {

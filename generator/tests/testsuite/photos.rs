@@ -7,7 +7,7 @@ use std::path::Path;
 
 use image::GenericImageView;
 
-use crate::photo_files::{leaks, phone_jpeg, phone_thumbnail, plain_jpeg, plain_png};
+use crate::photo_files::{leaks, phone_jpeg, phone_thumbnail, plain_jpeg, plain_png, png_claiming};
 use crate::site_test::SiteTest;
 
 fn write_bytes(site: &SiteTest, rel: &str, bytes: &[u8]) {
@@ -315,6 +315,30 @@ fn a_broken_photo_names_page_line_and_file_and_keeps_the_last_site() {
 
 /// The lines of `image:` and `gallery:` are read from the page's file in the site, not
 /// from a path relative to wherever the generator was started.
+#[test]
+fn a_photo_claiming_billions_of_pixels_is_refused_not_decoded() {
+    let site = site_with_photos();
+    // 300 bytes that would take 7.5 GB to decode.
+    write_bytes(
+        &site,
+        "content/services/bomb.png",
+        &png_claiming(50_000, 50_000),
+    );
+    site.change(
+        "content/services/peel.md",
+        "A light peel.\n",
+        "A light peel.\n\n![Huge](bomb.png)\n",
+    );
+    for command in ["build", "check"] {
+        site.run(&[command])
+            .failure(1)
+            .stderr_has("content/services/peel.md:12: ")
+            .stderr_has(
+                "content/services/bomb.png is 50000×50000 px, more than the 100 megapixels",
+            );
+    }
+}
+
 #[test]
 fn front_matter_photo_lines_hold_when_built_from_another_folder() {
     let site = SiteTest::from_fixture("basic");
