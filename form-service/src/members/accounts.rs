@@ -84,7 +84,9 @@ fn by_code(c: &Connection, code: &str) -> Result<Option<Member>, Error> {
 /// as stored, so the work (and the time) is the same whether or not the address is known.
 #[derive(Debug, Clone)]
 pub struct Registration {
-    /// The name given (kept on the confirmation link; it counts only if that link is followed).
+    /// The name given (kept on the confirmation link; it counts only if that link is
+    /// followed). A request for a new link gives none: its link carries the newest
+    /// registration's details instead, and it ignores `referral` too.
     pub name: String,
     /// The address as typed (trimmed); used only to find the account.
     pub email: String,
@@ -167,6 +169,33 @@ pub fn pending_account(tx: &Tx<'_>, email: &str) -> Result<Member, Error> {
         .ok_or_else(|| Error::from(Storage::Vanished("member")))
 }
 
+/// The details a confirmation link carries, which count if that link is followed.
+#[derive(Debug, Clone, Default)]
+struct Details {
+    /// The name given.
+    name: Option<String>,
+    /// The member whose referral code was given.
+    referrer: Option<i64>,
+}
+
+/// The details of the newest registration that sent `member` a confirmation link (none
+/// for an id that is no one's). A fresh link asked for by address alone carries these,
+/// so asking again for a link changes nothing of what was registered.
+fn registered_details(c: &Connection, member: i64) -> Result<Details, Error> {
+    Ok(c.prepare_cached(
+        "SELECT name, referrer_id FROM links WHERE member_id = ?1 AND purpose = 'confirm'
+         ORDER BY id DESC LIMIT 1",
+    )?
+    .query_row([member], |r| {
+        Ok(Details {
+            name: r.get(0)?,
+            referrer: r.get(1)?,
+        })
+    })
+    .optional()?
+    .unwrap_or_default())
+}
+
 /// Registers an address, or sends the right link to one already known. Mail goes to
 /// the address as stored, never to the text typed.
 pub fn register(
@@ -175,12 +204,28 @@ pub fn register(
     cfg: &LoyaltyConfig,
     mailer: LinkMailer<'_>,
 ) -> Result<Registered, Error> {
-    note_request(tx, &r.email)?;
-    let confirm_for = i64::from(cfg.confirm_link_hours) * 3600;
     let referrer = match &r.referral {
         Some(code) => by_code(tx.conn, code)?.filter(|m| m.active),
         None => None,
     };
+    let details = Details {
+        name: Some(r.name.clone()),
+        referrer: referrer.map(|m| m.id),
+    };
+    send_link(tx, r, cfg, mailer, &details)
+}
+
+/// The end of [`register`] and [`send_new_link`]: a sign-in link for a member, or a
+/// confirmation carrying `details` for an address not confirmed yet.
+fn send_link(
+    tx: &mut Tx<'_>,
+    r: &Registration,
+    cfg: &LoyaltyConfig,
+    mailer: LinkMailer<'_>,
+    details: &Details,
+) -> Result<Registered, Error> {
+    note_request(tx, &r.email)?;
+    let confirm_for = i64::from(cfg.confirm_link_hours) * 3600;
     let known = by_email(tx.conn, &r.email)?;
     if let Some(m) = &known {
         if throttled(tx, m.id, cfg)? {
@@ -206,8 +251,8 @@ pub fn register(
     let m = pending_account(tx, &r.email)?;
     let mail = mailer(LinkMailKind::Confirm, &m.email, &r.confirm)?;
     let mut link = NewLink::new(&r.confirm, Purpose::Confirm, Some(m.id), confirm_for);
-    link.name = Some(&r.name);
-    link.referrer = referrer.map(|m| m.id);
+    link.name = details.name.as_deref();
+    link.referrer = details.referrer;
     links::issue(tx, &link)?;
     tx.queue_mail(&mail)?;
     Ok(if known.is_some() {
@@ -281,10 +326,32 @@ pub(crate) fn confirm_member(
     )?;
     let newly_confirmed = !m.active;
     if newly_confirmed {
-        // The details that count are this link's registration's, whoever registered first.
+        let (name, referrer) = if link.purpose == Purpose::CommentConfirm {
+            // A held comment's link carries the comment's display name and no referral
+            // code: it is not a registration. What the address registered with stays (a
+            // name or referrer already stored, else the newest registration's), and the
+            // display name is the name only when there is none.
+            let registered = registered_details(tx.conn, m.id)?;
+            let name = [
+                Some(m.name.as_str()),
+                registered.name.as_deref(),
+                link.name.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .find(|n| !n.is_empty())
+            .unwrap_or_default()
+            .to_string();
+            (name, m.referred_by.or(registered.referrer))
+        } else {
+            // The details that count are this link's registration's, whoever registered
+            // first.
+            let name = link.name.as_deref().unwrap_or(&m.name).to_string();
+            (name, link.referrer)
+        };
         tx.conn.execute(
             "UPDATE members SET name = ?2, referred_by = ?3 WHERE id = ?1",
-            params![m.id, link.name.as_deref().unwrap_or(&m.name), link.referrer],
+            params![m.id, name, referrer],
         )?;
         let m = by_id(tx.conn, m.id)?.ok_or_else(|| Error::from(Storage::Vanished("member")))?;
         activate(tx, &m, cfg, friend_mail)?;
@@ -414,14 +481,19 @@ pub fn sign_in(
 /// or the sign-in page): sign-in for members, confirmation for the unconfirmed,
 /// nothing for addresses we do not know. Every case builds one email and writes a link
 /// row, so the answer takes the same time whatever the address; the visitor sees the
-/// same page for each.
+/// same page for each. A fresh confirmation carries the details of the newest
+/// registration (`links_` names no one and no referral code), so the name and the
+/// referrer survive a link that ran out.
 pub fn send_new_link(
     tx: &mut Tx<'_>,
     links_: &Registration,
     cfg: &LoyaltyConfig,
     mailer: LinkMailer<'_>,
 ) -> Result<Option<Registered>, Error> {
-    if by_email(tx.conn, &links_.email)?.is_none() {
+    let known = by_email(tx.conn, &links_.email)?;
+    // Read for every address, so that the work is the same.
+    let details = registered_details(tx.conn, known.as_ref().map_or(0, |m| m.id))?;
+    if known.is_none() {
         note_request(tx, &links_.email)?;
         // The same reads and writes as for a known address; the stranger's address
         // is kept nowhere.
@@ -430,7 +502,7 @@ pub fn send_new_link(
         nothing_to_send(tx, mail, &links_.confirm)?;
         return Ok(None);
     }
-    register(tx, links_, cfg, mailer).map(Some)
+    send_link(tx, links_, cfg, mailer, &details).map(Some)
 }
 
 /// The writes of a link email that is not sent: a link row that can never be used (it

@@ -1,9 +1,12 @@
 //! Referral links: a pending reward and its email, staff confirming it from the command
 //! line, self-referral, one referrer per member, and the monthly cap.
 
+use std::time::Duration;
+
 use axum::http::StatusCode;
 
 use super::{attr, link, Club};
+use crate::support::http::browser_post;
 
 fn code_of(page: &str) -> String {
     attr(page, "/membership/?ref=", "\"")
@@ -139,4 +142,62 @@ async fn with_auto_confirm_the_referral_reward_is_credited_at_once() {
     );
     assert_eq!(c.balance(&ann).await, 150);
     assert!(!c.page(&ann).await.contains("more waiting"));
+}
+
+/// A friend's confirmation link ran out and they asked for a new one by address alone
+/// ("email me a link"): the new link carries the name and referral of their
+/// registration, so pressing it keeps both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_link_after_the_first_ran_out_keeps_the_name_and_the_referral() {
+    let mut c = Club::start();
+    let ann = c.join("Ann", "ann@example.com", "").await;
+    let code = code_of(&c.page(&ann).await);
+    c.register("Fay", "fay@example.com", &code).await;
+    let first = link(&c.next_mail().await, "/members/confirm?token=");
+    c.t.clock.advance(Duration::from_secs(49 * 3600));
+    assert_eq!(c.open(&first).await.0, StatusCode::GONE);
+
+    let res = c
+        .send(browser_post("/members/link", "email=fay%40example.com"))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let fresh = link(&c.next_mail().await, "/members/confirm?token=");
+    let (_, page) = c.open(&fresh).await;
+    assert_eq!(c.press(&page).await.status(), StatusCode::SEE_OTHER);
+
+    let show = stdout(&c.command(&["members", "show", "fay@example.com"]));
+    assert!(show.starts_with("Fay <fay@example.com>"), "{show}");
+    assert!(show.contains("referred by: ann@example.com"), "{show}");
+    let friend = c.next_mail().await;
+    assert_eq!(friend.header("subject"), "A friend you referred has joined");
+    assert!(c.page(&ann).await.contains("100 more waiting"));
+}
+
+/// A friend who registered with a code and then, before confirming, posted a comment
+/// signed out and confirmed through the comment's link: the comment's display name does
+/// not replace the registered name, and the referral stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confirming_through_a_held_comment_keeps_the_registered_name_and_referral() {
+    let mut c = Club::start();
+    let ann = c.join("Ann", "ann@example.com", "").await;
+    let code = code_of(&c.page(&ann).await);
+    c.register("Fay", "fay@example.com", &code).await;
+    let _registration = c.next_mail().await;
+
+    let res = c
+        .post_as(
+            None,
+            "/forms/comment",
+            crate::comments::comment_body("F. from Leeds", "Lovely staff", "fay@example.com", true),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let url = link(&c.next_mail().await, "/comments/confirm?token=");
+    let (_, page) = c.open(&url).await;
+    assert_eq!(c.press(&page).await.status(), StatusCode::OK);
+
+    let show = stdout(&c.command(&["members", "show", "fay@example.com"]));
+    assert!(show.starts_with("Fay <fay@example.com>"), "{show}");
+    assert!(show.contains("referred by: ann@example.com"), "{show}");
+    assert!(c.page(&ann).await.contains("100 more waiting"));
 }
