@@ -496,14 +496,24 @@ pub fn send_new_link(
     if known.is_none() {
         note_request(tx, &links_.email)?;
         // The same reads and writes as for a known address; the stranger's address
-        // is kept nowhere.
+        // is kept nowhere. Text that is no address at all (`ann@example,com`) gets the
+        // same work, its never-sent email built for a stand-in address.
         let _ = throttled(tx, 0, cfg)?;
-        let mail = mailer(LinkMailKind::Confirm, &links_.email, &links_.confirm)?;
+        let to = if crate::validate::is_email(&links_.email) {
+            &links_.email
+        } else {
+            NOWHERE
+        };
+        let mail = mailer(LinkMailKind::Confirm, to, &links_.confirm)?;
         nothing_to_send(tx, mail, &links_.confirm)?;
         return Ok(None);
     }
     send_link(tx, links_, cfg, mailer, &details).map(Some)
 }
+
+/// Where the email for a request that sends nothing is addressed when the text typed is
+/// not an address: it is never sent, and its outbox row keeps no recipient.
+const NOWHERE: &str = "nobody@example.invalid";
 
 /// The writes of a link email that is not sent: a link row that can never be used (it
 /// names no one and has expired) and an outbox row settled at once with no recipient,

@@ -90,6 +90,35 @@ async fn issue13_8_members_link_does_the_same_work_for_any_address() {
     );
 }
 
+/// A mistyped address (`ann@example,com`, no `@` at all, spaces) asking for a link gets
+/// the page a stranger gets, after the same writes, and nothing is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mistyped_address_asking_for_a_link_gets_the_same_page_after_the_same_work() {
+    let mut c = Club::start();
+    c.join("Ann", "ann@example.com", "").await;
+    let ask = |email: &str| browser_post("/members/link", format!("email={}", encode(email)));
+    let queued = outbox(&c);
+    let before = counts(&c);
+    let res = c.send(ask("nobody@example.com")).await;
+    let stranger = (res.status(), text(res).await);
+    let stranger_wrote = delta(&before, &counts(&c));
+    assert_eq!(stranger.0, StatusCode::OK);
+    for typo in [
+        "ann@example,com",
+        "ann.example.com",
+        "ann @example.com",
+        "ann@@example.com",
+    ] {
+        let before = counts(&c);
+        let res = c.send(ask(typo)).await;
+        assert_eq!((res.status(), text(res).await), stranger, "{typo}");
+        assert_eq!(delta(&before, &counts(&c)), stranger_wrote, "{typo}");
+    }
+    c.t.service.retry_now().await.unwrap();
+    assert_eq!(outbox(&c), queued, "nothing is queued for anyone");
+    assert!(c.smtp.messages().iter().all(|m| !m.contains("Sign in")));
+}
+
 /// Registration too: a member, an unconfirmed address and a new one each write one
 /// link request, one link and one outbox row (a new address also gets its pending
 /// account, the one row that cannot be the same; the timing bench shows no difference).
