@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use site_config::{suggest, Diagnostic, Diagnostics};
 
 use crate::check::Ids;
-use crate::content::{normalise_alias, resolve_from_url, Content, Page, RESERVED_IDS};
+use crate::content::{normalise_alias, resolve_from_url, Content, Page, Why, RESERVED_IDS};
 use crate::output::{Output, OutputFile};
 use crate::site::output_path;
 
@@ -42,6 +42,8 @@ struct PageTargets<'a> {
     anchors: &'a [String],
     /// The ids its rendered HTML defines.
     written: Vec<Ids>,
+    /// Why it is not published, when it is not.
+    unpublished: Option<(&'a Path, Why)>,
 }
 
 impl PageTargets<'_> {
@@ -73,9 +75,17 @@ impl<'a> Targets<'a> {
                 PageTargets {
                     source: Some(source),
                     anchors: &page.anchors,
-                    written: Vec::new(),
+                    ..PageTargets::default()
                 },
             );
+        }
+        for u in &content.unpublished {
+            t.pages
+                .entry(output_path(&u.url))
+                .or_insert_with(|| PageTargets {
+                    unpublished: Some((&u.source, u.why)),
+                    ..PageTargets::default()
+                });
         }
         for (_, url) in &content.assets {
             t.files.insert(url.trim_start_matches('/').to_string());
@@ -218,6 +228,20 @@ fn broken(
     let target = output_path(&site_path);
     // Most links lead to pages: looked up first, and once.
     let page = targets.page(&target);
+    match page.and_then(|p| p.unpublished) {
+        // Its own problem says what to fix.
+        Some((_, Why::Unreadable)) => return None,
+        Some((source, Why::Draft)) => {
+            return Some((
+                format!(
+                    "{site_path} is a draft (`draft: true` in {}), so it is not published",
+                    source.display()
+                ),
+                Some("publish that page first, or take the link out for now".into()),
+            ))
+        }
+        None => {}
+    }
     if page.is_none() && !targets.has_other_file(&target) {
         return Some(missing_file(&site_path, targets));
     }
@@ -296,6 +320,7 @@ mod tests {
                             .map(|i| format!("<p id=\"{i}\">"))
                             .collect::<String>(),
                     )],
+                    unpublished: None,
                 },
             );
         }

@@ -107,11 +107,21 @@ pub(crate) fn read_front(
         );
     }
     for f in fields_for(service).filter(|f| f.required(service)) {
-        // A misspelt key already says "did you mean" this field: once is enough.
-        if !r.map.contains_key(f.name) && !suggested.contains(&f.name) {
-            r.problems.push(
+        match r.map.get(f.name) {
+            // A misspelt key already says "did you mean" this field: once is enough.
+            None if !suggested.contains(&f.name) => r.problems.push(
                 Diagnostic::new(path, format!("missing field `{}`", f.name)).at(first_line, 1),
-            );
+            ),
+            // `title:` and nothing after it: YAML reads null.
+            Some(v) if v.is_null() => {
+                let line = r.key_line(f.name);
+                r.problems.push(
+                    Diagnostic::new(path, format!("{} is empty", f.name))
+                        .at_line(line)
+                        .with_hint(format!("write the page's {} after `{}:`", f.name, f.name)),
+                );
+            }
+            _ => {}
         }
     }
     let mut front = Front {
@@ -244,6 +254,7 @@ fn plain(message: &str) -> String {
     let mut m = message
         .replace("invalid type: sequence", "wrong kind of value: a list")
         .replace("invalid type: map", "wrong kind of value: a set of fields")
+        .replace("invalid type: unit value", "no value")
         .replace("invalid type: ", "wrong kind of value: ")
         .replace(
             "expected a sequence",

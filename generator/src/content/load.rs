@@ -27,6 +27,9 @@ pub struct Content {
     pub assets: Vec<(PathBuf, String)>,
     /// Pages marked `draft: true` that were left out (not checked either).
     pub drafts_left_out: usize,
+    /// Pages that are not published (drafts left out, files that could not be read),
+    /// so that a link to one says why rather than that nothing is there.
+    pub unpublished: Vec<Unpublished>,
     /// Each page's file under `content/` to its URL; kept so one page can be read again
     /// without walking every page.
     pub(crate) md_urls: HashMap<String, String>,
@@ -43,6 +46,26 @@ impl Content {
     pub fn addresses(&self) -> String {
         cache::addresses(&self.md_urls)
     }
+}
+
+/// A page of `content/` that is not published, at the address it would have.
+#[derive(Debug, Clone)]
+pub struct Unpublished {
+    /// Its file (`content/services/x.md`).
+    pub source: PathBuf,
+    /// Its address; for a file that could not be read, the one its name gives.
+    pub url: String,
+    /// Why it is not published.
+    pub why: Why,
+}
+
+/// Why a page is not published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// `draft: true`.
+    Draft,
+    /// Its file could not be read; its own problem says why.
+    Unreadable,
 }
 
 /// A page read from its file, or taken from the cache.
@@ -146,15 +169,42 @@ pub fn load_content_cached(
         )
         .collect();
     crate::timing::phase("content: read and parse", t);
+    let mut unpublished: Vec<Unpublished> = sources
+        .iter()
+        .zip(&loaded)
+        .filter(|(_, l)| matches!(l, Loaded::Read(None, _)))
+        .map(|((path, rel), _)| Unpublished {
+            source: shown(root, path),
+            url: super::page::url_from_file_name(rel),
+            why: Why::Unreadable,
+        })
+        .collect();
     // A draft is left out with its problems: it is not published, so it does not
     // stop the build; `--drafts` checks it.
     let before = loaded.len();
-    loaded.retain(|l| !l.meta().is_some_and(|m| m.draft && !drafts));
+    loaded.retain(|l| match l.meta() {
+        Some(m) if m.draft && !drafts => {
+            unpublished.push(Unpublished {
+                source: m.source.clone(),
+                url: m.url.clone(),
+                why: Why::Draft,
+            });
+            false
+        }
+        _ => true,
+    });
     let drafts_left_out = before - loaded.len();
 
     let metas: Vec<&PageMeta> = loaded.iter().filter_map(Loaded::meta).collect();
     check_urls(root, &metas, &mut problems);
-    let md_urls = md_urls(metas.iter().copied());
+    let mut md_urls = md_urls(metas.iter().copied());
+    // Links to them resolve, so that the link check can say why they lead nowhere.
+    for u in &unpublished {
+        let rel = u.source.strip_prefix("content").unwrap_or(&u.source);
+        md_urls
+            .entry(content_key(rel))
+            .or_insert_with(|| u.url.clone());
+    }
     // Links between Markdown files resolve against every page's address: when those
     // changed, the cached pages' links may resolve otherwise, so read them again.
     if cache
@@ -227,6 +277,7 @@ pub fn load_content_cached(
         pages,
         assets,
         drafts_left_out,
+        unpublished,
         md_urls,
     };
     (content, problems)

@@ -19,7 +19,9 @@ mod render;
 pub use duration::Duration;
 pub(crate) use front_matter::file_key_line;
 pub use front_matter::{Extra, GalleryItem, Sessions};
-pub use load::{is_ignored, load_content, load_content_cached, normalise_alias, Content};
+pub use load::{
+    is_ignored, load_content, load_content_cached, normalise_alias, Content, Unpublished, Why,
+};
 pub(crate) use load::{line_mentioning, site_order};
 pub use page::{
     Faq, LocatedLink, Page, PageKind, PageMeta, ParsedFacts, ParsedFaq, ParsedPage, ServiceFacts,

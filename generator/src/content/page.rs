@@ -445,6 +445,11 @@ fn slug_from_file_name(rel: &Path) -> String {
     }
 }
 
+/// The address a page's file name gives it, as if it has no `slug:`.
+pub(super) fn url_from_file_name(rel: &Path) -> String {
+    url_for(kind_of(rel), rel, &slug_from_file_name(rel))
+}
+
 /// Whether the file is its folder's page (`_index.md`, or `index.md` beside the page's
 /// own files): published at the folder's address.
 pub(super) fn is_folder_page(rel: &Path) -> bool {
@@ -531,6 +536,23 @@ mod tests {
                 .url,
             "/b/"
         );
+    }
+
+    #[test]
+    fn a_required_field_with_nothing_after_it_is_empty() {
+        let e = errors(
+            "services/x.md",
+            &SERVICE.replace("Scalp Micropigmentation", ""),
+        );
+        assert!(e.contains("content/services/x.md:2: title is empty"), "{e}");
+        let e = errors("services/x.md", &SERVICE.replace("1h 30m", ""));
+        assert!(
+            e.contains("content/services/x.md:4: duration is empty"),
+            "{e}"
+        );
+        assert!(!e.contains("template"), "{e}");
+        let e = errors("services/x.md", &SERVICE.replace("A little.", ""));
+        assert!(e.contains("FAQ 1: no value, expected a string"), "{e}");
     }
 
     #[test]

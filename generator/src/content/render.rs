@@ -125,15 +125,19 @@ fn unique(wanted: &str, taken: &mut HashSet<String>) -> String {
 }
 
 /// A link target as written in Markdown, resolved: `other.md#x` -> `/other/#x`,
-/// `pic.jpg` -> `/services/pic.jpg`. Absolute URLs, site paths and `#anchors` stay.
+/// `/about.md` -> `/about/` (from `content/`), `pic.jpg` -> `/services/pic.jpg`.
+/// Absolute URLs, other site paths and `#anchors` stay.
 fn resolve_link(rel: &Path, dest: &str, md_urls: &HashMap<String, String>) -> Option<String> {
-    if dest.is_empty() || dest.starts_with('#') || dest.starts_with('/') || has_scheme(dest) {
+    if dest.is_empty() || dest.starts_with('#') || has_scheme(dest) {
         return None;
     }
     let (path, fragment) = match dest.split_once('#') {
         Some((p, f)) => (p, Some(f)),
         None => (dest, None),
     };
+    if dest.starts_with('/') && !path.ends_with(".md") {
+        return None;
+    }
     let site_path = resolve_site_path(rel, path);
     let mut url = match md_urls.get(site_path.trim_start_matches('/')) {
         Some(u) if path.ends_with(".md") => u.clone(),

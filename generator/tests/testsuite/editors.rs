@@ -217,3 +217,46 @@ fn init_starts_a_site_that_checks_and_builds() {
         .unwrap();
     assert_eq!(again.status.code(), Some(2));
 }
+
+/// A link to a page that is not published says why: a draft is named as one; a page
+/// whose file cannot be read reports its own problem, and the links to it none.
+#[test]
+fn a_link_to_a_draft_or_an_unreadable_page_says_why() {
+    let t = SiteTest::from_fixture("basic");
+    t.change(
+        "content/services/peel.md",
+        "order: 2",
+        "order: 2\ndraft: true",
+    );
+    t.build()
+        .failure(1)
+        .stderr_has("content/services/scalp.md:12:1: link `peel.md` in the FAQ answer: /services/peel/ is a draft (`draft: true` in content/services/peel.md), so it is not published\n  help: publish that page first")
+        .stderr_has("1 problem found");
+    t.run(&["build", "--drafts"]).success();
+
+    let t = SiteTest::from_fixture("basic");
+    t.change(
+        "content/services/peel.md",
+        "title: Chemical Peel",
+        "title: \"Chemical Peel",
+    );
+    let run = t.build().failure(1).stderr_has("content/services/peel.md:");
+    assert!(run.stderr.contains("1 problem found"), "{}", run.stderr);
+    assert!(!run.stderr.contains("scalp.md"), "{}", run.stderr);
+}
+
+/// A link from a site path (`/about.md`) names the page's file under `content/`, as
+/// the hints for a link from another folder suggest.
+#[test]
+fn a_link_to_a_markdown_file_from_the_site_root_resolves() {
+    let t = SiteTest::from_fixture("basic");
+    t.change(SCALP, "(../about.md#team)", "(/about.md#taem)");
+    t.build()
+        .failure(1)
+        .stderr_has("link `/about.md#taem`: /about/ has no #taem");
+    t.change(SCALP, "(/about.md#taem)", "(/about.md#team)");
+    t.build().success();
+    assert!(t
+        .read("dist/services/scalp/index.html")
+        .contains(r#"href="/about/#team""#));
+}
