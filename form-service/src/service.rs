@@ -12,6 +12,7 @@ use crate::backup;
 use crate::comments::publish;
 use crate::http::{app, AppState};
 use crate::outbox::{self, Mailer};
+use crate::retention;
 use crate::settings::Overrides;
 use crate::store::{RetryWhich, Store, StoreOptions, WriterThread};
 use crate::{Clock, Error, Settings};
@@ -38,6 +39,7 @@ pub struct Service {
     outbox: JoinHandle<()>,
     publisher: JoinHandle<()>,
     backups: Option<JoinHandle<()>>,
+    purges: Option<JoinHandle<()>>,
     stop: watch::Sender<bool>,
 }
 
@@ -82,6 +84,23 @@ impl Service {
                     stopped.clone(),
                 )
             });
+        // Retention: one purge now, before the first post is taken, then every day.
+        let purges = settings.site.form_service.retention_days.map(|days| {
+            let schedule = retention::Schedule {
+                data_dir: data_dir.to_path_buf(),
+                days,
+                confirm_link_hours: settings.loyalty().confirm_link_hours,
+            };
+            let first = if schedule.run_once(&store) {
+                if let Err(e) = store.recount_blocking() {
+                    tracing::warn!(error = %e, "recounting the outbox after the purge failed");
+                }
+                retention::EVERY
+            } else {
+                retention::RETRY_AFTER
+            };
+            retention::spawn(schedule, store.clone(), first, stopped.clone())
+        });
         let state = AppState::new(settings, store);
         let publisher = publish::spawn(
             state.publisher.clone(),
@@ -95,6 +114,7 @@ impl Service {
             outbox,
             publisher,
             backups,
+            purges,
             stop,
         })
     }
@@ -122,6 +142,9 @@ impl Service {
         let _ = self.publisher.await;
         if let Some(b) = self.backups {
             let _ = b.await;
+        }
+        if let Some(p) = self.purges {
+            let _ = p.await;
         }
         self.state.store.stop_writer().await;
         drop(self.state);

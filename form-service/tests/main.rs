@@ -6,8 +6,9 @@
 //! built binary killed and restarted, and the staff commands; `browser`: Chromium
 //! submitting the generated site's form; `browser_members`: Chromium joining the
 //! loyalty programme by the emailed link; `browser_booking`: the booking path on a
-//! phone; `proxy`: all of that over HTTPS behind the real Caddy and nginx, staff
-//! moderation included.
+//! phone; `retention`: the service purging what is past `retention_days` by itself;
+//! `proxy`: all of that over HTTPS behind the real Caddy and nginx, staff moderation
+//! included.
 
 // Test helpers are `pub` inside a private module tree; the lint is for library APIs.
 #![allow(unreachable_pub)]
@@ -28,6 +29,7 @@ mod metrics;
 mod outage;
 mod process;
 mod proxy;
+mod retention;
 mod router;
 mod trust;
 mod upgrade;

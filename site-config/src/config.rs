@@ -329,6 +329,22 @@ business:
         assert_eq!((burst.line, burst.column), (Some(25), Some(31)));
     }
 
+    /// The service purges on its own with `retention_days`: a value that would delete a
+    /// request before its email is sent is refused at its line.
+    #[test]
+    fn retention_too_short_for_the_outbox_is_refused_at_its_line() {
+        let d = first_problem(&format!("{MINIMAL}form_service:\n  retention_days: 0\n"));
+        assert_eq!((d.line, d.column), (Some(19), Some(19)), "{d}");
+        assert!(d.message.contains("at least 1"), "{d}");
+        let d = first_problem(&format!(
+            "{MINIMAL}form_service:\n  outbox_retry_hours: 72\n  retention_days: 2\n"
+        ));
+        assert_eq!(d.line, Some(20), "{d}");
+        assert!(d.message.contains("shorter than outbox_retry_hours"), "{d}");
+        let ok = format!("{MINIMAL}form_service:\n  retention_days: 2\n");
+        assert!(SiteConfig::parse(&ok, Path::new("site.yaml")).is_ok());
+    }
+
     #[test]
     fn publish_env_names_are_checked_with_their_place() {
         let src = format!("{MINIMAL}comments:\n  publish_env: [DEPLOY_KEY, SMTP_URL, 9lives]\n");

@@ -22,7 +22,9 @@ pub struct FormServiceConfig {
     /// Where staff emails go.
     #[serde(default)]
     pub staff_email: Option<String>,
-    /// Days to keep submissions before `purge` removes them.
+    /// Days to keep submissions: `form-service serve` deletes older ones itself, at start
+    /// and daily (as `form-service purge` does). At least 1, and no shorter than
+    /// `outbox_retry_hours`.
     #[serde(default)]
     pub retention_days: Option<u32>,
     /// Origins besides the site's own whose browser posts are accepted

@@ -119,6 +119,23 @@ pub(crate) fn check(config: &SiteConfig, path: &Path, src: &str) -> Vec<Diagnost
         out.push(at(&["form_service", "outbox_retry_hours"], "", 
             "form_service.outbox_retry_hours must be at least 1, or an email failing once is never retried".into()));
     }
+    // The service purges by itself with this (issue: retention enforced on a schedule),
+    // so a value that would delete requests before their email is sent is refused.
+    if let Some(days) = fs.retention_days {
+        let keys = ["form_service", "retention_days"];
+        if days == 0 {
+            out.push(at(&keys, "0",
+                "form_service.retention_days must be at least 1: 0 would delete every request as soon as it is stored".into()));
+        } else if u64::from(days) * 24 < u64::from(fs.outbox_retry_hours) {
+            out.push(
+                at(&keys, &days.to_string(), format!(
+                    "form_service.retention_days ({days}) is shorter than outbox_retry_hours ({} hours): a request could be deleted before its email is sent",
+                    fs.outbox_retry_hours
+                ))
+                .with_hint("keep requests at least as long as the outbox retries their email"),
+            );
+        }
+    }
     for (name, decl) in &config.forms {
         let keys = ["forms", name.as_str()];
         if decl.kind != FormKind::Comment && !decl.fields.iter().any(|f| f.kind == FieldKind::Email)

@@ -1,12 +1,14 @@
 //! `purge` (retention) and `forget` (one person's erasure). Both delete from the
 //! database, whose deleted pages are overwritten (`secure_delete`), and `forget` also
 //! deletes the `.eml` files written for that person's submissions.
+//! `purge` runs `crate::retention::purge`, which the service also runs by itself daily.
 
 use crate::error::Usage;
 use std::path::Path;
 
+use crate::retention::{of_rows, remove_mail_files};
 use crate::settings::Overrides;
-use crate::{comments, members, store};
+use crate::{comments, members, retention, store};
 use crate::{Clock, Error, Settings};
 
 pub(super) fn purge(config: &Path, data_dir: &Path, older_than: Option<u32>) -> Result<(), Error> {
@@ -18,63 +20,31 @@ pub(super) fn purge(config: &Path, data_dir: &Path, older_than: Option<u32>) -> 
             .retention_days
             .ok_or_else(|| Error::from(Usage::NoRetention))?,
     };
-    let before = Clock::default().now() - i64::from(days) * 86_400;
+    let confirm_link_hours = Settings::load(config, Overrides::default())
+        .map(|s| s.loyalty().confirm_link_hours)
+        .unwrap_or(48);
     let mut conn = store::schema::open(data_dir)?;
-    let purged = store::purge(&mut conn, before)?;
-    let now = Clock::default().now();
-    let m = members::privacy::purge(&mut conn, now)?;
-    let held_before = Settings::load(config, Overrides::default())
-        .map(|s| now - i64::from(s.loyalty().confirm_link_hours) * 3600)
-        .unwrap_or(now - 48 * 3600);
-    let gone = comments::purge(&mut conn, before, held_before)?;
-    let cutoff = std::time::UNIX_EPOCH + std::time::Duration::from_secs(before.max(0) as u64);
-    let files = remove_mail_files(data_dir, |path, name| {
-        of_rows(name, &purged.emails)
-            || std::fs::metadata(path)
-                .and_then(|m| m.modified())
-                .is_ok_and(|t| t < cutoff)
-    })?;
+    let p = retention::purge(
+        &mut conn,
+        data_dir,
+        Clock::default().now(),
+        days,
+        confirm_link_hours,
+    )?;
     super::print(&format!(
         "Purged {} submission(s) received before {} ({days} days ago), {} email(s) from the outbox \
-         (about them, or queued before then) and {files} .eml file(s) written before then.\n\
+         (about them, or queued before then) and {} .eml file(s) written before then.\n\
          Removed {} registration(s) never confirmed, {} spent or expired link(s), {} ended session(s), \
-         and {gone} comment(s) rejected before then or never confirmed by their author.\n",
-        purged.submissions,
-        super::utc(before),
-        purged.emails.len(),
-        m.unconfirmed,
-        m.links,
-        m.sessions
+         and {} comment(s) rejected before then or never confirmed by their author.\n",
+        p.submissions,
+        super::utc(p.before),
+        p.emails,
+        p.files,
+        p.unconfirmed,
+        p.links,
+        p.sessions,
+        p.comments
     ))
-}
-
-/// Whether a `.eml` file was written for one of these outbox rows
-/// (`<submission>-<kind>-<id>.eml`).
-fn of_rows(name: &str, ids: &[i64]) -> bool {
-    name.strip_suffix(".eml")
-        .and_then(|n| n.rsplit_once('-'))
-        .and_then(|(_, id)| id.parse::<i64>().ok())
-        .is_some_and(|id| ids.contains(&id))
-}
-
-/// Deletes the `.eml` files in the data folder's mail folder for which `doomed` says
-/// so; returns how many.
-fn remove_mail_files(
-    data_dir: &Path,
-    doomed: impl Fn(&Path, &str) -> bool,
-) -> Result<usize, Error> {
-    let mut files = 0;
-    let Ok(entries) = std::fs::read_dir(data_dir.join("mail")) else {
-        return Ok(0);
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".eml") && doomed(&entry.path(), &name) {
-            std::fs::remove_file(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
-            files += 1;
-        }
-    }
-    Ok(files)
 }
 
 pub(super) fn forget(config: &Path, data_dir: &Path, email: &str) -> Result<(), Error> {

@@ -1,8 +1,9 @@
 //! `GET /health`. Outsiders learn only whether the service is up (200 `ok`) or down
 //! (503 `down`: the database takes no writes). The private listener and callers on this
 //! machine that no proxy relayed also get the counters, and `degraded` when mail has
-//! been failing for an hour or the last scheduled backup is older than two intervals:
-//! things to fix soon, while forms still work.
+//! been failing for an hour, the last scheduled backup is older than two intervals, or
+//! the retention purge has not succeeded for two days: things to fix soon, while forms
+//! still work.
 //!
 //! The counters once told a stranger whether `/members/link` had mailed a registered
 //! address (issue 13, item 8), so they stay off the public answer. It reads counters and
@@ -70,6 +71,15 @@ pub(super) async fn private(State(app): State<AppState>) -> Response {
             problems.push("the last backup is older than two intervals");
         }
     }
+    let mut purge_age = None;
+    if app.settings.site.form_service.retention_days.is_some() {
+        let last = c.last_purge_at.load(Ordering::Relaxed);
+        purge_age = (last > 0).then_some(now - last);
+        let failing = c.purge_failures.load(Ordering::Relaxed) > 0;
+        if (last > 0 && now - last > 2 * crate::retention::EVERY) || (last == 0 && failing) {
+            problems.push("the retention purge is failing or two days late (see the log)");
+        }
+    }
     let (status, word) = match (writable, problems.is_empty()) {
         (false, _) => (StatusCode::SERVICE_UNAVAILABLE, "down"),
         (true, true) => (StatusCode::OK, "ok"),
@@ -83,6 +93,7 @@ pub(super) async fn private(State(app): State<AppState>) -> Response {
         "outbox_waiting": c.pending.load(Ordering::Relaxed),
         "outbox_failed": failed,
         "last_backup_age_seconds": backup_age,
+        "last_purge_age_seconds": purge_age,
         "stored_since_start": c.stored.load(Ordering::Relaxed),
         "duplicates_since_start": c.duplicates.load(Ordering::Relaxed),
         "honeypot_since_start": c.honeypot.load(Ordering::Relaxed),

@@ -1,6 +1,7 @@
 //! `/metrics` in Prometheus' text format, for whoever is on call: stored requests by
 //! form, the outbox (waiting, failed, age of the oldest, retries), answers by status and
-//! reason, rate-limited posts, request latency, and the age of the last backup.
+//! reason, rate-limited posts, request latency, the age of the last backup, and the age of the last
+//! retention purge with the purges that failed.
 //!
 //! `record` is a middleware that counts every answer; `render` reads those counts, the
 //! store's counters and a few aggregate queries. Only a private listener

@@ -26,6 +26,9 @@ pub struct Snapshot {
     pub latency: (Vec<u64>, f64),
     /// Seconds since the last scheduled backup, when backups are configured.
     pub backup_age_seconds: Option<i64>,
+    /// Seconds since the last retention purge and the purges that failed since start,
+    /// when `retention_days` is configured.
+    pub purge: Option<(i64, u64)>,
 }
 
 /// Reads the figures: counters in memory and three aggregate queries.
@@ -60,6 +63,11 @@ pub async fn gather(app: &AppState) -> Result<Snapshot, Error> {
             now - last
         }
     });
+    let purge = app.settings.site.form_service.retention_days.map(|_| {
+        let last = c.last_purge_at.load(Ordering::Relaxed);
+        let age = if last == 0 { -1 } else { now - last };
+        (age, c.purge_failures.load(Ordering::Relaxed))
+    });
     Ok(Snapshot {
         stored_by_form,
         outbox_waiting: c.pending.load(Ordering::Relaxed),
@@ -69,6 +77,7 @@ pub async fn gather(app: &AppState) -> Result<Snapshot, Error> {
         answers: c.http.answers(),
         latency: c.http.histogram(),
         backup_age_seconds,
+        purge,
     })
 }
 
@@ -177,6 +186,22 @@ pub fn render(s: &Snapshot) -> String {
         );
         let _ = writeln!(o, "form_service_last_backup_age_seconds {age}");
     }
+    if let Some((age, failures)) = s.purge {
+        head(
+            &mut o,
+            "form_service_last_purge_age_seconds",
+            "gauge",
+            "Seconds since the service last deleted what is past retention_days (-1: not yet).",
+        );
+        let _ = writeln!(o, "form_service_last_purge_age_seconds {age}");
+        head(
+            &mut o,
+            "form_service_purge_failures_total",
+            "counter",
+            "Scheduled retention purges that failed since start.",
+        );
+        let _ = writeln!(o, "form_service_purge_failures_total {failures}");
+    }
     o
 }
 
@@ -199,6 +224,7 @@ mod tests {
             answers: vec![((201, "ok"), 3), ((429, "rate_limited"), 4)],
             latency: (vec![1, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 7], 1.5),
             backup_age_seconds: Some(60),
+            purge: Some((120, 1)),
             ..Snapshot::default()
         };
         let text = render(&s);
@@ -212,6 +238,8 @@ mod tests {
             "form_service_http_request_duration_seconds_bucket{le=\"+Inf\"} 7",
             "form_service_http_request_duration_seconds_count 7",
             "form_service_last_backup_age_seconds 60",
+            "form_service_last_purge_age_seconds 120",
+            "form_service_purge_failures_total 1",
         ] {
             assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
         }

@@ -170,6 +170,10 @@ pub struct Counters {
     pub honeypot: AtomicU64,
     /// When the newest scheduled backup was taken (0: none known).
     pub last_backup_at: AtomicI64,
+    /// When the service last purged what is past retention (0: not since start).
+    pub last_purge_at: AtomicI64,
+    /// Scheduled retention purges that failed since start.
+    pub purge_failures: AtomicU64,
     /// Answers and latencies, for `/metrics`.
     pub http: crate::metrics::HttpStats,
 }
@@ -354,7 +358,8 @@ impl Store {
             .map_err(Storage::Task)?
     }
 
-    fn recount_blocking(&self) -> Result<(), Error> {
+    /// [`Store::recount`] on the calling thread.
+    pub(crate) fn recount_blocking(&self) -> Result<(), Error> {
         let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
         let (pending, failed) = queries::outbox_counts(&conn)?;
         self.counters.pending.store(pending, Ordering::Relaxed);
