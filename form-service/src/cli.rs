@@ -19,7 +19,9 @@ pub struct Cli {
     /// The site's configuration file (its folder is the site root).
     #[arg(long, global = true, default_value = "site.yaml")]
     pub config: PathBuf,
-    /// Folder for the database and written emails.
+    /// Folder for the database and written emails. Only `serve` and `restore` create a
+    /// database; every other command refuses a folder without one (give the service's,
+    /// e.g. /var/lib/form-service/data).
     #[arg(long, global = true, default_value = "./data")]
     pub data_dir: PathBuf,
     /// What to do.

@@ -184,6 +184,16 @@ pub enum Usage {
     /// `backup` of a data folder with no database.
     #[error("{} holds no database to back up", .0.display())]
     NothingToBackUp(PathBuf),
+    /// A management command pointed at a data folder without a database: only `serve`
+    /// and `restore` create one (a command that did would act on an empty copy).
+    #[error(
+        "no database in {} (no forms.sqlite3 there): give the data folder the service uses \
+         with --data-dir, and its site.yaml with --config, e.g. `sudo -u form-service \
+         form-service --config /srv/clinic/site.yaml --data-dir /var/lib/form-service/data ...` \
+         (only `serve` and `restore` create a database)",
+        .0.display()
+    )]
+    NoDatabase(PathBuf),
     /// `backup` into a folder that holds something.
     #[error("{} already exists and is not empty; give a new folder", .0.display())]
     NotEmpty(PathBuf),

@@ -235,3 +235,55 @@ async fn export_of_members_or_comments_is_refused_with_a_hint_and_help_says_what
         );
     }
 }
+
+/// A management command run without `--data-dir` (or from the wrong folder) once created
+/// an empty database there and reported "Erased 0" while the person stayed in the real
+/// one. Now only `serve` and `restore` create a database: every other command refuses a
+/// folder without one, names it and the flags, and leaves nothing behind.
+#[test]
+fn commands_refuse_a_data_folder_without_a_database_and_create_nothing() {
+    let empty = tempfile::tempdir().unwrap();
+    let shown = empty.path().display().to_string();
+    let commands: [&[&str]; 9] = [
+        &["forget", "ann@example.com"],
+        &["purge"],
+        &["export", "consultation"],
+        &["outbox"],
+        &["members", "list"],
+        &["points", "pending"],
+        &["comments", "list"],
+        &["comments", "publish"],
+        &["staff", "sessions"],
+    ];
+    for args in commands {
+        let out = command(empty.path(), args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("no database in {shown}")),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains("--data-dir") && err.contains("--config"),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read_dir(empty.path()).unwrap().count(),
+            0,
+            "{args:?} left something in the folder"
+        );
+    }
+    // The default `./data`, from a folder that has none: refused, and not created.
+    let cwd = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(crate::support::binary())
+        .current_dir(cwd.path())
+        .arg("--config")
+        .arg(crate::support::fixture().join("site.yaml"))
+        .args(["forget", "ann@example.com"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/data (no forms.sqlite3 there)"), "{err}");
+    assert!(!cwd.path().join("data").exists(), "./data was created");
+}

@@ -10,7 +10,7 @@ use crate::cli::CommentsAction;
 use crate::comments::publish::{comments_file, publish_blocking};
 use crate::comments::{self, Comment, Decision, Status};
 use crate::settings::Overrides;
-use crate::store::{self, run_alone};
+use crate::store::run_alone;
 use crate::{Clock, Error, Settings};
 
 fn find(c: &rusqlite::Connection, id: &str) -> Result<Comment, Error> {
@@ -19,7 +19,7 @@ fn find(c: &rusqlite::Connection, id: &str) -> Result<Comment, Error> {
 
 pub(super) fn run(config: &Path, data_dir: &Path, action: CommentsAction) -> Result<(), Error> {
     let s = Settings::load(config, Overrides::default())?;
-    let mut conn = store::schema::open(data_dir)?;
+    let mut conn = super::open_db(data_dir)?;
     match action {
         CommentsAction::List { all } => {
             let rows = comments::list(&conn, (!all).then_some(Status::Pending))?;

@@ -39,7 +39,7 @@ pub(super) fn run(
         None => i64::MIN,
         Some(day) => start_of_day(day, &settings.tz)?,
     };
-    let conn = store::schema::open(data_dir)?;
+    let conn = super::open_db(data_dir)?;
     let rows = store::export(&conn, form, since)?;
     let fields: Vec<&str> = decl.fields.iter().map(|f| f.name.as_str()).collect();
     let text = match format {

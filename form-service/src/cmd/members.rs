@@ -11,7 +11,7 @@ use crate::error::Refusal;
 use crate::members::accounts::{self, Member};
 use crate::members::ledger::{self, Decision, Entry, Kind, NewEntry, Status};
 use crate::settings::Overrides;
-use crate::store::{self, run_alone};
+use crate::store::run_alone;
 use crate::{Clock, Error, Settings};
 
 fn settings(config: &Path) -> Result<Settings, Error> {
@@ -37,7 +37,7 @@ pub(super) fn actor(by: Option<String>) -> String {
 
 pub(super) fn members(config: &Path, data_dir: &Path, action: MembersAction) -> Result<(), Error> {
     let s = settings(config)?;
-    let conn = store::schema::open(data_dir)?;
+    let conn = super::open_db(data_dir)?;
     match action {
         MembersAction::List => {
             let mut out = String::from("email\tname\tstatus\tpoints\tpending\tcode\tjoined\n");
@@ -111,7 +111,7 @@ fn entry_line(s: &Settings, e: &Entry) -> String {
 
 pub(super) fn points(config: &Path, data_dir: &Path, action: PointsAction) -> Result<(), Error> {
     let s = settings(config)?;
-    let mut conn = store::schema::open(data_dir)?;
+    let mut conn = super::open_db(data_dir)?;
     let now = Clock::default().now();
     let retry = s.retry_for.as_secs() as i64;
     match action {

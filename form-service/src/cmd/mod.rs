@@ -11,8 +11,10 @@ mod serve;
 mod staff;
 
 use std::io::Write;
+use std::path::Path;
 
 use crate::cli::{Cli, Command};
+use crate::error::Usage;
 use crate::Error;
 
 pub use export::{csv_field, write_csv, write_json};
@@ -56,6 +58,19 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Check { smtp } => check::run(&cli.config, &cli.data_dir, smtp),
         Command::Staff { action } => staff::run(&cli.data_dir, action),
     }
+}
+
+/// Opens the database `serve` (or `restore`) created in `data_dir`. A data folder
+/// without one is refused, naming the path as the command sees it: a command run from
+/// the wrong folder, or without `--data-dir`, would otherwise create an empty database
+/// there and report that it found no one.
+fn open_db(data_dir: &Path) -> Result<rusqlite::Connection, Error> {
+    let db = crate::store::schema::db_path(data_dir);
+    if !db.is_file() {
+        let shown = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+        return Err(Usage::NoDatabase(shown).into());
+    }
+    crate::store::schema::open(data_dir)
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.

@@ -14,7 +14,7 @@ pub(super) fn run(
     data_dir: &Path,
     action: Option<OutboxAction>,
 ) -> Result<(), Error> {
-    let conn = store::schema::open(data_dir)?;
+    let conn = super::open_db(data_dir)?;
     match action.unwrap_or(OutboxAction::List) {
         OutboxAction::List => {
             let rows = store::list_outbox(&conn)?;

@@ -23,7 +23,7 @@ pub(super) fn purge(config: &Path, data_dir: &Path, older_than: Option<u32>) -> 
     let confirm_link_hours = Settings::load(config, Overrides::default())
         .map(|s| s.loyalty().confirm_link_hours)
         .unwrap_or(48);
-    let mut conn = store::schema::open(data_dir)?;
+    let mut conn = super::open_db(data_dir)?;
     let p = retention::purge(
         &mut conn,
         data_dir,
@@ -51,7 +51,7 @@ pub(super) fn forget(config: &Path, data_dir: &Path, email: &str) -> Result<(), 
     if !email.contains('@') {
         return Err(Usage::NotAnEmail(email.to_string()).into());
     }
-    let mut conn = store::schema::open(data_dir)?;
+    let mut conn = super::open_db(data_dir)?;
     let gone = store::forget(&mut conn, email)?;
     let member = members::privacy::forget(&mut conn, email)?;
     let mail_dir = data_dir.join("mail");

@@ -8,11 +8,10 @@ use std::path::Path;
 
 use crate::cli::StaffAction;
 use crate::staff::{self, Revoke};
-use crate::store;
 use crate::{Clock, Error};
 
 pub(super) fn run(data_dir: &Path, action: StaffAction) -> Result<(), Error> {
-    let conn = store::schema::open(data_dir)?;
+    let conn = super::open_db(data_dir)?;
     let now = Clock::default().now();
     let StaffAction::Sessions {
         revoke,

@@ -280,6 +280,8 @@ fn site_with_publish_command(command: &str) -> tempfile::TempDir {
 #[test]
 fn the_publish_command_runs_from_the_site_root_and_its_failure_is_reported() {
     let data = tempfile::tempdir().unwrap();
+    // The database `serve` would have created (commands refuse a folder without one).
+    form_service::store::schema::open(data.path()).unwrap();
     let run = |site: &tempfile::TempDir| {
         std::process::Command::new(crate::support::binary())
             .arg("--config")

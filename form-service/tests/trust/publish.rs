@@ -28,6 +28,8 @@ fn the_publish_command_sees_only_what_it_is_given() {
         "  publish_env: [DEPLOY_TARGET]\n  publish_command: 'echo \"smtp=[$SMTP_URL] other=[$OTHER_SECRET] deploy=[$DEPLOY_TARGET] file=[$COMMENTS_FILE] home=[$HOME]\"'\n",
     );
     let work = tempfile::tempdir().unwrap();
+    // The database `serve` would have created (commands refuse a folder without one).
+    form_service::store::schema::open(&work.path().join("data")).unwrap();
     let out = std::process::Command::new(crate::support::binary())
         .current_dir(work.path())
         .arg("--config")
