@@ -58,12 +58,7 @@ pub struct SignInRequest {
 /// has not had too many lately; otherwise only notes the request. Returns whether mail
 /// was queued (for the log; the visitor's answer is the same).
 pub fn request_sign_in(tx: &mut Tx<'_>, r: &SignInRequest) -> Result<bool, Error> {
-    tx.conn
-        .prepare_cached("INSERT INTO link_requests (email_hash, at) VALUES (?1, ?2)")?
-        .execute(params![
-            &blake3::hash(r.to.as_deref().unwrap_or("").as_bytes()).as_bytes()[..],
-            tx.now
-        ])?;
+    crate::members::accounts::note_request(tx)?;
     let recent: i64 = tx
         .conn
         .prepare_cached(

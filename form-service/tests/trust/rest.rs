@@ -210,3 +210,52 @@ async fn the_services_own_address_is_an_allowed_origin_behind_a_proxy_that_rewri
     let res = send(&app, peer(51), req).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+/// Item 3 of the review: the row every request for an emailed link writes (members',
+/// staff's, a held comment's) keeps nothing that names who asked: no hash of the
+/// address, which a copy of the data folder could test guesses against.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_for_a_link_leaves_no_trace_of_the_address() {
+    let mut c = Club::start();
+    c.join("Ann", "ann@example.com", "").await;
+    let staff = crate::support::staff::STAFF;
+    for _ in 0..2 {
+        c.send(browser_post("/members/link", "email=ann%40example.com"))
+            .await;
+        c.send(browser_post(
+            "/staff/link",
+            format!("email={}&next=%2Fstaff%2F", encode(staff)),
+        ))
+        .await;
+    }
+    c.post_as(
+        None,
+        "/forms/comment",
+        crate::comments::comment_body("Ann", "Kind staff", "ann@example.com", true),
+    )
+    .await;
+    let db = c.t.db();
+    let stored: Vec<Vec<u8>> = db
+        .prepare("SELECT email_hash FROM link_requests ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(stored.len(), 6, "one row per request");
+    for address in ["ann@example.com", staff, ""] {
+        let hash = blake3::hash(address.as_bytes());
+        assert!(
+            stored.iter().all(|s| s[..] != hash.as_bytes()[..]),
+            "a hash of {address:?} is stored"
+        );
+    }
+    let mut distinct = stored.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(
+        distinct.len(),
+        stored.len(),
+        "the same address, the same bytes"
+    );
+}

@@ -160,7 +160,7 @@ pub(super) async fn post(
         .store
         .transact(move |tx| {
             let s = &state.settings;
-            accounts::note_request(tx, &email)?;
+            accounts::note_request(tx)?;
             let known = accounts::by_email(tx.conn, &email)?;
             if let Some(m) = &known {
                 if accounts::too_many_emails(tx, m.id, &cfg)? {
