@@ -350,6 +350,12 @@ pub(crate) fn confirm_member(
             let name = link.name.as_deref().unwrap_or(&m.name).to_string();
             (name, link.referrer)
         };
+        // A referrer forgotten since the registration is no one (their id cannot be
+        // stored, and would earn nothing).
+        let referrer = match referrer {
+            Some(id) if by_id(tx.conn, id)?.is_some() => Some(id),
+            _ => None,
+        };
         tx.conn.execute(
             "UPDATE members SET name = ?2, referred_by = ?3 WHERE id = ?1",
             params![m.id, name, referrer],

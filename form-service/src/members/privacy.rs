@@ -45,6 +45,11 @@ pub fn forget(c: &mut Connection, email: &str) -> Result<MemberForgotten, Error>
         count("SELECT count(*) FROM comments WHERE member_id = ?1")?,
         count("SELECT count(*) FROM comments WHERE member_id = ?1 AND status = 'approved'")?,
     );
+    // Registrations that named them as referrer, not confirmed yet, name no one now.
+    tx.execute(
+        "UPDATE links SET referrer_id = NULL WHERE referrer_id = ?1",
+        [id],
+    )?;
     // The cascade takes links, sessions, comments and ledger rows; the ledger's triggers allow
     // that only because the member goes in the same statement.
     tx.execute("DELETE FROM members WHERE id = ?1", [id])?;

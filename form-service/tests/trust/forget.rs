@@ -168,3 +168,41 @@ async fn forget_finds_folded_and_encoded_recipients_and_purge_clears_old_mail() 
     let db = form_service::store::schema::open(data.path()).unwrap();
     assert_eq!(count(&db, "SELECT count(*) FROM outbox"), 0);
 }
+
+/// A friend registered with Rita's code and Rita was forgotten before the friend
+/// confirmed: the friend's link still confirms them (it answered 503 when the forgotten
+/// id was written as their referrer), with no referrer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_friend_of_a_forgotten_member_still_confirms() {
+    let mut c = Club::start();
+    let rita = c.join("Rita", "rita@example.com", "").await;
+    let code = attr(&c.page(&rita).await, "/membership/?ref=", "\"");
+    c.register("Fay", "fay@example.com", &code).await;
+    let url = crate::members::link(&c.next_mail().await, "/members/confirm?token=");
+    ok(c.command(&["forget", "rita@example.com"]));
+    let db = c.t.db();
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM links WHERE referrer_id IS NOT NULL"
+        ),
+        0,
+        "forget leaves no link naming Rita"
+    );
+    // A link made before `forget` cleared such references (or by an older release).
+    db.execute(
+        "UPDATE links SET referrer_id = 1 WHERE purpose = 'confirm' AND used_at IS NULL",
+        [],
+    )
+    .unwrap();
+    drop(db);
+
+    let (_, page) = c.open(&url).await;
+    let res = c.press(&page).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let show = ok(c.command(&["members", "show", "fay@example.com"]));
+    assert!(
+        show.contains("status: member") && show.contains("referred by: -"),
+        "{show}"
+    );
+}
