@@ -51,11 +51,15 @@ checked_string!(
 );
 
 checked_string!(
-    /// An ISO 4217 code such as `GBP`.
+    /// An ISO 4217 code such as `GBP`, of a currency the standard lists.
     Currency,
     |s| {
-        if s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()) {
+        if iso_currency::Currency::from_code(s).is_some() {
             Ok(s.to_string())
+        } else if s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()) {
+            Err(format!(
+                "currency `{s}` is not a currency ISO 4217 lists (like GBP, EUR or USD); check the letters"
+            ))
         } else {
             Err(format!(
                 "currency `{s}` is not an ISO 4217 code (three capital letters, like GBP or EUR)"

@@ -252,6 +252,9 @@ business:
         let d = first_problem(&MINIMAL.replace("currency: GBP", "currency: pounds"));
         assert_eq!(d.line, Some(4));
         assert!(d.message.contains("ISO 4217"), "{}", d.message);
+        let d = first_problem(&MINIMAL.replace("currency: GBP", "currency: GPB"));
+        assert_eq!(d.line, Some(4));
+        assert!(d.message.contains("check the letters"), "{}", d.message);
 
         let d = first_problem(&MINIMAL.replace("'17:30'", "'5pm'"));
         assert_eq!(d.line, Some(17));

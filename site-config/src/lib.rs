@@ -31,7 +31,7 @@ mod yaml;
 
 pub use backup::BackupConfig;
 pub use business::{Address, Business, OpeningHours};
-pub use checked::WEEKDAYS;
+pub use checked::{Currency, WEEKDAYS};
 pub use comments::{ClinicReply, CommentsFile, PublishedComment};
 pub use config::{MenuItem, SiteConfig};
 pub use diagnostic::{line_col, Diagnostic, Diagnostics};

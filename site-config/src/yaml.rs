@@ -27,9 +27,10 @@ fn to_diagnostic(e: &serde_yaml::Error, src: &str, path: &Path, first_line: usiz
     let mut message = full.clone();
     let mut diag_pos = None;
     if let Some(loc) = e.location() {
-        let suffix = format!(" at line {} column {}", loc.line(), loc.column());
-        if let Some(stripped) = full.strip_suffix(&suffix) {
-            message = stripped.to_string();
+        // The parser's own positions count from the front matter's first line, and
+        // "while scanning ... at line 12" adds a second: the diagnostic's is the file's.
+        if let Some(i) = full.find(" at line ") {
+            message = full[..i].to_string();
         }
         diag_pos = Some((loc.line() + first_line - 1, loc.column()));
     }
@@ -38,6 +39,13 @@ fn to_diagnostic(e: &serde_yaml::Error, src: &str, path: &Path, first_line: usiz
         .strip_prefix("duplicate field `")
         .or_else(|| message.split(": duplicate field `").nth(1))
         .and_then(|r| r.split('`').next())
+        .or_else(|| {
+            // Read into a map: `duplicate entry with key "price"`.
+            message
+                .split("duplicate entry with key \"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+        })
     {
         let starts = |l: &&str| {
             l.trim_start()
@@ -61,7 +69,7 @@ fn to_diagnostic(e: &serde_yaml::Error, src: &str, path: &Path, first_line: usiz
             diag_pos = Some((l + first_line - 1, c));
         }
     }
-    let hint = unknown_field_hint(&message);
+    let hint = unknown_field_hint(&message).or_else(|| syntax_hint(&full));
     let message = plain_words(&message);
     let mut d = Diagnostic::new(path, message);
     if let Some((line, col)) = diag_pos {
@@ -92,6 +100,27 @@ fn quoted_value_position(message: &str, src: &str, from_line: usize) -> Option<(
             let col = line.len() - after_colon.len() + at;
             Some((i + 1, line[..col].chars().count() + 1))
         })
+}
+
+/// What to do about the YAML mistakes editors make most, by what the parser says.
+fn syntax_hint(message: &str) -> Option<String> {
+    let hint = if message.contains("mapping values are not allowed") {
+        "text with `: ` in it needs quotes around it: summary: \"Before: a consultation\""
+    } else if message.contains("tab character") {
+        "indent with spaces, not tabs"
+    } else if message.contains("quoted scalar") {
+        "a quote opened on or above this line is not closed"
+    } else if message.contains("did not find expected key")
+        || message.contains("could not find expected ':'")
+        || message.contains("did not find expected '-' indicator")
+    {
+        "check this line and the one above: each field is `name: value` at the same \
+         indentation, text with `: ` or a leading quote needs quotes around it, and the \
+         front matter ends with a line holding only `---`"
+    } else {
+        return None;
+    };
+    Some(hint.to_string())
 }
 
 /// serde's wording is precise but terse; editors are not programmers.
@@ -189,6 +218,30 @@ mod tests {
         let d = from_yaml_located::<Demo>(src, Path::new("a.md"), 2).unwrap_err();
         assert_eq!(d.message, "duplicate field `title`");
         assert_eq!(d.line, Some(4));
+    }
+
+    #[test]
+    fn syntax_mistakes_are_placed_once_in_the_file_with_a_hint() {
+        use serde_yaml::Mapping;
+        let at = |src: &str| from_yaml_located::<Mapping>(src, Path::new("a.md"), 2).unwrap_err();
+        let d = at("title: A\nsummary: Before: after\n");
+        assert_eq!(d.line, Some(3), "{d}");
+        assert!(!d.message.contains("line"), "{d}");
+        assert!(d.hint.unwrap().contains("needs quotes"));
+
+        let d = at("title: A\nfaqs:\n  - question: Q\n    answer: |\n      one\n\t  two\n");
+        assert!(!d.message.contains("line"), "one position, the file's: {d}");
+        assert_eq!(
+            d.hint.as_deref(),
+            Some("indent with spaces, not tabs"),
+            "{d}"
+        );
+
+        let d = at("title: A\nprice: 1\nsummary: S\nprice: 2\n");
+        assert_eq!(d.line, Some(5), "the repeat: {d}");
+
+        let d = at("title: \"A\nsummary: S\n");
+        assert!(d.hint.is_some(), "{d}");
     }
 
     #[test]

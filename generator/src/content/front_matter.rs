@@ -32,7 +32,7 @@ pub(crate) struct Front {
     pub duration: Option<Duration>,
     pub price: Option<PriceField>,
     pub price_from: Option<Amount>,
-    pub currency: Option<CurrencyCode>,
+    pub currency: Option<site_config::Currency>,
     pub sessions: Option<Sessions>,
     pub faqs: Vec<FaqFront>,
     pub template: Option<String>,
@@ -334,24 +334,6 @@ pub(crate) struct FaqFront {
     /// Line of the item in the file (set after reading).
     #[serde(skip)]
     pub line: usize,
-}
-
-/// An ISO 4217 code such as `EUR`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(try_from = "String")]
-pub(crate) struct CurrencyCode(pub String);
-
-impl TryFrom<String> for CurrencyCode {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        if s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()) {
-            Ok(CurrencyCode(s))
-        } else {
-            Err(format!(
-                "currency `{s}` is not an ISO 4217 code (three capital letters, like GBP or EUR)"
-            ))
-        }
-    }
 }
 
 /// How many sessions a course takes: `3` or a range `2-3`.

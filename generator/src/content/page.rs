@@ -291,10 +291,10 @@ fn service_facts(
             line: faq.line,
         });
     }
-    let currency = f
-        .currency
-        .as_ref()
-        .map_or_else(|| config.currency.as_str().to_string(), |c| c.0.clone());
+    let currency = f.currency.as_ref().map_or_else(
+        || config.currency.as_str().to_string(),
+        |c| c.as_str().to_string(),
+    );
     if f.price.is_some() && f.price_from.is_some() {
         problems.at(
             "price_from",
@@ -553,6 +553,16 @@ mod tests {
         assert!(!e.contains("template"), "{e}");
         let e = errors("services/x.md", &SERVICE.replace("A little.", ""));
         assert!(e.contains("FAQ 1: no value, expected a string"), "{e}");
+    }
+
+    #[test]
+    fn a_misspelt_currency_is_refused_at_its_line() {
+        let src = SERVICE.replace("price: 0", "price: 85\ncurrency: GPB");
+        let e = errors("services/x.md", &src);
+        assert!(e.starts_with("content/services/x.md:6:"), "{e}");
+        assert!(e.contains("`GPB` is not a currency ISO 4217 lists"), "{e}");
+        let ok = parse("services/x.md", &src.replace("GPB", "EUR")).unwrap();
+        assert_eq!(ok.facts.unwrap().price.currency, "EUR");
     }
 
     #[test]
