@@ -152,7 +152,9 @@ pub struct NewComment {
 /// What posting did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Posted {
-    /// Stored (held or pending).
+    /// Stored (held or pending); posted signed in, the same text held before (posted
+    /// signed out, its link not followed) is sent on to moderation and counts as stored.
+    /// Either way a pending one is new to staff.
     Stored(Comment),
     /// The same text on the same page from the same member was stored before.
     Duplicate(Comment),
@@ -172,7 +174,8 @@ fn fingerprint(member: i64, page: &str, body: &str) -> [u8; 32] {
 }
 
 /// Stores a comment for `member`: `Pending` when they are signed in, `Held` until they
-/// follow their link otherwise.
+/// follow their link otherwise. The same text posted signed in after it was held sends
+/// the held one to moderation (within the daily limit) and spends its link.
 pub fn post(
     tx: &mut Tx<'_>,
     member: i64,
@@ -189,6 +192,9 @@ pub fn post(
         .query_row([&fp[..]], row)
         .optional()?;
     if let Some(c) = earlier {
+        if status == Status::Pending && c.status == Status::Held {
+            return send_held_on(tx, &c, daily_limit);
+        }
         return Ok(Posted::Duplicate(c));
     }
     if status != Status::Held && over_limit(tx, member, daily_limit)? {
@@ -215,6 +221,21 @@ pub fn post(
     )?;
     let id = tx.conn.last_insert_rowid();
     let c = get(tx.conn, id)?.ok_or_else(|| Error::from(Storage::Vanished("comment")))?;
+    Ok(Posted::Stored(c))
+}
+
+/// A held comment its author posted again signed in: it goes to moderation as a new
+/// post would (within the daily limit), and its emailed link is spent.
+fn send_held_on(tx: &mut Tx<'_>, c: &Comment, daily_limit: u32) -> Result<Posted, Error> {
+    if over_limit(tx, c.member, daily_limit)? {
+        return Ok(Posted::OverLimit);
+    }
+    tx.conn.execute(
+        "UPDATE comments SET status = 'pending', submitted_at = ?2 WHERE id = ?1",
+        params![c.id, tx.now],
+    )?;
+    links::spend_all_for(tx, c.id, &[Purpose::CommentConfirm])?;
+    let c = get(tx.conn, c.id)?.ok_or_else(|| Error::from(Storage::Vanished("comment")))?;
     Ok(Posted::Stored(c))
 }
 

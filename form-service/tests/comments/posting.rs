@@ -221,3 +221,49 @@ async fn duplicates_the_daily_limit_the_honeypot_and_other_origins() {
     assert_eq!(c.send(req).await.status(), StatusCode::FORBIDDEN);
     let _ = c.next_mail().await;
 }
+
+/// A member's comment held (posted signed out, its link not followed), then posted
+/// again signed in: over the day's limit it stays held and says so; within it, it goes
+/// to staff, who get their email, and its emailed link is spent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_comment_posted_again_signed_in_goes_to_moderation() {
+    let mut c = Club::start();
+    let cookie = c.join("Zoe", "zoe@example.com", "").await;
+    let words = "Does it fade in the sun?";
+    c.post_as(
+        None,
+        "/forms/comment",
+        comment_body("Zoe", words, "zoe@example.com", true),
+    )
+    .await;
+    let held = link(&c.next_mail().await, "/comments/confirm?token=");
+    assert_eq!(count(&c, "held"), 1);
+
+    // Five others sent today: the day's limit.
+    for i in 0..5 {
+        c.post_as(
+            Some(&cookie),
+            "/forms/comment",
+            comment_body("Zoe", &format!("Question {i}"), "", false),
+        )
+        .await;
+        let _staff = c.next_mail().await;
+    }
+    let again = comment_body("Zoe", words, "", false);
+    let res = c
+        .post_as(Some(&cookie), "/forms/comment", again.clone())
+        .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(count(&c, "held"), 1, "still held");
+
+    c.t.clock.advance(std::time::Duration::from_secs(25 * 3600));
+    let res = c.post_as(Some(&cookie), "/forms/comment", again).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(count(&c, "held"), 0);
+    assert_eq!(count(&c, "pending"), 6);
+    let staff = c.next_mail().await;
+    assert!(staff.header("subject").starts_with("Comment to moderate"));
+    assert!(staff.text.contains(words), "{}", staff.text);
+    assert_eq!(links(&staff).len(), 3);
+    assert_eq!(c.open(&held).await.0, StatusCode::GONE, "its link is spent");
+}
