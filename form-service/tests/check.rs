@@ -95,3 +95,75 @@ fn good_settings_pass_and_smtp_is_tried_without_sending() {
     assert!(started.elapsed() < Duration::from_secs(30));
     assert!(String::from_utf8_lossy(&out.stderr).contains("error: mail server:"));
 }
+
+/// `check` tries the backup folder as the user it runs as: a folder it could not create
+/// or write is reported at `backup.dir`'s line, and a good one passes; either way nothing
+/// is left behind, not even the folder.
+#[test]
+fn the_backup_folder_is_tried_for_writing_and_nothing_is_left_behind() {
+    let place = tempfile::tempdir().unwrap();
+    let with_backups = |dir: &std::path::Path| {
+        crate::support::site_with(&format!("  backup:\n    dir: {}\n", dir.display()))
+    };
+
+    // Under a file: it can never be created.
+    let blocker = place.path().join("a-file");
+    std::fs::write(&blocker, "").unwrap();
+    let site = with_backups(&blocker.join("backups"));
+    let out = check(&site.path().join("site.yaml"), &[], &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "site.yaml:49:5: backup.dir: {} cannot be created or written by this user",
+            blocker.join("backups").display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("help: under the systemd unit"), "{err}");
+    assert!(err.contains("1 problem(s) found"), "{err}");
+
+    // Missing, two levels down: creatable, and still missing afterwards.
+    let site = with_backups(&place.path().join("state/backups"));
+    let out = check(&site.path().join("site.yaml"), &[], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("state/backups (writable)"), "{stdout}");
+    assert!(
+        !place.path().join("state").exists(),
+        "check created the folder"
+    );
+
+    // There already: written to, and left as it was.
+    let existing = place.path().join("backups");
+    std::fs::create_dir(&existing).unwrap();
+    let site = with_backups(&existing);
+    let out = check(&site.path().join("site.yaml"), &[], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_dir(&existing).unwrap().count(), 0);
+    let names: Vec<_> = std::fs::read_dir(place.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+
+    // A folder this user may not write in (only testable when not root, who may).
+    if rustix::process::getuid().as_raw() != 0 {
+        use std::os::unix::fs::PermissionsExt;
+        let locked = place.path().join("locked");
+        std::fs::create_dir(&locked).unwrap();
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o500)).unwrap();
+        let site = with_backups(&locked.join("backups"));
+        let out = check(&site.path().join("site.yaml"), &[], &[]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("Permission denied"));
+    }
+}
