@@ -136,8 +136,19 @@ pub fn load_content_cached(
             .strip_prefix(&content_dir)
             .unwrap_or(&path)
             .to_path_buf();
-        if path.extension().is_some_and(|e| e == "md") {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if ext == "md" {
             sources.push((path, rel));
+        } else if ext.eq_ignore_ascii_case("md") || ext.eq_ignore_ascii_case("markdown") {
+            // Published as it is, its source and front matter would be a file on the site.
+            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("page");
+            problems.push(
+                Diagnostic::new(
+                    shown(root, &path),
+                    format!("`.{ext}` is not a page: only files ending in `.md` are"),
+                )
+                .with_hint(format!("rename it to {stem}.md")),
+            );
         } else {
             let url = format!(
                 "/{}",
@@ -370,6 +381,8 @@ pub fn is_ignored(name: &str) -> bool {
         || name.ends_with(".swx")
         || name.ends_with(".tmp")
         || name == "4913" // vim's write test file
+        || name.eq_ignore_ascii_case("thumbs.db")
+        || name.eq_ignore_ascii_case("desktop.ini")
 }
 
 fn shown(root: &Path, path: &Path) -> PathBuf {

@@ -309,3 +309,20 @@ fn an_alias_on_a_page_or_a_file_is_refused_at_its_line() {
         .stderr_has("alias /robots.txt would replace robots.txt, a file the build writes");
     assert_eq!(t.snapshot_dir("dist"), before, "nothing was replaced");
 }
+
+#[test]
+fn a_page_saved_as_markdown_or_md_in_capitals_is_named_not_published_raw() {
+    let t = SiteTest::from_fixture("basic");
+    let about = t.read("content/about.md");
+    t.write("content/brow.markdown", &about);
+    t.write("content/lash.MD", &about);
+    t.write("content/Thumbs.db", "windows thumbnails");
+    t.build()
+        .failure(1)
+        .stderr_has("content/brow.markdown: `.markdown` is not a page: only files ending in `.md` are\n  help: rename it to brow.md")
+        .stderr_has("content/lash.MD: `.MD` is not a page");
+    std::fs::remove_file(t.path("content/brow.markdown")).unwrap();
+    std::fs::remove_file(t.path("content/lash.MD")).unwrap();
+    t.build().success();
+    assert!(!t.path("dist/Thumbs.db").exists());
+}
