@@ -52,7 +52,8 @@ pub enum Command {
         #[arg(long = "allow-origin")]
         allow_origins: Vec<String>,
         /// A private address (loopback or an internal network) serving /metrics and the
-        /// detailed /health to anyone who can reach it, e.g. 127.0.0.1:9100.
+        /// detailed /health to anyone who can reach it, e.g. 127.0.0.1:3001 (not 9100,
+        /// node_exporter's port).
         #[arg(long)]
         metrics_listen: Option<SocketAddr>,
     },
