@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use site_config::slugify;
 
+use crate::content::fields::placeholder;
 use crate::Error;
 
 /// Writes `content/services/<slug>.md` under `root` and returns its path. Never
@@ -55,14 +56,14 @@ fn scaffold(title: &str, modeline: &str) -> String {
 # The service's name, as visitors see it.
 title: {title_yaml}
 # One or two sentences: shown in listings, search results and link previews.
-summary: Write one or two sentences that say what this treatment does and who it is for.
+summary: {summary}
 # How long one appointment takes: 1hr, 1 hr, 45 min, 1h 30m, 90m or 2 hours.
 duration: 1 hr
 # Price in the site's currency (a plain number). 0 shows "Free" (only when the
 # treatment itself is free). `price: quoted` shows "Quoted at your consultation";
-# `price_from: 90` instead of price shows "From £90". Delete the line to show
-# "Price on consultation".
-price: 100
+# `price_from: 90` instead of price shows "From £90". Without a price the page
+# shows "Price on consultation": take the # off the next line and set it.
+# price: 100
 # Another ISO 4217 currency for this service only (the site's default is in site.yaml).
 # currency: EUR
 # How many sessions a course usually takes: 1, or a range such as 2-3.
@@ -87,14 +88,14 @@ draft: true
 # Questions people ask. Answers can use Markdown.
 faqs:
   - question: Is there any downtime?
-    answer: Say what people can expect afterwards, and for how long.
+    answer: {answer_0}
   - question: How do I prepare?
-    answer: Say what to do, or avoid, before the appointment.
+    answer: {answer_1}
 # Free values for the theme.
 # extra:
 #   badge: New
 ---
-Describe the treatment here in Markdown. Use `##` for section headings: the page's
+{body} Use `##` for section headings: the page's
 title is its only top-level heading.
 
 ## What happens during the treatment
@@ -104,6 +105,10 @@ title is its only top-level heading.
         title_yaml = quoted.trim_end(),
         slug = slugify(title),
         modeline = modeline,
+        summary = placeholder::SUMMARY,
+        answer_0 = placeholder::ANSWERS[0],
+        answer_1 = placeholder::ANSWERS[1],
+        body = placeholder::BODY,
     )
 }
 

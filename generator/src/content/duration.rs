@@ -56,7 +56,8 @@ impl Duration {
                 }
                 "" => {
                     return Err(format!(
-                        "`{input}` has no unit; write `{number_text} min` or `{number_text} hr`"
+                        "`{input}` has no unit; {}",
+                        unit_hint(number_text, number, seen_hours)
                     ))
                 }
                 "h" | "hr" | "hrs" | "hour" | "hours" | "m" | "min" | "mins" | "minute"
@@ -103,6 +104,18 @@ impl Duration {
     }
 }
 
+/// The units a bare `number` could take: only minutes after hours (`1h 30`), or when
+/// more than a day's hours (`90`), or when not whole (`1.5` minutes would be refused).
+fn unit_hint(text: &str, number: f64, after_hours: bool) -> String {
+    if after_hours || number > 24.0 {
+        format!("write `{text} min`")
+    } else if number.fract() != 0.0 {
+        format!("write `{text} hr`")
+    } else {
+        format!("write `{text} min` or `{text} hr`")
+    }
+}
+
 /// For people: `1 hr 30 min`, `45 min`, `2 hr`.
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -128,7 +141,8 @@ impl<'de> Deserialize<'de> for Duration {
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
                 Err(E::custom(format!(
-                    "duration `{v}` has no unit; write `{v} min` or `{v} hr`"
+                    "duration `{v}` has no unit; {}",
+                    unit_hint(&v.to_string(), v as f64, false)
                 )))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
@@ -136,7 +150,8 @@ impl<'de> Deserialize<'de> for Duration {
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
                 Err(E::custom(format!(
-                    "duration `{v}` has no unit; write `{v} hr` or `{v} min`"
+                    "duration `{v}` has no unit; {}",
+                    unit_hint(&v.to_string(), v, false)
                 )))
             }
         }
@@ -200,6 +215,9 @@ mod tests {
             ("25 hours", "longer than a day"),
             ("1..5h", "not a number"),
             ("1h 30", "write `30 min`"),
+            ("1hr30", "no unit; write `30 min`"),
+            ("90", "no unit; write `90 min`"),
+            ("2", "write `2 min` or `2 hr`"),
         ] {
             let err = Duration::parse(input).unwrap_err();
             assert!(err.contains(needle), "{input:?}: {err}");

@@ -3,6 +3,21 @@
 //! ([`super::front_matter`]) refuses any other key with a did-you-mean from this list,
 //! and the JSON Schema for editors' tools ([`crate::schema`]) is written from it.
 
+/// The texts `generator new service` writes for the editor to replace: a page that is
+/// published with one of them still in it is refused.
+pub mod placeholder {
+    /// The scaffold's `summary:`.
+    pub const SUMMARY: &str =
+        "Write one or two sentences that say what this treatment does and who it is for.";
+    /// The scaffold's FAQ answers.
+    pub const ANSWERS: [&str; 2] = [
+        "Say what people can expect afterwards, and for how long.",
+        "Say what to do, or avoid, before the appointment.",
+    ];
+    /// The first words of the scaffold's text.
+    pub const BODY: &str = "Describe the treatment here in Markdown.";
+}
+
 /// One front matter field.
 #[derive(Debug, Clone, Copy)]
 pub struct Field {

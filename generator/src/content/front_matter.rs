@@ -299,6 +299,13 @@ pub(crate) fn file_key_line(src: &str, key: &str) -> Option<usize> {
     key_line(split.yaml, key).map(|i| i + split.yaml_line)
 }
 
+/// 1-based line of a top-level `key:` in the front matter of `source` (a page's file,
+/// shown from `root`), read again: for problems found after the file was read.
+pub(crate) fn key_line_in_file(root: &Path, source: &Path, key: &str) -> Option<usize> {
+    let src = std::fs::read_to_string(root.join(source)).ok()?;
+    file_key_line(&src, key)
+}
+
 /// 0-based line (within the YAML) of a top-level `key:`.
 pub(crate) fn key_line(yaml: &str, key: &str) -> Option<usize> {
     yaml.lines().position(|l| {

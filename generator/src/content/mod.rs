@@ -17,7 +17,7 @@ mod reload;
 mod render;
 
 pub use duration::Duration;
-pub(crate) use front_matter::file_key_line;
+pub(crate) use front_matter::key_line_in_file;
 pub use front_matter::{Extra, GalleryItem, Sessions};
 pub use load::{
     is_ignored, load_content, load_content_cached, normalise_alias, Content, Unpublished, Why,

@@ -202,6 +202,9 @@ pub(super) fn parse_page(
         (None, Vec::new())
     };
     let slug = check_common(&front, kind, rel, config, &mut problems);
+    if !front.draft {
+        placeholders_left(&front, &faqs, &split, &mut problems);
+    }
 
     let image = front.image.map(|i| resolve_site_path(rel, &i));
     let gallery = front
@@ -331,6 +334,43 @@ fn service_facts(
     (facts, faqs)
 }
 
+/// A problem for each text `generator new` wrote that is still there in a page that is
+/// no longer a draft.
+fn placeholders_left(
+    front: &Front,
+    faqs: &[ParsedFaq],
+    split: &site_config::FrontMatterSplit<'_>,
+    problems: &mut Problems,
+) {
+    use super::fields::placeholder;
+    const MESSAGE: &str = "still the placeholder text `generator new` wrote";
+    const HINT: &str = "write the page's own text, or keep `draft: true` until it is ready";
+    if front.summary.as_deref().map(str::trim) == Some(placeholder::SUMMARY) {
+        problems.at("summary", format!("summary: {MESSAGE}")).hint = Some(HINT.into());
+    }
+    for faq in faqs
+        .iter()
+        .filter(|f| placeholder::ANSWERS.contains(&f.answer_md.trim()))
+    {
+        problems.found.push(
+            Diagnostic::new(problems.path, format!("FAQ answer: {MESSAGE}"))
+                .at_line(faq.line)
+                .with_hint(HINT),
+        );
+    }
+    if let Some(at) = split
+        .body
+        .lines()
+        .position(|l| l.contains(placeholder::BODY))
+    {
+        problems.found.push(
+            Diagnostic::new(problems.path, format!("the text is {MESSAGE}"))
+                .at_line(split.body_line + at)
+                .with_hint(HINT),
+        );
+    }
+}
+
 /// Checks what every page has; returns the page's slug.
 fn check_common(
     c: &Front,
@@ -345,13 +385,21 @@ fn check_common(
     let slug = match &c.slug {
         Some(s) if slugify(s) == *s && !s.is_empty() => s.clone(),
         Some(s) => {
-            problems
-                .at(
-                    "slug",
-                    format!("slug `{s}` may use only lowercase letters, digits and single hyphens"),
+            let fixed = slugify(s);
+            let (message, hint) = if fixed.is_empty() {
+                (
+                    format!("slug `{s}` gives no address"),
+                    "leave `slug` out to use the file name, or write one like `laser-hair-removal`"
+                        .to_string(),
                 )
-                .hint = Some(format!("try `{}`", slugify(s)));
-            slugify(s)
+            } else {
+                (
+                    format!("slug `{s}` may use only lowercase letters, digits and single hyphens"),
+                    format!("try `{fixed}`"),
+                )
+            };
+            problems.at("slug", message).hint = Some(hint);
+            fixed
         }
         None => {
             let s = slug_from_file_name(rel);
@@ -553,6 +601,14 @@ mod tests {
         assert!(!e.contains("template"), "{e}");
         let e = errors("services/x.md", &SERVICE.replace("A little.", ""));
         assert!(e.contains("FAQ 1: no value, expected a string"), "{e}");
+    }
+
+    #[test]
+    fn an_empty_slug_says_what_to_do() {
+        let e = errors("about.md", "---\ntitle: T\nslug: \"\"\n---\n");
+        assert!(e.contains("content/about.md:3:"), "{e}");
+        assert!(e.contains("gives no address"), "{e}");
+        assert!(!e.contains("try ``"), "{e}");
     }
 
     #[test]

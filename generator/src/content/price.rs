@@ -62,6 +62,11 @@ impl<'de> Deserialize<'de> for Amount {
                 Amount::from_f64(v).map_err(E::custom)
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Amount, E> {
+                if v.trim().eq_ignore_ascii_case("free") {
+                    return Err(E::custom(
+                        "price `free` is written `0` (shown as Free); leave `price` out for \"price on consultation\"",
+                    ));
+                }
                 Err(E::custom(format!(
                     "price `{v}` must be a plain number such as 150 or 49.50, or `quoted` (the currency comes from `currency` or site.yaml; `price_from: 90` says \"from £90\")"
                 )))
@@ -225,6 +230,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("or `quoted`"), "{e}");
+        let e = serde_yaml::from_str::<PriceField>("Free")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is written `0`"), "{e}");
     }
 
     #[test]

@@ -74,6 +74,16 @@ pub(crate) fn render_page(
         let id = unique(&format!("faq-{}", slugify(&faq.question)), &mut taken);
         anchors.push(id.clone());
         let answer = markdown::render(&faq.answer_md, &resolve, &mut taken);
+        if !answer.h1_lines.is_empty() {
+            problems.push(
+                Diagnostic::new(
+                    &meta.source,
+                    "a level-1 heading in an FAQ answer; the page title is the page's only top heading",
+                )
+                .at_line(faq.line)
+                .with_hint("use `###` for a heading inside an answer, or bold text"),
+            );
+        }
         anchors.extend(answer.anchors);
         // Answers are YAML strings: their lines are not the file's, so point at the FAQ.
         links.extend(answer.links.into_iter().map(|mut l| {

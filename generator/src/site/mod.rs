@@ -180,7 +180,7 @@ impl Site {
             let targets = Targets::from_content(&content, scratch.into_keys());
             problems
                 .0
-                .extend(check_links(&content, &targets, config.base_url.as_str()).0);
+                .extend(check_links(root, &content, &targets, config.base_url.as_str()).0);
             problems.sort();
             return Err(Error::Site(problems));
         }
@@ -232,7 +232,12 @@ impl Site {
         if rendered {
             targets.add_output(&self.output);
         }
-        check_links(&self.content, &targets, self.config.base_url.as_str())
+        check_links(
+            &self.opts.root,
+            &self.content,
+            &targets,
+            self.config.base_url.as_str(),
+        )
     }
 
     /// Comments left out of the site because their page is not one of its service

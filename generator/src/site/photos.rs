@@ -294,8 +294,7 @@ fn merge(into: &mut Rewritten, from: Rewritten) {
 
 /// The line of `key:` in the front matter of `page`, of the site at `root`.
 fn key_line(root: &Path, page: &Page, key: &str) -> Option<usize> {
-    let src = std::fs::read_to_string(root.join(&page.source)).ok()?;
-    crate::content::file_key_line(&src, key)
+    crate::content::key_line_in_file(root, &page.source, key)
 }
 
 /// The `gallery:` of the front matter as `<img>`s in figures; each photo among them

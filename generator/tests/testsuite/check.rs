@@ -78,7 +78,7 @@ fn missing_front_matter_image_is_found() {
     );
     t.run(&["check"])
         .failure(1)
-        .stderr_has("content/about.md: image: /nope.jpg does not exist");
+        .stderr_has("content/about.md:4: image: /nope.jpg does not exist");
 }
 
 /// Issue 15, item 9: a dependent field's condition is checked with its place: the

@@ -111,7 +111,7 @@ fn messages_list_accepted_forms_without_doubled_words() {
     let run = t
         .build()
         .failure(1)
-        .stderr_has("content/services/scalp.md:4:11: duration `45` has no unit; write `45 min` or `45 hr`\n  help: write it like `1hr`, `1 hr`, `45 min`, `1h 30m`, `90m` or `2 hours`")
+        .stderr_has("content/services/scalp.md:4:11: duration `45` has no unit; write `45 min`\n  help: write it like `1hr`, `1 hr`, `45 min`, `1h 30m`, `90m` or `2 hours`")
         .stderr_has("content/services/scalp.md:5:8: price `-5` must be a number of 0 or more");
     assert!(!run.stderr.contains("duration: duration"), "{}", run.stderr);
     assert!(!run.stderr.contains("price: price"), "{}", run.stderr);

@@ -137,6 +137,16 @@ fn level_one_heading_in_body_is_refused() {
     t.build()
         .failure(1)
         .stderr_has("content/about.md:5: a level-1 heading");
+    // In an FAQ answer too, at the FAQ's line.
+    let t = SiteTest::from_fixture("basic");
+    t.change(
+        SCALP,
+        "answer: Many years, with an occasional [touch-up](peel.md).",
+        "answer: \"# Many years\\n\\nWith an occasional [touch-up](peel.md).\"",
+    );
+    t.build()
+        .failure(1)
+        .stderr_has("content/services/scalp.md:12: a level-1 heading in an FAQ answer");
 }
 
 #[test]

@@ -197,7 +197,12 @@ impl Site {
         for (path, ids) in page_ids {
             targets.add_ids(path, ids);
         }
-        let links = check_links(&self.content, &targets, self.config.base_url.as_str());
+        let links = check_links(
+            &self.opts.root,
+            &self.content,
+            &targets,
+            self.config.base_url.as_str(),
+        );
         if !links.is_empty() {
             return Err(Error::Site(links));
         }

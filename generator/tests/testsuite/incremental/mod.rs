@@ -512,7 +512,7 @@ fn a_rebuild_checks_the_image_of_a_page_it_did_not_read_again() {
     // peel.md is unchanged, so it comes from the content cache, image and all.
     t.build()
         .failure(1)
-        .stderr_has("content/services/peel.md: image: /door.svg does not exist");
+        .stderr_has("content/services/peel.md:6: image: /door.svg does not exist");
 }
 
 /// The output folders that records in `.cache/build` describe.
