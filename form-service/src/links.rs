@@ -109,6 +109,8 @@ pub struct Link {
     pub name: Option<String>,
     /// The referrer named by the registration this link confirms.
     pub referrer: Option<i64>,
+    /// For a staff sign-in link, the hash of the cookie set on the browser that asked.
+    pub browser: Option<Vec<u8>>,
     /// When it stops working.
     pub expires_at: i64,
 }
@@ -145,6 +147,8 @@ pub struct NewLink<'a> {
     pub name: Option<&'a str>,
     /// The referrer it carries.
     pub referrer: Option<i64>,
+    /// The hash of the cookie of the browser it works in (staff sign-in links).
+    pub browser: Option<&'a [u8; 32]>,
     /// Seconds it works.
     pub lifetime: i64,
 }
@@ -160,6 +164,7 @@ impl<'a> NewLink<'a> {
             staff: None,
             name: None,
             referrer: None,
+            browser: None,
             lifetime,
         }
     }
@@ -170,8 +175,8 @@ pub fn issue(tx: &Tx<'_>, l: &NewLink<'_>) -> Result<(), Error> {
     tx.conn
         .prepare_cached(
             "INSERT INTO links (selector, verifier, purpose, member_id, subject_id, staff_email,
-                                name, referrer_id, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                name, referrer_id, created_at, expires_at, browser)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?
         .execute(params![
             l.token.selector,
@@ -183,7 +188,8 @@ pub fn issue(tx: &Tx<'_>, l: &NewLink<'_>) -> Result<(), Error> {
             l.name,
             l.referrer,
             tx.now,
-            tx.now + l.lifetime
+            tx.now + l.lifetime,
+            l.browser.map(|b| &b[..])
         ])?;
     Ok(())
 }
@@ -209,11 +215,12 @@ pub fn check(
         Option<String>,
         Option<String>,
         Option<i64>,
+        Option<Vec<u8>>,
     );
     let row: Option<Row> = c
         .prepare_cached(
             "SELECT id, purpose, member_id, subject_id, expires_at, used_at, verifier,
-                    staff_email, name, referrer_id
+                    staff_email, name, referrer_id, browser
              FROM links WHERE selector = ?1",
         )?
         .query_row([&p.selector], |r| {
@@ -228,11 +235,23 @@ pub fn check(
                 r.get(7)?,
                 r.get(8)?,
                 r.get(9)?,
+                r.get(10)?,
             ))
         })
         .optional()?;
-    let Some((id, purpose, member, subject, expires_at, used_at, verifier, staff, name, referrer)) =
-        row
+    let Some((
+        id,
+        purpose,
+        member,
+        subject,
+        expires_at,
+        used_at,
+        verifier,
+        staff,
+        name,
+        referrer,
+        browser,
+    )) = row
     else {
         return Ok(Err(LinkProblem::Unknown));
     };
@@ -255,6 +274,7 @@ pub fn check(
         staff,
         name,
         referrer,
+        browser,
         expires_at,
     }))
 }

@@ -2,6 +2,10 @@
 //! emailed sign-in link that starts a session on one browser, looking a session up, and
 //! listing and revoking sessions for `form-service staff sessions`.
 //!
+//! A sign-in link works only in the browser that asked for it: asking sets a random
+//! cookie there ([`browser_key`]), the link keeps its hash, and pressing the link's
+//! button anywhere else (a forwarded copy of the shared inbox's email) signs no one in.
+//!
 //! A session is a random cookie whose selector and secret hash are stored, like a
 //! member's. It names the staff address that signed in, which the ledger and the
 //! moderation history record as the one who acted. An address removed from the
@@ -10,7 +14,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::address;
-use crate::links::{self, LinkProblem, NewLink, Purpose};
+use crate::links::{self, Link, LinkProblem, NewLink, Purpose};
 use crate::members::token::{self, NewToken, Presented};
 use crate::store::{NewMail, Tx};
 use crate::Error;
@@ -41,6 +45,37 @@ pub fn configured<'a>(addresses: &'a [String], typed: &str) -> Option<&'a str> {
         .map(String::as_str)
 }
 
+/// A fresh value for the cookie that ties a sign-in link to the browser that asked for
+/// it: 32 random bytes, in hex.
+pub fn browser_key() -> String {
+    let bytes: [u8; 32] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// True when `value` has the shape [`browser_key`] gives (a browser that asks again
+/// keeps its cookie, so each link it asked for works there).
+pub fn is_browser_key(value: &str) -> bool {
+    value.len() == 64
+        && value
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// What a link keeps of the browser cookie: its hash.
+pub fn browser_hash(value: &str) -> [u8; 32] {
+    *blake3::hash(value.as_bytes()).as_bytes()
+}
+
+/// True when `cookie` (the request's browser cookie, if any) is the one set on the
+/// browser that asked for `link`. Compared in constant time (`blake3::Hash`'s equality).
+pub fn asked_here(link: &Link, cookie: Option<&str>) -> bool {
+    let (Some(stored), Some(cookie)) = (link.browser.as_deref(), cookie) else {
+        return false;
+    };
+    <[u8; 32]>::try_from(stored)
+        .is_ok_and(|s| blake3::Hash::from_bytes(s) == blake3::hash(cookie.as_bytes()))
+}
+
 /// A sign-in link made before the transaction, with its email.
 #[derive(Debug, Clone)]
 pub struct SignInRequest {
@@ -52,6 +87,18 @@ pub struct SignInRequest {
     pub mail: NewMail,
     /// Seconds the link works.
     pub lifetime: i64,
+    /// The hash of the asking browser's cookie ([`browser_hash`]).
+    pub browser: [u8; 32],
+}
+
+/// Why pressing a sign-in link's button signed no one in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInRefused {
+    /// The link does nothing (unknown, expired, used, or for an address no longer staff).
+    Link(LinkProblem),
+    /// A good link, pressed in another browser than the one that asked for it; it is
+    /// not used up.
+    OtherBrowser,
 }
 
 /// Stores and mails a staff sign-in link when the request names a staff address and it
@@ -73,6 +120,7 @@ pub fn request_sign_in(tx: &mut Tx<'_>, r: &SignInRequest) -> Result<bool, Error
         Some(to) if recent < LINKS_PER_HOUR => {
             let mut link = NewLink::new(&r.token, Purpose::StaffSignIn, None, r.lifetime);
             link.staff = Some(to);
+            link.browser = Some(&r.browser);
             links::issue(tx, &link)?;
             tx.queue_mail(&r.mail)?;
             Ok(true)
@@ -81,28 +129,38 @@ pub fn request_sign_in(tx: &mut Tx<'_>, r: &SignInRequest) -> Result<bool, Error
         // the answer's timing does not tell which addresses are staff. The link names
         // no one and has expired; the outbox row keeps no recipient and is never sent.
         _ => {
-            links::issue(tx, &NewLink::new(&r.token, Purpose::StaffSignIn, None, 0))?;
+            let mut link = NewLink::new(&r.token, Purpose::StaffSignIn, None, 0);
+            link.browser = Some(&r.browser);
+            links::issue(tx, &link)?;
             tx.settle_unsent(&r.mail)?;
             Ok(false)
         }
     }
 }
 
-/// Spends a staff sign-in link and starts a session of `days` for `session`; the staff
-/// address signed in. A link for an address no longer configured signs no one in.
+/// Spends a staff sign-in link pressed in the browser that asked for it (`browser`, the
+/// request's cookie) and starts a session of `days` for `session`; the staff address
+/// signed in. A link for an address no longer configured signs no one in; one pressed
+/// in another browser neither, and stays usable where it was asked for.
 pub fn sign_in(
     tx: &mut Tx<'_>,
     token: &str,
+    browser: Option<&str>,
     session: &NewToken,
     days: u32,
     addresses: &[String],
-) -> Result<Result<String, LinkProblem>, Error> {
+) -> Result<Result<String, SignInRefused>, Error> {
+    match links::check(tx.conn, token, &[Purpose::StaffSignIn], tx.now)? {
+        Err(p) => return Ok(Err(SignInRefused::Link(p))),
+        Ok(l) if !asked_here(&l, browser) => return Ok(Err(SignInRefused::OtherBrowser)),
+        Ok(_) => {}
+    }
     let link = match links::spend(tx, token, &[Purpose::StaffSignIn])? {
         Ok(l) => l,
-        Err(p) => return Ok(Err(p)),
+        Err(p) => return Ok(Err(SignInRefused::Link(p))),
     };
     let Some(email) = link.staff.as_deref().and_then(|s| configured(addresses, s)) else {
-        return Ok(Err(LinkProblem::Unknown));
+        return Ok(Err(SignInRefused::Link(LinkProblem::Unknown)));
     };
     token::start_session(
         tx.conn,

@@ -53,6 +53,19 @@ pub(crate) fn staff_sign_in_first(s: &Settings, status: StatusCode, next: &str) 
     html(s, status, "Sign in as staff first", &body)
 }
 
+/// A staff sign-in link reached another browser than the one that asked for it: it
+/// signs no one in here; open it there, or ask for a new link from this browser (which
+/// then comes back to `next`).
+pub(crate) fn staff_other_browser(s: &Settings, status: StatusCode, next: &str) -> Response {
+    let body = view::staff_other_browser(&s.service_url("/staff/link"), next);
+    html(
+        s,
+        status,
+        "Open this link in the browser where you asked for it",
+        &body,
+    )
+}
+
 /// Staff never act on their own comment or reward.
 pub(crate) fn own_account(s: &Settings) -> Response {
     message(

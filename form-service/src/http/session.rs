@@ -1,8 +1,9 @@
-//! The two session cookies, a member's and a staff browser's: random, stored hashed,
-//! `HttpOnly`, `SameSite=Lax`, expiring, and `Secure` with the `__Host-` prefix (so no
-//! sibling host can set or shadow them) unless the service is addressed as a loopback
-//! host during development. A request that carries a cookie's name twice is signed out:
-//! one of the two was planted, and we cannot tell which.
+//! The two session cookies, a member's and a staff browser's, and the short-lived one
+//! that ties a staff sign-in link to the browser that asked for it: random, stored
+//! hashed, `HttpOnly`, `SameSite=Lax`, expiring, and `Secure` with the `__Host-` prefix
+//! (so no sibling host can set or shadow them) unless the service is addressed as a
+//! loopback host during development. A request that carries a cookie's name twice is
+//! signed out: one of the two was planted, and we cannot tell which.
 
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -21,6 +22,8 @@ pub(crate) enum Kind {
     Member,
     /// A staff browser's.
     Staff,
+    /// The browser that asked for a staff sign-in link (as long as the link works).
+    StaffLink,
 }
 
 impl Kind {
@@ -31,6 +34,8 @@ impl Kind {
             (Kind::Member, false) => "member_session",
             (Kind::Staff, true) => "__Host-staff_session",
             (Kind::Staff, false) => "staff_session",
+            (Kind::StaffLink, true) => "__Host-staff_link",
+            (Kind::StaffLink, false) => "staff_link",
         }
     }
 }
@@ -135,6 +140,17 @@ fn set(mut r: Response, kind: Kind, value: &str, max_age: i64, s: &Settings) -> 
 /// Adds a new session's cookie to `r`, lasting `days`.
 pub(crate) fn signed_in(r: Response, kind: Kind, raw: &str, days: u32, s: &Settings) -> Response {
     set(r, kind, raw, i64::from(days) * 86_400, s)
+}
+
+/// Adds `kind`'s cookie holding `value` for `seconds`.
+pub(crate) fn with_cookie(
+    r: Response,
+    kind: Kind,
+    value: &str,
+    seconds: i64,
+    s: &Settings,
+) -> Response {
+    set(r, kind, value, seconds, s)
 }
 
 /// Adds a cookie that removes the session's.

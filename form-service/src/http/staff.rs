@@ -2,7 +2,8 @@
 //! scanner-safe page the link opens and its button (`sign-in`), where one stands (`/staff/`)
 //! and `sign-out`. A staff link opened in a browser not signed in as staff sends the
 //! visitor here first, with the page to come back to (`next`), which the sign-in link
-//! carries through the email and back.
+//! carries through the email and back. Asking sets a short-lived cookie on the browser
+//! (`Kind::StaffLink`); the link signs in only a browser that carries it.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -23,7 +24,7 @@ use super::{view, AppState};
 use crate::links::{self, Purpose};
 use crate::members::mail;
 use crate::members::token::NewToken;
-use crate::staff::{self, SignInRequest};
+use crate::staff::{self, SignInRefused, SignInRequest};
 
 /// The staff routes, behind their guard.
 pub(super) fn routes(state: AppState) -> Router<AppState> {
@@ -101,12 +102,17 @@ async fn home(State(app): State<AppState>, headers: HeaderMap) -> Result<Respons
 }
 
 /// `POST /staff/link`: emails a sign-in link to the configured staff address the typed
-/// one is; the same answer, after the same work, for any address.
+/// one is, for this browser only (its cookie, kept if it has one); the same answer, after
+/// the same work, for any address.
 async fn ask_for_link(
     State(app): State<AppState>,
+    headers: HeaderMap,
     Posted(raw): Posted,
 ) -> Result<Response, AppError> {
     let s = &app.settings;
+    let browser = session::cookie(&headers, s, Kind::StaffLink)
+        .filter(|v| staff::is_browser_key(v))
+        .unwrap_or_else(staff::browser_key);
     let typed = field(&raw, "email");
     let next = safe_next(&field(&raw, "next")).to_string();
     let to = staff::configured(&s.staff_addresses, &typed).map(str::to_string);
@@ -118,31 +124,46 @@ async fn ask_for_link(
     ));
     // Built for every request, staff or not, so the work is the same.
     let mail = mail::staff_sign_in(s, to.as_deref().unwrap_or(&s.staff_addresses[0]), &url)?;
+    let lifetime = i64::from(s.site.form_service.staff.sign_in_link_minutes) * 60;
     let request = SignInRequest {
         to,
         token,
         mail,
-        lifetime: i64::from(s.site.form_service.staff.sign_in_link_minutes) * 60,
+        lifetime,
+        browser: staff::browser_hash(&browser),
     };
     let sent = app
         .store
         .transact(move |tx| staff::request_sign_in(tx, &request))
         .await?;
     tracing::info!(sent, "staff sign-in link asked for");
-    Ok(message(
+    let page = message(
         s,
         StatusCode::OK,
         "Check your email",
-        "If that address is on the clinic's staff list, it has been sent a link that signs \
-         this browser in as staff. Open it here.",
+        &format!(
+            "If that address is on the clinic's staff list, it has been sent a link that signs \
+             this browser in as staff. Open it in this browser: it works only here, for {} \
+             minutes.",
+            s.site.form_service.staff.sign_in_link_minutes
+        ),
+    );
+    Ok(session::with_cookie(
+        page,
+        Kind::StaffLink,
+        &browser,
+        lifetime,
+        s,
     ))
 }
 
 async fn sign_in_page(
     State(app): State<AppState>,
+    headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let s = &app.settings;
+    let browser = session::cookie(&headers, s, Kind::StaffLink);
     let token = q.get("token").cloned().unwrap_or_default();
     let next = safe_next(q.get("next").map_or("", String::as_str)).to_string();
     let now = app.store.clock().now();
@@ -152,6 +173,9 @@ async fn sign_in_page(
         .read(move |c| links::check(c, &t, &[Purpose::StaffSignIn], now))
         .await?;
     Ok(match check {
+        Ok(link) if !staff::asked_here(&link, browser.as_deref()) => {
+            super::reply::staff_other_browser(s, StatusCode::OK, &next)
+        }
         Ok(link) => html(
             s,
             StatusCode::OK,
@@ -173,8 +197,13 @@ async fn sign_in_page(
     })
 }
 
-async fn sign_in(State(app): State<AppState>, Posted(raw): Posted) -> Result<Response, AppError> {
+async fn sign_in(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Posted(raw): Posted,
+) -> Result<Response, AppError> {
     let s = &app.settings;
+    let browser = session::cookie(&headers, s, Kind::StaffLink);
     let token = field(&raw, "token");
     let next = safe_next(&field(&raw, "next")).to_string();
     let session = NewToken::generate();
@@ -183,20 +212,27 @@ async fn sign_in(State(app): State<AppState>, Posted(raw): Posted) -> Result<Res
     let addresses = s.staff_addresses.clone();
     let result = app
         .store
-        .transact(move |tx| staff::sign_in(tx, &token, &session, days, &addresses))
+        .transact(move |tx| {
+            staff::sign_in(tx, &token, browser.as_deref(), &session, days, &addresses)
+        })
         .await?;
     Ok(match result {
         Ok(_) => {
             tracing::info!("staff signed in");
-            session::signed_in(
+            let r = session::signed_in(
                 see_other(&s.service_url(&next)),
                 Kind::Staff,
                 &raw_session,
                 days,
                 s,
-            )
+            );
+            session::signed_out(r, Kind::StaffLink, s)
         }
-        Err(p) => problem(s, p, false),
+        Err(SignInRefused::OtherBrowser) => {
+            tracing::info!("staff sign-in link pressed in another browser");
+            super::reply::staff_other_browser(s, StatusCode::FORBIDDEN, &next)
+        }
+        Err(SignInRefused::Link(p)) => problem(s, p, false),
     })
 }
 

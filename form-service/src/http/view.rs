@@ -87,21 +87,48 @@ pub(crate) fn link_problem(problem: LinkProblem, new_link_action: Option<&str>) 
     body
 }
 
+/// The form that asks for a staff sign-in link, carrying `next` through it.
+fn staff_link_form(action: &str, next: &str) -> String {
+    format!(
+        "<form class=\"form\" method=\"post\" action=\"{}\">\n\
+         <input type=\"hidden\" name=\"next\" value=\"{}\">\n\
+         <div class=\"field\"><label class=\"field__label\" for=\"staff-email\">Staff email address</label>\n\
+         <input id=\"staff-email\" name=\"email\" type=\"email\" required maxlength=\"254\" autocomplete=\"email\"></div>\n\
+         <button class=\"button\" type=\"submit\">Email me a staff sign-in link</button>\n</form>\n",
+        esc(action),
+        esc(next)
+    )
+}
+
 /// Staff links act only in a browser signed in as staff: this asks for the sign-in,
 /// and carries `next` (the page to come back to) through it.
 pub(crate) fn staff_sign_in(action: &str, next: &str) -> String {
     format!(
         "<div class=\"wrap\">\n{}<p>Staff links act only in a browser signed in as staff. \
          Give your staff address: we email it a link that signs this browser in, then \
-         brings you back here.</p>\n\
-         <form class=\"form\" method=\"post\" action=\"{}\">\n\
-         <input type=\"hidden\" name=\"next\" value=\"{}\">\n\
-         <div class=\"field\"><label class=\"field__label\" for=\"staff-email\">Staff email address</label>\n\
-         <input id=\"staff-email\" name=\"email\" type=\"email\" required maxlength=\"254\" autocomplete=\"email\"></div>\n\
-         <button class=\"button\" type=\"submit\">Email me a staff sign-in link</button>\n</form>\n</div>\n",
-        header("Sign in as staff first", "This page is for the clinic's staff."),
-        esc(action),
-        esc(next)
+         brings you back here. Open that link in this browser: it works only here.</p>\n\
+         {}</div>\n",
+        header(
+            "Sign in as staff first",
+            "This page is for the clinic's staff."
+        ),
+        staff_link_form(action, next)
+    )
+}
+
+/// A staff sign-in link opened in another browser than the one that asked for it: say
+/// so, and offer a new link for this browser (carrying `next`).
+pub(crate) fn staff_other_browser(action: &str, next: &str) -> String {
+    format!(
+        "<div class=\"wrap\">\n{}<p>Open the link from the email in the browser where you \
+         asked for it, or ask for a new link here: it will sign this browser in.</p>\n\
+         {}</div>\n",
+        header(
+            "Open this link in the browser where you asked for it",
+            "A staff sign-in link signs in only the browser that asked for it, so a \
+             forwarded copy of the email signs no one in. Nothing was done."
+        ),
+        staff_link_form(action, next)
     )
 }
 
@@ -116,6 +143,8 @@ mod tests {
         assert!(p.contains("value=\"x&quot;y\""), "{p}");
         let s = staff_sign_in("/staff/link", "/comments/moderate?token=a\"b");
         assert!(s.contains("token=a&quot;b"));
+        let s = staff_other_browser("/staff/link", "/comments/moderate?token=a\"b");
+        assert!(s.contains("token=a&quot;b") && s.contains("name=\"email\""));
         let p = link_problem(LinkProblem::Expired, Some("/members/link"));
         assert!(p.contains("expired") && p.contains("<form"));
         assert!(!link_problem(LinkProblem::Unknown, None).contains("<form"));

@@ -239,15 +239,15 @@ pub fn staff_sign_in(s: &Settings, to: &str, url: &str) -> Result<NewMail, Error
         &[
             Block::Text(
                 "Someone, we hope you, asked to sign in as staff to act on a link from a \
-                 staff email. Open the link below in the browser you use for staff work and \
-                 press the button on the page it opens."
+                 staff email. Open the link below in the browser where you asked for it (it \
+                 works only there) and press the button on the page it opens."
                     .to_string(),
             ),
             Block::Link("Sign in as staff", url),
             Block::Text(format!(
-                "The link works once, for {} minutes; the sign-in then lasts {} days on that \
-                 browser. If it was not you, ignore this email and tell whoever looks after \
-                 the form service.",
+                "The link works once, for {} minutes, and only in that browser; the sign-in \
+                 then lasts {} days on it. If it was not you, ignore this email and tell \
+                 whoever looks after the form service.",
                 staff.sign_in_link_minutes, staff.session_days
             )),
         ],

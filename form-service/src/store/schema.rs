@@ -196,6 +196,9 @@ const MIGRATIONS: &[Step] = &[
     );
     ALTER TABLE comments ADD COLUMN decided_by TEXT;",
     ),
+    // 8: a staff sign-in link signs in only the browser that asked for it: asking sets a
+    // random cookie there, and the link keeps that cookie's hash.
+    Step::Sql("ALTER TABLE links ADD COLUMN browser BLOB;"),
 ];
 
 /// The schema version this build writes.

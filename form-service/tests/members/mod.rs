@@ -107,9 +107,16 @@ impl Club {
 
     /// A scanner (or a person) opening a link: `GET`, no cookie, no origin.
     pub async fn open(&self, url: &str) -> (StatusCode, String) {
-        let res = self
-            .send(Request::get(path(url)).body(Body::empty()).unwrap())
-            .await;
+        self.open_as(None, url).await
+    }
+
+    /// Opening a link in a browser that holds `cookie` (a `Cookie` header value).
+    pub async fn open_as(&self, cookie: Option<&str>, url: &str) -> (StatusCode, String) {
+        let mut req = Request::get(path(url));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        let res = self.send(req.body(Body::empty()).unwrap()).await;
         let status = res.status();
         (status, text(res).await)
     }
@@ -117,6 +124,11 @@ impl Club {
     /// Pressing the page's button: posts its hidden fields (the token, and where to go
     /// next for a staff sign-in) to its action, as a browser does.
     pub async fn press(&self, page: &str) -> Response<Body> {
+        self.press_as(None, page).await
+    }
+
+    /// Pressing the page's button in a browser that holds `cookie`.
+    pub async fn press_as(&self, cookie: Option<&str>, page: &str) -> Response<Body> {
         let action = attr(page, "<form class=\"form\" method=\"post\" action=\"", "\"");
         let mut body = Vec::new();
         let mut rest = page;
@@ -127,8 +139,7 @@ impl Club {
             body.push(format!("{}={}", encode(&name), encode(&value)));
             rest = &rest[1..];
         }
-        self.send(browser_post(&path(&action), body.join("&")))
-            .await
+        self.post_as(cookie, &path(&action), body.join("&")).await
     }
 
     /// The member's page for a session cookie.

@@ -1,6 +1,7 @@
 //! Signing a test's browser in as staff, the way staff do: ask for a link at
 //! `/staff/link`, read it from the email the test's SMTP server received, open it, and
-//! press the page's button. Returns the `Cookie` header value of the staff session.
+//! press the page's button, carrying the cookie the request set (the link works only in
+//! the browser that asked). Returns the `Cookie` header value of the staff session.
 
 use std::time::Duration;
 
@@ -31,6 +32,7 @@ pub async fn sign_in(app: &Router, smtp: &SmtpServer, seen: &mut usize, email: &
     )
     .await;
     assert_eq!(res.status(), StatusCode::OK);
+    let browser = cookie_of(header(&res, "set-cookie"), "staff_link");
     *seen += 1;
     let n = *seen;
     let all = tokio::task::block_in_place(|| smtp.wait_for_messages(n, Duration::from_secs(20)));
@@ -50,24 +52,33 @@ pub async fn sign_in(app: &Router, smtp: &SmtpServer, seen: &mut usize, email: &
     let res = send(
         app,
         peer(9),
-        Request::get(path).body(Body::empty()).unwrap(),
+        Request::get(path)
+            .header("cookie", &browser)
+            .body(Body::empty())
+            .unwrap(),
     )
     .await;
     assert_eq!(res.status(), StatusCode::OK);
     let page = text(res).await;
     let token = between(&page, "name=\"token\" value=\"", "\"");
     let next = between(&page, "name=\"next\" value=\"", "\"");
-    let res = send(
-        app,
-        peer(9),
-        browser_post(
-            "/staff/sign-in",
-            format!("token={}&next={}", encode(&token), encode(&next)),
-        ),
-    )
-    .await;
+    let mut press = browser_post(
+        "/staff/sign-in",
+        format!("token={}&next={}", encode(&token), encode(&next)),
+    );
+    press
+        .headers_mut()
+        .insert("cookie", browser.parse().unwrap());
+    let res = send(app, peer(9), press).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "{page}");
-    cookie_of(header(&res, "set-cookie"), "staff_session")
+    let session = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.contains("staff_session="))
+        .expect("a staff session cookie");
+    cookie_of(session, "staff_session")
 }
 
 /// `name=value` of the cookie a `Set-Cookie` sets, checking its name ends with `name`

@@ -63,6 +63,7 @@ async fn issue13_1_a_staff_link_acts_only_in_a_browser_signed_in_as_staff_then_c
     // The staff address, typed in another case: the link goes to the address as
     // configured, and carries the moderation page through the sign-in.
     let res = c.send(ask("Consultations@THEMEDICALSPA.example")).await;
+    let browser = crate::support::staff::cookie_of(header(&res, "set-cookie"), "staff_link");
     assert_eq!(
         text(res).await,
         stranger,
@@ -72,7 +73,7 @@ async fn issue13_1_a_staff_link_acts_only_in_a_browser_signed_in_as_staff_then_c
     assert_eq!(mail.header("to"), STAFF);
     let url = link(&mail, "/staff/sign-in?token=");
     // A scanner opens it: nothing signed in, the link still works.
-    let (status, page) = c.open(&url).await;
+    let (status, _) = c.open(&url).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         c.t.db()
@@ -81,7 +82,9 @@ async fn issue13_1_a_staff_link_acts_only_in_a_browser_signed_in_as_staff_then_c
             .unwrap(),
         0
     );
-    let res = c.press(&page).await;
+    // The browser that asked opens it and presses the button.
+    let (_, page) = c.open_as(Some(&browser), &url).await;
+    let res = c.press_as(Some(&browser), &page).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         header(&res, "location"),
@@ -355,4 +358,108 @@ async fn issue13_8_staff_link_does_the_same_work_for_any_address() {
             )
             .unwrap();
     assert_eq!(kept, 0);
+}
+
+/// Review item 5: a staff sign-in link signs in only the browser that asked for it.
+/// Asking sets a short-lived `__Host-` cookie there; anyone else who gets the email (a
+/// forwarded copy of the shared inbox's message) is told to open it where it was asked
+/// for, or to ask for a link of their own, and no session is made. The link is not used
+/// up by them: the browser that asked can still use it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_sign_in_link_signs_in_only_the_browser_that_asked_for_it() {
+    let mut c = Club::start();
+    let ask = browser_post(
+        "/staff/link",
+        format!("email={}&next=%2Fstaff%2F", crate::support::encode(STAFF)),
+    );
+    let res = c.send(ask).await;
+    let set = header(&res, "set-cookie").to_string();
+    assert!(set.starts_with("__Host-staff_link="), "{set}");
+    for part in [
+        "HttpOnly",
+        "Secure",
+        "SameSite=Lax",
+        "Path=/",
+        "Max-Age=900",
+    ] {
+        assert!(set.contains(part), "{part} missing from {set}");
+    }
+    assert!(text(res)
+        .await
+        .contains("Open it in this browser: it works only here"));
+    let browser = set.split(';').next().unwrap().to_string();
+    let mail = c.next_mail().await;
+    assert!(mail.text.contains("only in that browser"), "{}", mail.text);
+    let url = link(&mail, "/staff/sign-in?token=");
+    let token = url
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let sessions = |c: &Club| -> i64 {
+        c.t.db()
+            .query_row("SELECT count(*) FROM staff_sessions", [], |r| r.get(0))
+            .unwrap()
+    };
+
+    // Another browser (no cookie, or the cookie of its own request): the page says
+    // where to open the link and offers a new one; pressing anyway signs no one in.
+    let other = {
+        let res = c
+            .send(browser_post(
+                "/staff/link",
+                "email=nobody%40example.com&next=%2Fstaff%2F",
+            ))
+            .await;
+        crate::support::staff::cookie_of(header(&res, "set-cookie"), "staff_link")
+    };
+    for cookie in [None, Some(other.as_str())] {
+        let (status, page) = c.open_as(cookie, &url).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("Open this link in the browser where you asked for it")
+                && page.contains("name=\"email\"")
+                && !page.contains(">Sign in as staff</button>"),
+            "{page}"
+        );
+        let res = c
+            .post_as(
+                cookie,
+                "/staff/sign-in",
+                format!("token={token}&next=%2Fstaff%2F"),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert!(!header(&res, "set-cookie").contains("staff_session"));
+        let page = text(res).await;
+        assert!(page.contains("ask for a new link here"), "{page}");
+        assert_eq!(sessions(&c), 0, "no session for another browser");
+    }
+
+    // The browser that asked: the same link works, and the link cookie goes.
+    let (_, page) = c.open_as(Some(&browser), &url).await;
+    assert!(page.contains(">Sign in as staff</button>"), "{page}");
+    let res = c.press_as(Some(&browser), &page).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let cookies: Vec<&str> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("__Host-staff_session=")),
+        "{cookies:?}"
+    );
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("__Host-staff_link=;") && c.contains("Max-Age=0")),
+        "{cookies:?}"
+    );
+    assert_eq!(sessions(&c), 1);
 }
