@@ -51,19 +51,47 @@ pub fn check_site(site: &Site) -> Diagnostics {
                 continue;
             }
             if let Some(why) = broken(&url, &page_url, base, &site.output, &ids) {
-                problems.push(Diagnostic::new(
-                    source.as_str(),
-                    format!("the page's template links to {url}: {why}"),
-                ));
+                // HTML written in the page's text: said so, at its line.
+                let line = by_output
+                    .get(path)
+                    .and_then(|src| line_writing(&site.opts.root.join(src), &url));
+                problems.push(match line {
+                    Some(line) => Diagnostic::new(
+                        source.as_str(),
+                        format!("HTML in the page's text links to {url}: {why}"),
+                    )
+                    .at_line(line),
+                    None => Diagnostic::new(
+                        source.as_str(),
+                        format!("the page's template links to {url}: {why}"),
+                    ),
+                });
                 reported.insert((path.clone(), url));
             }
         }
         for tag in img_tags(&html) {
             if !tag.contains(" alt=") {
-                problems.push(Diagnostic::new(
-                    source.as_str(),
-                    format!("an image in the page's template has no alt text: {tag}"),
-                ));
+                // HTML written in the page's text: said so, at its line.
+                let line = attributes(tag, &["src"])
+                    .into_iter()
+                    .next()
+                    .zip(by_output.get(path))
+                    .and_then(|((_, url), src)| line_writing(&site.opts.root.join(src), &url));
+                let d = match line {
+                    Some(line) => Diagnostic::new(
+                        source.as_str(),
+                        format!("an image in the page's text has no alt text: {tag}"),
+                    )
+                    .at_line(line)
+                    .with_hint(
+                        "add alt=\"...\" describing it, or write it as ![A description](file.jpg)",
+                    ),
+                    None => Diagnostic::new(
+                        source.as_str(),
+                        format!("an image in the page's template has no alt text: {tag}"),
+                    ),
+                };
+                problems.push(d);
             }
         }
     }
@@ -71,6 +99,16 @@ pub fn check_site(site: &Site) -> Diagnostics {
     problems.sort();
     problems.0.dedup();
     problems
+}
+
+/// The line of the page's source file whose HTML has an attribute with the value `url`
+/// (`src="door.svg"`), if its text has one.
+fn line_writing(source: &std::path::Path, url: &str) -> Option<usize> {
+    let text = std::fs::read_to_string(source).ok()?;
+    let quoted = format!("=\"{url}\"");
+    text.lines()
+        .position(|l| l.contains(&quoted))
+        .map(|i| i + 1)
 }
 
 fn page_url_of(output_path: &str) -> String {

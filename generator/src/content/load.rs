@@ -421,16 +421,17 @@ pub(crate) fn line_mentioning(root: &Path, source: &Path, needle: &str) -> usize
 
 fn check_urls(root: &Path, pages: &[&PageMeta], problems: &mut Diagnostics) {
     // The first page to claim an address keeps it; later claims are the mistakes.
-    let mut owners: HashMap<String, &Path> = HashMap::new();
-    let mut claim = |url: String, source| match owners.entry(url) {
+    // Each address to the page that has it, and whether as an alias.
+    let mut owners: HashMap<String, (&Path, bool)> = HashMap::new();
+    let mut claim = |url: String, source, alias| match owners.entry(url) {
         std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
         std::collections::hash_map::Entry::Vacant(e) => {
-            e.insert(source);
+            e.insert((source, alias));
             None
         }
     };
     for p in pages {
-        if let Some(other) = claim(p.url.clone(), &p.source) {
+        if let Some((other, _)) = claim(p.url.clone(), &p.source, false) {
             problems.push(
                 Diagnostic::new(
                     &p.source,
@@ -447,14 +448,16 @@ fn check_urls(root: &Path, pages: &[&PageMeta], problems: &mut Diagnostics) {
     }
     for p in pages {
         for alias in &p.aliases {
-            if let Some(other) = claim(normalise_alias(alias), &p.source) {
+            if let Some((other, as_alias)) = claim(normalise_alias(alias), &p.source, true) {
+                let what = if as_alias {
+                    "an alias of"
+                } else {
+                    "the address of"
+                };
                 problems.push(
                     Diagnostic::new(
                         &p.source,
-                        format!(
-                            "alias {alias} is already the address of {}",
-                            other.display()
-                        ),
+                        format!("alias {alias} is already {what} {}", other.display()),
                     )
                     .at_line(line_mentioning(root, &p.source, alias))
                     .with_hint("remove the alias, or give it an address no page has"),
@@ -544,7 +547,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("content/c.md:1: alias /old is already the address of content/b.md"),
+            text.contains("content/c.md:1: alias /old is already an alias of content/b.md"),
             "{text}"
         );
     }

@@ -47,6 +47,20 @@ fn lists_every_broken_link_anchor_and_image() {
 }
 
 #[test]
+fn an_html_image_in_the_text_without_alt_is_named_at_its_line() {
+    let t = SiteTest::from_fixture("basic");
+    t.change(
+        "content/about.md",
+        "We are a team.",
+        "We are a team.\n\n<img src=\"door.svg\">",
+    );
+    t.run(&["check"])
+        .failure(1)
+        .stderr_has("content/about.md:9: an image in the page's text has no alt text: <img src=\"door.svg\">")
+        .stderr_has("content/about.md:9: HTML in the page's text links to door.svg: there is no page or file at door.svg");
+}
+
+#[test]
 fn broken_links_in_faq_answers_point_at_the_faq() {
     let t = SiteTest::from_fixture("basic");
     t.change(
