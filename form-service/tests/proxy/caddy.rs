@@ -22,7 +22,7 @@ use crate::support::{free_port, good_form, installed, wait_for, wait_for_async};
 
 /// A TLS client that trusts Caddy's own certificate authority (its `root.crt`), as a
 /// browser on a machine with that root installed would.
-fn trusting(root: &Path) -> TlsConnector {
+pub(super) fn trusting(root: &Path) -> TlsConnector {
     use tokio_rustls::rustls::pki_types::pem::PemObject;
     use tokio_rustls::rustls::pki_types::CertificateDer;
     use tokio_rustls::rustls::{crypto, ClientConfig, RootCertStore};
@@ -72,6 +72,103 @@ async fn post_from(tls: &TlsConnector, from: [u8; 4], caddy: u16, site: &str, na
         .unwrap_or_else(|| panic!("not an HTTP answer: {answer}"))
 }
 
+/// Caddy running `deploy/Caddyfile.test` (the shipped Caddyfile, imported as it is) with
+/// `forms` on https://127.0.0.1:`forms_port` in front of the service on `upstream_port`
+/// and the site in `dist` on `site_port`; its files and `caddy.log` in `work`. Returns
+/// once its certificate for 127.0.0.1 is served, with a client trusting Caddy's CA.
+async fn caddy_in_front(
+    work: &Path,
+    forms_port: u16,
+    site_port: u16,
+    dist: &Path,
+    upstream_port: u16,
+) -> (Proxy, TlsConnector) {
+    let caddy_bin = installed("caddy", &["/usr/bin/caddy"]).expect("caddy is installed");
+    let dir = |name: &str| {
+        let d = work.join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    };
+    let caddy_log = std::fs::File::create(work.join("caddy.log")).unwrap();
+    let (home, xdg_data, xdg_config) = (dir("home"), dir("xdg-data"), dir("xdg-config"));
+    let mut caddy = Command::new(caddy_bin);
+    caddy
+        .args(["run", "--adapter", "caddyfile", "--config"])
+        .arg(repo_root().join("deploy/Caddyfile.test"))
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", &home)
+        .env("XDG_DATA_HOME", &xdg_data)
+        .env("XDG_CONFIG_HOME", &xdg_config)
+        .env("HTTP_PORT", free_port().to_string())
+        .env("HTTPS_PORT", free_port().to_string())
+        .env("FORMS_DOMAIN", format!("https://127.0.0.1:{forms_port}"))
+        .env("SITE_PORT", site_port.to_string())
+        .env("SITE_ROOT", dist)
+        .env("FORMS_UPSTREAM", format!("127.0.0.1:{upstream_port}"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(caddy_log));
+    let log = work.join("caddy.log");
+    let caddy_said = move || std::fs::read_to_string(&log).unwrap_or_default();
+    let caddy = Proxy::start(caddy, &[forms_port, site_port], caddy_said);
+    let root = xdg_data.join("caddy/pki/authorities/local/root.crt");
+    wait_for("Caddy's root certificate", Duration::from_secs(30), || {
+        root.is_file().then_some(())
+    });
+    let tls = trusting(&root);
+    // Caddy issues its certificates just after it starts listening.
+    wait_for_async(
+        "Caddy's certificate for 127.0.0.1",
+        Duration::from_secs(30),
+        || {
+            let tls = tls.clone();
+            async move {
+                let tcp = tokio::net::TcpStream::connect(("127.0.0.1", forms_port))
+                    .await
+                    .ok()?;
+                let name = ServerName::IpAddress(std::net::Ipv4Addr::LOCALHOST.into());
+                tls.connect(name, tcp).await.ok().map(|_| ())
+            }
+        },
+    )
+    .await;
+    (caddy, tls)
+}
+
+/// The shipped Caddyfile tells browsers to use HTTPS only (HSTS) on the service's
+/// answers and on its own (the 404 for `/metrics`). No browser needed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shipped_caddyfile_sends_hsts() {
+    if installed("caddy", &["/usr/bin/caddy"]).is_none() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let fixture = crate::support::fixture();
+    let (forms_port, site_port, upstream_port) = (free_port(), free_port(), free_port());
+    let _service = Running::start_with(
+        &fixture.join("site.yaml"),
+        &fixture.join("dist"),
+        &data,
+        upstream_port,
+        &[],
+        &[],
+    );
+    let (_caddy, tls) = caddy_in_front(
+        work.path(),
+        forms_port,
+        site_port,
+        &fixture.join("dist"),
+        upstream_port,
+    )
+    .await;
+    for (path, status) in [("/health", 200), ("/metrics", 404)] {
+        let head = super::https_head(&tls, forms_port, path).await;
+        super::assert_hsts(&head, status);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
     missing_chromium,
@@ -81,9 +178,9 @@ async fn behind_caddy_over_https_forms_members_and_per_visitor_limits_work() {
     let Some(generator) = available() else {
         return;
     };
-    let Some(caddy_bin) = installed("caddy", &["/usr/bin/caddy"]) else {
+    if installed("caddy", &["/usr/bin/caddy"]).is_none() {
         return;
-    };
+    }
     let work = tempfile::tempdir().unwrap();
     let dir = |name: &str| {
         let d = work.path().join(name);
@@ -124,49 +221,9 @@ async fn behind_caddy_over_https_forms_members_and_per_visitor_limits_work() {
         &[("SMTP_URL", &smtp_url), ("SMTP_ALLOW_PLAIN", "1")],
     );
 
-    let caddy_log = std::fs::File::create(work.path().join("caddy.log")).unwrap();
-    let (home, xdg_data, xdg_config) = (dir("home"), dir("xdg-data"), dir("xdg-config"));
-    let mut caddy = Command::new(caddy_bin);
-    caddy
-        .args(["run", "--adapter", "caddyfile", "--config"])
-        .arg(repo_root().join("deploy/Caddyfile.test"))
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("HOME", &home)
-        .env("XDG_DATA_HOME", &xdg_data)
-        .env("XDG_CONFIG_HOME", &xdg_config)
-        .env("HTTP_PORT", free_port().to_string())
-        .env("HTTPS_PORT", free_port().to_string())
-        .env("FORMS_DOMAIN", &forms)
-        .env("SITE_PORT", site_port.to_string())
-        .env("SITE_ROOT", &dist)
-        .env("FORMS_UPSTREAM", format!("127.0.0.1:{upstream_port}"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(caddy_log));
+    let (_caddy, tls) =
+        caddy_in_front(work.path(), forms_port, site_port, &dist, upstream_port).await;
     let caddy_said = || std::fs::read_to_string(work.path().join("caddy.log")).unwrap_or_default();
-    let _caddy = Proxy::start(caddy, &[forms_port, site_port], caddy_said);
-    let root = xdg_data.join("caddy/pki/authorities/local/root.crt");
-    wait_for("Caddy's root certificate", Duration::from_secs(30), || {
-        root.is_file().then_some(())
-    });
-    let tls = trusting(&root);
-    // Caddy issues its certificates just after it starts listening.
-    wait_for_async(
-        "Caddy's certificate for 127.0.0.1",
-        Duration::from_secs(30),
-        || {
-            let tls = tls.clone();
-            async move {
-                let tcp = tokio::net::TcpStream::connect(("127.0.0.1", forms_port))
-                    .await
-                    .ok()?;
-                let name = ServerName::IpAddress(std::net::Ipv4Addr::LOCALHOST.into());
-                tls.connect(name, tcp).await.ok().map(|_| ())
-            }
-        },
-    )
-    .await;
 
     // One visitor (127.0.0.2) posting over and over meets the limit; another
     // (127.0.0.3), behind the same proxy, does not: the service keys on the address

@@ -51,6 +51,49 @@ impl Proxy {
     }
 }
 
+/// The head of the answer to `GET path` over HTTPS on 127.0.0.1:`port`.
+async fn https_head(tls: &tokio_rustls::TlsConnector, port: u16, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_rustls::rustls::pki_types::ServerName;
+    let answer = tokio::time::timeout(Duration::from_secs(15), async {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let name = ServerName::IpAddress(std::net::Ipv4Addr::LOCALHOST.into());
+        let mut stream = tls
+            .connect(name, tcp)
+            .await
+            .expect("the proxy's certificate");
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        // The answer is whole once read; a missing close_notify after it does not matter.
+        let _ = stream.read_to_end(&mut answer).await;
+        String::from_utf8_lossy(&answer).into_owned()
+    })
+    .await
+    .expect("the proxy answers within 15 s");
+    answer
+        .split("\r\n\r\n")
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The answer has `status` and tells browsers to use HTTPS only for a year (HSTS).
+fn assert_hsts(head: &str, status: u16) {
+    assert!(
+        head.starts_with(&format!("HTTP/1.1 {status} ")),
+        "not a {status}:\n{head}"
+    );
+    assert!(
+        head.lines().any(|l| l.to_ascii_lowercase().replace(' ', "")
+            == "strict-transport-security:max-age=31536000"),
+        "no HSTS header:\n{head}"
+    );
+}
+
 /// A TLS handshake would need a client; a plain TCP connect shows the proxy listens.
 fn listening(port: u16) -> bool {
     std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()

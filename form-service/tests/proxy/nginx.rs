@@ -170,3 +170,63 @@ async fn behind_the_shipped_nginx_conf_the_services_own_pages_work_over_https() 
     assert!(page.contains(super::STAFF), "signed in as staff: {page}");
     c.close().await.unwrap();
 }
+
+/// The shipped server block tells browsers to use HTTPS only (HSTS) on every HTTPS
+/// answer, the service's and nginx's own (the 404 for `/metrics`: `always`). No
+/// browser needed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shipped_nginx_conf_sends_hsts_on_every_https_answer() {
+    let Some(nginx_bin) = installed("nginx", &["/usr/sbin/nginx"]) else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let prefix = work.path().join("nginx");
+    std::fs::create_dir_all(prefix.join("logs")).unwrap();
+    let ports = Ports {
+        https: free_port(),
+        http: free_port(),
+        upstream: free_port(),
+    };
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let (cert, key) = (prefix.join("fullchain.pem"), prefix.join("privkey.pem"));
+    std::fs::write(&cert, made.cert.pem()).unwrap();
+    std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+    let fixture = crate::support::fixture();
+    let _service = Running::start_with(
+        &fixture.join("site.yaml"),
+        &fixture.join("dist"),
+        &work.path().join("data"),
+        ports.upstream,
+        &[],
+        &[],
+    );
+    let p = prefix.display();
+    let conf = prefix.join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "daemon off;\npid {p}/nginx.pid;\nerror_log {p}/logs/error.log;\nevents {{}}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {p}/body;\n  proxy_temp_path {p}/proxy;\n\
+             fastcgi_temp_path {p}/fastcgi;\n  uwsgi_temp_path {p}/uwsgi;\n  scgi_temp_path {p}/scgi;\n\
+             {}\n}}\n",
+            shipped_conf(&ports, &cert, &key)
+        ),
+    )
+    .unwrap();
+    let mut nginx = Command::new(nginx_bin);
+    nginx
+        .arg("-p")
+        .arg(&prefix)
+        .arg("-c")
+        .arg(&conf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let error_log = || std::fs::read_to_string(prefix.join("logs/error.log")).unwrap_or_default();
+    let _nginx = Proxy::start(nginx, &[ports.https, ports.http], error_log);
+    let tls = super::caddy::trusting(&cert);
+    for (path, status) in [("/health", 200), ("/metrics", 404)] {
+        let head = super::https_head(&tls, ports.https, path).await;
+        super::assert_hsts(&head, status);
+    }
+}
