@@ -24,6 +24,10 @@ pub fn check_site(site: &Site) -> Diagnostics {
         }
     }
 
+    // A broken menu link is on every page: said once, at its line in site.yaml.
+    let menu: HashSet<&str> = site.config.menu.iter().map(|m| m.url.as_str()).collect();
+    let mut menu_reported: HashSet<String> = HashSet::new();
+
     // Everything else in the output: links and images from templates.
     let by_output: HashMap<String, &std::path::Path> = site
         .content
@@ -51,6 +55,17 @@ pub fn check_site(site: &Site) -> Diagnostics {
                 continue;
             }
             if let Some(why) = broken(&url, &page_url, base, &site.output, &ids) {
+                if menu.contains(url.as_str()) {
+                    if menu_reported.insert(url.clone()) {
+                        let yaml = site.opts.root.join("site.yaml");
+                        let line = line_writing_value(&yaml, &url).unwrap_or(1);
+                        problems.push(
+                            Diagnostic::new("site.yaml", format!("the menu links to {url}: {why}"))
+                                .at_line(line),
+                        );
+                    }
+                    continue;
+                }
                 // HTML written in the page's text: said so, at its line.
                 let line = by_output
                     .get(path)
@@ -99,6 +114,27 @@ pub fn check_site(site: &Site) -> Diagnostics {
     problems.sort();
     problems.0.dedup();
     problems
+}
+
+/// The line of a YAML file that writes `url: <url>` (plain, quoted, or in `{...}`).
+fn line_writing_value(file: &std::path::Path, url: &str) -> Option<usize> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let ends = |rest: &str| rest.is_empty() || rest.starts_with([',', '}', ' ', '#']);
+    text.lines()
+        .position(|l| {
+            l.match_indices("url:").any(|(i, m)| {
+                let v = l[i + m.len()..].trim_start();
+                [("", ""), ("\"", "\""), ("'", "'")]
+                    .iter()
+                    .any(|(open, close)| {
+                        v.strip_prefix(open)
+                            .and_then(|v| v.strip_prefix(url))
+                            .and_then(|v| v.strip_prefix(close))
+                            .is_some_and(ends)
+                    })
+            })
+        })
+        .map(|i| i + 1)
 }
 
 /// The line of the page's source file whose HTML has an attribute with the value `url`

@@ -61,6 +61,17 @@ fn an_html_image_in_the_text_without_alt_is_named_at_its_line() {
 }
 
 #[test]
+fn a_broken_menu_link_is_named_once_at_its_line_in_site_yaml() {
+    let t = SiteTest::from_fixture("basic");
+    t.change("site.yaml", "url: /about/}", "url: /abuot/}");
+    let run = t
+        .run(&["check"])
+        .failure(1)
+        .stderr_has("site.yaml:10: the menu links to /abuot/: ");
+    assert!(run.stderr.contains("1 problem found"), "{}", run.stderr);
+}
+
+#[test]
 fn broken_links_in_faq_answers_point_at_the_faq() {
     let t = SiteTest::from_fixture("basic");
     t.change(
