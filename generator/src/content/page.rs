@@ -358,14 +358,12 @@ fn placeholders_left(
                 .with_hint(HINT),
         );
     }
-    if let Some(at) = split
-        .body
-        .lines()
-        .position(|l| l.contains(placeholder::BODY))
-    {
+    // Every page's text is searched: memchr's finder, not `lines()`.
+    if let Some(at) = memchr::memmem::find(split.body.as_bytes(), placeholder::BODY.as_bytes()) {
+        let line = memchr::memchr_iter(b'\n', &split.body.as_bytes()[..at]).count();
         problems.found.push(
             Diagnostic::new(problems.path, format!("the text is {MESSAGE}"))
-                .at_line(split.body_line + at)
+                .at_line(split.body_line + line)
                 .with_hint(HINT),
         );
     }
