@@ -1,12 +1,16 @@
 //! The files under `deploy/`, checked by the tools that will read them: the systemd
 //! unit by `systemd-analyze verify`, the Caddyfile by `caddy validate`, the nginx
-//! example by `nginx -t`; the Dockerfile's command by running it. A missing tool skips its test visibly, and fails it under CI
+//! example by `nginx -t` (and by running it, for what it logs); the Dockerfile's command by running it. A missing tool skips its test visibly, and fails it under CI
 //! (`CI` set), where `.ci/run` installs them.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use crate::support::installed;
-use std::process::Command;
+use crate::support::http::raw;
+use crate::support::{free_port, installed, wait_for};
 
 fn deploy() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy")
@@ -108,6 +112,10 @@ fn the_nginx_example_is_valid() {
                 .replace("443", "18443")
                 .replace("listen 80;", "listen 18080;")
                 .replace("[::]:80;", "[::]:18080;")
+                .replace(
+                    FORMS_LOG,
+                    &dir.path().join("forms.log").display().to_string(),
+                )
         })
         .collect::<Vec<_>>()
         .join("\n");
@@ -132,6 +140,141 @@ fn the_nginx_example_is_valid() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Where the shipped nginx example logs the service's requests.
+const FORMS_LOG: &str = "/var/log/nginx/forms.access.log";
+
+/// Review item 7: the nginx example's access log keeps no query string (where every
+/// emailed link carries its live token) and no Referer, whatever the main config's own
+/// `access_log` (Debian's logs whole request lines). nginx runs the shipped server
+/// blocks, TLS aside, in front of a stand-in upstream, and a scanner opens a link on
+/// both; then no log file holds the token.
+#[test]
+fn the_nginx_example_logs_no_link_tokens() {
+    let Some(nginx) = installed("nginx", &["/usr/sbin/nginx", "/usr/bin/nginx"]) else {
+        return;
+    };
+    // The service's stand-in: answers every request with 200, so nginx logs no
+    // upstream error (whose line would name the request).
+    let upstream = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream_port = upstream.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in upstream.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        }
+    });
+    let (https, http) = (free_port(), free_port());
+    let dir = tempfile::tempdir().unwrap();
+    let forms_log = dir.path().join("forms.log");
+    let shipped = std::fs::read_to_string(deploy().join("nginx.conf")).unwrap();
+    assert!(
+        shipped.matches(FORMS_LOG).count() == 2,
+        "both server blocks log to {FORMS_LOG}"
+    );
+    let conf: String = shipped
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("ssl_certificate"))
+        .filter(|l| !l.trim_start().starts_with("listen [::]"))
+        .map(|l| {
+            l.replace(
+                "listen 443 ssl http2;",
+                &format!("listen 127.0.0.1:{https};"),
+            )
+            .replace("listen 80;", &format!("listen 127.0.0.1:{http};"))
+            .replace("127.0.0.1:3000", &format!("127.0.0.1:{upstream_port}"))
+            .replace(FORMS_LOG, &forms_log.display().to_string())
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(dir.path().join("forms.conf"), conf).unwrap();
+    let d = dir.path().display();
+    // Like Debian's main config: an access log in the default format for everything.
+    std::fs::write(
+        dir.path().join("nginx.conf"),
+        format!(
+            "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+             events {{}}\nhttp {{\n  access_log {d}/access.log;\n  client_body_temp_path {d};\n\
+             proxy_temp_path {d};\n  fastcgi_temp_path {d};\n  uwsgi_temp_path {d};\n\
+             scgi_temp_path {d};\n  include {d}/forms.conf;\n}}\n"
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(nginx)
+        .arg("-p")
+        .arg(dir.path())
+        .arg("-c")
+        .arg(dir.path().join("nginx.conf"))
+        .arg("-e")
+        .arg(dir.path().join("error.log"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let error_log = || std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
+    wait_for("nginx to listen", Duration::from_secs(30), || {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("nginx exited: {status}\n{}", error_log());
+        }
+        [https, http]
+            .iter()
+            .all(|&p| TcpStream::connect(("127.0.0.1", p)).is_ok())
+            .then_some(())
+    });
+    let _nginx = Stop(child);
+
+    let secret = "t0kenSecretFromAnEmailedLink";
+    for port in [https, http] {
+        let request = format!(
+            "GET /members/confirm?token={secret} HTTP/1.1\r\nHost: forms.clinic.example\r\n\
+             Referer: https://forms.clinic.example/staff/sign-in?token={secret}\r\n\
+             Connection: close\r\n\r\n"
+        );
+        let answer = raw(([127, 0, 0, 1], port).into(), request.as_bytes()).unwrap();
+        assert!(
+            [200, 301].contains(&answer.status),
+            "{}\n{}",
+            answer.head,
+            error_log()
+        );
+    }
+    // nginx writes a request's log line once it has answered: wait for both lines,
+    // wherever they went.
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+    wait_for("both requests logged", Duration::from_secs(30), || {
+        let lines =
+            read(&forms_log).lines().count() + read(&dir.path().join("access.log")).lines().count();
+        (lines >= 2).then_some(())
+    });
+    for entry in std::fs::read_dir(dir.path()).unwrap().flatten() {
+        let text = std::fs::read(entry.path()).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&text).contains(secret),
+            "{} holds the token:\n{}",
+            entry.path().display(),
+            String::from_utf8_lossy(&text)
+        );
+    }
+    let logged = read(&forms_log);
+    assert_eq!(logged.lines().count(), 2, "{logged}");
+    assert!(
+        logged
+            .lines()
+            .all(|l| l.contains("\"GET /members/confirm HTTP/1.1\"")),
+        "the service's own log keeps the path: {logged}"
     );
 }
 
