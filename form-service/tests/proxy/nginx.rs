@@ -20,8 +20,8 @@ struct Ports {
     upstream: u16,
 }
 
-/// `deploy/nginx.conf` with the test's ports and certificate; every other line as
-/// shipped. Fails if the file no longer has a line the test changes, so the test and
+/// `deploy/nginx.conf` with the test's ports, certificate and access log; every other
+/// line as shipped. Fails if the file no longer has a line the test changes, so the test and
 /// the example cannot drift apart.
 fn shipped_conf(ports: &Ports, cert: &Path, key: &Path) -> String {
     let mut conf = std::fs::read_to_string(repo_root().join("deploy/nginx.conf")).unwrap();
@@ -45,6 +45,13 @@ fn shipped_conf(ports: &Ports, cert: &Path, key: &Path) -> String {
         (
             "proxy_pass http://127.0.0.1:3000;".to_string(),
             format!("proxy_pass http://127.0.0.1:{};", ports.upstream),
+        ),
+        (
+            // In the test's folder, beside the certificate, not the machine's /var/log.
+            "/var/log/nginx/forms.access.log".to_string(),
+            cert.with_file_name("forms.access.log")
+                .display()
+                .to_string(),
         ),
     ] {
         assert!(
