@@ -1,7 +1,6 @@
 //! The files hosts and crawlers read: `sitemap.xml`, `robots.txt`, `_headers`,
 //! `_redirects`, and an HTML redirect page for each alias.
 
-use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use site_config::{escape_html, SiteConfig};
@@ -40,11 +39,13 @@ fn origin_of(url: &str) -> Option<&str> {
 
 /// Header rules in the `_headers` format Netlify and Cloudflare Pages read.
 ///
-/// Security headers apply everywhere. Cache rules must not overlap, because those
-/// hosts join the values of every matching rule: fingerprinted assets under
-/// `/assets/` are immutable, and HTML (matched by pretty-URL patterns one per folder
-/// depth) is cached briefly.
-pub fn headers_file(config: &SiteConfig, page_urls: &[&str]) -> String {
+/// Security headers apply everywhere; fingerprinted assets under `/assets/` are
+/// immutable. That is the only cache rule: those hosts join the values of every rule
+/// that matches, and no pattern for pages can be kept off `/assets/` on both (Netlify
+/// reads `/:a/:b/` with its last slash optional, so it matches `/assets/style.css`).
+/// Pages, `404.html`, the sitemap and `robots.txt` keep the hosts' own default, which
+/// asks the CDN every time whether they changed (a published comment shows at once).
+pub fn headers_file(config: &SiteConfig) -> String {
     let form_origin = config.form_service.url.as_deref().and_then(origin_of);
     let extra = form_origin.map(|o| format!(" {o}")).unwrap_or_default();
     let csp = format!(
@@ -74,23 +75,6 @@ pub fn headers_file(config: &SiteConfig, page_urls: &[&str]) -> String {
         s,
         "\n/assets/*\n  Cache-Control: public, max-age=31536000, immutable"
     );
-    let html_cache = "  Cache-Control: public, max-age=300, must-revalidate";
-    let depths: BTreeSet<usize> = page_urls
-        .iter()
-        .map(|u| {
-            u.trim_matches('/')
-                .split('/')
-                .filter(|p| !p.is_empty())
-                .count()
-        })
-        .collect();
-    for depth in depths {
-        let pattern: String = (0..depth).map(|i| format!("/:p{i}")).collect();
-        let _ = writeln!(s, "\n{pattern}/\n{html_cache}");
-    }
-    for file in ["/404.html", "/sitemap.xml", "/robots.txt"] {
-        let _ = writeln!(s, "\n{file}\n{html_cache}");
-    }
     s
 }
 
@@ -108,7 +92,8 @@ pub fn redirects_file(aliases: &[(String, String)]) -> String {
 pub fn alias_page(config: &SiteConfig, to: &str) -> String {
     let target = escape_html(&format!("{}{}", config.base_url, to));
     format!(
-        "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<title>Moved</title>\n\
+        "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Moved</title>\n\
          <meta name=\"robots\" content=\"noindex\">\n<link rel=\"canonical\" href=\"{target}\">\n\
          <meta http-equiv=\"refresh\" content=\"0; url={target}\">\n</head>\n<body>\n\
          <p>This page has moved to <a href=\"{target}\">{target}</a>.</p>\n</body>\n</html>\n",

@@ -85,7 +85,7 @@ impl Site {
         );
         out.insert(
             "_headers".into(),
-            OutputFile::Bytes(output::headers_file(config, &urls).into_bytes()),
+            OutputFile::Bytes(output::headers_file(config).into_bytes()),
         );
         out.insert(
             "sitemap.xml".into(),

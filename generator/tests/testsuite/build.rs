@@ -159,6 +159,8 @@ fn cdn_files_are_written() {
     assert!(!csp.contains("unsafe-inline"));
     assert!(csp.contains("form-action 'self' https://forms.clinic.example"));
     assert!(headers.contains("/assets/*\n  Cache-Control: public, max-age=31536000, immutable"));
+    // Hosts join every matching rule's values: no other cache rule may reach /assets/.
+    assert_eq!(headers.matches("Cache-Control").count(), 1, "{headers}");
 
     assert_eq!(t.read("dist/_redirects"), "/smp/ /services/scalp/ 301\n");
     let alias = t.read("dist/smp/index.html");

@@ -189,6 +189,11 @@ fn sharing_uses_the_processed_photo() {
     assert!(site
         .path(&format!("dist{}", &og["https://clinic.example".len()..]))
         .is_file());
+    // A large card, described as the page describes the photo.
+    assert!(html.contains(r#"<meta name="twitter:card" content="summary_large_image">"#));
+    assert!(html.contains(
+        r#"<meta property="og:image:alt" content="The treatment room (an illustration)">"#
+    ));
 }
 
 #[test]
