@@ -13,6 +13,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(missing_chromium)");
     println!("cargo::rustc-check-cfg=cfg(missing_vnu)");
+    println!("cargo::rustc-check-cfg=cfg(missing_wrangler)");
     println!("cargo::rerun-if-env-changed=CI");
     println!("cargo::rerun-if-env-changed=PATH");
     // Installing a tool changes its folder: watch the folders (a path that does not
@@ -33,5 +34,8 @@ fn main() {
     }
     if !ci && !path.iter().any(|d| d.join("vnu").is_file()) {
         println!("cargo::rustc-cfg=missing_vnu");
+    }
+    if !ci && !path.iter().any(|d| d.join("wrangler").is_file()) {
+        println!("cargo::rustc-cfg=missing_wrangler");
     }
 }

@@ -6,6 +6,7 @@
 
 mod browser;
 mod build;
+mod cdn;
 mod check;
 mod comments;
 mod editors;
