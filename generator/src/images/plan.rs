@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use image::{ImageDecoder, ImageFormat, ImageReader};
 use site_config::slugify;
 
-use super::{ImageError, FALLBACK_WIDTH, MAX_PIXELS, OUTPUT_DIR, WARN_BYTES, WARN_PIXELS, WIDTHS};
+use super::{ImageError, FALLBACK_WIDTH, OUTPUT_DIR, WARN_BYTES, WARN_PIXELS, WIDTHS};
 
 /// Changes whenever encoding settings change, so cached files made with older ones are
 /// not reused.
@@ -161,13 +161,7 @@ pub(super) fn plan(source: &Path, shown: &str) -> Result<Photo, ImageError> {
     if w == 0 || h == 0 {
         return Err(decode_err(&"the image has no pixels"));
     }
-    if u64::from(w) * u64::from(h) > MAX_PIXELS {
-        return Err(ImageError::TooLarge {
-            path: shown.to_string(),
-            width: w,
-            height: h,
-        });
-    }
+    super::check_pixels(shown, w, h)?;
     let orientation = decoder.orientation().map_err(|e| decode_err(&e))?;
     let swaps = matches!(
         orientation,

@@ -70,13 +70,7 @@ fn decode(photo: &Photo) -> Result<DynamicImage, ImageError> {
         .map_err(|e| err(&e))?;
     // Planned within the limit, but the file may have been replaced since.
     let (w, h) = decoder.dimensions();
-    if u64::from(w) * u64::from(h) > super::MAX_PIXELS {
-        return Err(ImageError::TooLarge {
-            path: photo.shown.clone(),
-            width: w,
-            height: h,
-        });
-    }
+    super::check_pixels(&photo.shown, w, h)?;
     let orientation = decoder.orientation().map_err(|e| err(&e))?;
     let mut img = DynamicImage::from_decoder(decoder).map_err(|e| err(&e))?;
     img.apply_orientation(orientation);

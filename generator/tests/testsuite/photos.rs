@@ -339,7 +339,7 @@ fn a_photo_claiming_billions_of_pixels_is_refused_not_decoded() {
             .failure(1)
             .stderr_has("content/services/peel.md:12: ")
             .stderr_has(
-                "content/services/bomb.png is 50000×50000 px, more than the 100 megapixels",
+                "content/services/bomb.png is 50000×50000 px, more than the 250 megapixels",
             );
     }
 }
