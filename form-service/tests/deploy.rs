@@ -101,28 +101,9 @@ fn the_nginx_example_is_valid() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    // The example as written, but with a throwaway certificate-free listener: `nginx -t`
-    // would otherwise need Let's Encrypt's files.
-    let conf = std::fs::read_to_string(deploy().join("nginx.conf")).unwrap();
-    let conf: String = conf
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("ssl_certificate"))
-        .map(|l| {
-            l.replace(" ssl http2;", ";")
-                .replace("443", "18443")
-                .replace("listen 80;", "listen 18080;")
-                .replace("[::]:80;", "[::]:18080;")
-                .replace(
-                    FORMS_LOG,
-                    &dir.path().join("forms.log").display().to_string(),
-                )
-                .replace(
-                    FORMS_ERROR_LOG,
-                    &dir.path().join("forms.error.log").display().to_string(),
-                )
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
+    // The example as written, but without TLS: `nginx -t` would otherwise need Let's
+    // Encrypt's files.
+    let conf = shipped_nginx_conf(dir.path(), 18443, 18080, 3000);
     std::fs::write(dir.path().join("forms.conf"), conf).unwrap();
     let d = dir.path().display();
     std::fs::write(
@@ -147,9 +128,35 @@ fn the_nginx_example_is_valid() {
     );
 }
 
-/// Where the shipped nginx example logs the service's requests.
+/// Where the shipped nginx example logs the service's requests, and its errors.
 const FORMS_LOG: &str = "/var/log/nginx/forms.access.log";
 const FORMS_ERROR_LOG: &str = "/var/log/nginx/forms.error.log";
+
+/// `deploy/nginx.conf` for a test in `dir`: without TLS (no certificate), listening on
+/// loopback's `https` and `http` ports (no IPv6), the service on `upstream`, its logs
+/// in `dir` (`forms.log`, `forms.error.log`); every other line as shipped.
+fn shipped_nginx_conf(dir: &Path, https: u16, http: u16, upstream: u16) -> String {
+    let shipped = std::fs::read_to_string(deploy().join("nginx.conf")).unwrap();
+    shipped
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("ssl_certificate"))
+        .filter(|l| !l.trim_start().starts_with("listen [::]"))
+        .map(|l| {
+            l.replace(
+                "listen 443 ssl http2;",
+                &format!("listen 127.0.0.1:{https};"),
+            )
+            .replace("listen 80;", &format!("listen 127.0.0.1:{http};"))
+            .replace("127.0.0.1:3000", &format!("127.0.0.1:{upstream}"))
+            .replace(FORMS_LOG, &dir.join("forms.log").display().to_string())
+            .replace(
+                FORMS_ERROR_LOG,
+                &dir.join("forms.error.log").display().to_string(),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
 
 /// Review item 7: the nginx example's access log keeps no query string (where every
 /// emailed link carries its live token) and no Referer, whatever the main config's own
@@ -185,25 +192,7 @@ fn the_nginx_example_logs_no_link_tokens() {
         shipped.matches(FORMS_LOG).count() == 2,
         "both server blocks log to {FORMS_LOG}"
     );
-    let conf: String = shipped
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("ssl_certificate"))
-        .filter(|l| !l.trim_start().starts_with("listen [::]"))
-        .map(|l| {
-            l.replace(
-                "listen 443 ssl http2;",
-                &format!("listen 127.0.0.1:{https};"),
-            )
-            .replace("listen 80;", &format!("listen 127.0.0.1:{http};"))
-            .replace("127.0.0.1:3000", &format!("127.0.0.1:{upstream_port}"))
-            .replace(FORMS_LOG, &forms_log.display().to_string())
-            .replace(
-                FORMS_ERROR_LOG,
-                &dir.path().join("forms.error.log").display().to_string(),
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
+    let conf = shipped_nginx_conf(dir.path(), https, http, upstream_port);
     std::fs::write(dir.path().join("forms.conf"), conf).unwrap();
     let d = dir.path().display();
     // Like Debian's main config: an access log in the default format for everything.

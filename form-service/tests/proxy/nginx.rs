@@ -3,7 +3,7 @@
 //! default proxy settings rewrite `Host` to the upstream's address, and the service's
 //! own pages keep working, over HTTPS, with `Secure` cookies.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::{join, sign_in_as_staff_for, Proxy};
@@ -53,6 +53,10 @@ fn shipped_conf(ports: &Ports, cert: &Path, key: &Path) -> String {
                 .display()
                 .to_string(),
         ),
+        (
+            "/var/log/nginx/forms.error.log".to_string(),
+            cert.with_file_name("forms.error.log").display().to_string(),
+        ),
     ] {
         assert!(
             conf.contains(&from),
@@ -65,6 +69,57 @@ fn shipped_conf(ports: &Ports, cert: &Path, key: &Path) -> String {
         .filter(|l| !l.trim_start().starts_with("listen [::]"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// A certificate for 127.0.0.1 in `prefix`, as certbot would leave one for the real
+/// name: the certificate's file and its key's.
+fn certificate(prefix: &Path) -> (PathBuf, PathBuf) {
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let (cert, key) = (prefix.join("fullchain.pem"), prefix.join("privkey.pem"));
+    std::fs::write(&cert, made.cert.pem()).unwrap();
+    std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+    (cert, key)
+}
+
+/// nginx with its own files in `prefix`, serving the shipped server blocks and `more`
+/// (other lines of the `http` block), until dropped; started once it listens on
+/// `ports.https`, `ports.http` and `more_ports`.
+fn start_nginx(
+    bin: &Path,
+    prefix: &Path,
+    ports: &Ports,
+    (cert, key): (&Path, &Path),
+    more: &str,
+    more_ports: &[u16],
+) -> Proxy {
+    let p = prefix.display();
+    let conf = prefix.join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "daemon off;\npid {p}/nginx.pid;\nerror_log {p}/logs/error.log;\nevents {{}}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {p}/body;\n  proxy_temp_path {p}/proxy;\n\
+             fastcgi_temp_path {p}/fastcgi;\n  uwsgi_temp_path {p}/uwsgi;\n  scgi_temp_path {p}/scgi;\n\
+             {more}\n{}\n}}\n",
+            shipped_conf(ports, cert, key)
+        ),
+    )
+    .unwrap();
+    let mut nginx = Command::new(bin);
+    nginx
+        .arg("-p")
+        .arg(prefix)
+        .arg("-c")
+        .arg(&conf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let error_log = || std::fs::read_to_string(prefix.join("logs/error.log")).unwrap_or_default();
+    let listening: Vec<u16> = [ports.https, ports.http]
+        .into_iter()
+        .chain(more_ports.iter().copied())
+        .collect();
+    Proxy::start(nginx, &listening, error_log)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,11 +151,7 @@ async fn behind_the_shipped_nginx_conf_the_services_own_pages_work_over_https() 
     let forms = format!("https://127.0.0.1:{}", ports.https);
     build_example(&generator, &dist, &site, &forms);
 
-    // A certificate for 127.0.0.1, as certbot would leave one for the real name.
-    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
-    let (cert, key) = (prefix.join("fullchain.pem"), prefix.join("privkey.pem"));
-    std::fs::write(&cert, made.cert.pem()).unwrap();
-    std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+    let (cert, key) = certificate(&prefix);
 
     let smtp = SmtpServer::start();
     let smtp_url = format!("smtp://127.0.0.1:{}", smtp.port);
@@ -113,39 +164,20 @@ async fn behind_the_shipped_nginx_conf_the_services_own_pages_work_over_https() 
         &[("SMTP_URL", &smtp_url), ("SMTP_ALLOW_PLAIN", "1")],
     );
 
-    // nginx's own files in the test's folder; the site served beside the shipped
-    // server blocks (most clinics use a CDN for it).
-    let (p, d, c, k) = (
-        prefix.display(),
-        dist.display(),
-        cert.display(),
-        key.display(),
+    // The site served beside the shipped server blocks (most clinics use a CDN for it).
+    let (d, c, k) = (dist.display(), cert.display(), key.display());
+    let site_server = format!(
+        "include /etc/nginx/mime.types;\n\
+         server {{ listen 127.0.0.1:{site_port} ssl; ssl_certificate {c}; ssl_certificate_key {k}; root {d}; }}"
     );
-    let conf = prefix.join("nginx.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "daemon off;\npid {p}/nginx.pid;\nerror_log {p}/logs/error.log;\nevents {{}}\n\
-             http {{\n  access_log off;\n  client_body_temp_path {p}/body;\n  proxy_temp_path {p}/proxy;\n\
-             fastcgi_temp_path {p}/fastcgi;\n  uwsgi_temp_path {p}/uwsgi;\n  scgi_temp_path {p}/scgi;\n\
-             include /etc/nginx/mime.types;\n\
-             server {{ listen 127.0.0.1:{site_port} ssl; ssl_certificate {c}; ssl_certificate_key {k}; root {d}; }}\n\
-             {}\n}}\n",
-            shipped_conf(&ports, &cert, &key)
-        ),
-    )
-    .unwrap();
-    let mut nginx = Command::new(nginx_bin);
-    nginx
-        .arg("-p")
-        .arg(&prefix)
-        .arg("-c")
-        .arg(&conf)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let error_log = || std::fs::read_to_string(prefix.join("logs/error.log")).unwrap_or_default();
-    let _nginx = Proxy::start(nginx, &[site_port, ports.https, ports.http], error_log);
+    let _nginx = start_nginx(
+        &nginx_bin,
+        &prefix,
+        &ports,
+        (&cert, &key),
+        &site_server,
+        &[site_port],
+    );
 
     // Plain HTTP is sent to HTTPS, as shipped.
     let answer = tokio::task::block_in_place(|| {
@@ -194,10 +226,7 @@ async fn the_shipped_nginx_conf_sends_hsts_on_every_https_answer() {
         http: free_port(),
         upstream: free_port(),
     };
-    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
-    let (cert, key) = (prefix.join("fullchain.pem"), prefix.join("privkey.pem"));
-    std::fs::write(&cert, made.cert.pem()).unwrap();
-    std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+    let (cert, key) = certificate(&prefix);
     let fixture = crate::support::fixture();
     let _service = Running::start_with(
         &fixture.join("site.yaml"),
@@ -207,30 +236,7 @@ async fn the_shipped_nginx_conf_sends_hsts_on_every_https_answer() {
         &[],
         &[],
     );
-    let p = prefix.display();
-    let conf = prefix.join("nginx.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "daemon off;\npid {p}/nginx.pid;\nerror_log {p}/logs/error.log;\nevents {{}}\n\
-             http {{\n  access_log off;\n  client_body_temp_path {p}/body;\n  proxy_temp_path {p}/proxy;\n\
-             fastcgi_temp_path {p}/fastcgi;\n  uwsgi_temp_path {p}/uwsgi;\n  scgi_temp_path {p}/scgi;\n\
-             {}\n}}\n",
-            shipped_conf(&ports, &cert, &key)
-        ),
-    )
-    .unwrap();
-    let mut nginx = Command::new(nginx_bin);
-    nginx
-        .arg("-p")
-        .arg(&prefix)
-        .arg("-c")
-        .arg(&conf)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let error_log = || std::fs::read_to_string(prefix.join("logs/error.log")).unwrap_or_default();
-    let _nginx = Proxy::start(nginx, &[ports.https, ports.http], error_log);
+    let _nginx = start_nginx(&nginx_bin, &prefix, &ports, (&cert, &key), "", &[]);
     let tls = super::caddy::trusting(&cert);
     for (path, status) in [("/health", 200), ("/metrics", 404)] {
         let head = super::https_head(&tls, ports.https, path).await;
