@@ -239,6 +239,16 @@ impl Ids {
     pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
         self.0.split_terminator('\n')
     }
+
+    /// The ids given one by one (as [`Ids::iter`] gives them back).
+    pub(crate) fn from_ids<'a>(ids: impl IntoIterator<Item = &'a str>) -> Ids {
+        let mut all = String::new();
+        for id in ids {
+            all.push_str(id);
+            all.push('\n');
+        }
+        Ids(all)
+    }
 }
 
 fn collect_ids(out: &Output) -> HashMap<String, HashSet<String>> {

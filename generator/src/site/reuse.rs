@@ -37,7 +37,7 @@ use crate::file_stamp;
 use crate::output::{Contents, OutputFile};
 
 /// Bumped when what a record means changes; an older record is ignored.
-const VERSION: u32 = 6;
+const VERSION: u32 = 7;
 
 /// The record of one build's output.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -45,7 +45,9 @@ pub struct Record {
     version: u32,
     /// The output folder it describes.
     output: PathBuf,
-    /// Pages by output path (`services/smp/index.html`).
+    /// Pages by output path (`services/smp/index.html`); on disk with their ids
+    /// written once each ([`interned`]).
+    #[serde(with = "interned")]
     pages: HashMap<String, PageRecord>,
     /// Every file and folder of the output, for using it as the spare later.
     contents: Contents,
@@ -65,6 +67,92 @@ pub(crate) struct PageRecord {
     pub offers_services: bool,
     /// The photos it shows, published with it when it is linked.
     pub photos: Vec<RecordedPhoto>,
+}
+
+/// The pages of a record as written: every id once, in a table, and each page's ids as
+/// places in it. Most of a page's ids are every page's (the forms' fields, the
+/// template's landmarks), so written out with each page they were three quarters of a
+/// 10,000-page record (9.5 MB), which every rebuild reads and writes.
+mod interned {
+    use std::collections::HashMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{PageRecord, RecordedPhoto, Stamp};
+    use crate::check::Ids;
+
+    /// [`PageRecord`] as written.
+    #[derive(Serialize)]
+    struct Out<'a> {
+        key: &'a str,
+        stamp: Stamp,
+        ids: Vec<u32>,
+        offers_services: bool,
+        photos: &'a [RecordedPhoto],
+    }
+
+    /// [`PageRecord`] as read ([`Out`]'s fields, owned).
+    #[derive(Deserialize)]
+    struct In {
+        key: String,
+        stamp: Stamp,
+        ids: Vec<u32>,
+        offers_services: bool,
+        photos: Vec<RecordedPhoto>,
+    }
+
+    pub(super) fn serialize<S: Serializer>(
+        pages: &HashMap<String, PageRecord>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut table: Vec<&str> = Vec::new();
+        let mut index: HashMap<&str, u32> = HashMap::new();
+        let mut place = |id| {
+            *index.entry(id).or_insert_with(|| {
+                table.push(id);
+                (table.len() - 1) as u32
+            })
+        };
+        let pages: Vec<(&String, Out<'_>)> = pages
+            .iter()
+            .map(|(path, p)| {
+                let out = Out {
+                    key: &p.key,
+                    stamp: p.stamp,
+                    ids: p.ids.iter().map(&mut place).collect(),
+                    offers_services: p.offers_services,
+                    photos: &p.photos,
+                };
+                (path, out)
+            })
+            .collect();
+        (table, pages).serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<HashMap<String, PageRecord>, D::Error> {
+        let (table, pages) = <(Vec<String>, Vec<(String, In)>)>::deserialize(d)?;
+        pages
+            .into_iter()
+            .map(|(path, p)| {
+                let ids = p
+                    .ids
+                    .iter()
+                    .map(|&i| table.get(i as usize).map(String::as_str))
+                    .collect::<Option<Vec<&str>>>()
+                    .ok_or_else(|| serde::de::Error::custom("an id out of the table"))?;
+                let page = PageRecord {
+                    key: p.key,
+                    stamp: p.stamp,
+                    ids: Ids::from_ids(ids),
+                    offers_services: p.offers_services,
+                    photos: p.photos,
+                };
+                Ok((path, page))
+            })
+            .collect()
+    }
 }
 
 /// A photo a page showed when it was rendered.
@@ -407,5 +495,61 @@ impl Site {
             h.update(c.to_string().as_bytes());
         }
         h.finalize().to_hex().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(key: &str, html: &str) -> PageRecord {
+        PageRecord {
+            key: key.into(),
+            stamp: Stamp {
+                len: 1,
+                modified_ns: 2,
+                inode: 3,
+            },
+            ids: Ids::of(html),
+            offers_services: false,
+            photos: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_record_reads_back_as_written_with_each_id_written_once() {
+        let form = r#"<input id="consultation-name"><input id="consultation-email">"#;
+        let pages: HashMap<String, PageRecord> = (0..50)
+            .map(|i| {
+                let html = format!(r#"<main id="main"><h2 id="step-{i}">{form}</main>"#);
+                (
+                    format!("services/s{i}/index.html"),
+                    page(&format!("k{i}"), &html),
+                )
+            })
+            .chain([("empty/index.html".to_string(), page("e", "<p>no ids</p>"))])
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("dist");
+        Record::new(pages.clone())
+            .save(dir.path(), &output)
+            .unwrap();
+        let read = Record::load(dir.path(), &output);
+        assert_eq!(read.pages, pages);
+        assert_eq!(
+            read.page("services/s7/index.html")
+                .unwrap()
+                .ids
+                .iter()
+                .collect::<Vec<_>>(),
+            ["main", "step-7", "consultation-name", "consultation-email"]
+        );
+        // An id every page has is written once, not once a page.
+        let written = fs::read(Record::path(dir.path(), &output)).unwrap();
+        let times = written
+            .windows(b"consultation-email".len())
+            .filter(|w| w == b"consultation-email")
+            .count();
+        assert_eq!(times, 1);
     }
 }
