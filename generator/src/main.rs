@@ -35,20 +35,6 @@ fn keep_freed_memory() {
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
 }
 
-/// Asks the kernel for small pages only. With transparent huge pages (which mimalloc
-/// requests by default) each first touch of memory zeroes 2 MB; on a virtual machine
-/// whose host reclaims the guest's free memory, that zeroing was half of some
-/// 10,000-page rebuilds (0.4 s instead of 0.2 s, one rebuild in four), while the full
-/// build is no slower on 4 KB pages (medians of five alternating builds: 1.19 s
-/// against 1.22 s). A `MIMALLOC_ALLOW_THP` set in the environment is left to mimalloc.
-fn small_pages() {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
-        // Only a preference: a kernel that refuses it builds as before.
-        let _ = rustix::thread::disable_transparent_huge_pages(true);
-    }
-}
-
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -64,7 +50,6 @@ fn main() -> ExitCode {
     let writes = matches!(cli.command, Command::Build { .. });
     if !matches!(cli.command, Command::Serve { .. }) {
         keep_freed_memory();
-        small_pages();
     }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
