@@ -16,12 +16,24 @@ pub struct Figure {
     pub caption: Option<String>,
 }
 
+/// The class a gallery gives its photos: a photo with it is fetched at a grid cell's
+/// width, not the text column's ([`super::html::GALLERY_SIZES`]).
+pub(super) const GALLERY_PHOTO: &str = "gallery__photo";
+
 /// A gallery's HTML.
 pub fn gallery_html(figures: &[Figure]) -> String {
     let mut s = String::from("<div class=\"gallery\">");
     for f in figures {
         s.push_str("<figure>");
-        s.push_str(&f.img);
+        match f.img.strip_prefix("<img ") {
+            Some(rest) if !f.img.contains(" class=\"") => {
+                s.push_str("<img class=\"");
+                s.push_str(GALLERY_PHOTO);
+                s.push_str("\" ");
+                s.push_str(rest);
+            }
+            _ => s.push_str(&f.img),
+        }
         if let Some(c) = f.caption.as_deref().filter(|c| !c.trim().is_empty()) {
             s.push_str("<figcaption>");
             s.push_str(&escape_html(c));
@@ -89,7 +101,7 @@ mod tests {
         let html = "<p>Text</p>\n<p><img src=\"/a.jpg\" alt=\"A\" title=\"Before &amp; after\" />\n<img src=\"/b.jpg\" alt=\"B\" /></p>\n";
         assert_eq!(
             markdown_galleries(html),
-            "<p>Text</p>\n<div class=\"gallery\"><figure><img src=\"/a.jpg\" alt=\"A\" /><figcaption>Before &amp; after</figcaption></figure><figure><img src=\"/b.jpg\" alt=\"B\" /></figure></div>\n"
+            "<p>Text</p>\n<div class=\"gallery\"><figure><img class=\"gallery__photo\" src=\"/a.jpg\" alt=\"A\" /><figcaption>Before &amp; after</figcaption></figure><figure><img class=\"gallery__photo\" src=\"/b.jpg\" alt=\"B\" /></figure></div>\n"
         );
     }
 

@@ -21,6 +21,9 @@ pub enum Loading {
 /// page's padding.
 pub(super) const SIZES: &str = "(min-width: 44rem) 42rem, calc(100vw - 2rem)";
 
+/// A gallery's photos share the column, two or more a row (cells of at least 9rem).
+pub(super) const GALLERY_SIZES: &str = "(min-width: 44rem) 21rem, calc(50vw - 1.5rem)";
+
 /// `<picture>` HTML for `photo`. `alt` and `title` are plain text; `class` goes on the `<img>`.
 pub fn picture_html(
     photo: &Photo,
@@ -29,6 +32,11 @@ pub fn picture_html(
     class: Option<&str>,
     loading: Loading,
 ) -> String {
+    let sizes = if class == Some(super::gallery::GALLERY_PHOTO) {
+        GALLERY_SIZES
+    } else {
+        SIZES
+    };
     let mut s = String::from("<picture>");
     for (ext, mime) in [("avif", "image/avif"), ("webp", "image/webp")] {
         let srcset: Vec<String> = photo
@@ -39,7 +47,7 @@ pub fn picture_html(
             .collect();
         let _ = write!(
             s,
-            "<source type=\"{mime}\" srcset=\"{}\" sizes=\"{SIZES}\">",
+            "<source type=\"{mime}\" srcset=\"{}\" sizes=\"{sizes}\">",
             srcset.join(", ")
         );
     }

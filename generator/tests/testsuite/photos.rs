@@ -418,3 +418,31 @@ fn decoded_dimensions_match_the_html() {
         }
     }
 }
+
+/// A gallery's photos are fetched at a grid cell's width; a photo in the text at the
+/// column's.
+#[test]
+fn gallery_photos_ask_for_a_cells_width() {
+    let site = site_with_photos();
+    write_bytes(&site, "content/services/after.jpg", &plain_jpeg(1200, 800));
+    site.change(
+        "content/services/peel.md",
+        "A light peel.\n",
+        "A light peel.\n\n![Before](hairline.jpg \"Before\") ![After](after.jpg \"After\")\n",
+    );
+    site.run(&["build"]).success();
+    let html = site.read("dist/services/peel/index.html");
+    let gallery = &html[html.find("<div class=\"gallery\">").expect("a gallery")..];
+    let gallery = &gallery[..gallery.find("</div>").unwrap()];
+    assert_eq!(gallery.matches("<picture>").count(), 2, "{gallery}");
+    assert!(
+        gallery.contains(r#"sizes="(min-width: 44rem) 21rem, calc(50vw - 1.5rem)""#),
+        "{gallery}"
+    );
+    assert!(!gallery.contains("42rem"), "{gallery}");
+    let outside = html.replace(gallery, "");
+    assert!(
+        outside.contains(r#"sizes="(min-width: 44rem) 42rem, calc(100vw - 2rem)""#),
+        "the other photos keep the column's width"
+    );
+}
