@@ -45,35 +45,27 @@ pub fn configured<'a>(addresses: &'a [String], typed: &str) -> Option<&'a str> {
         .map(String::as_str)
 }
 
-/// A fresh value for the cookie that ties a sign-in link to the browser that asked for
-/// it: 32 random bytes, in hex.
-pub fn browser_key() -> String {
-    let bytes: [u8; 32] = rand::random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// True when `value` has the shape [`browser_key`] gives (a browser that asks again
-/// keeps its cookie, so each link it asked for works there).
-pub fn is_browser_key(value: &str) -> bool {
-    value.len() == 64
-        && value
-            .bytes()
-            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
-/// What a link keeps of the browser cookie: its hash.
-pub fn browser_hash(value: &str) -> [u8; 32] {
-    *blake3::hash(value.as_bytes()).as_bytes()
+/// The cookie that ties a sign-in link to the browser that asked for it, and what the
+/// link keeps of it (the hash of its secret): the browser's own when it has a good one
+/// (a browser that asks again keeps its cookie, so each link it asked for works there),
+/// else a fresh token, made and kept like a session's.
+pub fn browser_key(cookie: Option<&str>) -> (String, [u8; 32]) {
+    match cookie.and_then(Presented::parse) {
+        Some(p) => (cookie.unwrap_or_default().trim().to_string(), p.verifier()),
+        None => {
+            let t = NewToken::generate();
+            (t.raw, t.verifier)
+        }
+    }
 }
 
 /// True when `cookie` (the request's browser cookie, if any) is the one set on the
-/// browser that asked for `link`. Compared in constant time (`blake3::Hash`'s equality).
+/// browser that asked for `link`; compared as a session's token is.
 pub fn asked_here(link: &Link, cookie: Option<&str>) -> bool {
-    let (Some(stored), Some(cookie)) = (link.browser.as_deref(), cookie) else {
-        return false;
-    };
-    <[u8; 32]>::try_from(stored)
-        .is_ok_and(|s| blake3::Hash::from_bytes(s) == blake3::hash(cookie.as_bytes()))
+    match (link.browser.as_deref(), cookie.and_then(Presented::parse)) {
+        (Some(stored), Some(presented)) => presented.matches(stored),
+        _ => false,
+    }
 }
 
 /// A sign-in link made before the transaction, with its email.

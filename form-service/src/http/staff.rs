@@ -110,9 +110,8 @@ async fn ask_for_link(
     Posted(raw): Posted,
 ) -> Result<Response, AppError> {
     let s = &app.settings;
-    let browser = session::cookie(&headers, s, Kind::StaffLink)
-        .filter(|v| staff::is_browser_key(v))
-        .unwrap_or_else(staff::browser_key);
+    let (browser, browser_hash) =
+        staff::browser_key(session::cookie(&headers, s, Kind::StaffLink).as_deref());
     let typed = field(&raw, "email");
     let next = safe_next(&field(&raw, "next")).to_string();
     let to = staff::configured(&s.staff_addresses, &typed).map(str::to_string);
@@ -130,7 +129,7 @@ async fn ask_for_link(
         token,
         mail,
         lifetime,
-        browser: staff::browser_hash(&browser),
+        browser: browser_hash,
     };
     let sent = app
         .store

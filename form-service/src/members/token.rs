@@ -60,6 +60,11 @@ impl Presented {
         })
     }
 
+    /// What is stored of it: the hash of its secret, as [`NewToken::verifier`].
+    pub fn verifier(&self) -> [u8; 32] {
+        *blake3::hash(self.secret.as_bytes()).as_bytes()
+    }
+
     /// True when the secret hashes to `verifier`. The comparison takes the same time
     /// wherever the hashes differ (`blake3::Hash`'s equality is constant-time).
     pub fn matches(&self, verifier: &[u8]) -> bool {

@@ -19,7 +19,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use site_config::FormDecl;
+use site_config::{FormDecl, LoyaltyConfig};
 use std::net::SocketAddr;
 
 use super::error::AppError;
@@ -30,11 +30,11 @@ use super::session::{self, Kind};
 use super::AppState;
 use crate::error::Refusal;
 use crate::links::{self, Purpose};
-use crate::members::accounts::{self, LinkMailKind, Registration};
+use crate::members::accounts::{self, LinkMailKind, LinkMailer, Registration};
 use crate::members::rewards::{self, RewardLinks};
 use crate::members::token::NewToken;
 use crate::members::{ledger, mail};
-use crate::store::NewMail;
+use crate::store::{NewMail, Tx};
 use crate::validate::kinds::RegistrationPost;
 use crate::{Error, Settings};
 
@@ -121,16 +121,10 @@ pub(super) async fn register(
     format: Format,
 ) -> Result<Response, AppError> {
     let reg = registration(&post.name, &post.email, post.referral);
-    let cfg = app.settings.loyalty().clone();
-    let state = app.clone();
-    let outcome = app
-        .store
-        .transact(move |tx| {
-            let mailer =
-                |k: LinkMailKind<'_>, to: &str, t: &NewToken| link_mail(&state.settings, k, to, t);
-            accounts::register(tx, &reg, &cfg, &mailer)
-        })
-        .await?;
+    let outcome = with_link_mail(app, move |tx, cfg, mailer| {
+        accounts::register(tx, &reg, cfg, mailer)
+    })
+    .await?;
     // The outcome tells staff reading logs nothing about who registered.
     tracing::info!(outcome = ?outcome, "registration handled");
     Ok(match format {
@@ -143,21 +137,34 @@ pub(super) async fn register(
     })
 }
 
+/// Runs `f` in one write transaction with the loyalty settings and a mailer for
+/// members' link emails: what registering and asking for a new link share.
+async fn with_link_mail<T: Send + 'static>(
+    app: &AppState,
+    f: impl Fn(&mut Tx<'_>, &LoyaltyConfig, LinkMailer<'_>) -> Result<T, Error> + Send + 'static,
+) -> Result<T, AppError> {
+    let cfg = app.settings.loyalty().clone();
+    let state = app.clone();
+    let done = app
+        .store
+        .transact(move |tx| {
+            let mailer =
+                |k: LinkMailKind<'_>, to: &str, t: &NewToken| link_mail(&state.settings, k, to, t);
+            f(tx, &cfg, &mailer)
+        })
+        .await?;
+    Ok(done)
+}
+
 /// `POST /members/link`: a new link for an address, if it is ours; the same page
 /// whatever happened (a mistyped address too), after the same work.
 async fn send_link(State(app): State<AppState>, Posted(raw): Posted) -> Result<Response, AppError> {
     let s = &app.settings;
     let links = registration("", &field(&raw, "email"), None);
-    let cfg = s.loyalty().clone();
-    let state = app.clone();
-    let outcome = app
-        .store
-        .transact(move |tx| {
-            let mailer =
-                |k: LinkMailKind<'_>, to: &str, t: &NewToken| link_mail(&state.settings, k, to, t);
-            accounts::send_new_link(tx, &links, &cfg, &mailer)
-        })
-        .await?;
+    let outcome = with_link_mail(&app, move |tx, cfg, mailer| {
+        accounts::send_new_link(tx, &links, cfg, mailer)
+    })
+    .await?;
     tracing::info!(outcome = ?outcome, "new link asked for");
     Ok(html(
         s,
