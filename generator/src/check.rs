@@ -57,8 +57,10 @@ pub fn check_site(site: &Site) -> Diagnostics {
             if let Some(why) = broken(&url, &page_url, base, &site.output, &ids) {
                 if menu.contains(url.as_str()) {
                     if menu_reported.insert(url.clone()) {
-                        let yaml = site.opts.root.join("site.yaml");
-                        let line = line_writing_value(&yaml, &url).unwrap_or(1);
+                        let yaml = std::fs::read_to_string(site.opts.root.join("site.yaml"))
+                            .unwrap_or_default();
+                        let line = site_config::locate_value(&yaml, &["menu"], &url)
+                            .map_or(1, |(line, _)| line);
                         problems.push(
                             Diagnostic::new("site.yaml", format!("the menu links to {url}: {why}"))
                                 .at_line(line),
@@ -114,27 +116,6 @@ pub fn check_site(site: &Site) -> Diagnostics {
     problems.sort();
     problems.0.dedup();
     problems
-}
-
-/// The line of a YAML file that writes `url: <url>` (plain, quoted, or in `{...}`).
-fn line_writing_value(file: &std::path::Path, url: &str) -> Option<usize> {
-    let text = std::fs::read_to_string(file).ok()?;
-    let ends = |rest: &str| rest.is_empty() || rest.starts_with([',', '}', ' ', '#']);
-    text.lines()
-        .position(|l| {
-            l.match_indices("url:").any(|(i, m)| {
-                let v = l[i + m.len()..].trim_start();
-                [("", ""), ("\"", "\""), ("'", "'")]
-                    .iter()
-                    .any(|(open, close)| {
-                        v.strip_prefix(open)
-                            .and_then(|v| v.strip_prefix(url))
-                            .and_then(|v| v.strip_prefix(close))
-                            .is_some_and(ends)
-                    })
-            })
-        })
-        .map(|i| i + 1)
 }
 
 /// The line of the page's source file whose HTML has an attribute with the value `url`

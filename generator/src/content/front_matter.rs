@@ -306,6 +306,18 @@ pub(crate) fn key_line_in_file(root: &Path, source: &Path, key: &str) -> Option<
     file_key_line(&src, key)
 }
 
+/// 1-based line of the first line of `source`'s front matter (read again, like
+/// [`key_line_in_file`]) that holds `needle` (an alias, `slug:`); else 1.
+pub(crate) fn line_mentioning(root: &Path, source: &Path, needle: &str) -> usize {
+    let src = std::fs::read_to_string(root.join(source)).unwrap_or_default();
+    site_config::split_front_matter(&src)
+        .and_then(|split| {
+            let at = split.yaml.lines().position(|l| l.contains(needle))?;
+            Some(at + split.yaml_line)
+        })
+        .unwrap_or(1)
+}
+
 /// 0-based line (within the YAML) of a top-level `key:`.
 pub(crate) fn key_line(yaml: &str, key: &str) -> Option<usize> {
     yaml.lines().position(|l| {

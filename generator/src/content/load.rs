@@ -407,18 +407,6 @@ fn content_key(rel: &Path) -> String {
         .join("/")
 }
 
-/// The line of `source` (a page's file, shown from `root`) that first mentions
-/// `needle` in its front matter, for problems found after the file was read; else 1.
-pub(crate) fn line_mentioning(root: &Path, source: &Path, needle: &str) -> usize {
-    let text = fs::read_to_string(root.join(source)).unwrap_or_default();
-    site_config::split_front_matter(&text)
-        .and_then(|split| {
-            let at = split.yaml.lines().position(|l| l.contains(needle))?;
-            Some(at + split.yaml_line)
-        })
-        .unwrap_or(1)
-}
-
 fn check_urls(root: &Path, pages: &[&PageMeta], problems: &mut Diagnostics) {
     // The first page to claim an address keeps it; later claims are the mistakes.
     // Each address to the page that has it, and whether as an alias.
@@ -441,7 +429,9 @@ fn check_urls(root: &Path, pages: &[&PageMeta], problems: &mut Diagnostics) {
                         p.url
                     ),
                 )
-                .at_line(line_mentioning(root, &p.source, "slug:"))
+                .at_line(super::front_matter::line_mentioning(
+                    root, &p.source, "slug:",
+                ))
                 .with_hint("give one of them a different `slug`"),
             );
         }
@@ -459,7 +449,7 @@ fn check_urls(root: &Path, pages: &[&PageMeta], problems: &mut Diagnostics) {
                         &p.source,
                         format!("alias {alias} is already {what} {}", other.display()),
                     )
-                    .at_line(line_mentioning(root, &p.source, alias))
+                    .at_line(super::front_matter::line_mentioning(root, &p.source, alias))
                     .with_hint("remove the alias, or give it an address no page has"),
                 );
             }

@@ -17,12 +17,12 @@ mod reload;
 mod render;
 
 pub use duration::Duration;
-pub(crate) use front_matter::key_line_in_file;
+pub(crate) use front_matter::{key_line_in_file, line_mentioning};
 pub use front_matter::{Extra, GalleryItem, Sessions};
+pub(crate) use load::site_order;
 pub use load::{
     is_ignored, load_content, load_content_cached, normalise_alias, Content, Unpublished, Why,
 };
-pub(crate) use load::{line_mentioning, site_order};
 pub use page::{
     Faq, LocatedLink, Page, PageKind, PageMeta, ParsedFacts, ParsedFaq, ParsedPage, ServiceFacts,
 };
