@@ -111,16 +111,7 @@ fn the_nginx_example_is_valid() {
         format!("pid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {d};\n  proxy_temp_path {d};\n  include {d}/forms.conf;\n}}\n"),
     )
     .unwrap();
-    let out = Command::new(nginx)
-        .arg("-t")
-        .arg("-p")
-        .arg(dir.path())
-        .arg("-c")
-        .arg(dir.path().join("nginx.conf"))
-        .arg("-e")
-        .arg(dir.path().join("error.log"))
-        .output()
-        .unwrap();
+    let out = nginx_in(&nginx, dir.path()).arg("-t").output().unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -131,6 +122,18 @@ fn the_nginx_example_is_valid() {
 /// Where the shipped nginx example logs the service's requests, and its errors.
 const FORMS_LOG: &str = "/var/log/nginx/forms.access.log";
 const FORMS_ERROR_LOG: &str = "/var/log/nginx/forms.error.log";
+
+/// nginx with its prefix, main config (`nginx.conf`) and error log in `dir`.
+fn nginx_in(nginx: &Path, dir: &Path) -> Command {
+    let mut cmd = Command::new(nginx);
+    cmd.arg("-p")
+        .arg(dir)
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .arg("-e")
+        .arg(dir.join("error.log"));
+    cmd
+}
 
 /// `deploy/nginx.conf` for a test in `dir`: without TLS (no certificate), listening on
 /// loopback's `https` and `http` ports (no IPv6), the service on `upstream`, its logs
@@ -206,13 +209,7 @@ fn the_nginx_example_logs_no_link_tokens() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(nginx)
-        .arg("-p")
-        .arg(dir.path())
-        .arg("-c")
-        .arg(dir.path().join("nginx.conf"))
-        .arg("-e")
-        .arg(dir.path().join("error.log"))
+    let mut child = nginx_in(&nginx, dir.path())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
