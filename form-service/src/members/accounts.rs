@@ -142,13 +142,13 @@ pub fn too_many_emails(tx: &Tx<'_>, member: i64, cfg: &LoyaltyConfig) -> Result<
 
 /// Notes a request for an emailed link (a member's or staff's). Every request writes
 /// this row, whatever the address, so that the commit, and with it the answer's timing,
-/// is the same for all. The row says nothing of who asked: its `email_hash` column
-/// holds random bytes of a hash's size (a hash of the address would let a copy of the
-/// data folder confirm who asked for a link, and nothing reads it).
+/// is the same for all. The row says nothing of who asked: it holds random bytes of a
+/// hash's size (a hash of the address would let a copy of the data folder confirm who
+/// asked for a link, and nothing reads it).
 pub(crate) fn note_request(tx: &Tx<'_>) -> Result<(), Error> {
     let filler: [u8; 32] = rand::random();
     tx.conn
-        .prepare_cached("INSERT INTO link_requests (email_hash, at) VALUES (?1, ?2)")?
+        .prepare_cached("INSERT INTO link_requests (filler, at) VALUES (?1, ?2)")?
         .execute(params![&filler[..], tx.now])?;
     Ok(())
 }

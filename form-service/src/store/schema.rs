@@ -199,6 +199,13 @@ const MIGRATIONS: &[Step] = &[
     // 8: a staff sign-in link signs in only the browser that asked for it: asking sets a
     // random cookie there, and the link keeps that cookie's hash.
     Step::Sql("ALTER TABLE links ADD COLUMN browser BLOB;"),
+    // 9: a link request row keeps random filler, not a hash of the address that asked
+    // (`members::accounts::note_request`): the column says so, and rows written by
+    // earlier versions lose their hashes now rather than at the day's purge.
+    Step::Sql(
+        "ALTER TABLE link_requests RENAME COLUMN email_hash TO filler;
+    UPDATE link_requests SET filler = randomblob(32);",
+    ),
 ];
 
 /// The schema version this build writes.
@@ -431,6 +438,49 @@ mod tests {
             .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
             .ok();
         assert_eq!(broken, None);
+    }
+
+    /// Rows written before step 9 may hold a hash of the address that asked for a
+    /// link: after the upgrade none is left, and new rows go on being written.
+    #[test]
+    fn link_requests_keep_no_address_hash_after_the_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let hash = blake3::hash(b"ann@example.com");
+        {
+            let mut conn = Connection::open(db_path(dir.path())).unwrap();
+            conn.pragma_update(None, "foreign_keys", "OFF").unwrap();
+            conn.pragma_update(None, "legacy_alter_table", "ON")
+                .unwrap();
+            let tx = conn.transaction().unwrap();
+            for step in &MIGRATIONS[..8] {
+                match step {
+                    Step::Sql(sql) => tx.execute_batch(sql).unwrap(),
+                    Step::Code(f) => f(&tx).unwrap(),
+                }
+            }
+            tx.pragma_update(None, "user_version", 8).unwrap();
+            tx.execute(
+                "INSERT INTO link_requests (email_hash, at) VALUES (?1, 1)",
+                [&hash.as_bytes()[..]],
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        let conn = open(dir.path()).unwrap();
+        let kept: Vec<u8> = conn
+            .query_row("SELECT filler FROM link_requests", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept.len(), 32);
+        assert_ne!(
+            kept[..],
+            hash.as_bytes()[..],
+            "the address's hash is still there"
+        );
+        conn.execute(
+            "INSERT INTO link_requests (filler, at) VALUES (randomblob(32), 2)",
+            [],
+        )
+        .unwrap();
     }
 
     #[test]

@@ -236,7 +236,7 @@ async fn a_request_for_a_link_leaves_no_trace_of_the_address() {
     .await;
     let db = c.t.db();
     let stored: Vec<Vec<u8>> = db
-        .prepare("SELECT email_hash FROM link_requests ORDER BY id")
+        .prepare("SELECT filler FROM link_requests ORDER BY id")
         .unwrap()
         .query_map([], |r| r.get(0))
         .unwrap()
