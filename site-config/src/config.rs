@@ -11,9 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::checked::{BaseUrl, Currency};
-use crate::{
-    from_yaml_located, Business, Diagnostic, Diagnostics, Error, FormDecl, FormServiceConfig,
-};
+use crate::{Business, Diagnostic, Diagnostics, Error, FormDecl, FormServiceConfig};
 
 /// Everything in `site.yaml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -88,18 +86,22 @@ pub struct MenuItem {
 impl SiteConfig {
     /// Reads `site.yaml` in `root`, and `forms_file` if it names one.
     pub fn load(root: &Path) -> Result<SiteConfig, Error> {
-        Self::load_file(&root.join("site.yaml"))
+        // Named as the site's other files are, from its root.
+        Self::load_shown(&root.join("site.yaml"), Path::new("site.yaml"))
     }
 
-    /// Reads a site configuration file under any name; `forms_file` is taken relative to
-    /// the file's folder, which is the site root.
+    /// Reads a site configuration file under any name (messages name it as given);
+    /// `forms_file` is taken relative to the file's folder, which is the site root.
     pub fn load_file(path: &Path) -> Result<SiteConfig, Error> {
+        Self::load_shown(path, path)
+    }
+
+    fn load_shown(path: &Path, shown: &Path) -> Result<SiteConfig, Error> {
         let root = path.parent().unwrap_or(Path::new("."));
         let src = fs::read_to_string(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        let shown = Path::new(path.file_name().unwrap_or(path.as_os_str()));
         let mut config = Self::parse(&src, shown)?;
         if let Some(file) = config.forms_file.clone() {
             let full = root.join(&file);
@@ -107,10 +109,13 @@ impl SiteConfig {
                 path: full.clone(),
                 source,
             })?;
-            let more: BTreeMap<String, FormDecl> =
-                from_yaml_located(&forms_src, &file, 1).map_err(|d| Error::Invalid(d.into()))?;
+            let read =
+                crate::from_yaml_located_all::<BTreeMap<String, FormDecl>>(&forms_src, &file, 1);
             let mut problems = Diagnostics::default();
-            for (name, decl) in more {
+            for d in read.problems {
+                problems.push(d);
+            }
+            for (name, decl) in read.value.unwrap_or_default() {
                 if config.forms.contains_key(&name) {
                     problems.push(Diagnostic::new(
                         &file,
@@ -131,8 +136,16 @@ impl SiteConfig {
 
     /// Parses `site.yaml` text; `path` is only used in messages.
     pub fn parse(src: &str, path: &Path) -> Result<SiteConfig, Error> {
-        let config: SiteConfig =
-            from_yaml_located(src, path, 1).map_err(|d| Error::Invalid(d.into()))?;
+        // Every mistake at once: the keys that cannot be read are set aside and the
+        // rest is checked too.
+        let read = crate::from_yaml_located_all::<SiteConfig>(src, path, 1);
+        let mut unread = Diagnostics::default();
+        for d in read.problems {
+            unread.push(d);
+        }
+        let Some(config) = read.value else {
+            return Err(Error::Invalid(unread));
+        };
         let mut problems = Diagnostics::default();
         for (name, decl) in &config.forms {
             for d in decl.check(name, path, src) {
@@ -175,10 +188,16 @@ impl SiteConfig {
                 );
             }
         }
-        if problems.is_empty() {
+        // A key set aside is named once, for what it holds, not again as missing.
+        for d in problems.into_iter() {
+            if !d.line.is_some_and(|l| read.set_aside.contains(&l)) {
+                unread.push(d);
+            }
+        }
+        if unread.is_empty() {
             Ok(config)
         } else {
-            Err(Error::Invalid(problems))
+            Err(Error::Invalid(unread))
         }
     }
 
@@ -228,6 +247,76 @@ business:
       opens: '09:00'
       closes: '17:30'
 ";
+
+    /// The example site's settings with six mistakes of three kinds (an unknown key,
+    /// values of the wrong type, values that read but are wrong): one run names all
+    /// six, each at its line, and nothing twice.
+    #[test]
+    fn every_mistake_in_site_yaml_is_named_in_one_run() {
+        let example =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../site.yaml")).unwrap();
+        let mut src = example.clone();
+        for (from, to) in [
+            (
+                "  url: https://forms.themedicalspa.example",
+                "  url: htps//forms.themedicalspa.example",
+            ),
+            (
+                "  staff_email: consultations@themedicalspa.example",
+                "  staff_email: consultations-at-themedicalspa",
+            ),
+            ("  retention_days: 365", "  retention_days: 0"),
+            ("  signup_bonus: 50", "  signup_bonus: -5"),
+            ("    every_hours: 24", "    every_hour: 24"),
+            ("  daily_limit: 5", "  daily_limit: many"),
+        ] {
+            assert!(src.contains(from), "site.yaml no longer has {from:?}");
+            src = src.replacen(from, to, 1);
+        }
+        let line_of = |text: &str| {
+            src.lines()
+                .position(|l| l.starts_with(text))
+                .map(|i| i + 1)
+                .unwrap()
+        };
+        let Err(Error::Invalid(problems)) = SiteConfig::parse(&src, Path::new("site.yaml")) else {
+            panic!("six mistakes and no error");
+        };
+        let mut lines: Vec<usize> = problems.into_iter().filter_map(|d| d.line).collect();
+        lines.sort_unstable();
+        let mut want: Vec<usize> = [
+            "  url: htps",
+            "  staff_email: consultations-at",
+            "  retention_days: 0",
+            "  signup_bonus: -5",
+            "    every_hour: 24",
+            "  daily_limit: many",
+        ]
+        .iter()
+        .map(|t| line_of(t))
+        .collect();
+        want.sort_unstable();
+        assert_eq!(lines, want);
+        assert!(SiteConfig::parse(&example, Path::new("site.yaml")).is_ok());
+    }
+
+    /// A key set aside for its value is not reported again as missing; a YAML syntax
+    /// error stops the reading there (nothing after it can be trusted).
+    #[test]
+    fn a_required_key_with_a_bad_value_is_named_once_and_syntax_stops_the_reading() {
+        let src = MINIMAL.replace("title: Clinic", "title: [Clinic, Two]");
+        let Err(Error::Invalid(problems)) = SiteConfig::parse(&src, Path::new("site.yaml")) else {
+            panic!("a list as the title");
+        };
+        let all: Vec<_> = problems.into_iter().collect();
+        assert_eq!(all.len(), 1, "{all:?}");
+        assert_eq!(all[0].line, Some(1));
+        let src = format!("{MINIMAL}menu: [a\nlogo: 5\n");
+        let Err(Error::Invalid(problems)) = SiteConfig::parse(&src, Path::new("site.yaml")) else {
+            panic!("an unclosed list");
+        };
+        assert_eq!(problems.len(), 1);
+    }
 
     #[test]
     fn minimal_config_loads_with_defaults() {

@@ -48,4 +48,4 @@ pub use moderation::CommentsConfig;
 pub use services::{discover_services, split_front_matter, FrontMatterSplit, ServiceRef};
 pub use slug::slugify;
 pub use staff::{StaffConfig, MAX_STAFF_SESSION_DAYS};
-pub use yaml::{from_yaml_located, suggest};
+pub use yaml::{from_yaml_located, from_yaml_located_all, suggest, ReadAll};

@@ -22,6 +22,121 @@ pub fn from_yaml_located<T: DeserializeOwned>(
     serde_yaml::from_str(src).map_err(|e| to_diagnostic(&e, src, path, first_line))
 }
 
+/// What [`from_yaml_located_all`] read: the value, when one could be read with the
+/// mistaken keys set aside, every mistake found, and the lines set aside.
+#[derive(Debug)]
+pub struct ReadAll<T> {
+    /// `src` read without the keys whose values could not be read; `None` when even
+    /// that could not be (a YAML syntax error, a required key missing or set aside).
+    pub value: Option<T>,
+    /// Each mistake, in the order found.
+    pub problems: Vec<Diagnostic>,
+    /// The lines of `path` (as the diagnostics count them) that were set aside: a later
+    /// check of the value must not report these keys again as missing or empty.
+    pub set_aside: Vec<usize>,
+}
+
+/// [`from_yaml_located`] that goes on past a key whose value cannot be read (an unknown
+/// key, a value of the wrong type): that key's lines are blanked, so that later lines
+/// keep their numbers, and the text is read again. So one run names every such mistake,
+/// as `check` promises, instead of one per run.
+pub fn from_yaml_located_all<T: DeserializeOwned>(
+    src: &str,
+    path: &Path,
+    first_line: usize,
+) -> ReadAll<T> {
+    let mut lines: Vec<String> = src.lines().map(str::to_string).collect();
+    let mut text = src.to_string();
+    let mut problems: Vec<Diagnostic> = Vec::new();
+    let mut set_aside: Vec<usize> = Vec::new();
+    let mut keys_set_aside: Vec<String> = Vec::new();
+    // Each round blanks at least one line that was not blank: it ends.
+    loop {
+        let e = match serde_yaml::from_str::<T>(&text) {
+            Ok(value) => {
+                return ReadAll {
+                    value: Some(value),
+                    problems,
+                    set_aside,
+                }
+            }
+            Err(e) => e,
+        };
+        let d = to_diagnostic(&e, &text, path, first_line);
+        let missing = d
+            .message
+            .split("missing field `")
+            .nth(1)
+            .and_then(|r| r.split('`').next())
+            .map(str::to_string);
+        // A required key set aside for its value: that mistake is already named.
+        if missing.as_ref().is_some_and(|k| keys_set_aside.contains(k)) {
+            break;
+        }
+        let at = d.line.and_then(|l| l.checked_sub(first_line));
+        problems.push(d);
+        // A mistake in the YAML itself (not in what a key holds) leaves nothing
+        // certain to read on from.
+        let fixable = missing.is_none() && serde_yaml::from_str::<serde_yaml::Value>(&text).is_ok();
+        let Some(at) = at.filter(|_| fixable) else {
+            break;
+        };
+        match set_aside_key(&mut lines, at) {
+            Some(key) => {
+                keys_set_aside.push(key);
+                set_aside.push(at + first_line);
+                text = lines.join("\n");
+            }
+            None => break,
+        }
+    }
+    ReadAll {
+        value: None,
+        problems,
+        set_aside,
+    }
+}
+
+/// Blanks the key on line `at` (0-based) and the lines of its value below it; a key
+/// that opens a list item (`- key: value`) keeps its dash. The key's name, or `None`
+/// when the line holds no key to set aside.
+fn set_aside_key(lines: &mut [String], at: usize) -> Option<String> {
+    let line = lines.get(at)?;
+    let indent = line.len() - line.trim_start().len();
+    let rest = &line[indent..];
+    let (dash, body) = match rest.strip_prefix("- ") {
+        Some(b) => (true, b.trim_start()),
+        None => (false, rest),
+    };
+    let key = body.split_once(':')?.0.trim().trim_matches(['"', '\'']);
+    if key.is_empty() || key.starts_with('#') {
+        return None;
+    }
+    let key = key.to_string();
+    // The column the key's own value lines are deeper than.
+    let key_col = if dash {
+        line.len() - body.len()
+    } else {
+        indent
+    };
+    lines[at] = if dash {
+        format!("{}-", &line[..indent])
+    } else {
+        String::new()
+    };
+    for l in lines.iter_mut().skip(at + 1) {
+        let trimmed = l.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        if l.len() - trimmed.len() <= key_col {
+            break;
+        }
+        l.clear();
+    }
+    Some(key)
+}
+
 fn to_diagnostic(e: &serde_yaml::Error, src: &str, path: &Path, first_line: usize) -> Diagnostic {
     let full = e.to_string();
     let mut message = full.clone();
