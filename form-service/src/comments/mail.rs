@@ -3,7 +3,8 @@
 
 use site_config::ServiceRef;
 
-use super::Comment;
+use super::{Comment, ModerationLinks};
+use crate::links::{self, Purpose};
 use crate::members::accounts::Member;
 use crate::members::mail::{build, hello, mailbox, Block};
 use crate::store::{MailKind, NewMail};
@@ -21,10 +22,11 @@ pub fn to_moderate(
     s: &Settings,
     c: &Comment,
     m: &Member,
-    links: &[String; 3],
+    to: &ModerationLinks,
 ) -> Result<NewMail, Error> {
-    let url = |token: &str| s.public_url.clone() + &format!("/comments/moderate?token={token}");
-    let (approve, reject, reply) = (url(&links[0]), url(&links[1]), url(&links[2]));
+    let approve = links::url(s, Purpose::CommentApprove, &to.approve);
+    let reject = links::url(s, Purpose::CommentReject, &to.reject);
+    let reply = links::url(s, Purpose::CommentReply, &to.reply);
     let title = service_title(s, c);
     let mut blocks = vec![
         Block::Text(format!(

@@ -307,22 +307,35 @@ pub fn release(
     Ok(Ok((link, Released::Sent(Box::new(c)))))
 }
 
-/// The three staff links for a comment (approve, reject, reply), stored; returns the
-/// raw tokens in that order.
-pub fn moderation_links(tx: &mut Tx<'_>, c: &Comment, lifetime: i64) -> Result<[String; 3], Error> {
-    let mut raw = Vec::with_capacity(3);
-    for purpose in [
-        Purpose::CommentApprove,
-        Purpose::CommentReject,
-        Purpose::CommentReply,
-    ] {
+/// A comment's three staff links, stored: their tokens, for the staff email.
+#[derive(Debug, Clone)]
+pub struct ModerationLinks {
+    /// Publishes the comment.
+    pub approve: NewToken,
+    /// Rejects it, with a reason.
+    pub reject: NewToken,
+    /// Publishes it with the clinic's reply.
+    pub reply: NewToken,
+}
+
+/// Stores the three staff links for a comment (approve, reject, reply).
+pub fn moderation_links(
+    tx: &mut Tx<'_>,
+    c: &Comment,
+    lifetime: i64,
+) -> Result<ModerationLinks, Error> {
+    let issue = |purpose: Purpose| -> Result<NewToken, Error> {
         let t = NewToken::generate();
         let mut l = NewLink::new(&t, purpose, Some(c.member), lifetime);
         l.subject = Some(c.id);
         links::issue(tx, &l)?;
-        raw.push(t.raw);
-    }
-    Ok([raw[0].clone(), raw[1].clone(), raw[2].clone()])
+        Ok(t)
+    };
+    Ok(ModerationLinks {
+        approve: issue(Purpose::CommentApprove)?,
+        reject: issue(Purpose::CommentReject)?,
+        reply: issue(Purpose::CommentReply)?,
+    })
 }
 
 /// Warnings for staff: text that looks like it holds an email address or a phone number.

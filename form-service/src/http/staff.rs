@@ -32,7 +32,7 @@ pub(super) fn routes(state: AppState) -> Router<AppState> {
         .route("/staff", get(|| async { see_other("/staff/") }))
         .route("/staff/", get(home))
         .route("/staff/link", post(ask_for_link))
-        .route("/staff/sign-in", get(sign_in_page).post(sign_in))
+        .route(Purpose::StaffSignIn.path(), get(sign_in_page).post(sign_in))
         .route("/staff/sign-out", post(sign_out))
         .route_layer(middleware::from_fn_with_state(state, guard))
 }
@@ -55,9 +55,10 @@ async fn guard(
 fn safe_next(next: &str) -> &str {
     let is_token =
         |t: &str| !t.is_empty() && t.len() <= 64 && t.bytes().all(|b| b.is_ascii_alphanumeric());
-    let ok = ["/comments/moderate?token=", "/members/staff/reward?token="]
+    let ok = Purpose::ALL
         .iter()
-        .any(|p| next.strip_prefix(p).is_some_and(is_token));
+        .filter(|p| p.is_staff_action())
+        .any(|p| links::token_at(p.path(), next).is_some_and(is_token));
     if ok {
         next
     } else {
@@ -116,11 +117,11 @@ async fn ask_for_link(
     let next = safe_next(&field(&raw, "next")).to_string();
     let to = staff::configured(&s.staff_addresses, &typed).map(str::to_string);
     let token = NewToken::generate();
-    let url = s.service_url(&format!(
-        "/staff/sign-in?token={}&next={}",
-        token.raw,
+    let url = format!(
+        "{}&next={}",
+        links::url(s, Purpose::StaffSignIn, &token),
         encode(&next)
-    ));
+    );
     // Built for every request, staff or not, so the work is the same.
     let mail = mail::staff_sign_in(s, to.as_deref().unwrap_or(&s.staff_addresses[0]), &url)?;
     let lifetime = i64::from(s.site.form_service.staff.sign_in_link_minutes) * 60;
@@ -187,7 +188,7 @@ async fn sign_in_page(
                     s.site.form_service.staff.session_days
                 ),
                 "",
-                &s.service_url("/staff/sign-in"),
+                &s.service_url(Purpose::StaffSignIn.path()),
                 &[("token", &token), ("next", &next)],
                 "Sign in as staff",
             ),

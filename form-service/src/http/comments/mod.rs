@@ -39,10 +39,13 @@ use crate::{Error, Settings};
 pub(super) fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route(
-            "/comments/moderate",
+            moderate::PAGE,
             get(moderate::moderate_page).post(moderate::moderate),
         )
-        .route("/comments/confirm", get(confirm_page).post(confirm))
+        .route(
+            Purpose::CommentConfirm.path(),
+            get(confirm_page).post(confirm),
+        )
         .route_layer(middleware::from_fn_with_state(state, guard))
 }
 
@@ -180,7 +183,7 @@ pub(super) async fn post(
             }
             let lifetime = i64::from(cfg.confirm_link_hours) * 3600;
             comments::confirm_link(tx, &c, &token, &new.author, lifetime)?;
-            let url = s.service_url(&format!("/comments/confirm?token={}", token.raw));
+            let url = links::url(s, Purpose::CommentConfirm, &token);
             let title = service_title(s, &c.service);
             let mail = if m.active {
                 // A member confirmed this address: show them the very text.
@@ -295,7 +298,7 @@ async fn confirm_page(
         "Your comment",
         lead,
         &shown,
-        &s.service_url("/comments/confirm"),
+        &s.service_url(Purpose::CommentConfirm.path()),
         &[("token", &token)],
         button,
     );

@@ -21,6 +21,9 @@ use crate::links::{self, LinkProblem, Purpose};
 use crate::members::accounts::Member;
 use crate::{Error, Settings};
 
+/// The page all three of a comment's staff links open.
+pub(super) const PAGE: &str = Purpose::CommentApprove.path();
+
 const STAFF_PURPOSES: [Purpose; 3] = [
     Purpose::CommentApprove,
     Purpose::CommentReject,
@@ -56,13 +59,10 @@ pub(super) async fn moderate_page(
 ) -> Result<Response, AppError> {
     let s = &app.settings;
     let token = q.get("token").cloned().unwrap_or_default();
-    let staff =
-        match session::staff_for_link(&app, &headers, "/comments/moderate", &token, StatusCode::OK)
-            .await?
-        {
-            Ok(staff) => staff,
-            Err(sign_in) => return Ok(sign_in),
-        };
+    let staff = match session::staff_for_link(&app, &headers, PAGE, &token, StatusCode::OK).await? {
+        Ok(staff) => staff,
+        Err(sign_in) => return Ok(sign_in),
+    };
     let now = app.store.clock().now();
     let t = token.clone();
     let found = app
@@ -89,7 +89,7 @@ pub(super) async fn moderate_page(
     {
         return Ok(own_account(s));
     }
-    let action = format!("{}/comments/moderate", s.public_url);
+    let action = s.service_url(PAGE);
     let (title, controls) = match purpose {
         Purpose::CommentApprove => (
             "Approve this comment",
@@ -134,18 +134,11 @@ pub(super) async fn moderate(
 ) -> Result<Response, AppError> {
     let s = &app.settings;
     let token = field(&raw, "token");
-    let staff = match session::staff_for_link(
-        &app,
-        &headers,
-        "/comments/moderate",
-        &token,
-        StatusCode::FORBIDDEN,
-    )
-    .await?
-    {
-        Ok(staff) => staff,
-        Err(sign_in) => return Ok(sign_in),
-    };
+    let staff =
+        match session::staff_for_link(&app, &headers, PAGE, &token, StatusCode::FORBIDDEN).await? {
+            Ok(staff) => staff,
+            Err(sign_in) => return Ok(sign_in),
+        };
     let reason = field(&raw, "reason")
         .parse::<usize>()
         .ok()
