@@ -13,6 +13,7 @@ use lettre::message::Mailbox;
 use site_config::{discover_services, FormDecl, LoyaltyConfig, RateLimit, ServiceRef, SiteConfig};
 
 use crate::error::Setting;
+use crate::origin;
 use crate::Error;
 
 /// Command-line values that override or add to `site.yaml`.
@@ -93,10 +94,10 @@ impl Settings {
             Some(u) => checked_url(u)?,
             None => site.base_url.as_str().to_string(),
         };
-        let mut allowed_origins = vec![origin_of(&base_url)];
+        let mut allowed_origins = vec![origin::of(&base_url)];
         for o in fs.extra_origins.iter().chain(&overrides.extra_origins) {
             let o = checked_url(o)?;
-            allowed_origins.push(origin_of(&o));
+            allowed_origins.push(origin::of(&o));
         }
         let trusted_proxies = fs
             .trusted_proxies
@@ -152,7 +153,7 @@ impl Settings {
         // The service's own pages (a 422, a link's button) post back to it. Behind a
         // proxy that rewrites `Host` (nginx's default), the same-host check cannot see
         // that, so its public address is an allowed origin of its own (issue 13, item 19).
-        let own = origin_of(&public_url);
+        let own = origin::of(&public_url);
         if !allowed_origins.contains(&own) {
             allowed_origins.push(own);
         }
@@ -250,28 +251,9 @@ fn checked_url(u: &str) -> Result<String, Error> {
     }
 }
 
-/// `scheme://host[:port]` of an absolute URL, lowercased as browsers send it.
-pub fn origin_of(url: &str) -> String {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    let end = url[after_scheme..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| after_scheme + i);
-    url[..end].to_ascii_lowercase()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn origins_drop_paths_and_case() {
-        assert_eq!(
-            origin_of("https://Clinic.example/spa/"),
-            "https://clinic.example"
-        );
-        assert_eq!(origin_of("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
-        assert_eq!(origin_of("http://a.example?x"), "http://a.example");
-    }
 
     #[test]
     fn urls_are_checked() {

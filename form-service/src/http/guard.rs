@@ -1,5 +1,6 @@
 //! Checks made before a post's body is read: is the form known, does a browser post
-//! come from the site, and has this client address posted too often.
+//! come from the site, and has this client address posted too often; and which
+//! browser origins get CORS answers. Both origin checks ask `crate::origin`.
 //!
 //! The client address is the connection's peer, or, when the peer is a configured
 //! proxy, the nearest untrusted address in `X-Forwarded-For`.
@@ -11,14 +12,14 @@ use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{HOST, ORIGIN, REFERER};
-use axum::http::{HeaderMap, Method};
+use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use site_config::RateLimit;
 
 use super::error::AppError;
 use super::AppState;
-use crate::settings::origin_of;
+use crate::origin;
 
 /// Runs on `/forms/{form}` before the handler.
 pub(super) async fn guard(
@@ -72,12 +73,21 @@ pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     let named = headers
         .get(ORIGIN)
         .or_else(|| headers.get(REFERER))
-        .map(|v| v.to_str().map(origin_of));
+        .map(HeaderValue::to_str);
     match named {
         None => true,
-        Some(Ok(o)) => allowed.contains(&o) || same_host(&o, headers),
+        Some(Ok(o)) => origin::is_allowed(o, allowed) || same_host(&origin::of(o), headers),
         Some(Err(_)) => false,
     }
+}
+
+/// The request's `Origin`, to echo in CORS headers, when it is one of `allowed`. Only
+/// the configured origins: a same-host page needs no CORS.
+pub(super) fn cors_origin(headers: &HeaderMap, allowed: &[String]) -> Option<HeaderValue> {
+    headers
+        .get(ORIGIN)
+        .filter(|o| o.to_str().is_ok_and(|o| origin::is_allowed(o, allowed)))
+        .cloned()
 }
 
 fn same_host(origin: &str, headers: &HeaderMap) -> bool {
@@ -243,6 +253,29 @@ mod tests {
             ]),
             &allowed
         ));
+    }
+
+    #[test]
+    fn cors_answers_only_configured_origins() {
+        let allowed = vec!["https://clinic.example".to_string()];
+        let cors = |pairs| cors_origin(&headers(pairs), &allowed);
+        assert_eq!(
+            cors(&[("origin", "https://clinic.example")]).unwrap(),
+            "https://clinic.example"
+        );
+        assert_eq!(cors(&[]), None);
+        assert_eq!(cors(&[("origin", "https://evil.example")]), None);
+        assert_eq!(cors(&[("origin", "null")]), None);
+        // A page of the site names it in `Referer`, which is no CORS request.
+        assert_eq!(cors(&[("referer", "https://clinic.example/x/")]), None);
+        // The service's own host is allowed to post, but needs no CORS.
+        assert_eq!(
+            cors(&[
+                ("origin", "https://forms.clinic.example"),
+                ("host", "forms.clinic.example")
+            ]),
+            None
+        );
     }
 
     #[test]

@@ -38,7 +38,7 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
-use crate::settings::origin_of;
+use crate::origin;
 use crate::store::Store;
 use crate::validate::kinds::{typed, Typed};
 use crate::validate::{validate, Outcome};
@@ -109,15 +109,6 @@ impl AppState {
             csp,
         }))
     }
-
-    fn origin_is_allowed(&self, origin: &HeaderValue) -> bool {
-        origin.to_str().is_ok_and(|o| {
-            self.settings
-                .allowed_origins
-                .iter()
-                .any(|a| *a == o.to_ascii_lowercase())
-        })
-    }
 }
 
 /// `POST /forms/{form}`: checks the post against its declaration, then hands it, typed,
@@ -167,7 +158,7 @@ fn content_security_policy(s: &Settings) -> HeaderValue {
     let mut form_action = format!("'self' {site}");
     if let Some(url) = &s.site.form_service.url {
         form_action.push(' ');
-        form_action.push_str(&origin_of(url));
+        form_action.push_str(&origin::of(url));
     }
     let policy = format!(
         "default-src 'none'; style-src 'self' {site}; img-src 'self' {site} data:; \
