@@ -9,6 +9,7 @@
 //! sign-in releases anything. As with every emailed link, `GET` only shows a page.
 
 mod moderate;
+mod view;
 
 use std::collections::HashMap;
 
@@ -17,7 +18,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{middleware, Router};
-use site_config::{escape_html as esc, FormDecl};
+use site_config::FormDecl;
 
 use super::error::AppError;
 use super::extract::{field, Format, Posted};
@@ -212,14 +213,7 @@ pub(super) async fn post(
             s,
             StatusCode::OK,
             "Check your email",
-            &format!(
-                "<div class=\"wrap\">\n<div class=\"page-header\">\n<h1>Check your email</h1>\n\
-                 <p class=\"lead\">We have kept your comment and sent a link to {}.</p>\n</div>\n\
-                 <p>Open the email and press the button on the page the link opens. Your comment \
-                 then goes to our staff, who read every comment before it appears. If you are new, \
-                 the same button confirms your membership and adds your welcome points.</p>\n</div>\n",
-                esc(post.email.as_deref().unwrap_or_default())
-            ),
+            &view::held(post.email.as_deref().unwrap_or_default()),
         ),
     })
 }
@@ -277,12 +271,7 @@ async fn confirm_page(
         Ok(f) => f,
         Err(p) => return Ok(problem(s, p, false)),
     };
-    let shown = format!(
-        "<p>On <a href=\"{url}\">{url}</a>, shown as <strong>{}</strong>:</p>\n<blockquote>{}</blockquote>\n",
-        esc(&c.author),
-        esc(&c.body).replace('\n', "<br>\n"),
-        url = esc(&s.site_url(&c.page))
-    );
+    let shown = view::held_comment(&s.site_url(&c.page), &c);
     let (lead, button) = if m.active {
         (
             "If you wrote this comment, press the button: it goes to our staff, who read every comment before it appears.",

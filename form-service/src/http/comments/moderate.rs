@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use site_config::escape_html as esc;
 
-use crate::comments::{self, Comment, Decision, Status};
+use super::view;
+use crate::comments::{self, Decision, Status};
 use crate::error::Refusal;
 use crate::http::error::AppError;
 use crate::http::extract::{field, Posted};
@@ -18,8 +18,7 @@ use crate::http::reply::{html, message, own_account, problem};
 use crate::http::session;
 use crate::http::AppState;
 use crate::links::{self, LinkProblem, Purpose};
-use crate::members::accounts::Member;
-use crate::{Error, Settings};
+use crate::Error;
 
 /// The page all three of a comment's staff links open.
 pub(super) const PAGE: &str = Purpose::CommentApprove.path();
@@ -29,28 +28,6 @@ const STAFF_PURPOSES: [Purpose; 3] = [
     Purpose::CommentReject,
     Purpose::CommentReply,
 ];
-
-/// The comment as staff see it on a moderation page.
-fn shown(s: &Settings, c: &Comment, m: Option<&Member>) -> String {
-    let who = m.map_or_else(String::new, |m| format!(" ({}, {})", m.name, m.email));
-    let mut h = format!(
-        "<p>On <a href=\"{url}\">{url}</a>, from <strong>{}</strong>{}:</p>\n<blockquote>{}</blockquote>\n",
-        esc(&c.author),
-        esc(&who),
-        esc(&c.body).replace('\n', "<br>\n"),
-        url = esc(&s.site_url(&c.page))
-    );
-    if !c.flags.is_empty() {
-        h.push_str(&format!(
-            "<p class=\"callout\"><strong>Check before approving:</strong> it {}.</p>\n",
-            esc(&c.flags.replace(", ", " and "))
-        ));
-    }
-    if let Some(r) = &c.reply {
-        h.push_str(&format!("<p>Your current reply: {}</p>\n", esc(r)));
-    }
-    h
-}
 
 pub(super) async fn moderate_page(
     State(app): State<AppState>,
@@ -89,41 +66,14 @@ pub(super) async fn moderate_page(
     {
         return Ok(own_account(s));
     }
-    let action = s.service_url(PAGE);
-    let (title, controls) = match purpose {
-        Purpose::CommentApprove => (
-            "Approve this comment",
-            "<button class=\"button\" type=\"submit\">Approve and publish</button>".to_string(),
-        ),
-        Purpose::CommentReject => {
-            let mut f = String::from(
-                "<fieldset class=\"field\"><legend class=\"field__label\">Why? The member is told this reason.</legend>\n",
-            );
-            for (i, r) in s.site.comments.reject_reasons.iter().enumerate() {
-                f.push_str(&format!(
-                    "<label class=\"choice\"><input type=\"radio\" name=\"reason\" value=\"{i}\" required> {}</label>\n",
-                    esc(r)
-                ));
-            }
-            f.push_str("</fieldset>\n<button class=\"button\" type=\"submit\">Reject</button>");
-            ("Reject this comment", f)
-        }
-        _ => (
-            "Reply to this comment",
-            "<div class=\"field\"><label class=\"field__label\" for=\"reply\">Your reply, shown under the comment as the clinic's</label>\n\
-             <textarea id=\"reply\" name=\"reply\" rows=\"5\" maxlength=\"2000\" required></textarea></div>\n\
-             <button class=\"button\" type=\"submit\">Publish reply (and the comment)</button>"
-                .to_string(),
-        ),
+    let control = match purpose {
+        Purpose::CommentApprove => view::Control::Approve,
+        Purpose::CommentReject => view::Control::Reject(&s.site.comments.reject_reasons),
+        _ => view::Control::Reply { reply_limit: 2000 },
     };
-    let body = format!(
-        "<div class=\"wrap\">\n<div class=\"page-header\">\n<h1>{}</h1>\n</div>\n{}\
-         <form class=\"form\" method=\"post\" action=\"{}\">\n<input type=\"hidden\" name=\"token\" value=\"{}\">\n{controls}\n</form>\n</div>\n",
-        esc(title),
-        shown(s, &c, m.as_ref()),
-        esc(&action),
-        esc(&token)
-    );
+    let shown = view::for_staff(&s.site_url(&c.page), &c, m.as_ref());
+    let body = view::moderate(&control, &shown, &s.service_url(PAGE), &token);
+    let title = control.title();
     Ok(html(s, StatusCode::OK, title, &body))
 }
 
