@@ -1,8 +1,6 @@
 //! Comment emails: one to staff per comment to moderate (with its approve, reject and
 //! reply links), and a fixed note to the member when it is published or rejected.
 
-use site_config::ServiceRef;
-
 use super::{Comment, ModerationLinks};
 use crate::links::{self, Purpose};
 use crate::members::accounts::Member;
@@ -11,10 +9,7 @@ use crate::store::{MailKind, NewMail};
 use crate::{Error, Settings};
 
 fn service_title<'a>(s: &'a Settings, c: &'a Comment) -> &'a str {
-    s.services
-        .iter()
-        .find(|r: &&ServiceRef| r.slug == c.service)
-        .map_or(c.service.as_str(), |r| r.title.as_str())
+    super::service_title(s, &c.service).unwrap_or(&c.service)
 }
 
 /// To staff: the page, the member, the text, warnings, and the three links.

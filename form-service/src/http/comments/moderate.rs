@@ -10,8 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::view;
-use crate::comments::{self, Decision, Status};
-use crate::error::Refusal;
+use crate::comments::{self, Choice, Status};
 use crate::http::error::AppError;
 use crate::http::extract::{field, Posted};
 use crate::http::reply::{html, message, own_account, problem};
@@ -69,7 +68,9 @@ pub(super) async fn moderate_page(
     let control = match purpose {
         Purpose::CommentApprove => view::Control::Approve,
         Purpose::CommentReject => view::Control::Reject(&s.site.comments.reject_reasons),
-        _ => view::Control::Reply { reply_limit: 2000 },
+        _ => view::Control::Reply {
+            reply_limit: comments::REPLY_LIMIT,
+        },
     };
     let shown = view::for_staff(&s.site_url(&c.page), &c, m.as_ref());
     let body = view::moderate(&control, &shown, &s.service_url(PAGE), &token);
@@ -89,12 +90,8 @@ pub(super) async fn moderate(
             Ok(staff) => staff,
             Err(sign_in) => return Ok(sign_in),
         };
-    let reason = field(&raw, "reason")
-        .parse::<usize>()
-        .ok()
-        .and_then(|i| s.site.comments.reject_reasons.get(i).cloned());
-    let reply = field(&raw, "reply");
-    if reply.chars().count() > 2000 {
+    let (reason, reply) = (field(&raw, "reason"), field(&raw, "reply"));
+    if comments::reply_too_long(&reply) {
         return Err(AppError::TooLarge);
     }
     let state = app.clone();
@@ -103,32 +100,11 @@ pub(super) async fn moderate(
     let result = app
         .store
         .transact(move |tx| {
-            let (purpose, c) = match comments::use_moderation_link(tx, &token)? {
-                Ok(found) => found,
-                Err(p) => return Ok(Err(p)),
+            let choice = Choice {
+                reason: &reason,
+                reply: &reply,
             };
-            if let Some(m) = comments::author(tx.conn, &c)? {
-                if crate::staff::is_own(&staff.email, &m.email) {
-                    return Err(Error::OwnAccount);
-                }
-            }
-            let decision = match purpose {
-                Purpose::CommentApprove => Decision::Approve,
-                Purpose::CommentReject => match &reason {
-                    Some(r) => Decision::Reject(r.clone()),
-                    None => return Err(Refusal::NoReason.into()),
-                },
-                _ if reply.is_empty() => return Err(Refusal::NoReply.into()),
-                _ => Decision::Reply(reply.clone()),
-            };
-            let was = c.status;
-            let decided = comments::decide(tx, c.id, &decision, &staff.email)?;
-            if was == Status::Pending {
-                if let Some(m) = comments::author(tx.conn, &decided)? {
-                    tx.queue_mail(&comments::mail::decided(&state.settings, &decided, &m)?)?;
-                }
-            }
-            Ok(Ok(decided))
+            comments::moderate(tx, &state.settings, &token, &staff.email, choice)
         })
         .await;
     let (title, lead, status) = match result {
