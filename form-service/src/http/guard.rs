@@ -1,5 +1,6 @@
-//! Checks made before a post's body is read: is the form known, does a browser post
-//! come from the site, and has this client address posted too often; and which
+//! Checks made before a post's body is read, as layers for each area (`forms`, `posts`,
+//! `loyalty`): is the form or area there, does a browser post come from the site, and
+//! has this client address posted too often; and which
 //! browser origins get CORS answers. Both origin checks ask `crate::origin`.
 //!
 //! The client address is the connection's peer, or, when the peer is a configured
@@ -22,7 +23,7 @@ use super::AppState;
 use crate::origin;
 
 /// Runs on `/forms/{form}` before the handler.
-pub(super) async fn guard(
+pub(super) async fn forms(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request,
@@ -44,6 +45,34 @@ pub(super) async fn guard(
         app.limiter.refund(ip);
     }
     Ok(res)
+}
+
+/// Runs before the staff pages: posts must come from the site or the service's own
+/// pages, and count against the client's rate limit (`check_post`).
+pub(super) async fn posts(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+    next: Next,
+) -> Result<Response, AppError> {
+    if req.method() == Method::POST {
+        check_post(&app, peer, req.headers(), req.uri().path())?;
+    }
+    Ok(next.run(req).await)
+}
+
+/// Runs before the members' area and comments' links: without a loyalty programme
+/// they do not exist; posts are checked as [`posts`] checks them.
+pub(super) async fn loyalty(
+    State(app): State<AppState>,
+    peer: ConnectInfo<SocketAddr>,
+    req: Request,
+    next: Next,
+) -> Result<Response, AppError> {
+    if app.settings.loyalty.is_none() {
+        return Err(AppError::NotFound);
+    }
+    posts(State(app), peer, req, next).await
 }
 
 /// What every state-changing request passes: it comes from the site (or the service's

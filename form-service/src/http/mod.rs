@@ -191,7 +191,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let timeouts = state.timeouts;
     let forms = Router::new()
         .route("/forms/{form}", post(submit).options(forms::preflight))
-        .route_layer(middleware::from_fn_with_state(state.clone(), guard::guard));
+        .route_layer(middleware::from_fn_with_state(state.clone(), guard::forms));
     Router::new()
         .merge(forms)
         .merge(members::routes(state.clone()))

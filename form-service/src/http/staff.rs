@@ -6,18 +6,17 @@
 //! (`Kind::StaffLink`); the link signs in only a browser that carries it.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Query, Request, State};
-use axum::http::{HeaderMap, Method, StatusCode};
-use axum::middleware::{self, Next};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
 use super::error::AppError;
 use super::extract::{field, Posted};
-use super::guard::check_post;
+use super::guard;
 use super::reply::{html, message, problem, see_other};
 use super::session::{self, Kind};
 use super::{view, AppState};
@@ -26,7 +25,7 @@ use crate::members::mail;
 use crate::members::token::NewToken;
 use crate::staff::{self, SignInRefused, SignInRequest};
 
-/// The staff routes, behind their guard.
+/// The staff routes, behind `guard::posts`.
 pub(super) fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/staff", get(|| async { see_other("/staff/") }))
@@ -34,20 +33,7 @@ pub(super) fn routes(state: AppState) -> Router<AppState> {
         .route("/staff/link", post(ask_for_link))
         .route(Purpose::StaffSignIn.path(), get(sign_in_page).post(sign_in))
         .route("/staff/sign-out", post(sign_out))
-        .route_layer(middleware::from_fn_with_state(state, guard))
-}
-
-/// Posts must come from the site or these pages, and count against the rate limit.
-async fn guard(
-    State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: Request,
-    next: Next,
-) -> Result<Response, AppError> {
-    if req.method() == Method::POST {
-        check_post(&app, peer, req.headers(), req.uri().path())?;
-    }
-    Ok(next.run(req).await)
+        .route_layer(middleware::from_fn_with_state(state, guard::posts))
 }
 
 /// Where a sign-in may send the browser afterwards: a staff link's page on this

@@ -22,6 +22,7 @@ use site_config::FormDecl;
 
 use super::error::AppError;
 use super::extract::{field, Format, Posted};
+use super::guard;
 use super::reply::{html, message, problem, see_other};
 use super::session::{self, Kind};
 use super::AppState;
@@ -34,7 +35,7 @@ use crate::validate::kinds::CommentPost;
 use crate::validate::Problems;
 use crate::{Error, Settings};
 
-/// The comments' routes, behind the members' guard (no programme, no comments).
+/// The comments' routes, behind `guard::loyalty` (no programme, no comments).
 pub(super) fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route(
@@ -45,22 +46,7 @@ pub(super) fn routes(state: AppState) -> Router<AppState> {
             Purpose::CommentConfirm.path(),
             get(confirm_page).post(confirm),
         )
-        .route_layer(middleware::from_fn_with_state(state, guard))
-}
-
-async fn guard(
-    State(app): State<AppState>,
-    connect: axum::extract::ConnectInfo<std::net::SocketAddr>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Result<Response, AppError> {
-    if app.settings.loyalty.is_none() {
-        return Err(AppError::NotFound);
-    }
-    if req.method() == axum::http::Method::POST {
-        super::guard::check_post(&app, connect.0, req.headers(), req.uri().path())?;
-    }
-    Ok(next.run(req).await)
+        .route_layer(middleware::from_fn_with_state(state, guard::loyalty))
 }
 
 /// A valid post of the comment form.

@@ -13,18 +13,17 @@ mod view;
 
 use std::collections::HashMap;
 
-use axum::extract::{ConnectInfo, Query, Request, State};
-use axum::http::{HeaderMap, Method, StatusCode};
-use axum::middleware::{self, Next};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use site_config::{FormDecl, LoyaltyConfig};
-use std::net::SocketAddr;
 
 use super::error::AppError;
 use super::extract::{field, Format, Posted};
-use super::guard::check_post;
+use super::guard;
 use super::reply::{html, problem, see_other};
 use super::session::{self, Kind};
 use super::AppState;
@@ -38,7 +37,7 @@ use crate::store::{NewMail, Tx};
 use crate::validate::kinds::RegistrationPost;
 use crate::{Error, Settings};
 
-/// The members' routes, behind their guard.
+/// The members' routes, behind `guard::loyalty` (no programme, no pages).
 pub(super) fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/members", get(|| async { see_other("/members/") }))
@@ -52,24 +51,7 @@ pub(super) fn routes(state: AppState) -> Router<AppState> {
             staff_reward::PAGE,
             get(staff_reward::page).post(staff_reward::act),
         )
-        .route_layer(middleware::from_fn_with_state(state, guard))
-}
-
-/// No programme, no pages; posts must come from the site or these pages, and count
-/// against the client's rate limit.
-pub(super) async fn guard(
-    State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: Request,
-    next: Next,
-) -> Result<Response, AppError> {
-    if app.settings.loyalty.is_none() {
-        return Err(AppError::NotFound);
-    }
-    if req.method() == Method::POST {
-        check_post(&app, peer, req.headers(), req.uri().path())?;
-    }
-    Ok(next.run(req).await)
+        .route_layer(middleware::from_fn_with_state(state, guard::loyalty))
 }
 
 fn token_of(q: &HashMap<String, String>) -> String {
