@@ -170,12 +170,6 @@ pub fn normalise_code(code: &str) -> String {
         .to_ascii_uppercase()
 }
 
-/// The key that makes one account per address (the rules are in [`crate::address`]).
-/// The address as first typed is kept beside it and used for mail.
-pub fn email_key(email: &str) -> String {
-    crate::address::key(email)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,8 +203,7 @@ mod tests {
     }
 
     #[test]
-    fn addresses_and_codes_are_normalised_for_comparison_only() {
-        assert_eq!(email_key("  Ann.Lee@Example.COM "), "ann.lee@example.com");
+    fn codes_are_normalised_for_comparison_only() {
         assert_eq!(normalise_code(" ab3d-ef7h "), "AB3DEF7H");
         let c = referral_code();
         assert_eq!(c.len(), 8);

@@ -133,7 +133,7 @@ pub fn staff_mail(
         envelope_to: settings.staff.email.to_string(),
         subject,
         message: message.formatted(),
-        about: Some(sub.email.trim().to_lowercase()),
+        about: Some(crate::address::key(&sub.email)),
     })
 }
 
