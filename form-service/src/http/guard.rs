@@ -171,9 +171,10 @@ pub struct RateLimiter {
     buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
 }
 
-/// The bucket of an address: IPv6 by /64.
-fn key(ip: IpAddr) -> IpAddr {
-    match ip {
+/// What per-client limits (posts here, open connections in `server`) count by: the
+/// address, an IPv4-mapped one as IPv4, and IPv6 by /64.
+pub fn limit_key(ip: IpAddr) -> IpAddr {
+    match canonical(ip) {
         IpAddr::V6(v6) => {
             let s = v6.segments();
             IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
@@ -201,7 +202,7 @@ impl RateLimiter {
         }
         let burst = f64::from(self.limit.burst.max(1));
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((tokens, _)) = buckets.get_mut(&key(ip)) {
+        if let Some((tokens, _)) = buckets.get_mut(&limit_key(ip)) {
             *tokens = (*tokens + 1.0).min(burst);
         }
     }
@@ -211,7 +212,7 @@ impl RateLimiter {
         if self.limit.per_minute == 0 {
             return Ok(());
         }
-        let key = key(ip);
+        let key = limit_key(ip);
         let burst = f64::from(self.limit.burst.max(1));
         let rate = f64::from(self.limit.per_minute) / 60.0;
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
@@ -326,6 +327,18 @@ mod tests {
         assert_eq!(
             client_ip(mapped, &h, &[]),
             "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
+    }
+
+    #[test]
+    fn limits_count_ipv6_by_64_and_mapped_ipv4_as_ipv4() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(limit_key(ip("192.0.2.1")), ip("192.0.2.1"));
+        assert_eq!(limit_key(ip("::ffff:192.0.2.1")), ip("192.0.2.1"));
+        assert_eq!(limit_key(ip("2001:db8:1:2:3:4:5:6")), ip("2001:db8:1:2::"));
+        assert_ne!(
+            limit_key(ip("2001:db8:1:3::1")),
+            limit_key(ip("2001:db8:1:2::1"))
         );
     }
 

@@ -78,17 +78,13 @@ pub fn notice_page(s: &Settings, title: &str, message: &str) -> String {
 pub fn too_many_page(s: &Settings, title: &str, wait: &str, back: &str) -> String {
     let phone = &s.site.business.phone;
     // As the theme's phone link does: the international form when the site gives it.
-    let dial: String = s
-        .site
-        .business
-        .phone_international
-        .as_deref()
-        .unwrap_or(phone)
-        .chars()
-        .enumerate()
-        .filter(|&(i, c)| c.is_ascii_digit() || (i == 0 && c == '+'))
-        .map(|(_, c)| c)
-        .collect();
+    let dial = crate::phone::dial(
+        s.site
+            .business
+            .phone_international
+            .as_deref()
+            .unwrap_or(phone),
+    );
     page(s, title, &view::too_many(title, wait, phone, &dial, back))
 }
 

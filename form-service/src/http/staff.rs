@@ -13,6 +13,7 @@ use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::error::AppError;
 use super::extract::{field, Posted};
@@ -52,17 +53,16 @@ fn safe_next(next: &str) -> &str {
     }
 }
 
+/// What a query value keeps as it is: RFC 3986's unreserved characters.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Percent-encodes a path for a query value.
 fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
 
 async fn home(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
@@ -234,7 +234,15 @@ async fn sign_out(State(app): State<AppState>, headers: HeaderMap) -> Result<Res
 
 #[cfg(test)]
 mod tests {
-    use super::safe_next;
+    use super::{encode, safe_next};
+
+    #[test]
+    fn next_is_encoded_whole_into_a_query_value() {
+        assert_eq!(
+            encode("/comments/moderate?token=ab2&x=é ~-_."),
+            "%2Fcomments%2Fmoderate%3Ftoken%3Dab2%26x%3D%C3%A9%20~-_."
+        );
+    }
 
     #[test]
     fn only_staff_link_pages_are_carried_on_to() {

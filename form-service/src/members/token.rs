@@ -4,11 +4,9 @@
 //! (to find the row) and a BLAKE3 hash of the secret (so a copy of the database signs no
 //! one in); the secret is checked against the hash in constant time.
 
-use rand::Rng;
+use crate::id::{random, ALPHABET};
 use rusqlite::{Connection, OptionalExtension};
 
-/// Letters and digits without look-alikes (no 0/o, 1/l/i).
-const ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
 /// Characters of the selector; enough that two never meet.
 const SELECTOR_LEN: usize = 12;
 /// Characters of the secret: 32 of 31 symbols, about 158 bits.
@@ -147,14 +145,6 @@ pub fn end_session(conn: &Connection, sessions: Sessions, cookie: &str) -> rusql
         )?;
     }
     Ok(())
-}
-
-/// `n` random characters from [`ALPHABET`].
-fn random(n: usize) -> String {
-    let mut rng = rand::thread_rng();
-    (0..n)
-        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-        .collect()
 }
 
 /// A member's referral code: eight capitals and digits, easy to read out and type.
