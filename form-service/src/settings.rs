@@ -41,6 +41,8 @@ pub struct Settings {
     pub services: Vec<ServiceRef>,
     /// The site's address without a trailing slash; thank-you pages are under it.
     pub base_url: String,
+    /// The site's origin (`scheme://host[:port]`), which its pages load from.
+    pub site_origin: String,
     /// Origins whose browser posts are accepted: the site's first.
     pub allowed_origins: Vec<String>,
     /// Proxies whose `X-Forwarded-For` is believed.
@@ -54,6 +56,9 @@ pub struct Settings {
     /// The addresses that may sign in as staff (`form_service.staff.addresses`, else
     /// the address staff emails go to), as configured.
     pub staff_addresses: Vec<String>,
+    /// The first of `staff_addresses`: a staff sign-in email is built for it when the
+    /// typed address is not staff's, so that the work is the same.
+    pub staff_default: String,
     /// The generated site.
     pub site_dir: PathBuf,
     /// How long the outbox retries one email.
@@ -94,7 +99,8 @@ impl Settings {
             Some(u) => checked_url(u)?,
             None => site.base_url.as_str().to_string(),
         };
-        let mut allowed_origins = vec![origin::of(&base_url)];
+        let site_origin = origin::of(&base_url);
+        let mut allowed_origins = vec![site_origin.clone()];
         for o in fs.extra_origins.iter().chain(&overrides.extra_origins) {
             let o = checked_url(o)?;
             allowed_origins.push(origin::of(&o));
@@ -128,9 +134,13 @@ impl Settings {
             let m = parse_mailbox("form_service.staff.addresses", a)?;
             staff_addresses.push(m.email.to_string());
         }
-        if staff_addresses.is_empty() {
-            staff_addresses.push(staff.email.to_string());
-        }
+        let staff_default = match staff_addresses.first() {
+            Some(first) => first.clone(),
+            None => {
+                staff_addresses.push(staff.email.to_string());
+                staff.email.to_string()
+            }
+        };
         let limit = fs.rate_limit;
         if limit.per_minute > 0 && limit.burst == 0 {
             return Err(Setting::ZeroBurst.into());
@@ -170,12 +180,14 @@ impl Settings {
                 .unwrap_or_else(|| PathBuf::from("dist")),
             services,
             base_url,
+            site_origin,
             allowed_origins,
             trusted_proxies,
             tz,
             from,
             staff,
             staff_addresses,
+            staff_default,
             root,
             site,
         })

@@ -154,7 +154,7 @@ struct FromPage {
 
 /// Pages served from here load the site's styles and post to the form service.
 fn content_security_policy(s: &Settings) -> HeaderValue {
-    let site = &s.allowed_origins[0];
+    let site = &s.site_origin;
     let mut form_action = format!("'self' {site}");
     if let Some(url) = &s.site.form_service.url {
         form_action.push(' ');

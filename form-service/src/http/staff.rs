@@ -109,7 +109,7 @@ async fn ask_for_link(
         encode(&next)
     );
     // Built for every request, staff or not, so the work is the same.
-    let mail = mail::staff_sign_in(s, to.as_deref().unwrap_or(&s.staff_addresses[0]), &url)?;
+    let mail = mail::staff_sign_in(s, to.as_deref().unwrap_or(&s.staff_default), &url)?;
     let lifetime = i64::from(s.site.form_service.staff.sign_in_link_minutes) * 60;
     let request = SignInRequest {
         to,
