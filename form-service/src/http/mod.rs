@@ -7,8 +7,9 @@
 //! never import each other: [`submit`] here hands each valid post to its kind's
 //! handler, and what they share lives in `reply`, `view`, `session`, `guard`. Layers,
 //! outermost first: a last-resort panic catcher, `answer` (bodies for errors, security
-//! and CORS headers), the whole-request and body timeouts, and the panic catcher that
-//! turns a handler's panic into a 500 page.
+//! and CORS headers), `metrics::record` (counts each answer by its error's kind), the
+//! whole-request and body timeouts, and the panic catcher that turns a handler's panic
+//! into a 500 page. Each area's routes sit behind a layer from `guard`.
 
 mod answer;
 mod comments;
