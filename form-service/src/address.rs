@@ -62,6 +62,21 @@ mod tests {
         assert_eq!(key("\u{212A}im@example.com"), "\u{212A}im@example.com");
     }
 
+    /// Rows written before every caller used [`key`] hold `trim().to_lowercase()` of an
+    /// address that validation (`validate::is_email`) let through: ASCII only, where the
+    /// two agree, so lookups of those rows still find them.
+    #[test]
+    fn for_the_ascii_addresses_we_store_the_key_is_the_old_lowercase() {
+        for a in [
+            " Ann.Lee@Example.COM",
+            "O'Neil+x@Mail.Example.org ",
+            "a_b-c@x.io",
+        ] {
+            assert!(crate::validate::is_email(a.trim()), "{a}");
+            assert_eq!(key(a), a.trim().to_lowercase(), "{a}");
+        }
+    }
+
     #[test]
     fn aliases_of_one_mailbox_share_a_person_key() {
         let lou = person_key("lou@example.com");

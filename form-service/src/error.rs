@@ -173,7 +173,10 @@ pub enum Usage {
     #[error("give --reason with one of these numbers:{}", numbered(.0))]
     RejectReason(Vec<String>),
     /// `comments reply` without text, or with too much.
-    #[error("--text must hold the reply (up to 2,000 characters)")]
+    #[error(
+        "--text must hold the reply (up to {} characters)",
+        grouped(crate::comments::REPLY_LIMIT)
+    )]
     ReplyText,
     /// A path SQLite cannot be given (not UTF-8).
     #[error("{} is not a UTF-8 path", .0.display())]
@@ -206,6 +209,19 @@ pub enum Usage {
     /// `staff sessions --end` with an id that is not a live session.
     #[error("no live staff session has that id (see `form-service staff sessions`)")]
     NoStaffSession,
+}
+
+/// `n` with a comma between thousands, as people read it (`2,000`).
+fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
 }
 
 fn numbered(reasons: &[String]) -> String {
@@ -439,5 +455,21 @@ mod tests {
             "database: the database has schema version 9, newer than this build (8); use a newer form-service"
         );
         assert_eq!(e.exit_code(), 1);
+        assert_eq!(
+            Error::from(Usage::ReplyText).to_string(),
+            "--text must hold the reply (up to 2,000 characters)"
+        );
+    }
+
+    #[test]
+    fn thousands_are_grouped() {
+        for (n, s) in [
+            (0, "0"),
+            (999, "999"),
+            (2000, "2,000"),
+            (1234567, "1,234,567"),
+        ] {
+            assert_eq!(grouped(n), s);
+        }
     }
 }

@@ -3,8 +3,8 @@
 //!
 //! `cli` and `cmd` are the command line; `http` is the axum app; `validate` checks a post
 //! against the form's declaration in `site.yaml`; `store` owns the database; `members` is the
-//! loyalty programme; `links` the emailed links every area uses; `staff` who staff are
-//! and their sessions; `address` when two email addresses are the same; `backup` copies and restores the data folder; `retention` purges what is past `retention_days`, by command and on a schedule; `outbox` composes and delivers mail; `metrics` serves `/metrics`; `server` runs the app with the timeouts hyper offers.
+//! loyalty programme; `links` the emailed links every area uses; `origin` which web origins are ours; `staff` who staff are
+//! and their sessions; `address` when two email addresses are the same; `backup` copies and restores the data folder; `retention` purges what is past `retention_days`, by command and on a schedule; `outbox` composes and delivers mail; `phone` how a `tel:` link dials a number; `metrics` serves `/metrics`; `server` runs the app with the timeouts hyper offers.
 
 // The workspace denies unsafe code; only the generator binary sets one allocator
 // option through FFI. Nothing here may.
@@ -22,7 +22,9 @@ pub mod id;
 pub mod links;
 pub mod members;
 pub mod metrics;
+pub mod origin;
 pub mod outbox;
+pub mod phone;
 pub mod private;
 pub mod retention;
 pub mod server;

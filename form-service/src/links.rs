@@ -2,6 +2,9 @@
 //! ([`issue`]), looking at one without using it ([`check`], what a `GET` may do), and
 //! spending one ([`spend`], what the button's `POST` does).
 //!
+//! Where a link points is decided here too: [`Purpose::path`] is the page it opens (and
+//! the route that serves it), [`url`] the address that goes in the email.
+//!
 //! A link's token is a selector and a secret (`members::token`); the `links` table keeps
 //! the selector and the secret's hash. Members' links name a member; staff sign-in links
 //! name a staff address; links staff act with name the thing they act on (`subject`).
@@ -10,7 +13,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::members::token::{NewToken, Presented};
 use crate::store::Tx;
-use crate::Error;
+use crate::{Error, Settings};
 
 /// What an emailed link is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,19 +39,20 @@ pub enum Purpose {
     CommentReply,
 }
 
-const ALL: [Purpose; 9] = [
-    Purpose::Confirm,
-    Purpose::SignIn,
-    Purpose::CommentConfirm,
-    Purpose::StaffSignIn,
-    Purpose::RewardUsed,
-    Purpose::RewardDeclined,
-    Purpose::CommentApprove,
-    Purpose::CommentReject,
-    Purpose::CommentReply,
-];
-
 impl Purpose {
+    /// Every purpose.
+    pub const ALL: [Purpose; 9] = [
+        Purpose::Confirm,
+        Purpose::SignIn,
+        Purpose::CommentConfirm,
+        Purpose::StaffSignIn,
+        Purpose::RewardUsed,
+        Purpose::RewardDeclined,
+        Purpose::CommentApprove,
+        Purpose::CommentReject,
+        Purpose::CommentReply,
+    ];
+
     /// The word stored.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -65,7 +69,22 @@ impl Purpose {
     }
 
     fn parse(s: &str) -> Option<Purpose> {
-        ALL.into_iter().find(|p| p.as_str() == s)
+        Purpose::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// The page on this service the link opens; its button posts back to the same path.
+    /// Links that act on one thing in different ways share a page.
+    pub const fn path(self) -> &'static str {
+        match self {
+            Purpose::Confirm => "/members/confirm",
+            Purpose::SignIn => "/members/sign-in",
+            Purpose::CommentConfirm => "/comments/confirm",
+            Purpose::StaffSignIn => "/staff/sign-in",
+            Purpose::RewardUsed | Purpose::RewardDeclined => "/members/staff/reward",
+            Purpose::CommentApprove | Purpose::CommentReject | Purpose::CommentReply => {
+                "/comments/moderate"
+            }
+        }
     }
 
     /// True for the links staff act with (which need a staff sign-in).
@@ -79,6 +98,22 @@ impl Purpose {
                 | Purpose::CommentReply
         )
     }
+}
+
+/// A link's page (a [`Purpose::path`]) with its token, relative to the service
+/// (`/comments/moderate?token=...`): what a staff sign-in carries back to.
+pub fn page(path: &str, token: &str) -> String {
+    format!("{path}?token={token}")
+}
+
+/// The token in `page` when it is `path` with a token ([`page`] undone), else `None`.
+pub fn token_at<'a>(path: &str, page: &'a str) -> Option<&'a str> {
+    page.strip_prefix(path)?.strip_prefix("?token=")
+}
+
+/// The address an emailed link for `purpose` with `token` opens.
+pub fn url(s: &Settings, purpose: Purpose, token: &NewToken) -> String {
+    s.service_url(&page(purpose.path(), &token.raw))
 }
 
 /// Why a link does nothing.
@@ -306,4 +341,53 @@ pub fn spend_all_for(tx: &Tx<'_>, subject: i64, purposes: &[Purpose]) -> Result<
             .execute(params![subject, tx.now, p.as_str()])?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purposes_round_trip_their_stored_word() {
+        for p in Purpose::ALL {
+            assert_eq!(Purpose::parse(p.as_str()), Some(p));
+        }
+        assert_eq!(Purpose::parse("nonsense"), None);
+    }
+
+    #[test]
+    fn pages_carry_the_token() {
+        let at = |p: Purpose| page(p.path(), "abc");
+        assert_eq!(at(Purpose::CommentReject), "/comments/moderate?token=abc");
+        assert_eq!(at(Purpose::CommentReply), at(Purpose::CommentApprove));
+        assert_eq!(
+            at(Purpose::RewardDeclined),
+            "/members/staff/reward?token=abc"
+        );
+        assert_eq!(at(Purpose::RewardUsed), at(Purpose::RewardDeclined));
+        assert_eq!(at(Purpose::Confirm), "/members/confirm?token=abc");
+        assert_eq!(at(Purpose::SignIn), "/members/sign-in?token=abc");
+        assert_eq!(at(Purpose::CommentConfirm), "/comments/confirm?token=abc");
+        assert_eq!(at(Purpose::StaffSignIn), "/staff/sign-in?token=abc");
+    }
+
+    #[test]
+    fn the_token_is_read_back_from_its_page_only() {
+        let path = Purpose::CommentApprove.path();
+        assert_eq!(token_at(path, &page(path, "abc")), Some("abc"));
+        assert_eq!(token_at(path, "/comments/moderate?token="), Some(""));
+        assert_eq!(token_at(path, "/comments/moderate"), None);
+        assert_eq!(token_at(path, "/comments/moderatex?token=a"), None);
+        assert_eq!(token_at(path, "/members/staff/reward?token=a"), None);
+    }
+
+    #[test]
+    fn every_page_is_on_this_service() {
+        for p in Purpose::ALL {
+            assert!(
+                p.path().starts_with('/') && !p.path().contains('?'),
+                "{p:?}"
+            );
+        }
+    }
 }

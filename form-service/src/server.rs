@@ -80,16 +80,7 @@ struct Counted {
 
 impl PerClient {
     fn enter(self: &Arc<Self>, ip: IpAddr, cap: usize) -> Option<Counted> {
-        let key = match ip {
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => IpAddr::V4(v4),
-                None => {
-                    let s = v6.segments();
-                    IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-                }
-            },
-            v4 => v4,
-        };
+        let key = crate::http::guard::limit_key(ip);
         let mut open = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let n = open.entry(key).or_insert(0);
         if *n >= cap {

@@ -13,6 +13,7 @@ use lettre::message::Mailbox;
 use site_config::{discover_services, FormDecl, LoyaltyConfig, RateLimit, ServiceRef, SiteConfig};
 
 use crate::error::Setting;
+use crate::origin;
 use crate::Error;
 
 /// Command-line values that override or add to `site.yaml`.
@@ -40,6 +41,8 @@ pub struct Settings {
     pub services: Vec<ServiceRef>,
     /// The site's address without a trailing slash; thank-you pages are under it.
     pub base_url: String,
+    /// The site's origin (`scheme://host[:port]`), which its pages load from.
+    pub site_origin: String,
     /// Origins whose browser posts are accepted: the site's first.
     pub allowed_origins: Vec<String>,
     /// Proxies whose `X-Forwarded-For` is believed.
@@ -53,6 +56,9 @@ pub struct Settings {
     /// The addresses that may sign in as staff (`form_service.staff.addresses`, else
     /// the address staff emails go to), as configured.
     pub staff_addresses: Vec<String>,
+    /// The first of `staff_addresses`: a staff sign-in email is built for it when the
+    /// typed address is not staff's, so that the work is the same.
+    pub staff_default: String,
     /// The generated site.
     pub site_dir: PathBuf,
     /// How long the outbox retries one email.
@@ -93,10 +99,11 @@ impl Settings {
             Some(u) => checked_url(u)?,
             None => site.base_url.as_str().to_string(),
         };
-        let mut allowed_origins = vec![origin_of(&base_url)];
+        let site_origin = origin::of(&base_url);
+        let mut allowed_origins = vec![site_origin.clone()];
         for o in fs.extra_origins.iter().chain(&overrides.extra_origins) {
             let o = checked_url(o)?;
-            allowed_origins.push(origin_of(&o));
+            allowed_origins.push(origin::of(&o));
         }
         let trusted_proxies = fs
             .trusted_proxies
@@ -127,9 +134,13 @@ impl Settings {
             let m = parse_mailbox("form_service.staff.addresses", a)?;
             staff_addresses.push(m.email.to_string());
         }
-        if staff_addresses.is_empty() {
-            staff_addresses.push(staff.email.to_string());
-        }
+        let staff_default = match staff_addresses.first() {
+            Some(first) => first.clone(),
+            None => {
+                staff_addresses.push(staff.email.to_string());
+                staff.email.to_string()
+            }
+        };
         let limit = fs.rate_limit;
         if limit.per_minute > 0 && limit.burst == 0 {
             return Err(Setting::ZeroBurst.into());
@@ -152,7 +163,7 @@ impl Settings {
         // The service's own pages (a 422, a link's button) post back to it. Behind a
         // proxy that rewrites `Host` (nginx's default), the same-host check cannot see
         // that, so its public address is an allowed origin of its own (issue 13, item 19).
-        let own = origin_of(&public_url);
+        let own = origin::of(&public_url);
         if !allowed_origins.contains(&own) {
             allowed_origins.push(own);
         }
@@ -169,12 +180,14 @@ impl Settings {
                 .unwrap_or_else(|| PathBuf::from("dist")),
             services,
             base_url,
+            site_origin,
             allowed_origins,
             trusted_proxies,
             tz,
             from,
             staff,
             staff_addresses,
+            staff_default,
             root,
             site,
         })
@@ -250,28 +263,9 @@ fn checked_url(u: &str) -> Result<String, Error> {
     }
 }
 
-/// `scheme://host[:port]` of an absolute URL, lowercased as browsers send it.
-pub fn origin_of(url: &str) -> String {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    let end = url[after_scheme..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| after_scheme + i);
-    url[..end].to_ascii_lowercase()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn origins_drop_paths_and_case() {
-        assert_eq!(
-            origin_of("https://Clinic.example/spa/"),
-            "https://clinic.example"
-        );
-        assert_eq!(origin_of("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
-        assert_eq!(origin_of("http://a.example?x"), "http://a.example");
-    }
 
     #[test]
     fn urls_are_checked() {

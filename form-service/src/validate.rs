@@ -171,7 +171,7 @@ pub fn validate(form: &str, decl: &FormDecl, services: &[ServiceRef], raw: &RawA
         .iter()
         .find(|f| f.kind == FieldKind::Email)
         .and_then(|f| answers.iter().find(|a| a.name == f.name))
-        .map(|a| a.value.to_lowercase())
+        .map(|a| crate::address::key(&a.value))
         .unwrap_or_default();
     let fingerprint = fingerprint(form, &answers);
     Outcome::Valid(Submission {

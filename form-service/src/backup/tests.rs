@@ -1,3 +1,7 @@
+//! Backups on a temporary data folder: a copy is private and whole, restores only into
+//! an empty folder, is refused once changed, and is pruned by age alone, the copies a
+//! migration makes too.
+
 use super::*;
 
 fn data_with_rows() -> tempfile::TempDir {

@@ -85,7 +85,7 @@ pub(super) fn run(config: &Path, data_dir: &Path, action: CommentsAction) -> Res
             decide(&s, &mut conn, data_dir, &id, Decision::Reject(chosen))
         }
         CommentsAction::Reply { id, text } => {
-            if text.trim().is_empty() || text.chars().count() > 2000 {
+            if text.trim().is_empty() || crate::comments::reply_too_long(&text) {
                 return Err(Usage::ReplyText.into());
             }
             decide(&s, &mut conn, data_dir, &id, Decision::Reply(text))

@@ -114,7 +114,6 @@ fn names(path: &Path, email: &str) -> bool {
     let Ok(bytes) = std::fs::read(path) else {
         return false;
     };
-    let wanted = email.trim().to_lowercase();
     let Some(message) = mail_parser::MessageParser::default().parse_headers(&bytes) else {
         return false;
     };
@@ -123,6 +122,6 @@ fn names(path: &Path, email: &str) -> bool {
         .flatten()
         .flat_map(|a| a.iter())
         .filter_map(|a| a.address())
-        .any(|a| a.trim().to_lowercase() == wanted);
+        .any(|a| crate::address::same(a, email));
     found
 }

@@ -1,19 +1,15 @@
 //! Comment emails: one to staff per comment to moderate (with its approve, reject and
 //! reply links), and a fixed note to the member when it is published or rejected.
 
-use site_config::ServiceRef;
-
-use super::Comment;
+use super::{Comment, ModerationLinks};
+use crate::links::{self, Purpose};
 use crate::members::accounts::Member;
 use crate::members::mail::{build, hello, mailbox, Block};
 use crate::store::{MailKind, NewMail};
 use crate::{Error, Settings};
 
 fn service_title<'a>(s: &'a Settings, c: &'a Comment) -> &'a str {
-    s.services
-        .iter()
-        .find(|r: &&ServiceRef| r.slug == c.service)
-        .map_or(c.service.as_str(), |r| r.title.as_str())
+    super::service_title(s, &c.service).unwrap_or(&c.service)
 }
 
 /// To staff: the page, the member, the text, warnings, and the three links.
@@ -21,10 +17,11 @@ pub fn to_moderate(
     s: &Settings,
     c: &Comment,
     m: &Member,
-    links: &[String; 3],
+    to: &ModerationLinks,
 ) -> Result<NewMail, Error> {
-    let url = |token: &str| s.public_url.clone() + &format!("/comments/moderate?token={token}");
-    let (approve, reject, reply) = (url(&links[0]), url(&links[1]), url(&links[2]));
+    let approve = links::url(s, Purpose::CommentApprove, &to.approve);
+    let reject = links::url(s, Purpose::CommentReject, &to.reject);
+    let reply = links::url(s, Purpose::CommentReply, &to.reply);
     let title = service_title(s, c);
     let mut blocks = vec![
         Block::Text(format!(

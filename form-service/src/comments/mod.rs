@@ -4,9 +4,18 @@
 //!
 //! Plain functions over a transaction, like `members`; `http::comments` and
 //! `cmd::comments` are the thin layers in front. Comment text never reaches the log.
+//! `posting` takes a comment from its post to staff, `moderation` applies what staff
+//! chose on an emailed link's page, `mail` writes the emails, `publish` the site's file.
 
 pub mod mail;
+mod moderation;
+mod posting;
 pub mod publish;
+
+pub use moderation::{moderate, reason_at, reply_too_long, Choice, REPLY_LIMIT};
+pub use posting::{
+    hold_signed_out, post_signed_in, queue_for_staff, send_held, signed_out_problems, Held, SentOn,
+};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use site_config::{ClinicReply, CommentsFile, PublishedComment};
@@ -17,7 +26,7 @@ use crate::links::{self, LinkProblem, NewLink, Purpose};
 use crate::members::accounts::Member;
 use crate::members::token::NewToken;
 use crate::store::Tx;
-use crate::Error;
+use crate::{Error, Settings};
 
 /// Where a comment stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -307,22 +316,43 @@ pub fn release(
     Ok(Ok((link, Released::Sent(Box::new(c)))))
 }
 
-/// The three staff links for a comment (approve, reject, reply), stored; returns the
-/// raw tokens in that order.
-pub fn moderation_links(tx: &mut Tx<'_>, c: &Comment, lifetime: i64) -> Result<[String; 3], Error> {
-    let mut raw = Vec::with_capacity(3);
-    for purpose in [
-        Purpose::CommentApprove,
-        Purpose::CommentReject,
-        Purpose::CommentReply,
-    ] {
+/// A comment's three staff links, stored: their tokens, for the staff email.
+#[derive(Debug, Clone)]
+pub struct ModerationLinks {
+    /// Publishes the comment.
+    pub approve: NewToken,
+    /// Rejects it, with a reason.
+    pub reject: NewToken,
+    /// Publishes it with the clinic's reply.
+    pub reply: NewToken,
+}
+
+/// Stores the three staff links for a comment (approve, reject, reply).
+pub fn moderation_links(
+    tx: &mut Tx<'_>,
+    c: &Comment,
+    lifetime: i64,
+) -> Result<ModerationLinks, Error> {
+    let issue = |purpose: Purpose| -> Result<NewToken, Error> {
         let t = NewToken::generate();
         let mut l = NewLink::new(&t, purpose, Some(c.member), lifetime);
         l.subject = Some(c.id);
         links::issue(tx, &l)?;
-        raw.push(t.raw);
-    }
-    Ok([raw[0].clone(), raw[1].clone(), raw[2].clone()])
+        Ok(t)
+    };
+    Ok(ModerationLinks {
+        approve: issue(Purpose::CommentApprove)?,
+        reject: issue(Purpose::CommentReject)?,
+        reply: issue(Purpose::CommentReply)?,
+    })
+}
+
+/// The title of the service with `slug`, if the site has it.
+pub fn service_title<'a>(s: &'a Settings, slug: &str) -> Option<&'a str> {
+    s.services
+        .iter()
+        .find(|r| r.slug == slug)
+        .map(|r| r.title.as_str())
 }
 
 /// Warnings for staff: text that looks like it holds an email address or a phone number.
@@ -472,6 +502,58 @@ pub fn purge(c: &mut Connection, before: i64, held_before: i64) -> Result<usize,
 /// Who wrote a comment.
 pub fn author(c: &Connection, comment: &Comment) -> Result<Option<Member>, Error> {
     crate::members::accounts::by_id(c, comment.member)
+}
+
+/// A database in a temporary folder and the fixture site's settings, for tests of the
+/// comments' rules without a server.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::Path;
+
+    use rusqlite::Connection;
+
+    use super::NewComment;
+    use crate::settings::Overrides;
+    use crate::store::{run_alone, schema, Tx};
+    use crate::{Error, Settings};
+
+    /// The fixture site's settings (tests/fixtures/site).
+    pub(crate) fn settings() -> Settings {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/site");
+        Settings::load(&root.join("site.yaml"), Overrides::default()).unwrap()
+    }
+
+    /// A fresh, migrated database; keep the folder while it is used.
+    pub(crate) fn db() -> (tempfile::TempDir, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = schema::open(dir.path()).unwrap();
+        (dir, conn)
+    }
+
+    /// Runs `f` in one transaction at `now`, committed only if it succeeds.
+    pub(crate) fn run<T>(
+        conn: &mut Connection,
+        now: i64,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        run_alone(conn, now, 3600, f)
+    }
+
+    /// The one number `sql` selects.
+    pub(crate) fn count(conn: &Connection, sql: &str) -> i64 {
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    /// A comment on the fixture's laser page.
+    pub(crate) fn comment(body: &str) -> NewComment {
+        NewComment {
+            public_id: crate::id::new_id(),
+            page: "/services/laser-hair-removal/".into(),
+            service: "laser-hair-removal".into(),
+            author: "Ann".into(),
+            body: body.into(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::header::{
-    ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ORIGIN,
+    ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
     REFERRER_POLICY, VARY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderValue, StatusCode};
@@ -16,11 +16,11 @@ use site_config::FormState;
 
 use super::error::AppError;
 use super::extract::Format;
-use super::{pages, AppState};
+use super::{guard, pages, AppState};
 
 pub(super) async fn answer(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let format = Format::of(req.headers());
-    let origin = req.headers().get(ORIGIN).cloned();
+    let cors = guard::cors_origin(req.headers(), &app.settings.allowed_origins);
     let path = req.uri().path().to_string();
     let mut res = next.run(req).await;
 
@@ -57,7 +57,7 @@ pub(super) async fn answer(State(app): State<AppState>, req: Request, next: Next
         );
     }
     if content_type.starts_with("application/json") {
-        if let Some(o) = origin.filter(|o| app.origin_is_allowed(o)) {
+        if let Some(o) = cors {
             h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, o);
             h.append(VARY, HeaderValue::from_static("Origin"));
         }

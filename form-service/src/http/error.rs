@@ -126,7 +126,7 @@ impl AppError {
             ),
             AppError::TooLarge => (
                 "Your answers are too long",
-                format!("The whole form must be under 32 KB. Please go back, shorten your message and send it again, or call us on {phone}."),
+                format!("The whole form must be under {} KB. Please go back, shorten your message and send it again, or call us on {phone}.", super::extract::BODY_LIMIT / 1024),
             ),
             AppError::UnsupportedType => (
                 "The form could not be read",

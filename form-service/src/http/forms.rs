@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use axum::extract::State;
 use axum::http::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
-    ACCESS_CONTROL_MAX_AGE, LOCATION, ORIGIN, VARY,
+    ACCESS_CONTROL_MAX_AGE, LOCATION, VARY,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +17,7 @@ use site_config::FormDecl;
 
 use super::error::AppError;
 use super::extract::Format;
-use super::AppState;
+use super::{guard, AppState};
 use crate::outbox::message;
 use crate::store::NewSubmission;
 use crate::validate::Submission;
@@ -100,12 +100,12 @@ fn received(s: &Settings, decl: &FormDecl, format: Format, id: &str) -> Response
 
 /// `OPTIONS /forms/{form}`: lets the site's own scripts post JSON; no one else.
 pub(super) async fn preflight(State(app): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(origin) = headers.get(ORIGIN).filter(|o| app.origin_is_allowed(o)) else {
+    let Some(origin) = guard::cors_origin(&headers, &app.settings.allowed_origins) else {
         return AppError::WrongOrigin.into_response();
     };
     let mut r = StatusCode::NO_CONTENT.into_response();
     let h = r.headers_mut();
-    h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+    h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     h.insert(
         ACCESS_CONTROL_ALLOW_METHODS,
         HeaderValue::from_static("POST"),

@@ -1,5 +1,7 @@
-//! Checks made before a post's body is read: is the form known, does a browser post
-//! come from the site, and has this client address posted too often.
+//! Checks made before a post's body is read, as layers for each area (`forms`, `posts`,
+//! `loyalty`): is the form or area there, does a browser post come from the site, and
+//! has this client address posted too often; and which
+//! browser origins get CORS answers. Both origin checks ask `crate::origin`.
 //!
 //! The client address is the connection's peer, or, when the peer is a configured
 //! proxy, the nearest untrusted address in `X-Forwarded-For`.
@@ -11,17 +13,17 @@ use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{HOST, ORIGIN, REFERER};
-use axum::http::{HeaderMap, Method};
+use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use site_config::RateLimit;
 
 use super::error::AppError;
 use super::AppState;
-use crate::settings::origin_of;
+use crate::origin;
 
 /// Runs on `/forms/{form}` before the handler.
-pub(super) async fn guard(
+pub(super) async fn forms(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request,
@@ -43,6 +45,34 @@ pub(super) async fn guard(
         app.limiter.refund(ip);
     }
     Ok(res)
+}
+
+/// Runs before the staff pages: posts must come from the site or the service's own
+/// pages, and count against the client's rate limit (`check_post`).
+pub(super) async fn posts(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+    next: Next,
+) -> Result<Response, AppError> {
+    if req.method() == Method::POST {
+        check_post(&app, peer, req.headers(), req.uri().path())?;
+    }
+    Ok(next.run(req).await)
+}
+
+/// Runs before the members' area and comments' links: without a loyalty programme
+/// they do not exist; posts are checked as [`posts`] checks them.
+pub(super) async fn loyalty(
+    State(app): State<AppState>,
+    peer: ConnectInfo<SocketAddr>,
+    req: Request,
+    next: Next,
+) -> Result<Response, AppError> {
+    if app.settings.loyalty.is_none() {
+        return Err(AppError::NotFound);
+    }
+    posts(State(app), peer, req, next).await
 }
 
 /// What every state-changing request passes: it comes from the site (or the service's
@@ -72,12 +102,21 @@ pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     let named = headers
         .get(ORIGIN)
         .or_else(|| headers.get(REFERER))
-        .map(|v| v.to_str().map(origin_of));
+        .map(HeaderValue::to_str);
     match named {
         None => true,
-        Some(Ok(o)) => allowed.contains(&o) || same_host(&o, headers),
+        Some(Ok(o)) => origin::is_allowed(o, allowed) || same_host(&origin::of(o), headers),
         Some(Err(_)) => false,
     }
+}
+
+/// The request's `Origin`, to echo in CORS headers, when it is one of `allowed`. Only
+/// the configured origins: a same-host page needs no CORS.
+pub(super) fn cors_origin(headers: &HeaderMap, allowed: &[String]) -> Option<HeaderValue> {
+    headers
+        .get(ORIGIN)
+        .filter(|o| o.to_str().is_ok_and(|o| origin::is_allowed(o, allowed)))
+        .cloned()
 }
 
 fn same_host(origin: &str, headers: &HeaderMap) -> bool {
@@ -132,9 +171,10 @@ pub struct RateLimiter {
     buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
 }
 
-/// The bucket of an address: IPv6 by /64.
-fn key(ip: IpAddr) -> IpAddr {
-    match ip {
+/// What per-client limits (posts here, open connections in `server`) count by: the
+/// address, an IPv4-mapped one as IPv4, and IPv6 by /64.
+pub fn limit_key(ip: IpAddr) -> IpAddr {
+    match canonical(ip) {
         IpAddr::V6(v6) => {
             let s = v6.segments();
             IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
@@ -162,7 +202,7 @@ impl RateLimiter {
         }
         let burst = f64::from(self.limit.burst.max(1));
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((tokens, _)) = buckets.get_mut(&key(ip)) {
+        if let Some((tokens, _)) = buckets.get_mut(&limit_key(ip)) {
             *tokens = (*tokens + 1.0).min(burst);
         }
     }
@@ -172,7 +212,7 @@ impl RateLimiter {
         if self.limit.per_minute == 0 {
             return Ok(());
         }
-        let key = key(ip);
+        let key = limit_key(ip);
         let burst = f64::from(self.limit.burst.max(1));
         let rate = f64::from(self.limit.per_minute) / 60.0;
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
@@ -246,6 +286,29 @@ mod tests {
     }
 
     #[test]
+    fn cors_answers_only_configured_origins() {
+        let allowed = vec!["https://clinic.example".to_string()];
+        let cors = |pairs| cors_origin(&headers(pairs), &allowed);
+        assert_eq!(
+            cors(&[("origin", "https://clinic.example")]).unwrap(),
+            "https://clinic.example"
+        );
+        assert_eq!(cors(&[]), None);
+        assert_eq!(cors(&[("origin", "https://evil.example")]), None);
+        assert_eq!(cors(&[("origin", "null")]), None);
+        // A page of the site names it in `Referer`, which is no CORS request.
+        assert_eq!(cors(&[("referer", "https://clinic.example/x/")]), None);
+        // The service's own host is allowed to post, but needs no CORS.
+        assert_eq!(
+            cors(&[
+                ("origin", "https://forms.clinic.example"),
+                ("host", "forms.clinic.example")
+            ]),
+            None
+        );
+    }
+
+    #[test]
     fn forwarded_for_is_believed_only_from_trusted_proxies() {
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
         let h = headers(&[("x-forwarded-for", "6.6.6.6, 203.0.113.9")]);
@@ -264,6 +327,18 @@ mod tests {
         assert_eq!(
             client_ip(mapped, &h, &[]),
             "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
+    }
+
+    #[test]
+    fn limits_count_ipv6_by_64_and_mapped_ipv4_as_ipv4() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(limit_key(ip("192.0.2.1")), ip("192.0.2.1"));
+        assert_eq!(limit_key(ip("::ffff:192.0.2.1")), ip("192.0.2.1"));
+        assert_eq!(limit_key(ip("2001:db8:1:2:3:4:5:6")), ip("2001:db8:1:2::"));
+        assert_ne!(
+            limit_key(ip("2001:db8:1:3::1")),
+            limit_key(ip("2001:db8:1:2::1"))
         );
     }
 

@@ -7,8 +7,9 @@
 //! never import each other: [`submit`] here hands each valid post to its kind's
 //! handler, and what they share lives in `reply`, `view`, `session`, `guard`. Layers,
 //! outermost first: a last-resort panic catcher, `answer` (bodies for errors, security
-//! and CORS headers), the whole-request and body timeouts, and the panic catcher that
-//! turns a handler's panic into a 500 page.
+//! and CORS headers), `metrics::record` (counts each answer by its error's kind), the
+//! whole-request and body timeouts, and the panic catcher that turns a handler's panic
+//! into a 500 page. Each area's routes sit behind a layer from `guard`.
 
 mod answer;
 mod comments;
@@ -38,7 +39,7 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
-use crate::settings::origin_of;
+use crate::origin;
 use crate::store::Store;
 use crate::validate::kinds::{typed, Typed};
 use crate::validate::{validate, Outcome};
@@ -109,15 +110,6 @@ impl AppState {
             csp,
         }))
     }
-
-    fn origin_is_allowed(&self, origin: &HeaderValue) -> bool {
-        origin.to_str().is_ok_and(|o| {
-            self.settings
-                .allowed_origins
-                .iter()
-                .any(|a| *a == o.to_ascii_lowercase())
-        })
-    }
 }
 
 /// `POST /forms/{form}`: checks the post against its declaration, then hands it, typed,
@@ -163,11 +155,11 @@ struct FromPage {
 
 /// Pages served from here load the site's styles and post to the form service.
 fn content_security_policy(s: &Settings) -> HeaderValue {
-    let site = &s.allowed_origins[0];
+    let site = &s.site_origin;
     let mut form_action = format!("'self' {site}");
     if let Some(url) = &s.site.form_service.url {
         form_action.push(' ');
-        form_action.push_str(&origin_of(url));
+        form_action.push_str(&origin::of(url));
     }
     let policy = format!(
         "default-src 'none'; style-src 'self' {site}; img-src 'self' {site} data:; \
@@ -200,7 +192,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let timeouts = state.timeouts;
     let forms = Router::new()
         .route("/forms/{form}", post(submit).options(forms::preflight))
-        .route_layer(middleware::from_fn_with_state(state.clone(), guard::guard));
+        .route_layer(middleware::from_fn_with_state(state.clone(), guard::forms));
     Router::new()
         .merge(forms)
         .merge(members::routes(state.clone()))

@@ -10,6 +10,7 @@
 
 use site_config::{error_summary, escape_html, render_form, FormDecl, FormState};
 
+use super::view;
 use crate::Settings;
 
 /// The form's page with `state` filled in: the page it was sent from (`from`, a plain
@@ -67,13 +68,8 @@ fn insert_at_main(html: &str, first: &str) -> String {
 
 /// A short page: a heading, what to do, and a link back to the site.
 pub fn notice_page(s: &Settings, title: &str, message: &str) -> String {
-    let body = format!(
-        "<div class=\"wrap\">\n<div class=\"page-header\">\n<h1>{}</h1>\n<p class=\"lead\">{}</p>\n\
-         <p><a href=\"{}/\">Go to the home page</a></p>\n</div>\n</div>\n",
-        escape_html(title),
-        escape_html(message),
-        escape_html(&s.base_url)
-    );
+    let home = format!("{}/", s.base_url);
+    let body = view::notice(title, &escape_html(message), &home, "Go to the home page");
     page(s, title, &body)
 }
 
@@ -82,36 +78,14 @@ pub fn notice_page(s: &Settings, title: &str, message: &str) -> String {
 pub fn too_many_page(s: &Settings, title: &str, wait: &str, back: &str) -> String {
     let phone = &s.site.business.phone;
     // As the theme's phone link does: the international form when the site gives it.
-    let dial: String = s
-        .site
-        .business
-        .phone_international
-        .as_deref()
-        .unwrap_or(phone)
-        .chars()
-        .enumerate()
-        .filter(|&(i, c)| c.is_ascii_digit() || (i == 0 && c == '+'))
-        .map(|(_, c)| c)
-        .collect();
-    let call = if dial.is_empty() {
-        String::new()
-    } else {
-        format!(
-            " or call us on <a href=\"tel:{}\">{}</a>",
-            escape_html(&dial),
-            escape_html(phone)
-        )
-    };
-    let body = format!(
-        "<div class=\"wrap\">\n<div class=\"page-header\">\n<h1>{}</h1>\n\
-         <p class=\"lead\">Several forms came from your connection in a short time. \
-         Your answers were not sent. Please wait {} and send the form again{call}.</p>\n\
-         <p><a href=\"{}\">Back to the form</a></p>\n</div>\n</div>\n",
-        escape_html(title),
-        escape_html(wait),
-        escape_html(back)
+    let dial = crate::phone::dial(
+        s.site
+            .business
+            .phone_international
+            .as_deref()
+            .unwrap_or(phone),
     );
-    page(s, title, &body)
+    page(s, title, &view::too_many(title, wait, phone, &dial, back))
 }
 
 /// `body` (HTML for inside `<main>`) in the site's look, titled `title`.

@@ -70,7 +70,7 @@ pub(crate) async fn member(
         .await?)
 }
 
-/// The staff session of a request to the staff link `path?token=...`; without one, the
+/// The staff session of a request to the staff link at `path` with `token`; without one, the
 /// page that asks for the staff sign-in and then brings the browser back to the link
 /// (`status`: 200 for a link opened, 403 for a button pressed: nothing was done).
 pub(crate) async fn staff_for_link(
@@ -85,7 +85,7 @@ pub(crate) async fn staff_for_link(
         None => Err(super::reply::staff_sign_in_first(
             &app.settings,
             status,
-            &format!("{path}?token={token}"),
+            &crate::links::page(path, token),
         )),
     })
 }

@@ -6,18 +6,18 @@
 //! (`Kind::StaffLink`); the link signs in only a browser that carries it.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Query, Request, State};
-use axum::http::{HeaderMap, Method, StatusCode};
-use axum::middleware::{self, Next};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::error::AppError;
 use super::extract::{field, Posted};
-use super::guard::check_post;
+use super::guard;
 use super::reply::{html, message, problem, see_other};
 use super::session::{self, Kind};
 use super::{view, AppState};
@@ -26,28 +26,15 @@ use crate::members::mail;
 use crate::members::token::NewToken;
 use crate::staff::{self, SignInRefused, SignInRequest};
 
-/// The staff routes, behind their guard.
+/// The staff routes, behind `guard::posts`.
 pub(super) fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/staff", get(|| async { see_other("/staff/") }))
         .route("/staff/", get(home))
         .route("/staff/link", post(ask_for_link))
-        .route("/staff/sign-in", get(sign_in_page).post(sign_in))
+        .route(Purpose::StaffSignIn.path(), get(sign_in_page).post(sign_in))
         .route("/staff/sign-out", post(sign_out))
-        .route_layer(middleware::from_fn_with_state(state, guard))
-}
-
-/// Posts must come from the site or these pages, and count against the rate limit.
-async fn guard(
-    State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: Request,
-    next: Next,
-) -> Result<Response, AppError> {
-    if req.method() == Method::POST {
-        check_post(&app, peer, req.headers(), req.uri().path())?;
-    }
-    Ok(next.run(req).await)
+        .route_layer(middleware::from_fn_with_state(state, guard::posts))
 }
 
 /// Where a sign-in may send the browser afterwards: a staff link's page on this
@@ -55,9 +42,10 @@ async fn guard(
 fn safe_next(next: &str) -> &str {
     let is_token =
         |t: &str| !t.is_empty() && t.len() <= 64 && t.bytes().all(|b| b.is_ascii_alphanumeric());
-    let ok = ["/comments/moderate?token=", "/members/staff/reward?token="]
+    let ok = Purpose::ALL
         .iter()
-        .any(|p| next.strip_prefix(p).is_some_and(is_token));
+        .filter(|p| p.is_staff_action())
+        .any(|p| links::token_at(p.path(), next).is_some_and(is_token));
     if ok {
         next
     } else {
@@ -65,17 +53,16 @@ fn safe_next(next: &str) -> &str {
     }
 }
 
+/// What a query value keeps as it is: RFC 3986's unreserved characters.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Percent-encodes a path for a query value.
 fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
 
 async fn home(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
@@ -116,13 +103,13 @@ async fn ask_for_link(
     let next = safe_next(&field(&raw, "next")).to_string();
     let to = staff::configured(&s.staff_addresses, &typed).map(str::to_string);
     let token = NewToken::generate();
-    let url = s.service_url(&format!(
-        "/staff/sign-in?token={}&next={}",
-        token.raw,
+    let url = format!(
+        "{}&next={}",
+        links::url(s, Purpose::StaffSignIn, &token),
         encode(&next)
-    ));
+    );
     // Built for every request, staff or not, so the work is the same.
-    let mail = mail::staff_sign_in(s, to.as_deref().unwrap_or(&s.staff_addresses[0]), &url)?;
+    let mail = mail::staff_sign_in(s, to.as_deref().unwrap_or(&s.staff_default), &url)?;
     let lifetime = i64::from(s.site.form_service.staff.sign_in_link_minutes) * 60;
     let request = SignInRequest {
         to,
@@ -187,7 +174,7 @@ async fn sign_in_page(
                     s.site.form_service.staff.session_days
                 ),
                 "",
-                &s.service_url("/staff/sign-in"),
+                &s.service_url(Purpose::StaffSignIn.path()),
                 &[("token", &token), ("next", &next)],
                 "Sign in as staff",
             ),
@@ -247,7 +234,15 @@ async fn sign_out(State(app): State<AppState>, headers: HeaderMap) -> Result<Res
 
 #[cfg(test)]
 mod tests {
-    use super::safe_next;
+    use super::{encode, safe_next};
+
+    #[test]
+    fn next_is_encoded_whole_into_a_query_value() {
+        assert_eq!(
+            encode("/comments/moderate?token=ab2&x=é ~-_."),
+            "%2Fcomments%2Fmoderate%3Ftoken%3Dab2%26x%3D%C3%A9%20~-_."
+        );
+    }
 
     #[test]
     fn only_staff_link_pages_are_carried_on_to() {

@@ -1,6 +1,7 @@
 //! Page fragments every area shows (the inside of `<main>`; `pages::page` puts them in
-//! the site's look): a page header, the one-button page an emailed link opens, why a
-//! link does nothing, a plain message, and the staff sign-in form. Pure functions,
+//! the site's look): a page header, a notice with a link on, the one-button page an
+//! emailed link opens, why a link does nothing, a plain message, and the staff sign-in
+//! form. Pure functions,
 //! tested without a server; everything shown is escaped here.
 
 use site_config::escape_html as esc;
@@ -9,11 +10,44 @@ use crate::links::LinkProblem;
 
 /// A page's title and lead.
 pub(crate) fn header(title: &str, lead: &str) -> String {
+    header_html(title, &esc(lead), "")
+}
+
+/// A page's title, a lead that is already HTML, and `more` (HTML) inside the header.
+pub(crate) fn header_html(title: &str, lead: &str, more: &str) -> String {
     format!(
-        "<div class=\"page-header\">\n<h1>{}</h1>\n<p class=\"lead\">{}</p>\n</div>\n",
-        esc(title),
-        esc(lead)
+        "<div class=\"page-header\">\n<h1>{}</h1>\n<p class=\"lead\">{lead}</p>\n{more}</div>\n",
+        esc(title)
     )
+}
+
+/// A short notice: a title, a lead (already HTML), and one link on (`href`, `label`).
+pub(crate) fn notice(title: &str, lead: &str, href: &str, label: &str) -> String {
+    let on = format!("<p><a href=\"{}\">{}</a></p>\n", esc(href), esc(label));
+    format!(
+        "<div class=\"wrap\">\n{}</div>\n",
+        header_html(title, lead, &on)
+    )
+}
+
+/// "Too many forms sent": wait this long (`wait`), or call the clinic (`phone`, which a
+/// `tel:` link dials as `dial`; no link when it has no digits), and go back to the form.
+pub(crate) fn too_many(title: &str, wait: &str, phone: &str, dial: &str, back: &str) -> String {
+    let call = if dial.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " or call us on <a href=\"tel:{}\">{}</a>",
+            esc(dial),
+            esc(phone)
+        )
+    };
+    let lead = format!(
+        "Several forms came from your connection in a short time. Your answers were not \
+         sent. Please wait {} and send the form again{call}.",
+        esc(wait)
+    );
+    notice(title, &lead, back, "Back to the form")
 }
 
 /// A title and a lead, nothing else.
@@ -148,5 +182,31 @@ mod tests {
         let p = link_problem(LinkProblem::Expired, Some("/members/link"));
         assert!(p.contains("expired") && p.contains("<form"));
         assert!(!link_problem(LinkProblem::Unknown, None).contains("<form"));
+        let n = notice("T<", "lead", "/x?a=\"b\"", "On &");
+        assert!(n.contains("T&lt;") && n.contains("href=\"/x?a=&quot;b&quot;\">On &amp;</a>"));
+    }
+
+    #[test]
+    fn notices_keep_their_link_inside_the_header() {
+        assert_eq!(
+            notice(
+                "Gone",
+                "Sorry.",
+                "https://a.example/",
+                "Go to the home page"
+            ),
+            "<div class=\"wrap\">\n<div class=\"page-header\">\n<h1>Gone</h1>\n\
+             <p class=\"lead\">Sorry.</p>\n<p><a href=\"https://a.example/\">Go to the home \
+             page</a></p>\n</div>\n</div>\n"
+        );
+    }
+
+    #[test]
+    fn too_many_offers_a_call_only_with_a_number() {
+        let p = too_many("Too many", "a minute", "020 7946", "0207946", "/back/");
+        assert!(p.contains("again or call us on <a href=\"tel:0207946\">020 7946</a>."));
+        assert!(p.contains("<a href=\"/back/\">Back to the form</a>"));
+        let p = too_many("Too many", "a minute", "ask us", "", "/back/");
+        assert!(p.contains("send the form again.</p>") && !p.contains("tel:"));
     }
 }

@@ -1,6 +1,10 @@
-//! The programme's emails: confirmation and sign-in links, "a friend joined", and the
-//! staff email for a reward. Each is plain text with an HTML twin, from the clinic's
-//! address. Links point at the form service's public address.
+//! The emails of everything signed in by link: members' confirmation and sign-in
+//! links, the link that sends a held comment on (`comment_to_confirm`), a staff
+//! browser's sign-in link (`staff_sign_in`), "a friend joined", and the staff email for
+//! a reward. Each is plain text with an HTML twin, from the clinic's address; links
+//! point at the form service's public address (`links::url`). The parts every such
+//! email is made of (`build`, `Block`, `mailbox`, `hello`) are shared with
+//! `comments::mail`.
 
 use crate::error::Mail;
 use lettre::message::{Mailbox, MultiPart};

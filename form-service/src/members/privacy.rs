@@ -3,7 +3,6 @@
 
 use rusqlite::{params, Connection};
 
-use super::token::email_key;
 use crate::Error;
 
 /// What forgetting a member erased.
@@ -26,7 +25,7 @@ pub fn forget(c: &mut Connection, email: &str) -> Result<MemberForgotten, Error>
     let id: Option<i64> = tx
         .query_row(
             "SELECT id FROM members WHERE email_key = ?1",
-            [email_key(email)],
+            [crate::address::key(email)],
             |r| r.get(0),
         )
         .ok();

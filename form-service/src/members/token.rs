@@ -4,11 +4,9 @@
 //! (to find the row) and a BLAKE3 hash of the secret (so a copy of the database signs no
 //! one in); the secret is checked against the hash in constant time.
 
-use rand::Rng;
+use crate::id::{random, ALPHABET};
 use rusqlite::{Connection, OptionalExtension};
 
-/// Letters and digits without look-alikes (no 0/o, 1/l/i).
-const ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
 /// Characters of the selector; enough that two never meet.
 const SELECTOR_LEN: usize = 12;
 /// Characters of the secret: 32 of 31 symbols, about 158 bits.
@@ -149,14 +147,6 @@ pub fn end_session(conn: &Connection, sessions: Sessions, cookie: &str) -> rusql
     Ok(())
 }
 
-/// `n` random characters from [`ALPHABET`].
-fn random(n: usize) -> String {
-    let mut rng = rand::thread_rng();
-    (0..n)
-        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-        .collect()
-}
-
 /// A member's referral code: eight capitals and digits, easy to read out and type.
 pub fn referral_code() -> String {
     random(8).to_ascii_uppercase()
@@ -168,12 +158,6 @@ pub fn normalise_code(code: &str) -> String {
         .filter(|c| !c.is_whitespace() && *c != '-')
         .collect::<String>()
         .to_ascii_uppercase()
-}
-
-/// The key that makes one account per address (the rules are in [`crate::address`]).
-/// The address as first typed is kept beside it and used for mail.
-pub fn email_key(email: &str) -> String {
-    crate::address::key(email)
 }
 
 #[cfg(test)]
@@ -209,8 +193,7 @@ mod tests {
     }
 
     #[test]
-    fn addresses_and_codes_are_normalised_for_comparison_only() {
-        assert_eq!(email_key("  Ann.Lee@Example.COM "), "ann.lee@example.com");
+    fn codes_are_normalised_for_comparison_only() {
         assert_eq!(normalise_code(" ab3d-ef7h "), "AB3DEF7H");
         let c = referral_code();
         assert_eq!(c.len(), 8);

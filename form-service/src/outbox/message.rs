@@ -15,17 +15,6 @@ use crate::store::{MailKind, NewMail};
 use crate::validate::Submission;
 use crate::{Error, Settings};
 
-/// A phone number as a `tel:` link dials it: digits, and a leading `+`.
-fn dial(number: &str) -> String {
-    number
-        .trim()
-        .chars()
-        .enumerate()
-        .filter(|&(i, c)| c.is_ascii_digit() || (i == 0 && c == '+'))
-        .map(|(_, c)| c)
-        .collect()
-}
-
 /// The staff email for `sub`, received at `received_at` (seconds since the epoch): the
 /// answers, a phone number as a `tel:` link, and the page the form was sent from.
 pub fn staff_mail(
@@ -85,7 +74,7 @@ pub fn staff_mail(
             // One tap calls back from a phone's mail app.
             format!(
                 "<a href=\"tel:{}\">{}</a>",
-                escape_html(&dial(&a.value)),
+                escape_html(&crate::phone::dial(&a.value)),
                 escape_html(shown)
             )
         } else {
@@ -133,7 +122,7 @@ pub fn staff_mail(
         envelope_to: settings.staff.email.to_string(),
         subject,
         message: message.formatted(),
-        about: Some(sub.email.trim().to_lowercase()),
+        about: Some(crate::address::key(&sub.email)),
     })
 }
 

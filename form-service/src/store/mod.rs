@@ -52,7 +52,7 @@ pub struct NewMail {
 impl NewMail {
     /// The same email, recorded as being about the person at `email`.
     pub fn about(mut self, email: &str) -> NewMail {
-        self.about = Some(email.trim().to_lowercase());
+        self.about = Some(crate::address::key(email));
         self
     }
 }

@@ -141,7 +141,7 @@ pub struct Forgotten {
 /// Erases every submission from `email` (compared without case) and every email about
 /// them, about that person, or to that address.
 pub fn forget(c: &mut Connection, email: &str) -> Result<Forgotten, Error> {
-    let email = email.trim().to_lowercase();
+    let email = crate::address::key(email);
     let tx = c.transaction()?;
     let submissions = {
         let mut stmt = tx.prepare(

@@ -318,7 +318,7 @@ pub(super) fn queue(
     let about = m
         .about
         .clone()
-        .or_else(|| (m.kind != MailKind::Staff).then(|| m.envelope_to.trim().to_lowercase()));
+        .or_else(|| (m.kind != MailKind::Staff).then(|| crate::address::key(&m.envelope_to)));
     tx.prepare_cached(
         "INSERT INTO outbox (submission_id, kind, envelope_from, envelope_to, subject,
                              created_at, next_attempt_at, give_up_at, about)

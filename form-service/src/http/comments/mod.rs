@@ -9,6 +9,7 @@
 //! sign-in releases anything. As with every emailed link, `GET` only shows a page.
 
 mod moderate;
+mod view;
 
 use std::collections::HashMap;
 
@@ -17,73 +18,35 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{middleware, Router};
-use site_config::{escape_html as esc, FormDecl};
+use site_config::FormDecl;
 
 use super::error::AppError;
 use super::extract::{field, Format, Posted};
+use super::guard;
 use super::reply::{html, message, problem, see_other};
 use super::session::{self, Kind};
 use super::AppState;
-use crate::comments::{self, Comment, NewComment, Posted as Outcome, Released, Status};
+use crate::comments::{self, NewComment, Posted as Outcome, Status};
 use crate::error::Refusal;
 use crate::links::{self, LinkProblem, Purpose};
-use crate::members::accounts::{self, Member};
-use crate::members::mail;
+use crate::members::accounts;
 use crate::members::token::NewToken;
-use crate::store::Tx;
 use crate::validate::kinds::CommentPost;
 use crate::validate::Problems;
 use crate::{Error, Settings};
 
-/// The comments' routes, behind the members' guard (no programme, no comments).
+/// The comments' routes, behind `guard::loyalty` (no programme, no comments).
 pub(super) fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route(
-            "/comments/moderate",
+            moderate::PAGE,
             get(moderate::moderate_page).post(moderate::moderate),
         )
-        .route("/comments/confirm", get(confirm_page).post(confirm))
-        .route_layer(middleware::from_fn_with_state(state, guard))
-}
-
-async fn guard(
-    State(app): State<AppState>,
-    connect: axum::extract::ConnectInfo<std::net::SocketAddr>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Result<Response, AppError> {
-    if app.settings.loyalty.is_none() {
-        return Err(AppError::NotFound);
-    }
-    if req.method() == axum::http::Method::POST {
-        super::guard::check_post(&app, connect.0, req.headers(), req.uri().path())?;
-    }
-    Ok(next.run(req).await)
-}
-
-/// Stores a comment's three moderation links and queues the staff email.
-fn queue_for_staff(tx: &mut Tx<'_>, s: &Settings, c: &Comment, m: &Member) -> Result<(), Error> {
-    let days = i64::from(s.site.comments.moderation_link_days);
-    let links = comments::moderation_links(tx, c, days * 86_400)?;
-    tx.queue_mail(&comments::mail::to_moderate(s, c, m, &links)?)
-}
-
-fn service_title<'a>(s: &'a Settings, slug: &str) -> &'a str {
-    s.services
-        .iter()
-        .find(|r| r.slug == slug)
-        .map_or("our treatment", |r| r.title.as_str())
-}
-
-/// What a signed-out post did; the visitor's answer is the same for each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Held {
-    /// Held, and its link emailed.
-    Sent,
-    /// Already sent to staff (the same text again).
-    Already,
-    /// Too many emails to this address lately: nothing kept, nothing sent.
-    Throttled,
+        .route(
+            Purpose::CommentConfirm.path(),
+            get(confirm_page).post(confirm),
+        )
+        .route_layer(middleware::from_fn_with_state(state, guard::loyalty))
 }
 
 /// A valid post of the comment form.
@@ -106,43 +69,23 @@ pub(super) async fn post(
         author: post.display_name.clone(),
         body: post.text.clone(),
     };
-    let limit = s.site.comments.daily_limit;
     if let Some(member) = session::member(app, headers).await? {
         let state = app.clone();
         let outcome = app
             .store
-            .transact(move |tx| {
-                let out = comments::post(tx, member.id, &new, Status::Pending, limit)?;
-                if let Outcome::Stored(c) = &out {
-                    queue_for_staff(tx, &state.settings, c, &member)?;
-                }
-                Ok(out)
-            })
+            .transact(move |tx| comments::post_signed_in(tx, &state.settings, &member, &new))
             .await?;
         return Ok(match outcome {
             Outcome::Stored(c) | Outcome::Duplicate(c) => {
                 tracing::info!(comment = %c.public_id, "comment sent to moderation");
                 received(s, decl, format, &c.public_id, "pending")
             }
-            Outcome::OverLimit => over_limit(s, limit),
+            Outcome::OverLimit => over_limit(s),
         });
     }
 
     // Not signed in: the address and (for someone new) the programme's terms.
-    let mut errors = std::collections::BTreeMap::new();
-    if post.email.is_none() {
-        errors.insert(
-            "email".to_string(),
-            "Give your email address so we can confirm it is you, or sign in first.".to_string(),
-        );
-    }
-    if !post.consent {
-        errors.insert(
-            "consent".to_string(),
-            "Tick this to join the loyalty programme, or sign in first if you are a member."
-                .to_string(),
-        );
-    }
+    let errors = comments::signed_out_problems(post.email.as_deref(), post.consent);
     let Some(email) = post.email.clone().filter(|_| errors.is_empty()) else {
         return Err(AppError::Invalid {
             form: form.to_string(),
@@ -154,49 +97,10 @@ pub(super) async fn post(
         });
     };
     let token = NewToken::generate();
-    let cfg = s.loyalty().clone();
     let state = app.clone();
     let outcome = app
         .store
-        .transact(move |tx| {
-            let s = &state.settings;
-            accounts::note_request(tx)?;
-            let known = accounts::by_email(tx.conn, &email)?;
-            if let Some(m) = &known {
-                if accounts::too_many_emails(tx, m.id, &cfg)? {
-                    return Ok(Held::Throttled);
-                }
-            }
-            let m = match known {
-                Some(m) => m,
-                None => accounts::pending_account(tx, &email)?,
-            };
-            let c = match comments::post(tx, m.id, &new, Status::Held, limit)? {
-                Outcome::Stored(c) | Outcome::Duplicate(c) => c,
-                Outcome::OverLimit => return Ok(Held::Throttled),
-            };
-            if c.status != Status::Held {
-                return Ok(Held::Already);
-            }
-            let lifetime = i64::from(cfg.confirm_link_hours) * 3600;
-            comments::confirm_link(tx, &c, &token, &new.author, lifetime)?;
-            let url = s.service_url(&format!("/comments/confirm?token={}", token.raw));
-            let title = service_title(s, &c.service);
-            let mail = if m.active {
-                // A member confirmed this address: show them the very text.
-                mail::comment_to_confirm(s, &m, title, &s.site_url(&c.page), &c.body, &url)?
-            } else {
-                // Never confirmed: nothing the poster typed goes to this address.
-                let note = format!(
-                    "A comment on {title} was posted with this address. The page the link \
-                     opens shows it; pressing its button confirms your membership and sends \
-                     that comment to our staff."
-                );
-                mail::confirmation(s, &m.email, &url, Some(&note))?
-            };
-            tx.queue_mail(&mail)?;
-            Ok(Held::Sent)
-        })
+        .transact(move |tx| comments::hold_signed_out(tx, &state.settings, &email, &new, &token))
         .await?;
     tracing::info!(?outcome, "comment held until its author confirms it");
     Ok(match format {
@@ -209,14 +113,7 @@ pub(super) async fn post(
             s,
             StatusCode::OK,
             "Check your email",
-            &format!(
-                "<div class=\"wrap\">\n<div class=\"page-header\">\n<h1>Check your email</h1>\n\
-                 <p class=\"lead\">We have kept your comment and sent a link to {}.</p>\n</div>\n\
-                 <p>Open the email and press the button on the page the link opens. Your comment \
-                 then goes to our staff, who read every comment before it appears. If you are new, \
-                 the same button confirms your membership and adds your welcome points.</p>\n</div>\n",
-                esc(post.email.as_deref().unwrap_or_default())
-            ),
+            &view::held(post.email.as_deref().unwrap_or_default()),
         ),
     })
 }
@@ -232,7 +129,8 @@ fn received(s: &Settings, decl: &FormDecl, format: Format, id: &str, status: &st
     }
 }
 
-fn over_limit(s: &Settings, limit: u32) -> Response {
+fn over_limit(s: &Settings) -> Response {
+    let limit = s.site.comments.daily_limit;
     message(
         s,
         StatusCode::TOO_MANY_REQUESTS,
@@ -274,12 +172,7 @@ async fn confirm_page(
         Ok(f) => f,
         Err(p) => return Ok(problem(s, p, false)),
     };
-    let shown = format!(
-        "<p>On <a href=\"{url}\">{url}</a>, shown as <strong>{}</strong>:</p>\n<blockquote>{}</blockquote>\n",
-        esc(&c.author),
-        esc(&c.body).replace('\n', "<br>\n"),
-        url = esc(&s.site_url(&c.page))
-    );
+    let shown = view::held_comment(&s.site_url(&c.page), &c);
     let (lead, button) = if m.active {
         (
             "If you wrote this comment, press the button: it goes to our staff, who read every comment before it appears.",
@@ -295,67 +188,24 @@ async fn confirm_page(
         "Your comment",
         lead,
         &shown,
-        &s.service_url("/comments/confirm"),
+        &s.service_url(Purpose::CommentConfirm.path()),
         &[("token", &token)],
         button,
     );
     Ok(html(s, StatusCode::OK, "Your comment", &body))
 }
 
-/// What pressing a held comment's button did.
-enum Confirmed {
-    /// Sent to staff; a session when it also confirmed the membership.
-    Sent(Option<String>),
-    /// The day's comments are used up; it stays held.
-    OverLimit,
-}
-
 /// `POST /comments/confirm`: that comment (only) goes to staff.
 async fn confirm(State(app): State<AppState>, Posted(raw): Posted) -> Result<Response, AppError> {
     let s = &app.settings;
     let token = field(&raw, "token");
-    let limit = s.site.comments.daily_limit;
-    let cfg = s.loyalty().clone();
     let state = app.clone();
     let result = app
         .store
-        .transact(move |tx| {
-            let s = &state.settings;
-            let (link, released) = match comments::release(tx, &token, limit)? {
-                Ok(r) => r,
-                Err(p) => return Ok(Err(p)),
-            };
-            let Some(m) = link.member_row(tx.conn, accounts::by_id)? else {
-                return Ok(Err(LinkProblem::Unknown));
-            };
-            let c = match released {
-                Released::Sent(c) => c,
-                // Fail the job: the link stays unspent for another day.
-                Released::OverLimit => return Err(Refusal::OverDailyLimit.into()),
-            };
-            let mut session = None;
-            let m = if m.active {
-                m
-            } else {
-                let t = NewToken::generate();
-                let friend = |r: &Member, amount: i64, pending: bool| {
-                    mail::friend_joined(s, r, amount, pending)
-                };
-                let signed = accounts::confirm_member(tx, &link, &m, &t, &cfg, &friend)?;
-                session = Some(t.raw);
-                signed.member
-            };
-            queue_for_staff(tx, s, &c, &m)?;
-            Ok(Ok(Confirmed::Sent(session)))
-        })
+        .transact(move |tx| comments::send_held(tx, &state.settings, &token))
         .await;
-    let result = match result {
-        Err(Error::Refused(Refusal::OverDailyLimit)) => Ok(Confirmed::OverLimit),
-        Err(e) => return Err(e.into()),
-        Ok(r) => r,
-    };
     Ok(match result {
-        Ok(Confirmed::Sent(session)) => {
+        Ok(Ok(sent)) => {
             tracing::info!("held comment sent to moderation by its author");
             let r = message(
                 s,
@@ -363,12 +213,13 @@ async fn confirm(State(app): State<AppState>, Posted(raw): Posted) -> Result<Res
                 "Thank you: your comment is with our staff",
                 "They read every comment before it appears on the site; we email you when it is published.",
             );
-            match session {
-                Some(raw) => session::signed_in(r, Kind::Member, &raw, s.loyalty().session_days, s),
+            match sent.session {
+                Some(t) => session::signed_in(r, Kind::Member, &t.raw, s.loyalty().session_days, s),
                 None => r,
             }
         }
-        Ok(Confirmed::OverLimit) => over_limit(s, limit),
-        Err(p) => problem(s, p, false),
+        Err(Error::Refused(Refusal::OverDailyLimit)) => over_limit(s),
+        Err(e) => return Err(e.into()),
+        Ok(Err(p)) => problem(s, p, false),
     })
 }

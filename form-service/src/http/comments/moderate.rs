@@ -8,46 +8,25 @@ use std::collections::HashMap;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use site_config::escape_html as esc;
 
-use crate::comments::{self, Comment, Decision, Status};
-use crate::error::Refusal;
+use super::view;
+use crate::comments::{self, Choice, Status};
 use crate::http::error::AppError;
 use crate::http::extract::{field, Posted};
 use crate::http::reply::{html, message, own_account, problem};
 use crate::http::session;
 use crate::http::AppState;
 use crate::links::{self, LinkProblem, Purpose};
-use crate::members::accounts::Member;
-use crate::{Error, Settings};
+use crate::Error;
+
+/// The page all three of a comment's staff links open.
+pub(super) const PAGE: &str = Purpose::CommentApprove.path();
 
 const STAFF_PURPOSES: [Purpose; 3] = [
     Purpose::CommentApprove,
     Purpose::CommentReject,
     Purpose::CommentReply,
 ];
-
-/// The comment as staff see it on a moderation page.
-fn shown(s: &Settings, c: &Comment, m: Option<&Member>) -> String {
-    let who = m.map_or_else(String::new, |m| format!(" ({}, {})", m.name, m.email));
-    let mut h = format!(
-        "<p>On <a href=\"{url}\">{url}</a>, from <strong>{}</strong>{}:</p>\n<blockquote>{}</blockquote>\n",
-        esc(&c.author),
-        esc(&who),
-        esc(&c.body).replace('\n', "<br>\n"),
-        url = esc(&s.site_url(&c.page))
-    );
-    if !c.flags.is_empty() {
-        h.push_str(&format!(
-            "<p class=\"callout\"><strong>Check before approving:</strong> it {}.</p>\n",
-            esc(&c.flags.replace(", ", " and "))
-        ));
-    }
-    if let Some(r) = &c.reply {
-        h.push_str(&format!("<p>Your current reply: {}</p>\n", esc(r)));
-    }
-    h
-}
 
 pub(super) async fn moderate_page(
     State(app): State<AppState>,
@@ -56,13 +35,10 @@ pub(super) async fn moderate_page(
 ) -> Result<Response, AppError> {
     let s = &app.settings;
     let token = q.get("token").cloned().unwrap_or_default();
-    let staff =
-        match session::staff_for_link(&app, &headers, "/comments/moderate", &token, StatusCode::OK)
-            .await?
-        {
-            Ok(staff) => staff,
-            Err(sign_in) => return Ok(sign_in),
-        };
+    let staff = match session::staff_for_link(&app, &headers, PAGE, &token, StatusCode::OK).await? {
+        Ok(staff) => staff,
+        Err(sign_in) => return Ok(sign_in),
+    };
     let now = app.store.clock().now();
     let t = token.clone();
     let found = app
@@ -89,41 +65,16 @@ pub(super) async fn moderate_page(
     {
         return Ok(own_account(s));
     }
-    let action = format!("{}/comments/moderate", s.public_url);
-    let (title, controls) = match purpose {
-        Purpose::CommentApprove => (
-            "Approve this comment",
-            "<button class=\"button\" type=\"submit\">Approve and publish</button>".to_string(),
-        ),
-        Purpose::CommentReject => {
-            let mut f = String::from(
-                "<fieldset class=\"field\"><legend class=\"field__label\">Why? The member is told this reason.</legend>\n",
-            );
-            for (i, r) in s.site.comments.reject_reasons.iter().enumerate() {
-                f.push_str(&format!(
-                    "<label class=\"choice\"><input type=\"radio\" name=\"reason\" value=\"{i}\" required> {}</label>\n",
-                    esc(r)
-                ));
-            }
-            f.push_str("</fieldset>\n<button class=\"button\" type=\"submit\">Reject</button>");
-            ("Reject this comment", f)
-        }
-        _ => (
-            "Reply to this comment",
-            "<div class=\"field\"><label class=\"field__label\" for=\"reply\">Your reply, shown under the comment as the clinic's</label>\n\
-             <textarea id=\"reply\" name=\"reply\" rows=\"5\" maxlength=\"2000\" required></textarea></div>\n\
-             <button class=\"button\" type=\"submit\">Publish reply (and the comment)</button>"
-                .to_string(),
-        ),
+    let control = match purpose {
+        Purpose::CommentApprove => view::Control::Approve,
+        Purpose::CommentReject => view::Control::Reject(&s.site.comments.reject_reasons),
+        _ => view::Control::Reply {
+            reply_limit: comments::REPLY_LIMIT,
+        },
     };
-    let body = format!(
-        "<div class=\"wrap\">\n<div class=\"page-header\">\n<h1>{}</h1>\n</div>\n{}\
-         <form class=\"form\" method=\"post\" action=\"{}\">\n<input type=\"hidden\" name=\"token\" value=\"{}\">\n{controls}\n</form>\n</div>\n",
-        esc(title),
-        shown(s, &c, m.as_ref()),
-        esc(&action),
-        esc(&token)
-    );
+    let shown = view::for_staff(&s.site_url(&c.page), &c, m.as_ref());
+    let body = view::moderate(&control, &shown, &s.service_url(PAGE), &token);
+    let title = control.title();
     Ok(html(s, StatusCode::OK, title, &body))
 }
 
@@ -134,24 +85,13 @@ pub(super) async fn moderate(
 ) -> Result<Response, AppError> {
     let s = &app.settings;
     let token = field(&raw, "token");
-    let staff = match session::staff_for_link(
-        &app,
-        &headers,
-        "/comments/moderate",
-        &token,
-        StatusCode::FORBIDDEN,
-    )
-    .await?
-    {
-        Ok(staff) => staff,
-        Err(sign_in) => return Ok(sign_in),
-    };
-    let reason = field(&raw, "reason")
-        .parse::<usize>()
-        .ok()
-        .and_then(|i| s.site.comments.reject_reasons.get(i).cloned());
-    let reply = field(&raw, "reply");
-    if reply.chars().count() > 2000 {
+    let staff =
+        match session::staff_for_link(&app, &headers, PAGE, &token, StatusCode::FORBIDDEN).await? {
+            Ok(staff) => staff,
+            Err(sign_in) => return Ok(sign_in),
+        };
+    let (reason, reply) = (field(&raw, "reason"), field(&raw, "reply"));
+    if comments::reply_too_long(&reply) {
         return Err(AppError::TooLarge);
     }
     let state = app.clone();
@@ -160,32 +100,11 @@ pub(super) async fn moderate(
     let result = app
         .store
         .transact(move |tx| {
-            let (purpose, c) = match comments::use_moderation_link(tx, &token)? {
-                Ok(found) => found,
-                Err(p) => return Ok(Err(p)),
+            let choice = Choice {
+                reason: &reason,
+                reply: &reply,
             };
-            if let Some(m) = comments::author(tx.conn, &c)? {
-                if crate::staff::is_own(&staff.email, &m.email) {
-                    return Err(Error::OwnAccount);
-                }
-            }
-            let decision = match purpose {
-                Purpose::CommentApprove => Decision::Approve,
-                Purpose::CommentReject => match &reason {
-                    Some(r) => Decision::Reject(r.clone()),
-                    None => return Err(Refusal::NoReason.into()),
-                },
-                _ if reply.is_empty() => return Err(Refusal::NoReply.into()),
-                _ => Decision::Reply(reply.clone()),
-            };
-            let was = c.status;
-            let decided = comments::decide(tx, c.id, &decision, &staff.email)?;
-            if was == Status::Pending {
-                if let Some(m) = comments::author(tx.conn, &decided)? {
-                    tx.queue_mail(&comments::mail::decided(&state.settings, &decided, &m)?)?;
-                }
-            }
-            Ok(Ok(decided))
+            comments::moderate(tx, &state.settings, &token, &staff.email, choice)
         })
         .await;
     let (title, lead, status) = match result {

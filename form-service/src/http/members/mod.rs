@@ -13,18 +13,17 @@ mod view;
 
 use std::collections::HashMap;
 
-use axum::extract::{ConnectInfo, Query, Request, State};
-use axum::http::{HeaderMap, Method, StatusCode};
-use axum::middleware::{self, Next};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use site_config::{FormDecl, LoyaltyConfig};
-use std::net::SocketAddr;
 
 use super::error::AppError;
 use super::extract::{field, Format, Posted};
-use super::guard::check_post;
+use super::guard;
 use super::reply::{html, problem, see_other};
 use super::session::{self, Kind};
 use super::AppState;
@@ -38,38 +37,21 @@ use crate::store::{NewMail, Tx};
 use crate::validate::kinds::RegistrationPost;
 use crate::{Error, Settings};
 
-/// The members' routes, behind their guard.
+/// The members' routes, behind `guard::loyalty` (no programme, no pages).
 pub(super) fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/members", get(|| async { see_other("/members/") }))
         .route("/members/", get(account))
         .route("/members/link", post(send_link))
-        .route("/members/confirm", get(confirm_page).post(confirm))
-        .route("/members/sign-in", get(sign_in_page).post(sign_in))
+        .route(Purpose::Confirm.path(), get(confirm_page).post(confirm))
+        .route(Purpose::SignIn.path(), get(sign_in_page).post(sign_in))
         .route("/members/rewards", post(ask_for_reward))
         .route("/members/sign-out", post(sign_out))
         .route(
-            "/members/staff/reward",
+            staff_reward::PAGE,
             get(staff_reward::page).post(staff_reward::act),
         )
-        .route_layer(middleware::from_fn_with_state(state, guard))
-}
-
-/// No programme, no pages; posts must come from the site or these pages, and count
-/// against the client's rate limit.
-pub(super) async fn guard(
-    State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    req: Request,
-    next: Next,
-) -> Result<Response, AppError> {
-    if app.settings.loyalty.is_none() {
-        return Err(AppError::NotFound);
-    }
-    if req.method() == Method::POST {
-        check_post(&app, peer, req.headers(), req.uri().path())?;
-    }
-    Ok(next.run(req).await)
+        .route_layer(middleware::from_fn_with_state(state, guard::loyalty))
 }
 
 fn token_of(q: &HashMap<String, String>) -> String {
@@ -84,18 +66,15 @@ fn link_mail(
     token: &NewToken,
 ) -> Result<NewMail, Error> {
     match kind {
-        LinkMailKind::Confirm => mail::confirmation(
-            s,
-            to,
-            &s.members_url(&format!("confirm?token={}", token.raw)),
-            None,
-        ),
+        LinkMailKind::Confirm => {
+            mail::confirmation(s, to, &links::url(s, Purpose::Confirm, token), None)
+        }
         LinkMailKind::SignIn(name) => mail::sign_in(
             s,
             &mail::LinkMail {
                 name: Some(name),
                 email: to,
-                url: &s.members_url(&format!("sign-in?token={}", token.raw)),
+                url: &links::url(s, Purpose::SignIn, token),
                 note: None,
             },
         ),
@@ -180,7 +159,6 @@ struct ButtonPage {
     purpose: Purpose,
     title: &'static str,
     lead: String,
-    action: &'static str,
     button: &'static str,
 }
 
@@ -206,7 +184,7 @@ async fn link_page(
                 page.title,
                 &page.lead,
                 "",
-                &s.members_url(page.action),
+                &s.service_url(page.purpose.path()),
                 &[("token", &token)],
                 page.button,
             ),
@@ -227,7 +205,6 @@ async fn confirm_page(
         purpose: Purpose::Confirm,
         title: "Confirm your membership",
         lead,
-        action: "confirm",
         button: "Confirm my membership",
     };
     link_page(&app, &q, page).await
@@ -280,7 +257,6 @@ async fn sign_in_page(
         purpose: Purpose::SignIn,
         title: "Sign in",
         lead: "Press the button to sign in and see your points.".into(),
-        action: "sign-in",
         button: "Sign in",
     };
     link_page(&app, &q, page).await
@@ -390,8 +366,8 @@ async fn ask_for_reward(
             s,
             &member,
             &reward,
-            &s.members_url(&format!("staff/reward?token={}", used.raw)),
-            &s.members_url(&format!("staff/reward?token={}", declined.raw)),
+            &links::url(s, Purpose::RewardUsed, &used),
+            &links::url(s, Purpose::RewardDeclined, &declined),
         )?,
         used,
         declined,

@@ -17,6 +17,9 @@ use crate::links::{self, LinkProblem, Purpose};
 use crate::members::{accounts, ledger};
 use crate::Error;
 
+/// The page both of a reward's staff links open.
+pub(super) const PAGE: &str = Purpose::RewardUsed.path();
+
 /// What a reward's staff link opens: for staff, the reward and one button; for anyone
 /// else, the staff sign-in (which brings them back here).
 pub(super) async fn page(
@@ -26,15 +29,7 @@ pub(super) async fn page(
 ) -> Result<Response, AppError> {
     let s = &app.settings;
     let token = q.get("token").cloned().unwrap_or_default();
-    let staff = match session::staff_for_link(
-        &app,
-        &headers,
-        "/members/staff/reward",
-        &token,
-        StatusCode::OK,
-    )
-    .await?
-    {
+    let staff = match session::staff_for_link(&app, &headers, PAGE, &token, StatusCode::OK).await? {
         Ok(staff) => staff,
         Err(sign_in) => return Ok(sign_in),
     };
@@ -81,7 +76,7 @@ pub(super) async fn page(
         title,
         &lead,
         "",
-        &s.members_url("staff/reward"),
+        &s.service_url(PAGE),
         &[("token", &token)],
         button,
     );
@@ -95,18 +90,11 @@ pub(super) async fn act(
 ) -> Result<Response, AppError> {
     let s = &app.settings;
     let token = field(&raw, "token");
-    let staff = match session::staff_for_link(
-        &app,
-        &headers,
-        "/members/staff/reward",
-        &token,
-        StatusCode::FORBIDDEN,
-    )
-    .await?
-    {
-        Ok(staff) => staff,
-        Err(sign_in) => return Ok(sign_in),
-    };
+    let staff =
+        match session::staff_for_link(&app, &headers, PAGE, &token, StatusCode::FORBIDDEN).await? {
+            Ok(staff) => staff,
+            Err(sign_in) => return Ok(sign_in),
+        };
     let who = staff.email.clone();
     let result = app
         .store
