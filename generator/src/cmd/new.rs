@@ -22,6 +22,18 @@ pub fn service(root: &Path, title: &str) -> Result<PathBuf, Error> {
     if title.contains(['\n', '\r']) {
         return Err(Error::Usage("the title must be one line".into()));
     }
+    // Not a site (a typo in --root, or run from content/): the page would land where
+    // no build reads it, and a `content/` folder be made beside it.
+    if !root.join("site.yaml").is_file() {
+        return Err(Error::Usage(format!(
+            "{} has no site.yaml: run this in the site's folder (where site.yaml is), or give it with --root",
+            if root.as_os_str().is_empty() || root == Path::new(".") {
+                "this folder".to_string()
+            } else {
+                root.display().to_string()
+            }
+        )));
+    }
     let dir = root.join("content").join("services");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let path = dir.join(format!("{slug}.md"));
@@ -39,8 +51,8 @@ pub fn service(root: &Path, title: &str) -> Result<PathBuf, Error> {
     let rel = Path::new("content/services").join(format!("{slug}.md"));
     file.write_all(scaffold(title, &crate::schema::modeline(&rel, true)).as_bytes())
         .map_err(|e| Error::io(&path, e))?;
-    // The schema the modeline points at; without a readable site.yaml there is none
-    // to write yet, and the page is still made.
+    // The schema the modeline points at; with a site.yaml that cannot be read yet
+    // there is none to write, and the page is still made.
     if let Ok(config) = site_config::SiteConfig::load(root) {
         let services = super::schema::service_titles(root, &config);
         crate::schema::write(root, &config, &services)?;
@@ -61,7 +73,7 @@ summary: {summary}
 duration: 1 hr
 # Price in the site's currency (a plain number). 0 shows "Free" (only when the
 # treatment itself is free). `price: quoted` shows "Quoted at your consultation";
-# `price_from: 90` instead of price shows "From £90". Without a price the page
+# `price_from: 90` instead of price shows "From" and the amount. Without a price the page
 # shows "Price on consultation": take the # off the next line and set it.
 # price: 100
 # Another ISO 4217 currency for this service only (the site's default is in site.yaml).

@@ -26,6 +26,7 @@ impl Duration {
         let mut seen_hours = false;
         let mut seen_minutes = false;
         while !rest.is_empty() {
+            let here = rest;
             let num_len = rest
                 .find(|c: char| !(c.is_ascii_digit() || c == '.'))
                 .unwrap_or(rest.len());
@@ -54,10 +55,18 @@ impl Duration {
                     seen_minutes = true;
                     total += number;
                 }
+                // After hours, the whole value with the minutes' unit added (`1h30`
+                // is `1h 30 min`, not the `30 min` a hint naming the number implied).
+                "" if seen_hours => {
+                    let before = s[..s.len() - here.len()].trim_end();
+                    return Err(format!(
+                        "`{input}` has no unit after `{number_text}`; write `{before} {number_text} min`"
+                    ));
+                }
                 "" => {
                     return Err(format!(
                         "`{input}` has no unit; {}",
-                        unit_hint(number_text, number, seen_hours)
+                        unit_hint(number_text, number)
                     ))
                 }
                 "h" | "hr" | "hrs" | "hour" | "hours" | "m" | "min" | "mins" | "minute"
@@ -104,10 +113,10 @@ impl Duration {
     }
 }
 
-/// The units a bare `number` could take: only minutes after hours (`1h 30`), or when
-/// more than a day's hours (`90`), or when not whole (`1.5` minutes would be refused).
-fn unit_hint(text: &str, number: f64, after_hours: bool) -> String {
-    if after_hours || number > 24.0 {
+/// The units a bare `number` could take: only minutes when more than a day's hours
+/// (`90`), only hours when not whole (`1.5` minutes would be refused).
+fn unit_hint(text: &str, number: f64) -> String {
+    if number > 24.0 {
         format!("write `{text} min`")
     } else if number.fract() != 0.0 {
         format!("write `{text} hr`")
@@ -142,7 +151,7 @@ impl<'de> Deserialize<'de> for Duration {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
                 Err(E::custom(format!(
                     "duration `{v}` has no unit; {}",
-                    unit_hint(&v.to_string(), v as f64, false)
+                    unit_hint(&v.to_string(), v as f64)
                 )))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
@@ -151,7 +160,7 @@ impl<'de> Deserialize<'de> for Duration {
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
                 Err(E::custom(format!(
                     "duration `{v}` has no unit; {}",
-                    unit_hint(&v.to_string(), v, false)
+                    unit_hint(&v.to_string(), v)
                 )))
             }
         }
@@ -214,8 +223,8 @@ mod tests {
             ("1.25 min", "whole number"),
             ("25 hours", "longer than a day"),
             ("1..5h", "not a number"),
-            ("1h 30", "write `30 min`"),
-            ("1hr30", "no unit; write `30 min`"),
+            ("1h 30", "no unit after `30`; write `1h 30 min`"),
+            ("1hr30", "write `1hr 30 min`"),
             ("90", "no unit; write `90 min`"),
             ("2", "write `2 min` or `2 hr`"),
         ] {

@@ -67,13 +67,44 @@ impl<'de> Deserialize<'de> for Amount {
                         "price `free` is written `0` (shown as Free); leave `price` out for \"price on consultation\"",
                     ));
                 }
+                // A number in quotes (`"50"`) is still the number meant.
+                let t = v.trim();
+                if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+                    if let Ok(n) = t.parse::<f64>() {
+                        return Amount::from_f64(n).map_err(E::custom);
+                    }
+                }
                 Err(E::custom(format!(
-                    "price `{v}` must be a plain number such as 150 or 49.50, or `quoted` (the currency comes from `currency` or site.yaml; `price_from: 90` says \"from £90\")"
+                    "price `{v}` must be a plain number such as 150 or 49.50, or `quoted`{}",
+                    match number_in(t) {
+                        Some(n) => format!(
+                            ": write `{n}` (the currency comes from `currency` or site.yaml)"
+                        ),
+                        None => " (the currency comes from `currency` or site.yaml; `price_from: 90` shows \"From\" and the amount)".into(),
+                    }
                 )))
             }
         }
         d.deserialize_any(V)
     }
+}
+
+/// The plain number in a price written with a currency sign or thousands separators
+/// (`£1,200` → `1200`, `50 EUR` → `50`), when that is all there is to it.
+fn number_in(text: &str) -> Option<String> {
+    let kept: String = text
+        .chars()
+        .filter(|c| !(c.is_whitespace() || *c == ',' || c.is_alphabetic() || "£$€¥".contains(*c)))
+        .collect();
+    let number = kept
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite() && *n >= 0.0)?;
+    // Only when the letters were a currency code, not words (`call us` is no price).
+    let letters: String = text.chars().filter(|c| c.is_alphabetic()).collect();
+    (letters.is_empty() || (letters.len() == 3 && letters.chars().all(|c| c.is_ascii_uppercase())))
+        .then(|| kept.trim_start_matches('+').to_string())
+        .filter(|_| number >= 0.0)
 }
 
 /// The `price` field as written: an amount, or `quoted` (priced at the consultation).
@@ -255,7 +286,13 @@ mod tests {
     fn refuses_what_is_not_a_price() {
         for (yaml, needle) in [
             ("-5", "0 or more"),
-            ("'£50'", "plain number"),
+            (
+                "'£50'",
+                "plain number such as 150 or 49.50, or `quoted`: write `50`",
+            ),
+            ("'1,200'", "write `1200`"),
+            ("'50 EUR'", "write `50`"),
+            ("'call us'", "the currency comes from"),
             ("12.345", "two decimals"),
             (".nan", "0 or more"),
             ("99999999999999999", "too large"),
@@ -265,6 +302,19 @@ mod tests {
                 .to_string();
             assert!(err.contains(needle), "{yaml}: {err}");
         }
+    }
+
+    /// A number in quotes is the number meant, not a mistake to explain.
+    #[test]
+    fn a_quoted_number_is_read_as_the_number() {
+        let a: Amount = serde_yaml::from_str("\"50\"").unwrap();
+        assert_eq!(a.minor(), 5000);
+        let a: Amount = serde_yaml::from_str("'49.50'").unwrap();
+        assert_eq!(a.minor(), 4950);
+        let err = serde_yaml::from_str::<Amount>("'49.505'")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("two decimals"), "{err}");
     }
 
     #[test]

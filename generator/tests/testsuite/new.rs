@@ -1,6 +1,6 @@
 //! `generator new service "Title"`: a documented draft that builds as it is.
 
-use crate::site_test::SiteTest;
+use crate::site_test::{Run, SiteTest};
 
 #[test]
 fn scaffolds_a_draft_service_that_builds() {
@@ -84,4 +84,33 @@ fn never_overwrites_an_existing_page() {
         .stderr_has("already exists");
     assert_eq!(t.read("content/services/peel.md"), before);
     t.run(&["new", "service", "!!!"]).failure(2);
+}
+
+/// Run outside a site (from `content/`, or with a mistyped `--root`), it writes nothing:
+/// the page would land where no build reads it.
+#[test]
+fn refuses_a_folder_that_is_not_a_site_and_writes_nothing() {
+    let t = SiteTest::from_fixture("basic");
+    let run = Run::from(
+        crate::site_test::bin()
+            .args(["new", "service", "Foo Bar"])
+            .current_dir(t.path("content"))
+            .output()
+            .unwrap(),
+    );
+    let run = run.failure(2);
+    assert!(
+        run.stderr
+            .contains("this folder has no site.yaml: run this in the site's folder"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !t.path("content/content").exists(),
+        "a stray content/ was made"
+    );
+    t.run(&["new", "service", "Foo Bar", "--root", "no-such-site"])
+        .failure(2)
+        .stderr_has("no-such-site has no site.yaml");
+    assert!(!t.path("no-such-site").exists());
 }

@@ -17,7 +17,7 @@ pub(crate) struct Run {
 }
 
 impl Run {
-    fn from(out: Output) -> Run {
+    pub(crate) fn from(out: Output) -> Run {
         Run {
             code: out.status.code().unwrap_or(-1),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
