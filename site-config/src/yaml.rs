@@ -223,6 +223,10 @@ fn syntax_hint(message: &str) -> Option<String> {
         "text with `: ` in it needs quotes around it: summary: \"Before: a consultation\""
     } else if message.contains("tab character") {
         "indent with spaces, not tabs"
+    } else if message.contains("cannot start any token") {
+        "a line cannot start with a tab (indent with spaces), and text starting with `@`, `%` or a backtick needs quotes around it"
+    } else if message.contains("expected a boolean") {
+        "write `true` or `false`"
     } else if message.contains("quoted scalar") {
         "a quote opened on or above this line is not closed"
     } else if message.contains("did not find expected key")
@@ -248,6 +252,26 @@ fn plain_words(message: &str) -> String {
             "expected a sequence",
             "expected a list (lines starting with `- `)",
         );
+    // Rust's number types, in words (`expected u32` is `expected a whole number...`).
+    for (rust, words) in [
+        ("u8", "a whole number of 0 or more"),
+        ("u16", "a whole number of 0 or more"),
+        ("u32", "a whole number of 0 or more"),
+        ("u64", "a whole number of 0 or more"),
+        ("usize", "a whole number of 0 or more"),
+        ("i32", "a whole number"),
+        ("i64", "a whole number"),
+        ("f32", "a number"),
+        ("f64", "a number"),
+    ] {
+        let typed = format!("expected {rust}");
+        if let Some(at) = m.find(&typed) {
+            let end = at + typed.len();
+            if !m[end..].starts_with(|c: char| c.is_alphanumeric()) {
+                m.replace_range(at..end, &format!("expected {words}"));
+            }
+        }
+    }
     // serde names our Rust types ("expected struct PageFront"); editors need the shape.
     if let Some(i) = m.find("expected struct ") {
         m.truncate(i);
@@ -325,6 +349,42 @@ mod tests {
         let d = from_yaml_located::<Demo>(src, Path::new("a.md"), 1).unwrap_err();
         assert!(d.message.contains("wrong kind of value"), "{}", d.message);
         assert_eq!(d.line, Some(1));
+    }
+
+    /// Rust's names for numbers and a yes/no are not an editor's words.
+    #[test]
+    fn numbers_and_yes_no_are_asked_for_in_words() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Typed {
+            order: Option<i64>,
+            limit: Option<u32>,
+            draft: Option<bool>,
+        }
+        let d = from_yaml_located::<Typed>("order: first\n", Path::new("a.md"), 1).unwrap_err();
+        assert!(
+            d.message.ends_with("expected a whole number"),
+            "{}",
+            d.message
+        );
+        let d = from_yaml_located::<Typed>("limit: many\n", Path::new("a.md"), 1).unwrap_err();
+        assert!(
+            d.message.ends_with("expected a whole number of 0 or more"),
+            "{}",
+            d.message
+        );
+        let d = from_yaml_located::<Typed>("draft: no\n", Path::new("a.md"), 1).unwrap_err();
+        assert_eq!(d.hint.as_deref(), Some("write `true` or `false`"), "{d}");
+        let d = from_yaml_located::<serde_yaml::Mapping>(
+            "title: A\n\tdraft: true\n",
+            Path::new("a.md"),
+            1,
+        )
+        .unwrap_err();
+        assert!(
+            d.hint.is_some_and(|h| h.contains("indent with spaces")),
+            "a tab"
+        );
     }
 
     #[test]
