@@ -1,7 +1,7 @@
 //! The site: config, templates, content and static files loaded once, then rendered
 //! either into an [`Output`] map in memory (`check`, and `serve`, which keeps a [`Site`]
 //! and re-renders only the pages a change affects) or page by page to disk (`build`,
-//! [`Site::write_into`]).
+//! [`Site::write_into`], swapped in as the output by [`publish`]).
 
 mod comments;
 mod context;
@@ -9,6 +9,7 @@ pub mod deps;
 mod edit;
 mod listings;
 mod photos;
+mod publish;
 mod reuse;
 mod site_files;
 mod stream;
@@ -34,6 +35,7 @@ pub use comments::{comments_file, DEFAULT_COMMENTS_FILE};
 use context::{page_value, site_value, Contexts, Shape};
 use deps::{is_listing, Target};
 pub use photos::PhotoUses;
+pub use publish::{publish, Published};
 use photos::{Locator, PagePhotos};
 pub use reuse::{Record, SpareLock};
 use site_files::is_thank_you;
