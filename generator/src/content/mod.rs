@@ -26,7 +26,6 @@ pub use load::{
 pub use page::{
     Faq, LocatedLink, Page, PageKind, PageMeta, ParsedFacts, ParsedFaq, ParsedPage, ServiceFacts,
 };
-pub use paths::resolve_from_url;
 pub use price::{Amount, Price};
 pub use reload::reload_page;
-pub(crate) use render::{has_scheme, RESERVED_IDS};
+pub(crate) use render::RESERVED_IDS;

@@ -1,5 +1,6 @@
 //! Where pages and the files beside them are published: pretty URLs from file
-//! names, and relative links resolved the way a browser would.
+//! names, and paths written in a page resolved against its folder under `content/`.
+//! (Addresses resolved against a page's URL are [`crate::urls`]'.)
 
 use std::path::Path;
 
@@ -58,29 +59,6 @@ pub(super) fn resolve_site_path(rel: &Path, target: &str) -> String {
     format!("/{}", parts.join("/"))
 }
 
-/// A relative address resolved against the URL of the page it appears on
-/// (`/services/smp/` + `a.jpg` -> `/services/smp/a.jpg`), as a browser would.
-pub fn resolve_from_url(from: &str, rel: &str) -> String {
-    let mut parts: Vec<&str> = from.split('/').filter(|p| !p.is_empty()).collect();
-    if !from.ends_with('/') {
-        parts.pop();
-    }
-    for seg in rel.split('/') {
-        match seg {
-            "." | "" => {}
-            ".." => {
-                parts.pop();
-            }
-            s => parts.push(s),
-        }
-    }
-    let mut out = format!("/{}", parts.join("/"));
-    if rel.ends_with('/') && out != "/" {
-        out.push('/');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,15 +69,5 @@ mod tests {
         assert_eq!(resolve_site_path(rel, "before.jpg"), "/services/before.jpg");
         assert_eq!(resolve_site_path(rel, "../img/a.jpg"), "/img/a.jpg");
         assert_eq!(resolve_site_path(rel, "/x.jpg"), "/x.jpg");
-    }
-
-    #[test]
-    fn relative_urls_resolve_like_a_browser() {
-        assert_eq!(
-            resolve_from_url("/services/smp/", "a.jpg"),
-            "/services/smp/a.jpg"
-        );
-        assert_eq!(resolve_from_url("/services/smp/", "../"), "/services/");
-        assert_eq!(resolve_from_url("/a.html", "b/"), "/b/");
     }
 }

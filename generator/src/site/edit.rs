@@ -5,7 +5,8 @@
 use serde_json::Value;
 
 use super::context::listed;
-use super::{output_path, Site};
+use super::Site;
+use crate::urls::output_path;
 use crate::content::{site_order, Page, PageKind};
 
 impl Site {

@@ -29,6 +29,7 @@ use crate::images::Photos;
 use crate::links::{check_links, Targets};
 use crate::output::{self, json_ld, AssetMap, Output, OutputFile};
 use crate::templates::Templates;
+use crate::urls::output_path;
 use crate::Error;
 use comments::PageComments;
 pub use comments::{comments_file, DEFAULT_COMMENTS_FILE};
@@ -502,32 +503,4 @@ impl Site {
 
 fn is_static_output(path: &str, assets: &AssetMap) -> bool {
     assets.values().any(|u| u.trim_start_matches('/') == path)
-}
-
-/// `/services/smp/` -> `services/smp/index.html`; a path with a file name stays as it is.
-pub fn output_path(url: &str) -> String {
-    let trimmed = url.trim_start_matches('/');
-    if trimmed.is_empty() {
-        "index.html".into()
-    } else if trimmed.ends_with('/') {
-        // Not `format!`: link checks make this for every link of every page.
-        let mut path = String::with_capacity(trimmed.len() + "index.html".len());
-        path.push_str(trimmed);
-        path.push_str("index.html");
-        path
-    } else {
-        trimmed.to_string()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn output_paths() {
-        assert_eq!(output_path("/"), "index.html");
-        assert_eq!(output_path("/services/smp/"), "services/smp/index.html");
-        assert_eq!(output_path("/404.html"), "404.html");
-    }
 }

@@ -8,7 +8,8 @@ use std::path::Path;
 use serde_json::json;
 use site_config::{Diagnostic, Diagnostics, SiteConfig};
 
-use super::{output_path, Site};
+use super::Site;
+use crate::urls::output_path;
 use crate::content::{line_mentioning, normalise_alias, Content};
 use crate::output::{self, OutputFile};
 use crate::Error;
