@@ -7,7 +7,8 @@ use clap::{Parser, Subcommand};
 /// Builds the clinic's website from Markdown content and a theme.
 ///
 /// Exit status: 0 when everything worked, 1 when the site has problems (each is
-/// printed as `file:line:column: message`), 2 when the command was used wrongly.
+/// printed as `file:line:column: message`) or a file or the preview server failed,
+/// 2 when the command was used wrongly.
 #[derive(Debug, Parser)]
 #[command(name = "generator", version)]
 pub struct Cli {

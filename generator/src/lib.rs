@@ -23,4 +23,4 @@ pub mod templates;
 pub mod timing;
 pub mod urls;
 
-pub use error::Error;
+pub use error::{Error, OutputRefusal, ServeStep};

@@ -104,7 +104,10 @@ impl Staging {
         let name = output
             .file_name()
             .and_then(|n| n.to_str())
-            .ok_or_else(|| Error::Usage(format!("{} is not a folder name", output.display())))?
+            .ok_or_else(|| Error::OutputDir {
+                path: output.to_path_buf(),
+                why: crate::OutputRefusal::NoName,
+            })?
             .to_string();
         let parent = match output.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),

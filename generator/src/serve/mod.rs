@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use notify::{RecursiveMode, Watcher};
 
 use crate::site::BuildOptions;
-use crate::Error;
+use crate::{Error, ServeStep};
 use rebuild::Preview;
 use server::Shared;
 use watch::{classify, collect_batch, comments_change, Change, Pace, Touched};
@@ -55,15 +55,19 @@ pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Usage(format!("cannot start the server: {e}")))?;
+        .map_err(|source| Error::Serve {
+            step: ServeStep::Start,
+            source,
+        })?;
+    let wanted = SocketAddr::new(opts.bind, opts.port);
+    let listen = |source| Error::Serve {
+        step: ServeStep::Listen(wanted),
+        source,
+    };
     let listener = runtime
-        .block_on(tokio::net::TcpListener::bind(SocketAddr::new(
-            opts.bind, opts.port,
-        )))
-        .map_err(|e| Error::Usage(format!("cannot listen on {}:{}: {e}", opts.bind, opts.port)))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| Error::Usage(e.to_string()))?;
+        .block_on(tokio::net::TcpListener::bind(wanted))
+        .map_err(listen)?;
+    let addr = listener.local_addr().map_err(listen)?;
     let host = if addr.ip().is_unspecified() {
         "127.0.0.1".to_string()
     } else {
@@ -93,7 +97,10 @@ pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
             }
         }
     })
-    .map_err(|e| Error::Usage(format!("cannot watch {}: {e}", root.display())))?;
+    .map_err(|e| Error::Serve {
+        step: ServeStep::Watch(root.clone()),
+        source: std::io::Error::other(e),
+    })?;
     watch_dirs(&mut watcher, &root, &theme_of(&shared));
     // The comments file is written by the form service, usually into data/ beside the
     // database: watch its folder alone, not recursively.
@@ -190,7 +197,10 @@ pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
     runtime.block_on(async move {
         tokio::select! {
             served = axum::serve(listener, server::app(shared)) => {
-                served.map_err(|e| Error::Usage(format!("server stopped: {e}")))
+                served.map_err(|source| Error::Serve {
+                    step: ServeStep::Serving,
+                    source,
+                })
             }
             _ = tokio::signal::ctrl_c() => {
                 eprintln!("stopped");
