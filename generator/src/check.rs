@@ -240,7 +240,10 @@ fn attributes(html: &str, names: &[&str]) -> Vec<(String, String)> {
             let Some(len) = memchr::memchr(b'"', &bytes[start..]) else {
                 break;
             };
-            out.push((name.to_string(), decode(&html[start..start + len])));
+            out.push((
+                name.to_string(),
+                site_config::unescape_html(&html[start..start + len]),
+            ));
             at = start + len;
         }
     }
@@ -258,18 +261,6 @@ fn img_tags(html: &str) -> Vec<&str> {
         rest = &rest[end..];
     }
     tags
-}
-
-fn decode(s: &str) -> String {
-    if !s.contains('&') {
-        return s.to_string();
-    }
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&#x2F;", "/")
-        .replace("&amp;", "&")
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ mod error;
 mod form_html;
 mod form_service;
 mod forms;
+mod html;
 mod locate;
 mod loyalty;
 mod moderation;
@@ -37,11 +38,11 @@ pub use config::{MenuItem, SiteConfig};
 pub use diagnostic::{line_col, Diagnostic, Diagnostics};
 pub use error::Error;
 pub use form_html::{
-    error_summary, escape_html, offered, render_form, FormState,
-    MAX_SERVICE_CHOICES_ON_A_SERVICE_PAGE,
+    error_summary, offered, render_form, FormState, MAX_SERVICE_CHOICES_ON_A_SERVICE_PAGE,
 };
 pub use form_service::{FormServiceConfig, RateLimit};
 pub use forms::{Choice, FieldKind, FormDecl, FormField, FormKind, RequiredWhen};
+pub use html::{escape_html, unescape_html};
 pub use locate::{locate_key, locate_value};
 pub use loyalty::{LoyaltyConfig, Reward};
 pub use moderation::CommentsConfig;

@@ -162,4 +162,3 @@ fn resolve_link(rel: &Path, dest: &str, md_urls: &HashMap<String, String>) -> Op
     }
     Some(url)
 }
-

@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use super::context::listed;
 use super::Site;
-use crate::urls::output_path;
 use crate::content::{site_order, Page, PageKind};
+use crate::urls::output_path;
 
 impl Site {
     /// Puts `page` in place of the page at `idx` (same URL) and returns the page it

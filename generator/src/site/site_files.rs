@@ -9,9 +9,9 @@ use serde_json::json;
 use site_config::{Diagnostic, Diagnostics, SiteConfig};
 
 use super::Site;
-use crate::urls::output_path;
 use crate::content::{line_mentioning, normalise_alias, Content};
 use crate::output::{self, OutputFile};
+use crate::urls::output_path;
 use crate::Error;
 
 impl Site {
