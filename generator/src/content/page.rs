@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use site_config::{slugify, Diagnostic, SiteConfig};
 
 use super::cache::Origin;
-use super::front_matter::{key_line, read_front, Extra, Front, GalleryItem, Sessions};
+use super::front_matter::{line_of_key, read_front, Extra, Front, GalleryItem, Sessions};
 use super::paths::{resolve_site_path, url_for};
 use super::price::PriceField;
 use super::{Duration, Price};
@@ -255,12 +255,12 @@ struct Problems<'a> {
 }
 
 impl Problems<'_> {
-    fn key_line(&self, key: &str) -> usize {
-        key_line(self.yaml, key).map_or(self.first_line, |i| i + self.first_line)
-    }
-
     fn at(&mut self, key: &str, message: String) -> &mut Diagnostic {
-        let d = Diagnostic::new(self.path, message).at_line(self.key_line(key));
+        let d = Diagnostic::new(self.path, message).at_line(line_of_key(
+            self.yaml,
+            self.first_line,
+            key,
+        ));
         self.found.push(d);
         self.found.last_mut().expect("just pushed")
     }
