@@ -1,10 +1,12 @@
 //! The site's shared vocabulary, read by both the generator and the form service.
 //!
 //! `site.yaml` ([`SiteConfig`]), the form declarations inside it ([`FormDecl`]), the
-//! list of services taken from `content/services/` ([`ServiceRef`]), the HTML for a
-//! form ([`render_form`]), the published comments file ([`CommentsFile`]) and the
-//! [`Diagnostic`] that reports a mistake with its file, line and column. Neither
-//! program depends on the other; both depend on this.
+//! list of services taken from `content/services/` ([`ServiceRef`]) and the front
+//! matter they are read from ([`split_front_matter`]), the HTML for a form
+//! ([`render_form`]) and the escaping both programs write HTML with ([`escape_html`]),
+//! the published comments file ([`CommentsFile`]) and the [`Diagnostic`] that reports
+//! a mistake with its file, line and column. Neither program depends on the other;
+//! both depend on this.
 
 // The workspace denies unsafe code; only the generator binary sets one allocator
 // option through FFI. Nothing here may.
@@ -20,6 +22,7 @@ mod error;
 mod form_html;
 mod form_service;
 mod forms;
+mod front_matter;
 mod html;
 mod locate;
 mod loyalty;
@@ -42,11 +45,12 @@ pub use form_html::{
 };
 pub use form_service::{FormServiceConfig, RateLimit};
 pub use forms::{Choice, FieldKind, FormDecl, FormField, FormKind, RequiredWhen};
+pub use front_matter::{split_front_matter, FrontMatterSplit};
 pub use html::{escape_html, unescape_html};
 pub use locate::{locate_key, locate_value};
 pub use loyalty::{LoyaltyConfig, Reward};
 pub use moderation::CommentsConfig;
-pub use services::{discover_services, split_front_matter, FrontMatterSplit, ServiceRef};
+pub use services::{discover_services, ServiceRef};
 pub use slug::slugify;
 pub use staff::{StaffConfig, MAX_STAFF_SESSION_DAYS};
 pub use yaml::{from_yaml_located, suggest};

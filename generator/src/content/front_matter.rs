@@ -4,7 +4,6 @@
 //!
 //! Values that have a shape (duration, price, sessions) are checked while reading;
 //! rules that span fields (an image needs its alt text) are checked in [`super::page`].
-#![allow(missing_docs)] // Field meanings are documented for editors in the README.
 
 use std::collections::BTreeMap;
 use std::fmt;

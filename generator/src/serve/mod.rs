@@ -1,5 +1,6 @@
-//! `generator serve`: builds into memory, serves on 127.0.0.1, rebuilds what a
-//! change affects, and tells open tabs to reload.
+//! `generator serve`: builds into memory, serves it on the address asked for
+//! (`--bind`, 127.0.0.1 unless told), rebuilds what a change affects, and tells open
+//! tabs to reload.
 //!
 //! Small parts, each tested alone: [`watch`] turns file events into changes,
 //! [`rebuild`] turns changes into a new preview, [`server`] serves it, [`reload`]
@@ -51,7 +52,6 @@ const FILL_BUDGET: Duration = Duration::from_millis(5);
 /// Runs the preview until Ctrl-C. Deletes nothing.
 pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
     let started = Instant::now();
-    // Links in the preview must stay on the preview server.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -78,6 +78,7 @@ pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
     } else {
         host
     };
+    // Links in the preview must stay on the preview server.
     opts.build.base_url = Some(format!("http://{shown_host}:{}", addr.port()));
 
     let preview = Preview::start(opts.build.clone());
