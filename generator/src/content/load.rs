@@ -186,7 +186,7 @@ pub fn load_content_cached(
         .filter(|(_, l)| matches!(l, Loaded::Read(None, _)))
         .map(|((path, rel), _)| Unpublished {
             source: shown(root, path),
-            url: super::page::url_from_file_name(rel),
+            url: super::paths::url_from_file_name(rel),
             why: Why::Unreadable,
         })
         .collect();

@@ -11,6 +11,7 @@ pub mod fields;
 mod front_matter;
 mod load;
 mod page;
+mod page_rules;
 mod paths;
 mod price;
 mod reload;

@@ -12,6 +12,7 @@ mod photos;
 mod publish;
 mod reuse;
 mod site_files;
+mod spare_lock;
 mod stream;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -38,8 +39,9 @@ use deps::{is_listing, Target};
 pub use photos::PhotoUses;
 use photos::{Locator, PagePhotos};
 pub use publish::{publish, Published};
-pub use reuse::{Record, SpareLock};
+pub use reuse::Record;
 use site_files::is_thank_you;
+pub use spare_lock::SpareLock;
 pub use stream::{Opened, Stager};
 
 /// One page rendered by [`Site::render_page`]: its HTML and the photos it shows.

@@ -5,7 +5,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::reuse::{Record, SpareLock};
+use super::reuse::Record;
+use super::spare_lock::SpareLock;
 use super::stream::{Opened, Stager};
 use super::Site;
 use crate::output::{Contents, Staging, WriteStats};
