@@ -109,6 +109,8 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum NewCommand {
     /// A service page at content/services/<slug>.md.
+    // The doc comment is the help text, which prints `<slug>` as written.
+    #[allow(rustdoc::invalid_html_tags)]
     Service {
         /// The service's name, such as "Laser Hair Removal".
         title: String,

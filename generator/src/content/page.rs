@@ -100,7 +100,7 @@ pub struct ParsedFaq {
 }
 
 /// Stage two: a page with its Markdown rendered and links resolved, ready for the
-/// templates. Made from a [`ParsedPage`] by [`super::render::render_page`].
+/// templates. Made from a [`ParsedPage`] by `content::render::render_page`.
 #[derive(Debug, Clone)]
 pub struct Page {
     pub meta: PageMeta,

@@ -273,7 +273,7 @@ impl Staging {
     }
 
     /// Removes what the spare held that this build did not make, then swaps the staging
-    /// folder in for the output: in one step where the system can ([`spare::exchange`]),
+    /// folder in for the output: in one step where the system can (`spare::exchange`),
     /// else by two renames. The replaced output becomes the spare.
     pub fn commit(mut self) -> Result<Committed, Error> {
         let stats = WriteStats {
