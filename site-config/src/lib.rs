@@ -37,7 +37,7 @@ pub use backup::BackupConfig;
 pub use business::{Address, Business, OpeningHours};
 pub use checked::{Currency, WEEKDAYS};
 pub use comments::{line_of_comment_id, ClinicReply, CommentsFile, PublishedComment};
-pub use config::{MenuItem, SiteConfig};
+pub use config::{origin_of, MenuItem, SiteConfig};
 pub use diagnostic::{line_col, Diagnostic, Diagnostics};
 pub use error::Error;
 pub use form_html::{
