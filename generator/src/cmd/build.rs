@@ -5,6 +5,8 @@
 use std::path::Path;
 use std::time::Instant;
 
+use site_config::Diagnostic;
+
 use crate::output::check_output_dir;
 use crate::site::{publish, BuildOptions, Site};
 use crate::Error;
@@ -26,13 +28,9 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
     crate::timing::phase("content cache made", t);
     // A comment on a page that is gone must not stop the clinic publishing: say so, and
     // leave it out (`check` counts it as a problem).
-    for d in &site.comment_orphans().0 {
-        eprintln!("warning: {d}");
-    }
+    warn(&site.comment_orphans().0);
     let published = publish(&mut site, &output);
-    for d in site.photo_warnings() {
-        eprintln!("warning: {d}");
-    }
+    warn(&site.photo_warnings());
     if let Ok(published) = &published {
         if let Some(e) = &published.unrecorded {
             eprintln!("warning: could not record the build for the next one: {e}");
@@ -56,25 +54,16 @@ pub fn run(opts: &BuildOptions, output: Option<&Path>) -> Result<(), Error> {
     if let Err(e) = crate::schema::write(&opts.root, &site.config, &services) {
         eprintln!("warning: could not write the front matter schema: {e}");
     }
-    let read = site
-        .content
-        .pages
-        .iter()
-        .filter(|p| !p.origin.cached)
-        .count();
-    let stats = published.stats;
-    eprintln!(
-        "built {} pages ({} rendered; {} files, {} unchanged; {} read from content/) into {} in {} ms",
-        site.content.pages.len(),
-        published.rendered,
-        stats.written + stats.reused,
-        stats.reused,
-        read,
-        output.display(),
-        started.elapsed().as_millis()
-    );
+    let ms = started.elapsed().as_millis();
+    eprintln!("built {published} into {} in {ms} ms", output.display());
     // The process ends here (`build` is run once, by `main`): freeing thousands of pages
     // one by one would only delay `build && rsync`.
     std::mem::forget(site);
     Ok(())
+}
+
+fn warn(problems: &[Diagnostic]) {
+    for d in problems {
+        eprintln!("warning: {d}");
+    }
 }

@@ -2,6 +2,7 @@
 //! there is one), swap it in as the output, and record the build for the next one,
 //! holding the spare's lock ([`SpareLock`]) as every build of an output does.
 
+use std::fmt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -12,13 +13,17 @@ use super::Site;
 use crate::output::{Contents, Staging, WriteStats};
 use crate::Error;
 
-/// What [`publish`] did.
+/// What [`publish`] did; shown as `build` reports it (`10 pages (2 rendered; ...)`).
 #[derive(Debug)]
 pub struct Published {
+    /// How many pages the site has.
+    pub pages: usize,
+    /// How many of them were read from their files (the others from the content cache).
+    pub read: usize,
+    /// How many were rendered (the others were linked from the previous output).
+    pub rendered: usize,
     /// What the swap wrote and linked.
     pub stats: WriteStats,
-    /// How many pages were rendered (the others were linked from the previous output).
-    pub rendered: usize,
     /// The build left no spare (the first into a folder, on a system that keeps
     /// spares): one is worth preparing in the background for the next build
     /// (`generator prepare-spare`, which waits for the spare's lock).
@@ -26,6 +31,20 @@ pub struct Published {
     /// Why the build could not be recorded, if it could not: the next build then
     /// renders every page, so this only costs time.
     pub unrecorded: Option<std::io::Error>,
+}
+
+impl fmt::Display for Published {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} pages ({} rendered; {} files, {} unchanged; {} read from content/)",
+            self.pages,
+            self.rendered,
+            self.stats.written + self.stats.reused,
+            self.stats.reused,
+            self.read,
+        )
+    }
 }
 
 /// Writes `site` into a staging folder, swaps it in as `output`, and records the build
@@ -95,9 +114,12 @@ pub fn publish(site: &mut Site, output: &Path) -> Result<Published, Error> {
     crate::timing::phase("record: build", t2);
     Record::sweep(root);
     crate::timing::phase("record", t);
+    let pages = &site.content.pages;
     Ok(Published {
-        stats: committed.stats,
+        pages: pages.len(),
+        read: pages.iter().filter(|p| !p.origin.cached).count(),
         rendered,
+        stats: committed.stats,
         // The first build into a folder leaves no spare: one is prepared in the
         // background (waiting for the lock this build holds until it returns) for the
         // next build to write into.
