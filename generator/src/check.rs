@@ -8,7 +8,8 @@ use std::collections::{HashMap, HashSet};
 use site_config::{Diagnostic, Diagnostics};
 
 use crate::output::{Output, OutputFile};
-use crate::site::{output_path, Site};
+use crate::site::Site;
+use crate::urls::{output_path, page_url_of, resolve, Resolved, Target};
 
 /// Every broken link or missing image in template output, and image without alt text.
 pub fn check_site(site: &Site) -> Diagnostics {
@@ -128,13 +129,6 @@ fn line_writing(source: &std::path::Path, url: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
-fn page_url_of(output_path: &str) -> String {
-    match output_path.strip_suffix("index.html") {
-        Some(dir) => format!("/{dir}"),
-        None => format!("/{output_path}"),
-    }
-}
-
 /// Why `url`, found on the page at `from`, leads nowhere; `None` when it is fine or external.
 fn broken(
     url: &str,
@@ -143,28 +137,14 @@ fn broken(
     out: &Output,
     ids: &HashMap<String, HashSet<String>>,
 ) -> Option<String> {
-    let url = url
-        .strip_prefix(base)
-        .filter(|r| r.starts_with('/'))
-        .unwrap_or(url);
-    if url.contains("://")
-        || url.starts_with("mailto:")
-        || url.starts_with("tel:")
-        || url.starts_with("//")
-    {
+    let Resolved::Target(Target {
+        path,
+        output: target,
+        fragment,
+        ..
+    }) = resolve(url, from, base)
+    else {
         return None;
-    }
-    let (path, fragment) = match url.split_once('#') {
-        Some((p, f)) => (p, Some(f)),
-        None => (url, None),
-    };
-    let path = path.split('?').next().unwrap_or("");
-    let target = if path.is_empty() {
-        output_path(from)
-    } else if path.starts_with('/') {
-        output_path(path)
-    } else {
-        output_path(&crate::content::resolve_from_url(from, path))
     };
     let exists = out.contains_key(&target) || out.contains_key(&format!("{target}/index.html"));
     if !exists {
@@ -260,7 +240,10 @@ fn attributes(html: &str, names: &[&str]) -> Vec<(String, String)> {
             let Some(len) = memchr::memchr(b'"', &bytes[start..]) else {
                 break;
             };
-            out.push((name.to_string(), decode(&html[start..start + len])));
+            out.push((
+                name.to_string(),
+                site_config::unescape_html(&html[start..start + len]),
+            ));
             at = start + len;
         }
     }
@@ -278,18 +261,6 @@ fn img_tags(html: &str) -> Vec<&str> {
         rest = &rest[end..];
     }
     tags
-}
-
-fn decode(s: &str) -> String {
-    if !s.contains('&') {
-        return s.to_string();
-    }
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&#x2F;", "/")
-        .replace("&amp;", "&")
 }
 
 #[cfg(test)]
@@ -339,5 +310,13 @@ mod tests {
             b("/about").is_none(),
             "a folder without slash is served by hosts"
         );
+        // What leaves the site is decided as the build's link check decides it
+        // (`crate::urls::resolve`): any scheme, not only mailto: and tel:, and a `://`
+        // in a query does not hide a missing page.
+        assert_eq!(b("sms:+441234567890"), None);
+        assert_eq!(b("javascript:void(0)"), None);
+        assert!(b("/prices/?from=https://c.example/")
+            .unwrap()
+            .contains("no page or file at /prices/"));
     }
 }

@@ -7,7 +7,8 @@ use clap::{Parser, Subcommand};
 /// Builds the clinic's website from Markdown content and a theme.
 ///
 /// Exit status: 0 when everything worked, 1 when the site has problems (each is
-/// printed as `file:line:column: message`), 2 when the command was used wrongly.
+/// printed as `file:line:column: message`) or a file or the preview server failed,
+/// 2 when the command was used wrongly.
 #[derive(Debug, Parser)]
 #[command(name = "generator", version)]
 pub struct Cli {
@@ -108,6 +109,8 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum NewCommand {
     /// A service page at content/services/<slug>.md.
+    // The doc comment is the help text, which prints `<slug>` as written.
+    #[allow(rustdoc::invalid_html_tags)]
     Service {
         /// The service's name, such as "Laser Hair Removal".
         title: String,

@@ -21,5 +21,6 @@ pub mod serve;
 pub mod site;
 pub mod templates;
 pub mod timing;
+pub mod urls;
 
-pub use error::Error;
+pub use error::{Error, OutputRefusal, ServeStep};

@@ -8,7 +8,6 @@
 //! build (one run reports everything); once the site is rendered, the ids and files
 //! the templates write count too.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -16,9 +15,9 @@ use rayon::prelude::*;
 use site_config::{suggest, Diagnostic, Diagnostics};
 
 use crate::check::Ids;
-use crate::content::{normalise_alias, resolve_from_url, Content, Page, Why, RESERVED_IDS};
+use crate::content::{normalise_alias, Content, Page, Why, RESERVED_IDS};
 use crate::output::{Output, OutputFile};
-use crate::site::output_path;
+use crate::urls::{output_path, resolve, Resolved, Target};
 
 /// Where links may lead: every file the site will have (by output path) and the ids
 /// each HTML page defines. Pages borrow their anchors and source path from the
@@ -218,26 +217,15 @@ fn broken(
     base: &str,
     targets: &Targets<'_>,
 ) -> Option<(String, Option<String>)> {
-    let url = url
-        .strip_prefix(base)
-        .filter(|r| r.starts_with('/'))
-        .unwrap_or(url);
-    if crate::content::has_scheme(url) || url.starts_with("//") {
+    let Resolved::Target(Target {
+        path,
+        site_path,
+        output: target,
+        fragment,
+    }) = resolve(url, from, base)
+    else {
         return None;
-    }
-    let (path, fragment) = match url.split_once('#') {
-        Some((p, f)) => (p, Some(f)),
-        None => (url, None),
     };
-    let path = path.split('?').next().unwrap_or("");
-    let site_path: Cow<str> = if path.is_empty() {
-        Cow::Borrowed(from)
-    } else if path.starts_with('/') {
-        Cow::Borrowed(path)
-    } else {
-        Cow::Owned(resolve_from_url(from, path))
-    };
-    let target = output_path(&site_path);
     // Most links lead to pages: looked up first, and once.
     let page = targets.page(&target);
     match page.and_then(|p| p.unpublished) {

@@ -1,5 +1,5 @@
 //! The `generator` binary: parses the command line, runs the command, and is the
-//! one place that picks the exit status (0 success, 1 site problems, 2 usage).
+//! one place that picks the exit status (0 success, 1 site problems or a failure, 2 usage).
 
 use std::process::ExitCode;
 

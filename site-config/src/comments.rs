@@ -136,7 +136,7 @@ impl CommentsFile {
             let nth_id = seen.iter().filter(|s| **s == c.id.as_str()).count();
             let mut report = |message: String| {
                 let mut d = Diagnostic::new(path, message);
-                if let Some(line) = line_of_id(src, &c.id, nth_id) {
+                if let Some(line) = line_of_comment_id(src, &c.id, nth_id) {
                     d = d.at_line(line);
                 }
                 problems.push(d);
@@ -221,17 +221,42 @@ pub(crate) fn is_date(s: &str) -> bool {
     (1..=days).contains(&d)
 }
 
-/// 1-based line of the `nth` (0-based) place where `id` appears as a JSON string value;
-/// serde_json gives no positions for values it accepted.
-fn line_of_id(src: &str, id: &str, nth: usize) -> Option<usize> {
+/// 1-based line, in a comments file whose text is `src`, of the `nth` (0-based) comment
+/// whose id is `id`: where it is the value of an `"id"` key, pretty or compact, else
+/// where it appears as any JSON string. serde_json gives no positions for values it
+/// accepted.
+pub fn line_of_comment_id(src: &str, id: &str, nth: usize) -> Option<usize> {
     let quoted = serde_json::to_string(id).ok()?;
-    let (offset, _) = src.match_indices(&quoted).nth(nth)?;
+    let is_id = |at: usize| {
+        src[..at]
+            .trim_end()
+            .strip_suffix(':')
+            .is_some_and(|key| key.trim_end().ends_with("\"id\""))
+    };
+    let offset = src
+        .match_indices(&quoted)
+        .map(|(at, _)| at)
+        .filter(|&at| is_id(at))
+        .nth(nth)
+        .or_else(|| src.match_indices(&quoted).nth(nth).map(|(at, _)| at))?;
     Some(crate::line_col(src, offset).0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_are_found_in_pretty_and_compact_json() {
+        let src = "{\"comments\": [\n  {\n    \"id\": \"a\",\n    \"id\": \"b\"}]}";
+        assert_eq!(line_of_comment_id(src, "b", 0), Some(4));
+        assert_eq!(line_of_comment_id("{\"id\":\"x\"}", "x", 0), Some(1));
+        assert_eq!(line_of_comment_id("{}", "x", 0), None);
+        // The second comment with an id, and an id that is also some other value.
+        let src = "[{\"id\": \"a\", \"text\": \"b\"},\n {\"id\": \"b\"},\n {\"id\": \"b\"}]";
+        assert_eq!(line_of_comment_id(src, "b", 0), Some(2));
+        assert_eq!(line_of_comment_id(src, "b", 1), Some(3));
+    }
 
     fn sample() -> CommentsFile {
         CommentsFile {

@@ -215,12 +215,19 @@ impl SiteConfig {
     /// The site's origin (`https://example.com`), which form posts must come from.
     pub fn origin(&self) -> &str {
         let url = self.base_url.as_str();
-        let after_scheme = url.find("://").map_or(0, |i| i + 3);
-        match url[after_scheme..].find('/') {
-            Some(i) => &url[..after_scheme + i],
-            None => url,
-        }
+        // A base URL always has a scheme (`BaseUrl` checks it).
+        origin_of(url).unwrap_or(url)
     }
+}
+
+/// The origin (`https://forms.example.com`) of an absolute URL: its scheme, host and
+/// port; `None` for a URL without a scheme.
+pub fn origin_of(url: &str) -> Option<&str> {
+    let after = url.find("://")? + 3;
+    Some(match url[after..].find('/') {
+        Some(i) => &url[..after + i],
+        None => url,
+    })
 }
 
 #[cfg(test)]
@@ -494,5 +501,18 @@ business:
         )
         .unwrap();
         assert_eq!(c.origin(), "https://clinic.example");
+    }
+
+    #[test]
+    fn origin_of_urls() {
+        assert_eq!(
+            origin_of("https://forms.example.com/x"),
+            Some("https://forms.example.com")
+        );
+        assert_eq!(
+            origin_of("http://127.0.0.1:3000"),
+            Some("http://127.0.0.1:3000")
+        );
+        assert_eq!(origin_of("/relative"), None);
     }
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::forms::FormKind;
+use crate::html::escape_html;
 use crate::{FieldKind, FormDecl, FormField, ServiceRef};
 
 /// What to put in a form: the answers given and the message for each field that needs
@@ -18,22 +19,6 @@ pub struct FormState {
     pub values: BTreeMap<String, String>,
     /// A message per field name, in plain words.
     pub errors: BTreeMap<String, String>,
-}
-
-/// Escapes text for HTML content and quoted attribute values.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// Beyond this many services, a form on a service page offers only that page's service

@@ -1,6 +1,6 @@
 //! The front matter fields editors may write, in one table: which kinds of page take
 //! each, whether it is required, and what it means. Reading front matter
-//! ([`super::front_matter`]) refuses any other key with a did-you-mean from this list,
+//! (`content::front_matter`) refuses any other key with a did-you-mean from this list,
 //! and the JSON Schema for editors' tools ([`crate::schema`]) is written from it.
 
 /// The texts `generator new service` writes for the editor to replace: a page that is

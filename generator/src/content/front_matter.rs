@@ -4,7 +4,6 @@
 //!
 //! Values that have a shape (duration, price, sessions) are checked while reading;
 //! rules that span fields (an image needs its alt text) are checked in [`super::page`].
-#![allow(missing_docs)] // Field meanings are documented for editors in the README.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -99,7 +98,7 @@ pub(crate) fn read_front(
             }
             None => format!("the fields of this kind of page: {}", known.join(", ")),
         };
-        let line = r.key_line(&key);
+        let line = line_of_key(r.yaml, r.first_line, &key);
         r.problems.push(
             Diagnostic::new(path, format!("unknown field `{key}`"))
                 .at(line, 1)
@@ -114,7 +113,7 @@ pub(crate) fn read_front(
             ),
             // `title:` and nothing after it: YAML reads null.
             Some(v) if v.is_null() => {
-                let line = r.key_line(f.name);
+                let line = line_of_key(r.yaml, r.first_line, f.name);
                 r.problems.push(
                     Diagnostic::new(path, format!("{} is empty", f.name))
                         .at_line(line)
@@ -160,11 +159,6 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    /// Line of a top-level `key:` in the file.
-    fn key_line(&self, key: &str) -> usize {
-        key_line(self.yaml, key).map_or(self.first_line, |i| i + self.first_line)
-    }
-
     /// The value of `key`, if present and readable; a problem if present and not.
     /// `null` counts as absent, as serde reads it for an `Option`.
     fn get<T: DeserializeOwned>(&mut self, key: &str) -> Option<T> {
@@ -175,7 +169,7 @@ impl Reader<'_> {
         match serde_yaml::from_value(value) {
             Ok(v) => Some(v),
             Err(e) => {
-                let line = self.key_line(key);
+                let line = line_of_key(self.yaml, self.first_line, key);
                 let column = key_line(self.yaml, key)
                     .and_then(|i| self.yaml.lines().nth(i))
                     .map_or(1, |l| value_column(l, key));
@@ -197,7 +191,7 @@ impl Reader<'_> {
         };
         let Value::Sequence(items) = value else {
             if !value.is_null() {
-                let line = self.key_line("faqs");
+                let line = line_of_key(self.yaml, self.first_line, "faqs");
                 self.problems.push(
                     Diagnostic::new(
                         self.path,
@@ -316,6 +310,12 @@ pub(crate) fn line_mentioning(root: &Path, source: &Path, needle: &str) -> usize
             Some(at + split.yaml_line)
         })
         .unwrap_or(1)
+}
+
+/// 1-based line of a top-level `key:` in a file whose front matter `yaml` starts on
+/// line `first_line`; that line when the key is absent.
+pub(super) fn line_of_key(yaml: &str, first_line: usize, key: &str) -> usize {
+    key_line(yaml, key).map_or(first_line, |i| i + first_line)
 }
 
 /// 0-based line (within the YAML) of a top-level `key:`.

@@ -186,7 +186,7 @@ pub fn load_content_cached(
         .filter(|(_, l)| matches!(l, Loaded::Read(None, _)))
         .map(|((path, rel), _)| Unpublished {
             source: shown(root, path),
-            url: super::page::url_from_file_name(rel),
+            url: super::paths::url_from_file_name(rel),
             why: Why::Unreadable,
         })
         .collect();
@@ -326,7 +326,10 @@ pub(crate) fn read_page(
             (page, found)
         }
         Err(e) => {
-            let (line, col) = line_col_bytes(e.as_bytes(), e.utf8_error().valid_up_to());
+            // The bytes before the first one that is not UTF-8 are text.
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let before = std::str::from_utf8(valid).unwrap_or_default();
+            let (line, col) = site_config::line_col(before, before.len());
             (
                 None,
                 vec![Diagnostic::new(&shown, "the file is not valid UTF-8 text")
@@ -387,17 +390,6 @@ pub fn is_ignored(name: &str) -> bool {
 
 fn shown(root: &Path, path: &Path) -> PathBuf {
     path.strip_prefix(root).unwrap_or(path).to_path_buf()
-}
-
-fn line_col_bytes(bytes: &[u8], offset: usize) -> (usize, usize) {
-    let before = &bytes[..offset];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let col = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
-    (line, col)
 }
 
 fn content_key(rel: &Path) -> String {

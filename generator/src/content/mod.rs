@@ -11,6 +11,7 @@ pub mod fields;
 mod front_matter;
 mod load;
 mod page;
+mod page_rules;
 mod paths;
 mod price;
 mod reload;
@@ -26,7 +27,6 @@ pub use load::{
 pub use page::{
     Faq, LocatedLink, Page, PageKind, PageMeta, ParsedFacts, ParsedFaq, ParsedPage, ServiceFacts,
 };
-pub use paths::resolve_from_url;
 pub use price::{Amount, Price};
 pub use reload::reload_page;
-pub(crate) use render::{has_scheme, RESERVED_IDS};
+pub(crate) use render::RESERVED_IDS;

@@ -5,11 +5,12 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use site_config::{slugify, Diagnostic, SiteConfig};
+use site_config::{Diagnostic, SiteConfig};
 
 use super::cache::Origin;
-use super::front_matter::{key_line, read_front, Extra, Front, GalleryItem, Sessions};
-use super::paths::{resolve_site_path, url_for};
+use super::front_matter::{read_front, Extra, Front, GalleryItem, Sessions};
+use super::page_rules::{check_common, Problems};
+use super::paths::{kind_of, resolve_site_path, url_for};
 use super::price::PriceField;
 use super::{Duration, Price};
 use crate::markdown::LinkRef;
@@ -99,7 +100,7 @@ pub struct ParsedFaq {
 }
 
 /// Stage two: a page with its Markdown rendered and links resolved, ready for the
-/// templates. Made from a [`ParsedPage`] by [`super::render::render_page`].
+/// templates. Made from a [`ParsedPage`] by `content::render::render_page`.
 #[derive(Debug, Clone)]
 pub struct Page {
     pub meta: PageMeta,
@@ -246,26 +247,6 @@ pub(super) fn parse_page(
     (Some(page), problems.found)
 }
 
-/// Problems found in one file's front matter, each placed on the line of its key.
-struct Problems<'a> {
-    path: &'a Path,
-    yaml: &'a str,
-    first_line: usize,
-    found: Vec<Diagnostic>,
-}
-
-impl Problems<'_> {
-    fn key_line(&self, key: &str) -> usize {
-        key_line(self.yaml, key).map_or(self.first_line, |i| i + self.first_line)
-    }
-
-    fn at(&mut self, key: &str, message: String) -> &mut Diagnostic {
-        let d = Diagnostic::new(self.path, message).at_line(self.key_line(key));
-        self.found.push(d);
-        self.found.last_mut().expect("just pushed")
-    }
-}
-
 fn service_facts(
     f: &Front,
     config: &SiteConfig,
@@ -366,160 +347,6 @@ fn placeholders_left(
                 .at_line(split.body_line + line)
                 .with_hint(HINT),
         );
-    }
-}
-
-/// Checks what every page has; returns the page's slug.
-fn check_common(
-    c: &Front,
-    kind: PageKind,
-    rel: &Path,
-    config: &SiteConfig,
-    problems: &mut Problems,
-) -> String {
-    if c.title.as_ref().is_some_and(|t| t.trim().is_empty()) {
-        problems.at("title", "title is empty".into());
-    }
-    let slug = match &c.slug {
-        Some(s) if slugify(s) == *s && !s.is_empty() => s.clone(),
-        Some(s) => {
-            let fixed = slugify(s);
-            let (message, hint) = if fixed.is_empty() {
-                (
-                    format!("slug `{s}` gives no address"),
-                    "leave `slug` out to use the file name, or write one like `laser-hair-removal`"
-                        .to_string(),
-                )
-            } else {
-                (
-                    format!("slug `{s}` may use only lowercase letters, digits and single hyphens"),
-                    format!("try `{fixed}`"),
-                )
-            };
-            problems.at("slug", message).hint = Some(hint);
-            fixed
-        }
-        None => {
-            let s = slug_from_file_name(rel);
-            if s.is_empty() && kind != PageKind::Home {
-                problems.found.push(
-                    Diagnostic::new(problems.path, "the file name gives no usable URL")
-                        .at(1, 1)
-                        .with_hint("rename the file, or set `slug:`"),
-                );
-            }
-            s
-        }
-    };
-    for alias in &c.aliases {
-        if !alias.starts_with('/')
-            || alias.contains("..")
-            || alias.contains(char::is_whitespace)
-            || alias.contains(['"', '<', '>', '#', '?'])
-        {
-            problems.at(
-                "aliases",
-                format!("alias `{alias}` must be a site path such as `/old-page/` (starting with /, no spaces, `..`, `?` or `#`)"),
-            );
-        }
-    }
-    for (i, g) in c.gallery.iter().enumerate() {
-        if g.alt.trim().is_empty() {
-            problems.at(
-                "gallery",
-                format!("gallery photo {} ({}) needs `alt`: a short description for people who cannot see it", i + 1, g.image),
-            );
-        }
-    }
-    match (&c.image, &c.image_alt) {
-        (Some(_), None) => {
-            problems.at(
-                "image",
-                "`image` needs `image_alt`: a short description for people who cannot see it"
-                    .into(),
-            );
-        }
-        (Some(_), Some(alt)) if alt.trim().is_empty() => {
-            problems.at(
-                "image_alt",
-                "image_alt is empty; describe the image in a few words".into(),
-            );
-        }
-        (None, Some(_)) => {
-            problems.at(
-                "image_alt",
-                "image_alt is set but there is no `image`".into(),
-            );
-        }
-        _ => {}
-    }
-    if let Some(f) = c.form.as_ref().filter(|f| !config.forms.contains_key(*f)) {
-        let names: Vec<&str> = config.forms.keys().map(String::as_str).collect();
-        let hint = match site_config::suggest(f, names.iter().copied()) {
-            Some(s) => Some(format!("did you mean `{s}`?")),
-            None if !names.is_empty() => Some(format!("declared forms: {}", names.join(", "))),
-            None => None,
-        };
-        problems
-            .at("form", format!("form `{f}` is not declared in site.yaml"))
-            .hint = hint;
-    }
-    if let Some(t) = c
-        .template
-        .as_ref()
-        .filter(|t| !t.ends_with(".html") || t.contains(".."))
-    {
-        problems.at(
-            "template",
-            format!("template `{t}` must be a `.html` file in the theme's templates"),
-        );
-    }
-    slug
-}
-
-/// `about.md` -> `about`; `clinic/_index.md` and `clinic/index.md` -> `clinic`.
-fn slug_from_file_name(rel: &Path) -> String {
-    let stem = rel.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-    if is_folder_page(rel) {
-        rel.parent()
-            .and_then(|p| p.file_name())
-            .and_then(|s| s.to_str())
-            .map(slugify)
-            .unwrap_or_default()
-    } else {
-        slugify(stem)
-    }
-}
-
-/// The address a page's file name gives it, as if it has no `slug:`.
-pub(super) fn url_from_file_name(rel: &Path) -> String {
-    url_for(kind_of(rel), rel, &slug_from_file_name(rel))
-}
-
-/// Whether the file is its folder's page, published at the folder's address:
-/// `_index.md` (a section's page), or `index.md` in a folder of its own beside the
-/// page's files (`about/index.md`). `index.md` on top of `content/` or of `services/`
-/// is a page named "index", as it always was (those folders' pages are `_index.md`).
-pub(super) fn is_folder_page(rel: &Path) -> bool {
-    let stem = rel.file_stem();
-    if stem.is_some_and(|s| s == "_index") {
-        return true;
-    }
-    let in_own_folder = rel
-        .parent()
-        .is_some_and(|p| p != Path::new("") && p != Path::new("services"));
-    stem.is_some_and(|s| s == "index") && in_own_folder
-}
-
-fn kind_of(rel: &Path) -> PageKind {
-    let parts: Vec<&str> = rel.iter().filter_map(|p| p.to_str()).collect();
-    match parts.as_slice() {
-        ["_index.md"] => PageKind::Home,
-        ["services", "_index.md"] => PageKind::Services,
-        ["services", _] => PageKind::Service,
-        // A service in a folder with its photos; `_index.md` there is a plain page.
-        ["services", _, "index.md"] => PageKind::Service,
-        _ => PageKind::Page,
     }
 }
 

@@ -1,7 +1,11 @@
-//! Where pages and the files beside them are published: pretty URLs from file
-//! names, and relative links resolved the way a browser would.
+//! Where pages and the files beside them are published: each page's kind, slug and
+//! pretty URL from its file name, and paths written in a page resolved against its
+//! folder under `content/`.
+//! (Addresses resolved against a page's URL are [`crate::urls`]'.)
 
 use std::path::Path;
+
+use site_config::slugify;
 
 use super::PageKind;
 
@@ -18,7 +22,7 @@ pub(super) fn url_for(kind: PageKind, rel: &Path, slug: &str) -> String {
                 .filter_map(|p| p.to_str())
                 .map(str::to_string)
                 .collect();
-            if super::page::is_folder_page(rel) {
+            if is_folder_page(rel) {
                 dirs.pop();
             }
             let mut url = String::from("/");
@@ -58,27 +62,50 @@ pub(super) fn resolve_site_path(rel: &Path, target: &str) -> String {
     format!("/{}", parts.join("/"))
 }
 
-/// A relative address resolved against the URL of the page it appears on
-/// (`/services/smp/` + `a.jpg` -> `/services/smp/a.jpg`), as a browser would.
-pub fn resolve_from_url(from: &str, rel: &str) -> String {
-    let mut parts: Vec<&str> = from.split('/').filter(|p| !p.is_empty()).collect();
-    if !from.ends_with('/') {
-        parts.pop();
+/// `about.md` -> `about`; `clinic/_index.md` and `clinic/index.md` -> `clinic`.
+pub(super) fn slug_from_file_name(rel: &Path) -> String {
+    let stem = rel.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    if is_folder_page(rel) {
+        rel.parent()
+            .and_then(|p| p.file_name())
+            .and_then(|s| s.to_str())
+            .map(slugify)
+            .unwrap_or_default()
+    } else {
+        slugify(stem)
     }
-    for seg in rel.split('/') {
-        match seg {
-            "." | "" => {}
-            ".." => {
-                parts.pop();
-            }
-            s => parts.push(s),
-        }
+}
+
+/// The address a page's file name gives it, as if it has no `slug:`.
+pub(super) fn url_from_file_name(rel: &Path) -> String {
+    url_for(kind_of(rel), rel, &slug_from_file_name(rel))
+}
+
+/// Whether the file is its folder's page, published at the folder's address:
+/// `_index.md` (a section's page), or `index.md` in a folder of its own beside the
+/// page's files (`about/index.md`). `index.md` on top of `content/` or of `services/`
+/// is a page named "index", as it always was (those folders' pages are `_index.md`).
+pub(super) fn is_folder_page(rel: &Path) -> bool {
+    let stem = rel.file_stem();
+    if stem.is_some_and(|s| s == "_index") {
+        return true;
     }
-    let mut out = format!("/{}", parts.join("/"));
-    if rel.ends_with('/') && out != "/" {
-        out.push('/');
+    let in_own_folder = rel
+        .parent()
+        .is_some_and(|p| p != Path::new("") && p != Path::new("services"));
+    stem.is_some_and(|s| s == "index") && in_own_folder
+}
+
+pub(super) fn kind_of(rel: &Path) -> PageKind {
+    let parts: Vec<&str> = rel.iter().filter_map(|p| p.to_str()).collect();
+    match parts.as_slice() {
+        ["_index.md"] => PageKind::Home,
+        ["services", "_index.md"] => PageKind::Services,
+        ["services", _] => PageKind::Service,
+        // A service in a folder with its photos; `_index.md` there is a plain page.
+        ["services", _, "index.md"] => PageKind::Service,
+        _ => PageKind::Page,
     }
-    out
 }
 
 #[cfg(test)]
@@ -91,15 +118,5 @@ mod tests {
         assert_eq!(resolve_site_path(rel, "before.jpg"), "/services/before.jpg");
         assert_eq!(resolve_site_path(rel, "../img/a.jpg"), "/img/a.jpg");
         assert_eq!(resolve_site_path(rel, "/x.jpg"), "/x.jpg");
-    }
-
-    #[test]
-    fn relative_urls_resolve_like_a_browser() {
-        assert_eq!(
-            resolve_from_url("/services/smp/", "a.jpg"),
-            "/services/smp/a.jpg"
-        );
-        assert_eq!(resolve_from_url("/services/smp/", "../"), "/services/");
-        assert_eq!(resolve_from_url("/a.html", "b/"), "/b/");
     }
 }

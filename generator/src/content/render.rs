@@ -11,6 +11,7 @@ use super::page::{Faq, LocatedLink, ParsedPage, ServiceFacts};
 use super::paths::resolve_site_path;
 use super::Page;
 use crate::markdown;
+use crate::urls::has_scheme;
 
 /// Ids the theme's templates use around page content; headings must not take them.
 pub(crate) const RESERVED_IDS: [&str; 7] = [
@@ -160,16 +161,4 @@ fn resolve_link(rel: &Path, dest: &str, md_urls: &HashMap<String, String>) -> Op
         url.push_str(f);
     }
     Some(url)
-}
-
-pub(crate) fn has_scheme(s: &str) -> bool {
-    match s.find(':') {
-        Some(i) => {
-            s[..i]
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
-                && i > 0
-        }
-        None => false,
-    }
 }

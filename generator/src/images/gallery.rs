@@ -3,9 +3,7 @@
 //! only images (two or more), each image's title (`![alt](a.jpg "Before")`) becoming
 //! its caption.
 
-use site_config::escape_html;
-
-use super::html::unescape_attribute;
+use site_config::{escape_html, unescape_html};
 
 /// One photo of a gallery, as HTML: the `<img>` (later replaced by a `<picture>`) and
 /// the caption text.
@@ -81,7 +79,7 @@ fn images_only(inner: &str) -> Option<Vec<Figure>> {
             Some(t) => {
                 let v = t + 8;
                 let close = tag[v..].find('"')? + v;
-                let caption = unescape_attribute(&tag[v..close]);
+                let caption = unescape_html(&tag[v..close]);
                 (format!("{}{}", &tag[..t], &tag[close + 1..]), Some(caption))
             }
             None => (tag.to_string(), None),

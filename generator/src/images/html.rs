@@ -74,16 +74,6 @@ pub fn picture_html(
     s
 }
 
-/// An attribute's value as pulldown-cmark escaped it, back to its text (the inverse of
-/// `escape_html` for what it escapes).
-pub(super) fn unescape_attribute(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

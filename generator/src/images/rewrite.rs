@@ -6,9 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use site_config::Diagnostic;
+use site_config::{unescape_html, Diagnostic};
 
-use super::html::unescape_attribute;
 use super::{picture_html, problem, Loading, Photo, Photos, Use};
 
 /// A page's HTML with its photos replaced, and what that needed.
@@ -155,10 +154,7 @@ fn parse_img(tag: &str) -> Option<(Vec<(String, String)>, usize)> {
         }
         let vstart = eq + 2;
         let vend = tag[vstart..].find('"')? + vstart;
-        attrs.push((
-            name.to_ascii_lowercase(),
-            unescape_attribute(&tag[vstart..vend]),
-        ));
+        attrs.push((name.to_ascii_lowercase(), unescape_html(&tag[vstart..vend])));
         i = vend + 1;
     }
 }

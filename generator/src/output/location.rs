@@ -2,32 +2,32 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::Error;
+use crate::{Error, OutputRefusal};
 
 /// Refuses an output folder that is the site root, lies above it, or lies inside
 /// the folders the site is built from.
 pub fn check_output_dir(root: &Path, output: &Path) -> Result<(), Error> {
     let root = absolute(root)?;
     let out = absolute(output)?;
-    let refuse = |why: &str| {
-        Err(Error::Usage(format!(
-            "refusing to write the site to {}: {why}",
-            output.display()
-        )))
+    let refuse = |why| {
+        Err(Error::OutputDir {
+            path: output.to_path_buf(),
+            why,
+        })
     };
     if out == root {
-        return refuse("it is the site root");
+        return refuse(OutputRefusal::IsRoot);
     }
     if root.starts_with(&out) {
-        return refuse("it contains the site root and its content");
+        return refuse(OutputRefusal::HoldsRoot);
     }
     for src in ["content", "themes", "templates", "static"] {
         if out.starts_with(root.join(src)) {
-            return refuse(&format!("it is inside the site's {src}/ folder"));
+            return refuse(OutputRefusal::InSources(src));
         }
     }
     if out.exists() && !out.is_dir() {
-        return refuse("it exists and is not a folder");
+        return refuse(OutputRefusal::NotAFolder);
     }
     Ok(())
 }
@@ -70,8 +70,17 @@ mod tests {
         let via_dots = root.join("dist/../content/out");
         let via_link = dir.path().join("elsewhere/out");
         for out in [&via_dots, &via_link] {
-            let err = check_output_dir(&root, out).unwrap_err().to_string();
-            assert!(err.contains("inside the site's content/ folder"), "{err}");
+            let err = check_output_dir(&root, out).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    Error::OutputDir {
+                        why: OutputRefusal::InSources("content"),
+                        ..
+                    }
+                ),
+                "{err}"
+            );
         }
         assert!(check_output_dir(&root, &root.join("dist")).is_ok());
         assert!(check_output_dir(&root, &dir.path().join("site/..")).is_err());

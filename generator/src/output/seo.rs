@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use site_config::{escape_html, SiteConfig};
+use site_config::{escape_html, origin_of, SiteConfig};
 
 /// A sitemap listing `urls` (site paths) as absolute addresses.
 pub fn sitemap_xml(config: &SiteConfig, urls: &[&str]) -> String {
@@ -26,15 +26,6 @@ pub fn robots_txt(config: &SiteConfig) -> String {
         "User-agent: *\nAllow: /\n\nSitemap: {}/sitemap.xml\n",
         config.base_url
     )
-}
-
-/// The origin (`https://forms.example.com`) of an absolute URL.
-fn origin_of(url: &str) -> Option<&str> {
-    let after = url.find("://")? + 3;
-    Some(match url[after..].find('/') {
-        Some(i) => &url[..after + i],
-        None => url,
-    })
 }
 
 /// Header rules in the `_headers` format Netlify and Cloudflare Pages read.
@@ -99,22 +90,4 @@ pub fn alias_page(config: &SiteConfig, to: &str) -> String {
          <p>This page has moved to <a href=\"{target}\">{target}</a>.</p>\n</body>\n</html>\n",
         lang = escape_html(&config.language)
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn origin_of_urls() {
-        assert_eq!(
-            origin_of("https://forms.example.com/x"),
-            Some("https://forms.example.com")
-        );
-        assert_eq!(
-            origin_of("http://127.0.0.1:3000"),
-            Some("http://127.0.0.1:3000")
-        );
-        assert_eq!(origin_of("/relative"), None);
-    }
 }

@@ -1,5 +1,6 @@
-//! `generator serve`: builds into memory, serves on 127.0.0.1, rebuilds what a
-//! change affects, and tells open tabs to reload.
+//! `generator serve`: builds into memory, serves it on the address asked for
+//! (`--bind`, 127.0.0.1 unless told), rebuilds what a change affects, and tells open
+//! tabs to reload.
 //!
 //! Small parts, each tested alone: [`watch`] turns file events into changes,
 //! [`rebuild`] turns changes into a new preview, [`server`] serves it, [`reload`]
@@ -19,7 +20,7 @@ use std::time::{Duration, Instant};
 use notify::{RecursiveMode, Watcher};
 
 use crate::site::BuildOptions;
-use crate::Error;
+use crate::{Error, ServeStep};
 use rebuild::Preview;
 use server::Shared;
 use watch::{classify, collect_batch, comments_change, Change, Pace, Touched};
@@ -51,19 +52,22 @@ const FILL_BUDGET: Duration = Duration::from_millis(5);
 /// Runs the preview until Ctrl-C. Deletes nothing.
 pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
     let started = Instant::now();
-    // Links in the preview must stay on the preview server.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Usage(format!("cannot start the server: {e}")))?;
+        .map_err(|source| Error::Serve {
+            step: ServeStep::Start,
+            source,
+        })?;
+    let wanted = SocketAddr::new(opts.bind, opts.port);
+    let listen = |source| Error::Serve {
+        step: ServeStep::Listen(wanted),
+        source,
+    };
     let listener = runtime
-        .block_on(tokio::net::TcpListener::bind(SocketAddr::new(
-            opts.bind, opts.port,
-        )))
-        .map_err(|e| Error::Usage(format!("cannot listen on {}:{}: {e}", opts.bind, opts.port)))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| Error::Usage(e.to_string()))?;
+        .block_on(tokio::net::TcpListener::bind(wanted))
+        .map_err(listen)?;
+    let addr = listener.local_addr().map_err(listen)?;
     let host = if addr.ip().is_unspecified() {
         "127.0.0.1".to_string()
     } else {
@@ -74,6 +78,7 @@ pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
     } else {
         host
     };
+    // Links in the preview must stay on the preview server.
     opts.build.base_url = Some(format!("http://{shown_host}:{}", addr.port()));
 
     let preview = Preview::start(opts.build.clone());
@@ -93,7 +98,10 @@ pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
             }
         }
     })
-    .map_err(|e| Error::Usage(format!("cannot watch {}: {e}", root.display())))?;
+    .map_err(|e| Error::Serve {
+        step: ServeStep::Watch(root.clone()),
+        source: std::io::Error::other(e),
+    })?;
     watch_dirs(&mut watcher, &root, &theme_of(&shared));
     // The comments file is written by the form service, usually into data/ beside the
     // database: watch its folder alone, not recursively.
@@ -190,7 +198,10 @@ pub fn run(mut opts: ServeOptions) -> Result<(), Error> {
     runtime.block_on(async move {
         tokio::select! {
             served = axum::serve(listener, server::app(shared)) => {
-                served.map_err(|e| Error::Usage(format!("server stopped: {e}")))
+                served.map_err(|source| Error::Serve {
+                    step: ServeStep::Serving,
+                    source,
+                })
             }
             _ = tokio::signal::ctrl_c() => {
                 eprintln!("stopped");

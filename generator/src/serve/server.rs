@@ -19,7 +19,7 @@ use super::overlay::{self, inject};
 use super::rebuild::Preview;
 use super::reload::Message;
 use crate::output::OutputFile;
-use crate::site::output_path;
+use crate::urls::output_path;
 
 /// What the server shares with the rebuild loop.
 pub struct Shared {

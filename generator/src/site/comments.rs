@@ -96,7 +96,7 @@ impl PageComments {
                     "a renamed page keeps its comments when its old address is in its `aliases`; \
                      otherwise restore the page or withdraw the comment in the form service",
                 );
-                if let Some(line) = line_of_id(&src, &c.id) {
+                if let Some(line) = site_config::line_of_comment_id(&src, &c.id, 0) {
                     d = d.at_line(line);
                 }
                 out.orphans.push(d);
@@ -171,16 +171,6 @@ fn human_date(ymd: &str) -> String {
     }
 }
 
-/// 1-based line where the comment with this id is written.
-fn line_of_id(src: &str, id: &str) -> Option<usize> {
-    let quoted = serde_json::to_string(id).ok()?;
-    let offset = src.find(&format!("\"id\": {quoted}")).or_else(|| {
-        src.find(&format!("\"id\":{quoted}"))
-            .or_else(|| src.find(&quoted))
-    })?;
-    Some(site_config::line_col(src, offset).0)
-}
-
 /// Where the comments file is for these options, as a path the program can open.
 pub fn comments_file(opts: &BuildOptions) -> PathBuf {
     opts.comments
@@ -197,13 +187,5 @@ mod tests {
         assert_eq!(human_date("2026-03-07"), "7 March 2026");
         assert_eq!(human_date("2025-12-31"), "31 December 2025");
         assert_eq!(human_date("2025-13-01"), "2025-13-01");
-    }
-
-    #[test]
-    fn ids_are_found_in_pretty_and_compact_json() {
-        let src = "{\"comments\": [\n  {\n    \"id\": \"a\",\n    \"id\": \"b\"}]}";
-        assert_eq!(line_of_id(src, "b"), Some(4));
-        assert_eq!(line_of_id("{\"id\":\"x\"}", "x"), Some(1));
-        assert_eq!(line_of_id("{}", "x"), None);
     }
 }

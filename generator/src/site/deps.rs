@@ -1,5 +1,5 @@
 //! What depends on what: the one model of which pages a change reaches, used by `serve`
-//! to re-render after a save and by `build` (through [`Site::pages_for`]) to say which
+//! to re-render after a save and by `build` (through [`super::Site::pages_for`]) to say which
 //! pages a site holds.
 //!
 //! A page's HTML depends on its own source, on the services list when it is a listing
@@ -19,7 +19,7 @@ pub enum Target {
     Page(usize),
     /// The pages whose forms offered a service other than their own when last
     /// rendered: they show every service's title, in the services' order (the build
-    /// record keeps the same fact per page, [`super::reuse`]).
+    /// record keeps the same fact per page, `site::reuse`).
     OfferingServices,
     /// The pages that list services: the home page and the services listing.
     Listings,

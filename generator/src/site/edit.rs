@@ -5,8 +5,9 @@
 use serde_json::Value;
 
 use super::context::listed;
-use super::{output_path, Site};
+use super::Site;
 use crate::content::{site_order, Page, PageKind};
+use crate::urls::output_path;
 
 impl Site {
     /// Puts `page` in place of the page at `idx` (same URL) and returns the page it

@@ -1,7 +1,7 @@
 //! The site: config, templates, content and static files loaded once, then rendered
 //! either into an [`Output`] map in memory (`check`, and `serve`, which keeps a [`Site`]
 //! and re-renders only the pages a change affects) or page by page to disk (`build`,
-//! [`Site::write_into`]).
+//! [`Site::write_into`], swapped in as the output by [`publish`]).
 
 mod comments;
 mod context;
@@ -9,8 +9,10 @@ pub mod deps;
 mod edit;
 mod listings;
 mod photos;
+mod publish;
 mod reuse;
 mod site_files;
+mod spare_lock;
 mod stream;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -28,6 +30,7 @@ use crate::images::Photos;
 use crate::links::{check_links, Targets};
 use crate::output::{self, json_ld, AssetMap, Output, OutputFile};
 use crate::templates::Templates;
+use crate::urls::output_path;
 use crate::Error;
 use comments::PageComments;
 pub use comments::{comments_file, DEFAULT_COMMENTS_FILE};
@@ -35,8 +38,10 @@ use context::{page_value, site_value, Contexts, Shape};
 use deps::{is_listing, Target};
 pub use photos::PhotoUses;
 use photos::{Locator, PagePhotos};
-pub use reuse::{Record, SpareLock};
+pub use publish::{publish, Published};
+pub use reuse::Record;
 use site_files::is_thank_you;
+pub use spare_lock::SpareLock;
 pub use stream::{Opened, Stager};
 
 /// One page rendered by [`Site::render_page`]: its HTML and the photos it shows.
@@ -500,32 +505,4 @@ impl Site {
 
 fn is_static_output(path: &str, assets: &AssetMap) -> bool {
     assets.values().any(|u| u.trim_start_matches('/') == path)
-}
-
-/// `/services/smp/` -> `services/smp/index.html`; a path with a file name stays as it is.
-pub fn output_path(url: &str) -> String {
-    let trimmed = url.trim_start_matches('/');
-    if trimmed.is_empty() {
-        "index.html".into()
-    } else if trimmed.ends_with('/') {
-        // Not `format!`: link checks make this for every link of every page.
-        let mut path = String::with_capacity(trimmed.len() + "index.html".len());
-        path.push_str(trimmed);
-        path.push_str("index.html");
-        path
-    } else {
-        trimmed.to_string()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn output_paths() {
-        assert_eq!(output_path("/"), "index.html");
-        assert_eq!(output_path("/services/smp/"), "services/smp/index.html");
-        assert_eq!(output_path("/404.html"), "404.html");
-    }
 }

@@ -19,8 +19,8 @@
 //! size limits, so that the warning is given again) is rendered and compared.
 //!
 //! The records live in `.cache/build/` under the site root, one per output folder and
-//! one per spare, beside the lock of each spare ([`SpareLock`]), never in the published
-//! output.
+//! one per spare, beside the lock of each spare ([`super::SpareLock`]), never in the
+//! published output.
 
 use std::collections::HashMap;
 use std::fs;
@@ -201,8 +201,9 @@ impl Stamp {
 }
 
 impl Record {
-    /// Where the record of builds into `output` is kept.
-    fn path(root: &Path, output: &Path) -> PathBuf {
+    /// Where the record of builds into `output` is kept (and, beside it, the lock of a
+    /// spare, [`super::SpareLock`]).
+    pub(super) fn path(root: &Path, output: &Path) -> PathBuf {
         let name = blake3::hash(output.as_os_str().as_encoded_bytes()).to_hex();
         root.join(".cache")
             .join("build")
@@ -319,52 +320,6 @@ impl Record {
         if let Ok(output) = std::path::absolute(output) {
             let _ = fs::remove_file(Record::path(root, &output));
         }
-    }
-}
-
-/// The lock that a build of an output, and the process that prepares its spare
-/// ([`crate::cmd::spare`]), hold while they use the spare: one at a time. Released when
-/// dropped, or when the process ends.
-#[derive(Debug)]
-pub struct SpareLock(#[allow(dead_code)] fs::File);
-
-impl SpareLock {
-    /// Waits for the lock of `spare`; `None` when it cannot be taken.
-    pub fn acquire(root: &Path, spare: &Path) -> Option<SpareLock> {
-        let file = SpareLock::file(root, spare)?;
-        file.lock().ok()?;
-        Some(SpareLock(file))
-    }
-
-    /// [`SpareLock::acquire`], waiting at most `wait` (a build does not wait for ever
-    /// on a spare being made; it builds without one).
-    pub fn acquire_within(
-        root: &Path,
-        spare: &Path,
-        wait: std::time::Duration,
-    ) -> Option<SpareLock> {
-        let file = SpareLock::file(root, spare)?;
-        let deadline = std::time::Instant::now() + wait;
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Some(SpareLock(file)),
-                Err(fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                }
-                Err(_) => return None,
-            }
-        }
-    }
-
-    fn file(root: &Path, spare: &Path) -> Option<fs::File> {
-        let path = Record::path(root, &std::path::absolute(spare).ok()?).with_extension("lock");
-        fs::create_dir_all(path.parent()?).ok()?;
-        fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .ok()
     }
 }
 

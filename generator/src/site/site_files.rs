@@ -8,9 +8,10 @@ use std::path::Path;
 use serde_json::json;
 use site_config::{Diagnostic, Diagnostics, SiteConfig};
 
-use super::{output_path, Site};
+use super::Site;
 use crate::content::{line_mentioning, normalise_alias, Content};
 use crate::output::{self, OutputFile};
+use crate::urls::output_path;
 use crate::Error;
 
 impl Site {

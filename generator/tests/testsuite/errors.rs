@@ -269,6 +269,16 @@ fn output_folder_that_would_hold_the_site_is_refused() {
 }
 
 #[test]
+fn a_port_in_use_fails_with_status_1_not_as_a_usage_error() {
+    let t = SiteTest::from_fixture("basic");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    t.run(&["serve", "--port", &port])
+        .failure(1)
+        .stderr_has(&format!("error: cannot listen on 127.0.0.1:{port}: "));
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let t = SiteTest::from_fixture("basic");
     t.run(&["build", "--no-such-flag"]).failure(2);

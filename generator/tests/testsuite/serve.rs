@@ -302,7 +302,7 @@ fn a_title_edit_that_moves_a_plain_page_rerenders_it_and_the_sitemap() {
     // Requests for any page still find it.
     let site = p.site.as_ref().unwrap();
     for (i, page) in site.content.pages.iter().enumerate() {
-        let path = generator::site::output_path(&page.url);
+        let path = generator::urls::output_path(&page.url);
         assert_eq!(site.page_at(&path), Some(i), "{path}");
     }
     let sitemap = page(&mut p, "sitemap.xml");

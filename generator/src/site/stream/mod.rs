@@ -64,15 +64,15 @@ const SERVICES_PER_PAGE: usize = 10;
 
 impl Site {
     /// Renders the whole site into a staging folder, each page written as soon as it is
-    /// rendered ([`write_pages`]) when the folder is had, so memory holds a page per
+    /// rendered (`write_pages`) when the folder is had, so memory holds a page per
     /// thread rather than the site; then the site-wide files and the photos' files
     /// (encoded first when the cache lacks them). The files `self.output` holds
     /// afterwards are all but the pages. Every rendering problem is returned together.
     ///
     /// `previous` is the record of the build that wrote `output`, which the staging
     /// folder replaces: pages whose inputs it shows unchanged are linked, not rendered
-    /// ([`super::reuse`]). A [`Stager::Later`] is opened only when the build has to
-    /// write, after the links are checked when it renders no more than [`HELD_PAGES`].
+    /// (`site::reuse`). A [`Stager::Later`] is opened only when the build has to
+    /// write, after the links are checked when it renders no more than `HELD_PAGES`.
     /// Returns the staging folder, the record of this build and how many pages rendered.
     pub fn write_into(
         &mut self,

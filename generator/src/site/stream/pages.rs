@@ -17,10 +17,11 @@ use site_config::Diagnostics;
 
 use super::super::deps::is_listing;
 use super::super::reuse::{Inputs, PageRecord, Record, RecordedPhoto, Stamp};
-use super::super::{output_path, PagePhotos, RenderedPage, Site};
+use super::super::{PagePhotos, RenderedPage, Site};
 use super::PageIds;
 use crate::check::Ids;
 use crate::output::{OutputFile, Staging};
+use crate::urls::output_path;
 use crate::Error;
 
 /// What a build does with one page, decided before anything is written.
