@@ -163,6 +163,21 @@ pub enum Usage {
     /// `purge` with no retention given or configured.
     #[error("give --older-than DAYS, or set form_service.retention_days in the config")]
     NoRetention,
+    /// `purge --older-than` shorter than the outbox's retry window: a request could go
+    /// before its staff email is delivered.
+    #[error(
+        "--older-than {days} is shorter than the outbox's retry window \
+         (form_service.outbox_retry_hours: {hours} hours): a request could be deleted before \
+         staff receive its email; give at least {min} days"
+    )]
+    PurgeWithinRetry {
+        /// The days given.
+        days: u32,
+        /// `outbox_retry_hours`.
+        hours: u32,
+        /// The fewest days allowed.
+        min: u32,
+    },
     /// `forget` given something that is not an address.
     #[error("`{0}` is not an email address")]
     NotAnEmail(String),

@@ -129,6 +129,53 @@ async fn purge_deletes_only_what_is_older_than_asked() {
     assert!(out.contains("(365 days ago)"), "{out}");
 }
 
+/// With the mail server down, `purge --older-than 0` once deleted a request whose staff
+/// email had never gone out: staff never got it. A purge shorter than the outbox's
+/// retry window is refused, and a request whose staff email is still waiting is kept
+/// whatever the days (the scheduled purge runs the same code).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_never_deletes_a_request_staff_have_not_received() {
+    let data = tempfile::tempdir().unwrap();
+    let down = Mailer::smtp(
+        &format!("smtp://127.0.0.1:{}", crate::support::free_port()),
+        true,
+    )
+    .unwrap();
+    let t = TestService::start_in(settings(), data, down, Clock::shifted(-40 * 86_400));
+    let app = t.service.router();
+    let res = send(
+        &app,
+        peer(1),
+        browser_post(PATH, body("Ann", "ann@example.com")),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    drop(app);
+    let TestService { service, data, .. } = t;
+    service.stop().await;
+
+    let out = command(data.path(), &["purge", "--older-than", "0"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("outbox_retry_hours: 48 hours"), "{err}");
+    assert!(err.contains("at least 2 days"), "{err}");
+
+    let out = stdout(&command(data.path(), &["purge", "--older-than", "30"]));
+    assert!(out.starts_with("Purged 0 submission(s)"), "{out}");
+    assert!(out.contains(", 0 email(s) from the outbox"), "{out}");
+    assert!(
+        out.contains("Kept 1 older submission(s) whose staff email is still waiting"),
+        "{out}"
+    );
+    let csv = stdout(&command(data.path(), &["export", "consultation"]));
+    assert_eq!(csv.lines().count(), 2, "the request is still there: {csv}");
+    let outbox = stdout(&command(data.path(), &["outbox"]));
+    assert!(
+        outbox.contains("ann@example.com") || outbox.contains("Ann"),
+        "{outbox}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forget_erases_one_person_and_says_what_went() {
     let data = filled(
