@@ -123,6 +123,12 @@ pub enum Usage {
     /// An adjustment of nothing.
     #[error("an adjustment of 0 points changes nothing")]
     ZeroAdjustment,
+    /// A points change with no `--by`, and no login name to use instead.
+    #[error(
+        "say who is acting with --by NAME (the ledger names them; there is no login name to \
+         use: USER and LOGNAME are unset)"
+    )]
+    NoActor,
     /// An adjustment without `--reason`.
     #[error("say why with --reason")]
     NoReason,

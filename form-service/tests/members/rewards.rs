@@ -95,6 +95,49 @@ async fn a_reward_is_held_then_confirmed_or_declined_from_the_staff_email() {
     assert!(c.page(&ann).await.contains("Given back"));
 }
 
+/// Under systemd or `sudo`, with USER and LOGNAME unset, `points adjust` once recorded
+/// `staff:unknown`. It now asks for `--by`, and records who was named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn points_adjust_without_a_login_name_asks_who_is_acting() {
+    let mut c = Club::start();
+    c.join("Ann", "ann@example.com", "").await;
+    let adjust = |by: &[&str]| {
+        let mut cmd = std::process::Command::new(crate::support::binary());
+        cmd.args([
+            "points",
+            "adjust",
+            "ann@example.com",
+            "25",
+            "--reason",
+            "Gift",
+        ])
+        .args(by)
+        .arg("--config")
+        .arg(crate::support::fixture().join("site.yaml"))
+        .arg("--data-dir")
+        .arg(c.t.data.path())
+        .env_remove("USER")
+        .env_remove("LOGNAME");
+        cmd.output().unwrap()
+    };
+    let o = adjust(&[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--by"), "{err}");
+    let rows = |c: &Club| -> i64 {
+        c.t.db()
+            .query_row("SELECT count(*) FROM ledger WHERE amount = 25", [], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    };
+    assert_eq!(rows(&c), 0, "nothing recorded");
+    ok(adjust(&["--by", "Dana"]));
+    let show = ok(c.command(&["members", "show", "ann@example.com"]));
+    assert!(show.contains("staff:Dana"), "{show}");
+    assert!(!show.contains("staff:unknown"), "{show}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_at_once_never_overdraw_and_the_balance_never_goes_below_zero() {
     let mut c = Club::start();
