@@ -146,23 +146,30 @@ pub(super) fn points(config: &Path, data_dir: &Path, action: PointsAction) -> Re
             if open.is_empty() {
                 return super::print("Nothing waits: no pending referrals or held rewards.\n");
             }
-            let mut out = String::from("id\twhen\tpoints\tkind\tstatus\tmember\treason\n");
+            let mut out = String::from("id\twhen\tpoints\tkind\tstatus\tmember\tfriend\treason\n");
             for e in &open {
                 let who = accounts::by_id(&conn, e.member)?.map_or_else(String::new, |m| m.email);
+                // A referral waits on the friend's first paid treatment: name the friend.
+                let friend = match e.kind {
+                    Kind::Referral => accounts::friend_of(&conn, e.id)?
+                        .map_or_else(|| "(erased)".to_string(), |m| m.email),
+                    _ => "-".to_string(),
+                };
                 let _ = writeln!(
                     out,
-                    "{}\t{}\t{:+}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{:+}\t{}\t{}\t{}\t{}\t{}",
                     e.id,
                     super::local_day(&s, e.created_at),
                     e.amount,
                     e.kind.as_str(),
                     e.status.as_str(),
                     who,
+                    friend,
                     e.reason
                 );
             }
             out.push_str(
-                "\nConfirm a referral once the friend has had a paid treatment, or a reward once it is used:\n  form-service points confirm ID\nVoid a referral, or decline a reward (its points go back):\n  form-service points void ID --reason \"...\"\n",
+                "\nConfirm a referral once the friend named has had a paid treatment, or a reward once it is used:\n  form-service points confirm ID\nVoid a referral, or decline a reward (its points go back):\n  form-service points void ID --reason \"...\"\n",
             );
             super::print(&out)
         }
