@@ -68,14 +68,24 @@ async fn a_reward_is_held_then_confirmed_or_declined_from_the_staff_email() {
     }
     assert_eq!(c.balance(&ann).await, 100);
 
+    let (_, stale) = c.open(&declined).await;
     let (_, page) = c.open(&used).await;
     let res = c.press(&page).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(c.balance(&ann).await, 100, "the held points are now spent");
     assert!(c.page(&ann).await.contains("Used"));
-    // The pair is spent: declining afterwards does nothing.
-    let (status, _) = c.open(&declined).await;
-    assert_eq!(status, StatusCode::GONE);
+    // The pair is spent: declining afterwards does nothing, and the page says what
+    // happened (it once said "This link has already been used", though it never was).
+    let (status, page) = c.open(&declined).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("This reward was already confirmed"), "{page}");
+    assert!(!page.contains("already been used"), "{page}");
+    // A decline page opened before, pressed after: refused, saying the same.
+    let res = c.press(&stale).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let page = crate::support::http::text(res).await;
+    assert!(page.contains("This reward was already confirmed"), "{page}");
+    assert_eq!(c.balance(&ann).await, 100);
 
     // A second reward, declined: its points come back.
     c.send(ask(&ann, "ten-off")).await;
