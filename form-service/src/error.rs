@@ -221,6 +221,13 @@ pub enum Usage {
     /// `backup` into a folder that holds something.
     #[error("{} already exists and is not empty; give a new folder", .0.display())]
     NotEmpty(PathBuf),
+    /// `restore` (or a check of a backup) of a folder that is no backup.
+    #[error(
+        "there is no backup at {} (no backup.json there): give a folder made by \
+         `form-service backup` or a scheduled backup (see `form-service backups`)",
+        .0.display()
+    )]
+    NoBackupAt(PathBuf),
     /// `restore` into a data folder that holds something.
     #[error("{} is not empty; restore only into an empty data folder (move the old one aside first)", .0.display())]
     RestoreNotEmpty(PathBuf),

@@ -176,6 +176,42 @@ async fn purge_never_deletes_a_request_staff_have_not_received() {
     );
 }
 
+/// `restore` of a path with no backup answered with the raw `backup.json: No such file
+/// or directory (os error 2)`; it now says there is no backup there.
+#[test]
+fn restore_of_a_path_without_a_backup_says_so() {
+    let fresh = tempfile::tempdir().unwrap();
+    let missing = fresh.path().join("no-such-backup");
+    let out = command(
+        &fresh.path().join("data"),
+        &["restore", missing.to_str().unwrap()],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("there is no backup at {}", missing.display())),
+        "{err}"
+    );
+    assert!(!err.contains("os error"), "{err}");
+    assert!(!fresh.path().join("data").exists(), "nothing restored");
+}
+
+/// `purge` once said "(1 days ago)".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_of_one_day_says_day() {
+    let data = filled(0, &[]).await;
+    let site = crate::support::site_with("  outbox_retry_hours: 24\n");
+    let out = std::process::Command::new(crate::support::binary())
+        .args(["purge", "--older-than", "1", "--config"])
+        .arg(site.path().join("site.yaml"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let out = stdout(&out);
+    assert!(out.contains("(1 day ago)"), "{out}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forget_erases_one_person_and_says_what_went() {
     let data = filled(

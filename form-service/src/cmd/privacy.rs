@@ -42,12 +42,13 @@ pub(super) fn purge(config: &Path, data_dir: &Path, older_than: Option<u32>) -> 
         confirm_link_hours,
     )?;
     let mut report = format!(
-        "Purged {} submission(s) received before {} ({days} days ago), {} email(s) from the outbox \
+        "Purged {} submission(s) received before {} ({days} day{} ago), {} email(s) from the outbox \
          (about them, or queued before then) and {} .eml file(s) written before then.\n\
          Removed {} registration(s) never confirmed, {} spent or expired link(s), {} ended session(s), \
          and {} comment(s) rejected before then or never confirmed by their author.\n",
         p.submissions,
         super::utc(p.before),
+        if days == 1 { "" } else { "s" },
         p.emails,
         p.files,
         p.unconfirmed,

@@ -150,7 +150,10 @@ async fn posts_beyond_the_rate_limit_get_429_per_address() {
     let res = send(&app, peer(10), req).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(header(&res, "retry-after"), "10");
-    assert!(text(res).await.contains("Too many forms sent"));
+    let page = text(res).await;
+    assert!(page.contains("Too many forms sent"));
+    // What the page asks matches the header (it said "a minute" beside 10 seconds).
+    assert!(page.contains("Please wait 10 seconds"), "{page}");
     // Another address is not affected.
     let res = send(&app, peer(11), browser_post(PATH, good_form("Other"))).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
