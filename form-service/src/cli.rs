@@ -73,8 +73,11 @@ pub enum Command {
     /// submission or not), `.eml` files written before then, and comments rejected (or
     /// never confirmed by their author) before then. Also, whatever the days: registrations never confirmed
     /// whose link has expired, emailed links expired or used, and ended sessions.
+    /// A submission whose staff email is still waiting or failed in the outbox is kept,
+    /// with its emails, whatever its age.
     Purge {
-        /// Age in days; defaults to form_service.retention_days in the config.
+        /// Age in days; defaults to form_service.retention_days in the config. No
+        /// shorter than form_service.outbox_retry_hours.
         #[arg(long)]
         older_than: Option<u32>,
     },

@@ -123,6 +123,12 @@ pub enum Usage {
     /// An adjustment of nothing.
     #[error("an adjustment of 0 points changes nothing")]
     ZeroAdjustment,
+    /// A points change with no `--by`, and no login name to use instead.
+    #[error(
+        "say who is acting with --by NAME (the ledger names them; there is no login name to \
+         use: USER and LOGNAME are unset)"
+    )]
+    NoActor,
     /// An adjustment without `--reason`.
     #[error("say why with --reason")]
     NoReason,
@@ -163,6 +169,21 @@ pub enum Usage {
     /// `purge` with no retention given or configured.
     #[error("give --older-than DAYS, or set form_service.retention_days in the config")]
     NoRetention,
+    /// `purge --older-than` shorter than the outbox's retry window: a request could go
+    /// before its staff email is delivered.
+    #[error(
+        "--older-than {days} is shorter than the outbox's retry window \
+         (form_service.outbox_retry_hours: {hours} hours): a request could be deleted before \
+         staff receive its email; give at least {min} days"
+    )]
+    PurgeWithinRetry {
+        /// The days given.
+        days: u32,
+        /// `outbox_retry_hours`.
+        hours: u32,
+        /// The fewest days allowed.
+        min: u32,
+    },
     /// `forget` given something that is not an address.
     #[error("`{0}` is not an email address")]
     NotAnEmail(String),
@@ -200,6 +221,13 @@ pub enum Usage {
     /// `backup` into a folder that holds something.
     #[error("{} already exists and is not empty; give a new folder", .0.display())]
     NotEmpty(PathBuf),
+    /// `restore` (or a check of a backup) of a folder that is no backup.
+    #[error(
+        "there is no backup at {} (no backup.json there): give a folder made by \
+         `form-service backup` or a scheduled backup (see `form-service backups`)",
+        .0.display()
+    )]
+    NoBackupAt(PathBuf),
     /// `restore` into a data folder that holds something.
     #[error("{} is not empty; restore only into an empty data folder (move the old one aside first)", .0.display())]
     RestoreNotEmpty(PathBuf),

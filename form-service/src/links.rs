@@ -314,6 +314,24 @@ pub fn check(
     }))
 }
 
+/// What a genuine link of one of `allowed` acts on (its subject), used or expired or
+/// not: to say what became of that thing when the link itself no longer works. `None`
+/// for a link we never made, or a wrong secret (which reveals nothing).
+pub fn subject_of(c: &Connection, token: &str, allowed: &[Purpose]) -> Result<Option<i64>, Error> {
+    let Some(p) = Presented::parse(token) else {
+        return Ok(None);
+    };
+    let row: Option<(String, Option<i64>, Vec<u8>)> = c
+        .prepare_cached("SELECT purpose, subject_id, verifier FROM links WHERE selector = ?1")?
+        .query_row([&p.selector], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    Ok(row.and_then(|(purpose, subject, verifier)| {
+        Purpose::parse(&purpose)
+            .filter(|purpose| allowed.contains(purpose) && p.matches(&verifier))
+            .and(subject)
+    }))
+}
+
 /// Checks a link and marks it used, in the caller's transaction.
 pub fn spend(
     tx: &Tx<'_>,

@@ -132,12 +132,15 @@ pub fn request_sign_in(tx: &mut Tx<'_>, r: &SignInRequest) -> Result<bool, Error
 
 /// Spends a staff sign-in link pressed in the browser that asked for it (`browser`, the
 /// request's cookie) and starts a session of `days` for `session`; the staff address
-/// signed in. A link for an address no longer configured signs no one in; one pressed
-/// in another browser neither, and stays usable where it was asked for.
+/// signed in. The session that browser's old staff cookie named (`previous`) ends: the
+/// new cookie replaces it, and a session no browser carries should not stay live. A
+/// link for an address no longer configured signs no one in; one pressed in another
+/// browser neither, and stays usable where it was asked for.
 pub fn sign_in(
     tx: &mut Tx<'_>,
     token: &str,
     browser: Option<&str>,
+    previous: Option<&str>,
     session: &NewToken,
     days: u32,
     addresses: &[String],
@@ -162,6 +165,9 @@ pub fn sign_in(
         tx.now,
         days,
     )?;
+    if let Some(previous) = previous {
+        token::end_session(tx.conn, token::Sessions::Staff, previous)?;
+    }
     Ok(Ok(email.to_string()))
 }
 

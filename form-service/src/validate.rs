@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use site_config::{FieldKind, FormDecl, FormField, ServiceRef};
+use site_config::{FieldKind, FormDecl, FormField, FormKind, ServiceRef};
 
 /// One posted value as the body carried it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,7 +137,10 @@ pub fn validate(form: &str, decl: &FormDecl, services: &[ServiceRef], raw: &RawA
             }
         };
         if !value.is_empty() {
-            problems.kept.insert(f.name.clone(), value.clone());
+            // Filled back into the form: without the characters it is refused for (a
+            // NUL or an escape sent back raw into the page helps no one).
+            let shown: String = value.chars().filter(|c| !forbidden(f.kind, *c)).collect();
+            problems.kept.insert(f.name.clone(), shown);
         }
         if value.is_empty() {
             if let Some(choice) = needed_by_other_answer(decl, f, &given) {
@@ -150,7 +153,7 @@ pub fn validate(form: &str, decl: &FormDecl, services: &[ServiceRef], raw: &RawA
                 continue;
             }
         }
-        match check_field(f, &value, services) {
+        match check_field(decl.kind, f, &value, services) {
             Ok(display) => answers.push(Answer {
                 name: f.name.clone(),
                 label: f.label.clone(),
@@ -215,10 +218,14 @@ pub fn page_from(from: &str) -> Option<String> {
     ok.then(|| from.to_string())
 }
 
-/// Trims, and for multi-line text turns CRLF into LF.
+/// Trims, for multi-line text turns CRLF into LF, and reads a ticked box's `on` (what
+/// a browser sends for a checkbox without a value, and what a JSON client copying it
+/// sends) as `yes`.
 fn normalise(kind: FieldKind, t: &str) -> String {
     let t = t.trim();
-    if kind == FieldKind::Textarea {
+    if kind == FieldKind::Checkbox && t == "on" {
+        "yes".to_string()
+    } else if kind == FieldKind::Textarea {
         t.replace("\r\n", "\n").replace('\r', "\n")
     } else {
         t.to_string()
@@ -236,12 +243,35 @@ fn in_sentence(label: &str) -> String {
     }
 }
 
-/// Checks one answer; returns what staff see, or the message for the visitor.
-fn check_field(f: &FormField, value: &str, services: &[ServiceRef]) -> Result<String, String> {
+/// A character refused in an answer of this kind: control characters (but line breaks
+/// and tabs in a multi-line answer) and the Unicode line and paragraph separators.
+fn forbidden(kind: FieldKind, c: char) -> bool {
+    (c.is_control() && !(kind == FieldKind::Textarea && (c == '\n' || c == '\t')))
+        || c == '\u{2028}'
+        || c == '\u{2029}'
+}
+
+/// What an unticked required box says, in the words of what the form does.
+fn tick_message(form: FormKind) -> &'static str {
+    match form {
+        FormKind::Request => "Tick this box to send your request.",
+        FormKind::Registration => "Tick this box to join the loyalty programme.",
+        FormKind::Comment => "Tick this box to send your comment.",
+    }
+}
+
+/// Checks one answer of a form of kind `form`; returns what staff see, or the message
+/// for the visitor.
+fn check_field(
+    form: FormKind,
+    f: &FormField,
+    value: &str,
+    services: &[ServiceRef],
+) -> Result<String, String> {
     if value.is_empty() {
         if f.required {
             return Err(match f.kind {
-                FieldKind::Checkbox => "Tick this box to send your request.".to_string(),
+                FieldKind::Checkbox => tick_message(form).to_string(),
                 FieldKind::Select | FieldKind::Radio | FieldKind::Service => {
                     format!("Choose an answer to “{}”.", f.label.trim_end_matches('?'))
                 }
@@ -250,12 +280,7 @@ fn check_field(f: &FormField, value: &str, services: &[ServiceRef]) -> Result<St
         }
         return Ok(String::new());
     }
-    let forbidden = |c: char| {
-        (c.is_control() && !(f.kind == FieldKind::Textarea && (c == '\n' || c == '\t')))
-            || c == '\u{2028}'
-            || c == '\u{2029}'
-    };
-    if value.chars().any(forbidden) {
+    if value.chars().any(|c| forbidden(f.kind, c)) {
         return Err(if f.kind == FieldKind::Textarea {
             format!("{} contains characters that cannot be sent.", f.label)
         } else {
@@ -300,7 +325,7 @@ fn check_field(f: &FormField, value: &str, services: &[ServiceRef]) -> Result<St
             .find(|s| s.slug == value)
             .map(|s| s.title.clone())
             .ok_or_else(|| "Choose one of the treatments in the list.".to_string()),
-        FieldKind::Checkbox if value != "yes" => Err("Tick this box to send your request.".into()),
+        FieldKind::Checkbox if value != "yes" => Err(tick_message(form).into()),
         FieldKind::Checkbox => Ok("Yes".into()),
         _ => Ok(value.to_string()),
     }

@@ -129,6 +129,89 @@ async fn purge_deletes_only_what_is_older_than_asked() {
     assert!(out.contains("(365 days ago)"), "{out}");
 }
 
+/// With the mail server down, `purge --older-than 0` once deleted a request whose staff
+/// email had never gone out: staff never got it. A purge shorter than the outbox's
+/// retry window is refused, and a request whose staff email is still waiting is kept
+/// whatever the days (the scheduled purge runs the same code).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_never_deletes_a_request_staff_have_not_received() {
+    let data = tempfile::tempdir().unwrap();
+    let down = Mailer::smtp(
+        &format!("smtp://127.0.0.1:{}", crate::support::free_port()),
+        true,
+    )
+    .unwrap();
+    let t = TestService::start_in(settings(), data, down, Clock::shifted(-40 * 86_400));
+    let app = t.service.router();
+    let res = send(
+        &app,
+        peer(1),
+        browser_post(PATH, body("Ann", "ann@example.com")),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    drop(app);
+    let TestService { service, data, .. } = t;
+    service.stop().await;
+
+    let out = command(data.path(), &["purge", "--older-than", "0"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("outbox_retry_hours: 48 hours"), "{err}");
+    assert!(err.contains("at least 2 days"), "{err}");
+
+    let out = stdout(&command(data.path(), &["purge", "--older-than", "30"]));
+    assert!(out.starts_with("Purged 0 submission(s)"), "{out}");
+    assert!(out.contains(", 0 email(s) from the outbox"), "{out}");
+    assert!(
+        out.contains("Kept 1 older submission(s) whose staff email is still waiting"),
+        "{out}"
+    );
+    let csv = stdout(&command(data.path(), &["export", "consultation"]));
+    assert_eq!(csv.lines().count(), 2, "the request is still there: {csv}");
+    let outbox = stdout(&command(data.path(), &["outbox"]));
+    assert!(
+        outbox.contains("ann@example.com") || outbox.contains("Ann"),
+        "{outbox}"
+    );
+}
+
+/// `restore` of a path with no backup answered with the raw `backup.json: No such file
+/// or directory (os error 2)`; it now says there is no backup there.
+#[test]
+fn restore_of_a_path_without_a_backup_says_so() {
+    let fresh = tempfile::tempdir().unwrap();
+    let missing = fresh.path().join("no-such-backup");
+    let out = command(
+        &fresh.path().join("data"),
+        &["restore", missing.to_str().unwrap()],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("there is no backup at {}", missing.display())),
+        "{err}"
+    );
+    assert!(!err.contains("os error"), "{err}");
+    assert!(!fresh.path().join("data").exists(), "nothing restored");
+}
+
+/// `purge` once said "(1 days ago)".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_of_one_day_says_day() {
+    let data = filled(0, &[]).await;
+    let site = crate::support::site_with("  outbox_retry_hours: 24\n");
+    let out = std::process::Command::new(crate::support::binary())
+        .args(["purge", "--older-than", "1", "--config"])
+        .arg(site.path().join("site.yaml"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let out = stdout(&out);
+    assert!(out.contains("(1 day ago)"), "{out}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forget_erases_one_person_and_says_what_went() {
     let data = filled(

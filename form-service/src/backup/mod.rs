@@ -198,7 +198,12 @@ fn check_database(path: &Path) -> Result<usize, Error> {
 /// database's own check.
 pub fn verify(src: &Path) -> Result<Manifest, Error> {
     let path = src.join(MANIFEST);
-    let text = fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let text = fs::read_to_string(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => {
+            Error::from(Usage::NoBackupAt(src.to_path_buf()))
+        }
+        _ => Error::io(&path, e),
+    })?;
     let manifest: Manifest = serde_json::from_str(&text).map_err(|source| Backup::Manifest {
         path: path.clone(),
         source,

@@ -121,7 +121,7 @@ fn decide(
     let retry = s.retry_for.as_secs() as i64;
     let decided = run_alone(conn, Clock::default().now(), retry, |tx| {
         let was = c.status;
-        let decided = comments::decide(tx, c.id, &d, &super::members::actor(None))?;
+        let decided = comments::decide(tx, c.id, &d, &super::members::login_actor())?;
         if was == Status::Pending {
             if let Some(m) = comments::author(tx.conn, &decided)? {
                 tx.queue_mail(&comments::mail::decided(s, &decided, &m)?)?;

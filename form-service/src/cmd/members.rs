@@ -26,13 +26,39 @@ fn member(c: &rusqlite::Connection, email: &str) -> Result<Member, Error> {
     accounts::by_email(c, email)?.ok_or_else(|| Usage::NoMember(email.trim().to_string()).into())
 }
 
-/// Who staff are, for the ledger: `--by`, else the login name.
-pub(super) fn actor(by: Option<String>) -> String {
-    let who = by
-        .or_else(|| std::env::var("USER").ok())
-        .filter(|w| !w.trim().is_empty())
-        .unwrap_or_else(|| "unknown".into());
-    format!("staff:{}", who.trim())
+/// Who staff are, for the ledger: `--by`, else the login name (`USER`, then
+/// `LOGNAME`). Without either (under systemd or some `sudo`s) the change is refused:
+/// a ledger row naming `staff:unknown` answers no one's question.
+pub(super) fn actor(by: Option<String>) -> Result<String, Usage> {
+    named(
+        by,
+        std::env::var("USER").ok(),
+        std::env::var("LOGNAME").ok(),
+    )
+}
+
+/// [`actor`] without the environment, so it can be tested.
+fn named(
+    by: Option<String>,
+    user: Option<String>,
+    logname: Option<String>,
+) -> Result<String, Usage> {
+    let given = |w: &Option<String>| w.as_deref().is_some_and(|w| !w.trim().is_empty());
+    if by.is_some() && !given(&by) {
+        return Err(Usage::NoActor);
+    }
+    [by, user, logname]
+        .into_iter()
+        .find(given)
+        .flatten()
+        .map(|w| format!("staff:{}", w.trim()))
+        .ok_or(Usage::NoActor)
+}
+
+/// Who decided, for a command with no `--by` (comments): the login name if there is
+/// one.
+pub(super) fn login_actor() -> String {
+    actor(None).unwrap_or_else(|_| "staff:unknown".into())
 }
 
 pub(super) fn members(config: &Path, data_dir: &Path, action: MembersAction) -> Result<(), Error> {
@@ -120,23 +146,30 @@ pub(super) fn points(config: &Path, data_dir: &Path, action: PointsAction) -> Re
             if open.is_empty() {
                 return super::print("Nothing waits: no pending referrals or held rewards.\n");
             }
-            let mut out = String::from("id\twhen\tpoints\tkind\tstatus\tmember\treason\n");
+            let mut out = String::from("id\twhen\tpoints\tkind\tstatus\tmember\tfriend\treason\n");
             for e in &open {
                 let who = accounts::by_id(&conn, e.member)?.map_or_else(String::new, |m| m.email);
+                // A referral waits on the friend's first paid treatment: name the friend.
+                let friend = match e.kind {
+                    Kind::Referral => accounts::friend_of(&conn, e.id)?
+                        .map_or_else(|| "(erased)".to_string(), |m| m.email),
+                    _ => "-".to_string(),
+                };
                 let _ = writeln!(
                     out,
-                    "{}\t{}\t{:+}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{:+}\t{}\t{}\t{}\t{}\t{}",
                     e.id,
                     super::local_day(&s, e.created_at),
                     e.amount,
                     e.kind.as_str(),
                     e.status.as_str(),
                     who,
+                    friend,
                     e.reason
                 );
             }
             out.push_str(
-                "\nConfirm a referral once the friend has had a paid treatment, or a reward once it is used:\n  form-service points confirm ID\nVoid a referral, or decline a reward (its points go back):\n  form-service points void ID --reason \"...\"\n",
+                "\nConfirm a referral once the friend named has had a paid treatment, or a reward once it is used:\n  form-service points confirm ID\nVoid a referral, or decline a reward (its points go back):\n  form-service points void ID --reason \"...\"\n",
             );
             super::print(&out)
         }
@@ -158,7 +191,7 @@ pub(super) fn points(config: &Path, data_dir: &Path, action: PointsAction) -> Re
             if reason.trim().is_empty() {
                 return Err(Usage::NoReason.into());
             }
-            let actor = actor(by);
+            let actor = actor(by)?;
             let balance = run_alone(&mut conn, now, retry, |tx| {
                 let m = member(tx.conn, &email)?;
                 if !m.active {
@@ -252,7 +285,7 @@ fn settle(
     reason: Option<String>,
     by: Option<String>,
 ) -> Result<(), Error> {
-    let actor = actor(by);
+    let actor = actor(by)?;
     let (entry, row) = run_alone(conn, now, retry, |tx| {
         let e = ledger::get(tx.conn, id)?.ok_or(Refusal::NoLedgerEntry(id))?;
         let default = match (e.kind, decision) {
@@ -283,4 +316,26 @@ fn settle(
         "Entry {id}: {what} (new row {row}). {who} now has {} points to spend.\n",
         balance.available
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn some(s: &str) -> Option<String> {
+        Some(s.to_string())
+    }
+
+    #[test]
+    fn the_actor_is_by_else_the_login_name_else_refused() {
+        assert_eq!(named(some("ann"), some("root"), None).unwrap(), "staff:ann");
+        assert_eq!(named(None, some("bo"), some("x")).unwrap(), "staff:bo");
+        assert_eq!(named(None, None, some("cy")).unwrap(), "staff:cy");
+        assert_eq!(named(None, some(" "), some("cy")).unwrap(), "staff:cy");
+        assert!(matches!(named(None, None, None), Err(Usage::NoActor)));
+        assert!(matches!(
+            named(some(" "), some("bo"), None),
+            Err(Usage::NoActor)
+        ));
+    }
 }

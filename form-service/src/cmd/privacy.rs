@@ -12,17 +12,27 @@ use crate::{comments, members, retention, store};
 use crate::{Clock, Error, Settings};
 
 pub(super) fn purge(config: &Path, data_dir: &Path, older_than: Option<u32>) -> Result<(), Error> {
+    // With --older-than the config is only read for the outbox's window and the held
+    // comments' wait, which have defaults; without, its retention_days is needed.
+    let settings = match older_than {
+        Some(_) => Settings::load(config, Overrides::default()).ok(),
+        None => Some(Settings::load(config, Overrides::default())?),
+    };
     let days = match older_than {
         Some(d) => d,
-        None => Settings::load(config, Overrides::default())?
-            .site
-            .form_service
-            .retention_days
+        None => settings
+            .as_ref()
+            .and_then(|s| s.site.form_service.retention_days)
             .ok_or_else(|| Error::from(Usage::NoRetention))?,
     };
-    let confirm_link_hours = Settings::load(config, Overrides::default())
-        .map(|s| s.loyalty().confirm_link_hours)
-        .unwrap_or(48);
+    let hours = settings.as_ref().map_or_else(
+        || site_config::FormServiceConfig::default().outbox_retry_hours,
+        |s| s.site.form_service.outbox_retry_hours,
+    );
+    check_window(days, hours)?;
+    let confirm_link_hours = settings
+        .as_ref()
+        .map_or(48, |s| s.loyalty().confirm_link_hours);
     let mut conn = super::open_db(data_dir)?;
     let p = retention::purge(
         &mut conn,
@@ -31,20 +41,42 @@ pub(super) fn purge(config: &Path, data_dir: &Path, older_than: Option<u32>) -> 
         days,
         confirm_link_hours,
     )?;
-    super::print(&format!(
-        "Purged {} submission(s) received before {} ({days} days ago), {} email(s) from the outbox \
+    let mut report = format!(
+        "Purged {} submission(s) received before {} ({days} day{} ago), {} email(s) from the outbox \
          (about them, or queued before then) and {} .eml file(s) written before then.\n\
          Removed {} registration(s) never confirmed, {} spent or expired link(s), {} ended session(s), \
          and {} comment(s) rejected before then or never confirmed by their author.\n",
         p.submissions,
         super::utc(p.before),
+        if days == 1 { "" } else { "s" },
         p.emails,
         p.files,
         p.unconfirmed,
         p.links,
         p.sessions,
         p.comments
-    ))
+    );
+    if p.undelivered > 0 {
+        report.push_str(&format!(
+            "Kept {} older submission(s) whose staff email is still waiting or failed in the outbox: \
+             staff have not received them (see `form-service outbox list`).\n",
+            p.undelivered
+        ));
+    }
+    super::print(&report)
+}
+
+/// Refuses a purge that could delete a request before the outbox stops retrying its
+/// staff email (`check` refuses such a `retention_days` for the same reason).
+fn check_window(days: u32, retry_hours: u32) -> Result<(), Usage> {
+    if u64::from(days) * 24 < u64::from(retry_hours) {
+        return Err(Usage::PurgeWithinRetry {
+            days,
+            hours: retry_hours,
+            min: retry_hours.div_ceil(24),
+        });
+    }
+    Ok(())
 }
 
 pub(super) fn forget(config: &Path, data_dir: &Path, email: &str) -> Result<(), Error> {
@@ -124,4 +156,30 @@ fn names(path: &Path, email: &str) -> bool {
         .filter_map(|a| a.address())
         .any(|a| crate::address::same(a, email));
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_purge_shorter_than_the_retry_window_is_refused() {
+        let e = check_window(0, 48).unwrap_err();
+        assert!(matches!(
+            e,
+            Usage::PurgeWithinRetry {
+                days: 0,
+                hours: 48,
+                min: 2
+            }
+        ));
+        assert!(
+            e.to_string().contains("outbox_retry_hours: 48 hours"),
+            "{e}"
+        );
+        assert!(check_window(1, 48).is_err());
+        assert!(check_window(2, 48).is_ok());
+        assert!(check_window(1, 24).is_ok());
+        assert!(check_window(2, 49).is_err());
+    }
 }

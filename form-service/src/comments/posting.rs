@@ -106,8 +106,9 @@ pub fn hold_signed_out(
     let url = links::url(s, Purpose::CommentConfirm, token);
     let title = service_title(s, &c.service).unwrap_or("our treatment");
     let mail = if m.active {
-        // A member confirmed this address: show them the very text.
-        member_mail::comment_to_confirm(s, &m, title, &s.site_url(&c.page), &c.body, &url)?
+        // A member confirmed this address: they are told where, not what (the text is
+        // whatever the poster typed; the link's page shows it).
+        member_mail::comment_to_confirm(s, &m, title, &s.site_url(&c.page), &url)?
     } else {
         // Never confirmed: nothing the poster typed goes to this address.
         let note = format!(

@@ -148,12 +148,15 @@ impl AppError {
     }
 }
 
-/// `a minute`, `3 minutes`: how long to wait, in words.
+/// `10 seconds`, `a minute`, `3 minutes`: how long to wait, in words, matching the
+/// `Retry-After` header sent with it (the page once said "a minute" beside
+/// `Retry-After: 5`).
 pub fn wait(secs: u64) -> String {
-    if secs <= 60 {
-        "a minute".to_string()
-    } else {
-        format!("{} minutes", secs.div_ceil(60))
+    match secs {
+        0 | 1 => "a second".to_string(),
+        2..=59 => format!("{secs} seconds"),
+        60 => "a minute".to_string(),
+        _ => format!("{} minutes", secs.div_ceil(60)),
     }
 }
 
@@ -177,5 +180,20 @@ impl From<crate::Error> for AppError {
             }
             other => AppError::Internal(other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wait;
+
+    #[test]
+    fn the_wait_in_words_matches_the_seconds() {
+        assert_eq!(wait(1), "a second");
+        assert_eq!(wait(5), "5 seconds");
+        assert_eq!(wait(59), "59 seconds");
+        assert_eq!(wait(60), "a minute");
+        assert_eq!(wait(61), "2 minutes");
+        assert_eq!(wait(180), "3 minutes");
     }
 }

@@ -15,7 +15,8 @@ use crate::Settings;
 
 /// The form's page with `state` filled in: the page it was sent from (`from`, a plain
 /// site path checked by `validate::page_from`) when that page holds the form, else the
-/// form's own `page`.
+/// form's own `page`. The form posts where that page's form posted; without the page
+/// (no generated site), to this service (`--public-url`), from the same page.
 pub fn form_page(
     s: &Settings,
     form: &str,
@@ -23,7 +24,7 @@ pub fn form_page(
     from: Option<&str>,
     state: &FormState,
 ) -> String {
-    let default_action = s.site.form_action(form);
+    let default_action = action(s, form, from);
     let summary = error_summary(form, decl, state);
     let read = |page: &str| {
         let file = s.site_dir.join(page.trim_matches('/')).join("index.html");
@@ -53,6 +54,18 @@ pub fn form_page(
         &format!("Error: {}", decl.title),
         &format!("{summary}<h1>{}</h1>\n{filled}", escape_html(&decl.title)),
     )
+}
+
+/// Where a form shown by this service posts when its generated page does not say:
+/// this service's own address (not `form_service.url`, which is production's when
+/// serving a preview), with `?from=` kept as the generator writes it.
+fn action(s: &Settings, form: &str, from: Option<&str>) -> String {
+    let mut action = s.service_url(&format!("/forms/{form}"));
+    if let Some(from) = from {
+        action.push_str("?from=");
+        action.push_str(from);
+    }
+    action
 }
 
 /// `html` with `first` at the start of `<main>` (unchanged without a `<main>`).

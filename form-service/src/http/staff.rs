@@ -190,6 +190,7 @@ async fn sign_in(
 ) -> Result<Response, AppError> {
     let s = &app.settings;
     let browser = session::cookie(&headers, s, Kind::StaffLink);
+    let previous = session::cookie(&headers, s, Kind::Staff);
     let token = field(&raw, "token");
     let next = safe_next(&field(&raw, "next")).to_string();
     let session = NewToken::generate();
@@ -199,7 +200,15 @@ async fn sign_in(
     let result = app
         .store
         .transact(move |tx| {
-            staff::sign_in(tx, &token, browser.as_deref(), &session, days, &addresses)
+            staff::sign_in(
+                tx,
+                &token,
+                browser.as_deref(),
+                previous.as_deref(),
+                &session,
+                days,
+                &addresses,
+            )
         })
         .await?;
     Ok(match result {

@@ -7,6 +7,7 @@
 use site_config::escape_html as esc;
 
 use crate::links::LinkProblem;
+use crate::members::ledger::Status;
 
 /// A page's title and lead.
 pub(crate) fn header(title: &str, lead: &str) -> String {
@@ -80,6 +81,24 @@ pub(crate) fn button_page(
         esc(action),
         esc(button)
     )
+}
+
+/// What a reward email's staff link says once the reward was settled (by either of its
+/// links, or from the command line): what happened, not "already used", since this
+/// link may never have been pressed. `None` when `how` settles no reward.
+pub(crate) fn reward_settled(how: Status) -> Option<(&'static str, &'static str)> {
+    match how {
+        Status::Confirmed => Some((
+            "This reward was already confirmed",
+            "It was marked as used at the clinic, and its points taken from the member's \
+             balance. There is nothing more to do.",
+        )),
+        Status::Released | Status::Void => Some((
+            "This reward was already declined",
+            "Its points went back to the member's balance. There is nothing more to do.",
+        )),
+        Status::Pending | Status::Held => None,
+    }
 }
 
 /// The form that asks for a new link by email.

@@ -64,6 +64,21 @@ pub fn by_id(c: &Connection, id: i64) -> Result<Option<Member>, Error> {
         .optional()?)
 }
 
+/// The friend whose joining earned this referral row (`points pending` shows them:
+/// staff confirm once that friend has had a paid treatment). `None` for other rows,
+/// or when the friend's account is gone (erased by `forget`).
+pub fn friend_of(c: &Connection, ledger_id: i64) -> Result<Option<Member>, Error> {
+    let friend: Option<i64> = c
+        .prepare_cached("SELECT friend_id FROM ledger WHERE id = ?1 AND kind = 'referral'")?
+        .query_row([ledger_id], |r| r.get(0))
+        .optional()?
+        .flatten();
+    match friend {
+        Some(id) => by_id(c, id),
+        None => Ok(None),
+    }
+}
+
 /// Every member, in the order they registered.
 pub fn all(c: &Connection) -> Result<Vec<Member>, Error> {
     let mut stmt = c.prepare(&format!("{MEMBER} ORDER BY id"))?;

@@ -205,6 +205,15 @@ pub fn get(c: &Connection, id: i64) -> Result<Option<Entry>, Error> {
         .optional()?)
 }
 
+/// How row `id` was settled (the status of the row that settles it), if it was.
+pub fn settled_as(c: &Connection, id: i64) -> Result<Option<Status>, Error> {
+    let status: Option<String> = c
+        .prepare_cached("SELECT status FROM ledger WHERE settles = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    Ok(status.as_deref().and_then(Status::parse))
+}
+
 /// Every pending referral and held reward, oldest first: staff's to-do list.
 pub fn open_entries(c: &Connection) -> Result<Vec<Entry>, Error> {
     let mut stmt = c.prepare(&select(&format!(

@@ -192,16 +192,18 @@ pub fn sign_in(s: &Settings, to: &LinkMail<'_>) -> Result<NewMail, Error> {
     )
 }
 
-/// To a member: a comment was posted with their address while signed out. It shows
-/// the text and page, so the member confirms that very comment.
+/// To a member: a comment was posted with their address while signed out. It names
+/// the service and page, not the text; the link's page shows that very comment.
 pub fn comment_to_confirm(
     s: &Settings,
     member: &Member,
     service: &str,
     page_url: &str,
-    text: &str,
     url: &str,
 ) -> Result<NewMail, Error> {
+    // The comment's text is not quoted: anyone can type this member's address, and the
+    // clinic's own address must not carry a stranger's words (or links) to them. The
+    // page the link opens shows the text before anything is sent.
     build(
         s,
         mailbox(Some(&member.name), &member.email)?,
@@ -212,16 +214,15 @@ pub fn comment_to_confirm(
             Block::Text(hello(Some(&member.name))),
             Block::Text(format!(
                 "A comment was posted with your address, while signed out, on {service} \
-                 ({page_url}). It reads:"
+                 ({page_url})."
             )),
-            Block::Text(text.to_string()),
             Block::Text(
-                "If you wrote it, open the link below and press the button on the page it \
-                 opens: this comment, and only it, goes to our staff, who read every comment \
-                 before it appears."
+                "If you wrote it, open the link below: the page it opens shows the comment. \
+                 Press its button and this comment, and only it, goes to our staff, who read \
+                 every comment before it appears."
                     .to_string(),
             ),
-            Block::Link("Send my comment", url),
+            Block::Link("Review and send my comment", url),
             Block::Text(format!(
                 "The link works once, for {} hours. If you did not write it, ignore this \
                  email: nothing is published under your name.",

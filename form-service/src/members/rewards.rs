@@ -62,6 +62,16 @@ pub fn ask_for_reward(
     Ok(held)
 }
 
+/// How the reward a staff link from a reward email is about was settled, if it was:
+/// `Confirmed` (used at the clinic) or `Released` (declined). The links of a settled
+/// reward no longer work, even the one never pressed; this says why.
+pub fn settled_by(c: &rusqlite::Connection, token: &str) -> Result<Option<Status>, Error> {
+    match links::subject_of(c, token, &[Purpose::RewardUsed, Purpose::RewardDeclined])? {
+        Some(entry) => ledger::settled_as(c, entry),
+        None => Ok(None),
+    }
+}
+
 /// Uses a staff link from a reward email: the reward was used, or is declined. The
 /// ledger names `staff`, the staff address signed in; a member's own reward is refused.
 pub fn settle_by_link(

@@ -101,23 +101,46 @@ pub struct Purged {
     /// Outbox rows erased: those about the submissions, and every email (about a
     /// submission or not) queued before the cut-off.
     pub emails: Vec<i64>,
+    /// Submissions past the cut-off kept because their staff email is still waiting
+    /// or failed: staff never received them, so deleting them would lose the request.
+    pub undelivered: usize,
 }
 
+/// Submissions received before `?1` whose staff email has not been delivered (waiting
+/// or failed in the outbox). `purge` keeps them, and their emails.
+const UNDELIVERED: &str = "SELECT submission_id FROM outbox
+     WHERE kind = 'staff' AND status IN ('pending', 'failed') AND submission_id IN
+       (SELECT id FROM submissions WHERE received_at < ?1)";
+
 /// Deletes submissions received before `before`, with their emails, and every email
-/// queued before then, whatever it was about.
+/// queued before then, whatever it was about; except a submission whose staff email
+/// is still waiting or failed, which stays with its emails (counted in `undelivered`).
 pub fn purge(c: &mut Connection, before: i64) -> Result<Purged, Error> {
     let tx = c.transaction()?;
+    let undelivered: usize = tx.query_row(
+        &format!("SELECT count(DISTINCT submission_id) FROM ({UNDELIVERED})"),
+        [before],
+        |r| r.get::<_, i64>(0),
+    )? as usize;
     let emails = ids(
         &tx,
-        "DELETE FROM outbox WHERE created_at < ?1 OR submission_id IN
-           (SELECT id FROM submissions WHERE received_at < ?1) RETURNING id",
+        &format!(
+            "DELETE FROM outbox WHERE (created_at < ?1 OR submission_id IN
+               (SELECT id FROM submissions WHERE received_at < ?1))
+             AND (submission_id IS NULL OR submission_id NOT IN ({UNDELIVERED}))
+             RETURNING id"
+        ),
         &before,
     )?;
-    let submissions = tx.execute("DELETE FROM submissions WHERE received_at < ?1", [before])?;
+    let submissions = tx.execute(
+        &format!("DELETE FROM submissions WHERE received_at < ?1 AND id NOT IN ({UNDELIVERED})"),
+        [before],
+    )?;
     tx.commit()?;
     Ok(Purged {
         submissions,
         emails,
+        undelivered,
     })
 }
 

@@ -96,8 +96,59 @@ fn required_fields_and_consent() {
     assert_eq!(e["name"], "Enter your name.");
     let e = errors(&with("consent", ""));
     assert_eq!(e["consent"], "Tick this box to send your request.");
-    let e = errors(&with("consent", "on"));
+    let e = errors(&with("consent", "no"));
     assert!(e.contains_key("consent"));
+}
+
+/// A browser's checkbox without a value sends `on`, and JSON clients copying it do
+/// too: it was refused, as if the box were not ticked.
+#[test]
+fn a_ticked_box_sent_as_on_counts_as_ticked() {
+    let Outcome::Valid(s) = run(&with("consent", "on")) else {
+        panic!("`on` refused")
+    };
+    assert_eq!(s.answer("consent").unwrap().value, "yes");
+    assert_eq!(s.answer("consent").unwrap().display, "Yes");
+}
+
+/// The registration form's unticked consent once said "to send your request".
+#[test]
+fn an_unticked_box_says_what_the_form_does() {
+    let site = site();
+    let raw = RawAnswers(
+        [
+            ("name", "Ann"),
+            ("email", "ann@example.com"),
+            ("referral", ""),
+            ("website", ""),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), RawValue::Text(v.to_string())))
+        .collect(),
+    );
+    let Outcome::Invalid(p) = validate("membership", &site.forms["membership"], &services(), &raw)
+    else {
+        panic!("an unticked consent passed")
+    };
+    assert_eq!(
+        p.errors["consent"],
+        "Tick this box to join the loyalty programme."
+    );
+}
+
+/// A NUL (or any character an answer is refused for) was sent back raw in the form
+/// filled in again; the kept answer leaves it out, and keeps the rest.
+#[test]
+fn kept_answers_leave_out_the_characters_they_were_refused_for() {
+    let Outcome::Invalid(p) = run(&with("name", "Ann\u{0}Smith\u{1b}")) else {
+        panic!()
+    };
+    assert!(p.errors["name"].contains("one line"));
+    assert_eq!(p.kept["name"], "AnnSmith");
+    let Outcome::Invalid(p) = run(&with("message", "a\n\tb\u{0}")) else {
+        panic!()
+    };
+    assert_eq!(p.kept["message"], "a\n\tb");
 }
 
 #[test]

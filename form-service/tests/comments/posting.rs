@@ -121,21 +121,34 @@ async fn a_visitor_who_is_not_signed_in_loses_nothing_and_confirms_by_email() {
     assert!(staff.header("subject").starts_with("Comment to moderate"));
     assert!(staff.text.contains("Is it safe in summer?"));
 
-    // A member who is signed out gets a sign-in link instead, and the same on follow.
+    // A member who is signed out gets a link to confirm instead. Anyone can type a
+    // member's address, so the clinic's email does not quote what was typed (it once
+    // carried a stranger's text and links to the member): the link's page shows it.
+    let typed = "And in winter? Cheap pills at https://evil.example/x";
     c.post_as(
         None,
         "/forms/comment",
-        comment_body("Wren", "And in winter?", "WREN@example.com", true),
+        comment_body("Wren", typed, "WREN@example.com", true),
     )
     .await;
     let mail = c.next_mail().await;
     assert!(mail.header("subject").starts_with("Confirm your comment"));
     assert!(
-        mail.text.contains("And in winter?"),
-        "a member sees the text"
+        mail.text.contains("Scalp Micropigmentation"),
+        "it names the service: {}",
+        mail.text
+    );
+    assert!(
+        !mail.text.contains("And in winter?") && !mail.text.contains("evil.example"),
+        "the email quotes nothing the poster typed: {}",
+        mail.text
     );
     let url = link(&mail, "/comments/confirm?token=");
     let (_, page) = c.open(&url).await;
+    assert!(
+        page.contains("And in winter?"),
+        "the page shows the comment"
+    );
     c.press(&page).await;
     assert_eq!(count(&c, "pending"), 2);
     assert!(c.next_mail().await.text.contains("And in winter?"));

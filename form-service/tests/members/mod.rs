@@ -56,10 +56,17 @@ impl Club {
         self.sign_in_staff_as(crate::support::staff::STAFF).await
     }
 
-    /// Signs this club's browser in as another configured staff address.
+    /// Signs this club's browser in as another configured staff address (carrying the
+    /// staff cookie it already has, as a browser does).
     pub async fn sign_in_staff_as(&mut self, email: &str) -> String {
-        let cookie =
-            crate::support::staff::sign_in(&self.app, &self.smtp, &mut self.seen, email).await;
+        let cookie = crate::support::staff::sign_in_carrying(
+            &self.app,
+            &self.smtp,
+            &mut self.seen,
+            email,
+            self.staff.as_deref(),
+        )
+        .await;
         self.staff = Some(cookie.clone());
         cookie
     }

@@ -54,6 +54,17 @@ async fn a_friend_who_confirms_earns_a_pending_reward_that_staff_confirm() {
         pending.contains("ann@example.com") && pending.contains("referral"),
         "{pending}"
     );
+    // Staff confirm after the friend's first paid treatment: the listing names the
+    // friend it waits on.
+    let row = pending
+        .lines()
+        .find(|l| l.contains("ann@example.com"))
+        .unwrap();
+    assert!(
+        pending.lines().next().unwrap().contains("\tfriend\t"),
+        "{pending}"
+    );
+    assert_eq!(row.split('\t').nth(6), Some("bo@example.com"), "{pending}");
     let id = pending
         .lines()
         .find(|l| l.contains("ann@example.com"))

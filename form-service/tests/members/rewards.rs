@@ -68,14 +68,24 @@ async fn a_reward_is_held_then_confirmed_or_declined_from_the_staff_email() {
     }
     assert_eq!(c.balance(&ann).await, 100);
 
+    let (_, stale) = c.open(&declined).await;
     let (_, page) = c.open(&used).await;
     let res = c.press(&page).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(c.balance(&ann).await, 100, "the held points are now spent");
     assert!(c.page(&ann).await.contains("Used"));
-    // The pair is spent: declining afterwards does nothing.
-    let (status, _) = c.open(&declined).await;
-    assert_eq!(status, StatusCode::GONE);
+    // The pair is spent: declining afterwards does nothing, and the page says what
+    // happened (it once said "This link has already been used", though it never was).
+    let (status, page) = c.open(&declined).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("This reward was already confirmed"), "{page}");
+    assert!(!page.contains("already been used"), "{page}");
+    // A decline page opened before, pressed after: refused, saying the same.
+    let res = c.press(&stale).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let page = crate::support::http::text(res).await;
+    assert!(page.contains("This reward was already confirmed"), "{page}");
+    assert_eq!(c.balance(&ann).await, 100);
 
     // A second reward, declined: its points come back.
     c.send(ask(&ann, "ten-off")).await;
@@ -93,6 +103,49 @@ async fn a_reward_is_held_then_confirmed_or_declined_from_the_staff_email() {
     assert_eq!(c.press(&page).await.status(), StatusCode::OK);
     assert_eq!(c.balance(&ann).await, 100);
     assert!(c.page(&ann).await.contains("Given back"));
+}
+
+/// Under systemd or `sudo`, with USER and LOGNAME unset, `points adjust` once recorded
+/// `staff:unknown`. It now asks for `--by`, and records who was named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn points_adjust_without_a_login_name_asks_who_is_acting() {
+    let mut c = Club::start();
+    c.join("Ann", "ann@example.com", "").await;
+    let adjust = |by: &[&str]| {
+        let mut cmd = std::process::Command::new(crate::support::binary());
+        cmd.args([
+            "points",
+            "adjust",
+            "ann@example.com",
+            "25",
+            "--reason",
+            "Gift",
+        ])
+        .args(by)
+        .arg("--config")
+        .arg(crate::support::fixture().join("site.yaml"))
+        .arg("--data-dir")
+        .arg(c.t.data.path())
+        .env_remove("USER")
+        .env_remove("LOGNAME");
+        cmd.output().unwrap()
+    };
+    let o = adjust(&[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--by"), "{err}");
+    let rows = |c: &Club| -> i64 {
+        c.t.db()
+            .query_row("SELECT count(*) FROM ledger WHERE amount = 25", [], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    };
+    assert_eq!(rows(&c), 0, "nothing recorded");
+    ok(adjust(&["--by", "Dana"]));
+    let show = ok(c.command(&["members", "show", "ann@example.com"]));
+    assert!(show.contains("staff:Dana"), "{show}");
+    assert!(!show.contains("staff:unknown"), "{show}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -150,7 +150,10 @@ async fn posts_beyond_the_rate_limit_get_429_per_address() {
     let res = send(&app, peer(10), req).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(header(&res, "retry-after"), "10");
-    assert!(text(res).await.contains("Too many forms sent"));
+    let page = text(res).await;
+    assert!(page.contains("Too many forms sent"));
+    // What the page asks matches the header (it said "a minute" beside 10 seconds).
+    assert!(page.contains("Please wait 10 seconds"), "{page}");
     // Another address is not affected.
     let res = send(&app, peer(11), browser_post(PATH, good_form("Other"))).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -262,7 +265,14 @@ async fn line_breaks_and_control_characters_in_names_are_refused_before_any_mail
     ] {
         let res = send(&app, peer(14), browser_post(PATH, good_form(name))).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{name:?}");
-        assert!(text(res).await.contains("must be on one line"));
+        let page = text(res).await;
+        assert!(page.contains("must be on one line"));
+        // The name is filled back in without what it was refused for (a NUL was sent
+        // back raw).
+        assert!(
+            !page.contains('\u{0}') && !page.contains('\u{1b}'),
+            "{name:?}"
+        );
     }
     assert_eq!(t.stored(), 0);
     let outbox: i64 = t
@@ -270,6 +280,15 @@ async fn line_breaks_and_control_characters_in_names_are_refused_before_any_mail
         .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
         .unwrap();
     assert_eq!(outbox, 0);
+}
+
+/// A JSON client sending a checkbox as a browser does (`"on"`) was refused.
+#[tokio::test]
+async fn a_json_post_with_consent_on_is_accepted() {
+    let (t, app) = started();
+    let res = send(&app, peer(16), json_post(PATH, serde_json::json!({"name": "Ann", "email": "ann@example.com", "contact_method": "video", "service": "scalp-micropigmentation", "consent": "on", "website": ""}))).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", text(res).await);
+    assert_eq!(t.stored(), 1);
 }
 
 #[tokio::test]

@@ -192,6 +192,42 @@ async fn without_a_generated_site_the_built_in_page_still_keeps_answers() {
     assert!(html.contains("error-summary"));
 }
 
+/// Without a built site (`serve --site-dir dist` with no dist/), the page's form once
+/// posted to `form_service.url` (production) instead of this service's `--public-url`,
+/// and lost `?from=`. It posts where the generated page's form would: here, from there.
+#[tokio::test]
+async fn without_a_generated_site_the_form_posts_to_this_service_from_its_page() {
+    let root = crate::support::fixture();
+    let s = form_service::Settings::load(
+        &root.join("site.yaml"),
+        form_service::settings::Overrides {
+            site_dir: Some(std::env::temp_dir().join("no-such-site-dir")),
+            public_url: Some("http://127.0.0.1:3999".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let t = TestService::start(s);
+    let res = send(
+        &t.service.router(),
+        peer(6),
+        browser_post(
+            &format!("{PATH}?from=/services/scalp-micropigmentation/"),
+            "name=Ann&email=x&website=",
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = text(res).await;
+    assert!(
+        html.contains(
+            "action=\"http://127.0.0.1:3999/forms/consultation?from=/services/scalp-micropigmentation/\""
+        ),
+        "{html}"
+    );
+    assert!(!html.contains("forms.themedicalspa.example"), "{html}");
+}
+
 #[tokio::test]
 async fn health_reports_the_database_and_the_outbox() {
     let (t, app) = started();

@@ -121,7 +121,9 @@ impl Drop for Running {
     }
 }
 
-/// Runs a staff command over the fixture config and `data`.
+/// Runs a staff command over the fixture config and `data`, as a staff member logged
+/// in as `test-staff` (the ledger names the login; without one `--by` is required,
+/// and the machine running the tests may have none).
 pub fn command(data: &Path, args: &[&str]) -> Output {
     Command::new(super::binary())
         .args(args)
@@ -130,6 +132,7 @@ pub fn command(data: &Path, args: &[&str]) -> Output {
         .arg("--data-dir")
         .arg(data)
         .env("RUST_LOG", "warn")
+        .env("USER", "test-staff")
         .output()
         .unwrap()
 }

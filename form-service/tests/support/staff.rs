@@ -22,6 +22,18 @@ const SERVICE: &str = "https://forms.themedicalspa.example";
 /// Signs in as `email` (a configured staff address); `seen` is how many messages the
 /// test has already read from `smtp`, and is advanced past the sign-in email.
 pub async fn sign_in(app: &Router, smtp: &SmtpServer, seen: &mut usize, email: &str) -> String {
+    sign_in_carrying(app, smtp, seen, email, None).await
+}
+
+/// As [`sign_in`], in a browser that already carries `staff` (a staff session's
+/// `Cookie` value) when it presses the button.
+pub async fn sign_in_carrying(
+    app: &Router,
+    smtp: &SmtpServer,
+    seen: &mut usize,
+    email: &str,
+    staff: Option<&str>,
+) -> String {
     let res = send(
         app,
         peer(9),
@@ -66,9 +78,13 @@ pub async fn sign_in(app: &Router, smtp: &SmtpServer, seen: &mut usize, email: &
         "/staff/sign-in",
         format!("token={}&next={}", encode(&token), encode(&next)),
     );
+    let cookies = match staff {
+        Some(staff) => format!("{browser}; {staff}"),
+        None => browser,
+    };
     press
         .headers_mut()
-        .insert("cookie", browser.parse().unwrap());
+        .insert("cookie", cookies.parse().unwrap());
     let res = send(app, peer(9), press).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "{page}");
     let session = res

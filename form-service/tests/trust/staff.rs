@@ -225,6 +225,36 @@ async fn issue13_1_staff_sessions_last_the_configured_days_and_can_be_listed_and
     assert!(check(&c).await.contains("Sign in as staff first"));
 }
 
+/// Signing in as staff again in the same browser once left the old session alive
+/// (`staff sessions` listed both): the session the browser's old cookie carried ends
+/// when the new one is issued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_again_in_the_same_browser_ends_the_old_staff_session() {
+    let mut c = Club::start();
+    let old = c.sign_in_staff().await;
+    let new = c.sign_in_staff().await;
+    assert_ne!(old, new);
+    let list = ok(c.command(&["staff", "sessions"]));
+    assert_eq!(list.lines().count(), 2, "a header and one session: {list}");
+    let home = |cookie: String| {
+        let app = c.app.clone();
+        async move {
+            let res = crate::support::http::send(
+                &app,
+                crate::support::peer(3),
+                Request::get("/staff/")
+                    .header("cookie", cookie)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+            text(res).await
+        }
+    };
+    assert!(home(old).await.contains("Sign in as staff first"));
+    assert!(home(new).await.contains(&format!("signed in as {STAFF}")));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue13_2_staff_never_act_on_their_own_comment_or_reward() {
     // Sam is a member and, under an alias of the same mailbox, on the staff list.

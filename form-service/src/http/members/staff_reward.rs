@@ -54,7 +54,7 @@ pub(super) async fn page(
         .await?;
     let (purpose, entry, member) = match found {
         Ok(f) => f,
-        Err(p) => return Ok(problem(s, p, false)),
+        Err(p) => return refused(&app, token, p, StatusCode::OK).await,
     };
     if crate::staff::is_own(&staff.email, &member.email) {
         return Ok(own_account(s));
@@ -129,6 +129,27 @@ pub(super) async fn act(
             };
             message(s, StatusCode::OK, title, &lead)
         }
-        Err(p) => problem(s, p, false),
+        Err(p) => return refused(&app, field(&raw, "token"), p, StatusCode::CONFLICT).await,
     })
+}
+
+/// A reward link that no longer acts: when the reward was settled, say how (`status`:
+/// 200 for a link opened, 409 for a button pressed); else why the link does nothing.
+async fn refused(
+    app: &AppState,
+    token: String,
+    p: LinkProblem,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let s = &app.settings;
+    if p == LinkProblem::Used {
+        let how = app
+            .store
+            .read(move |c| crate::members::rewards::settled_by(c, &token))
+            .await?;
+        if let Some((title, lead)) = how.and_then(view::reward_settled) {
+            return Ok(message(s, status, title, lead));
+        }
+    }
+    Ok(problem(s, p, false))
 }
