@@ -272,9 +272,16 @@ fn report(preview: &Preview, started: Instant, what: &str) {
         for d in &problems.0 {
             eprintln!("error: {d}");
         }
-        eprintln!(
-            "{} problem(s); still serving the last good site",
-            problems.len()
-        );
+        let n = problems.len();
+        let count = if n == 1 {
+            "1 problem".to_string()
+        } else {
+            format!("{n} problems")
+        };
+        if preview.site.is_some() {
+            eprintln!("{count}; still serving the last good site");
+        } else {
+            eprintln!("{count}; nothing to serve until they are fixed (each page shows them)");
+        }
     }
 }

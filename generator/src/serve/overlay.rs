@@ -10,20 +10,39 @@ pub const SCRIPT_PATH: &str = "/__generator/reload.js";
 /// Path of the overlay's stylesheet.
 pub const STYLE_PATH: &str = "/__generator/overlay.css";
 
+/// Is there a good version of the site behind the panel? (Not when `serve` started on
+/// a site that has never built.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behind {
+    /// The last good version is shown below the panel.
+    LastGood,
+    /// Nothing has built yet: the panel is all there is.
+    Nothing,
+}
+
 /// The panel for `problems`.
-pub fn overlay_html(problems: &Diagnostics) -> String {
-    let mut h = String::from(
-        "<div id=\"generator-overlay\" role=\"alert\" aria-live=\"assertive\"><h2>The site could not be rebuilt</h2>\
-         <p>The last good version is shown below. Fix these and save; this message goes away by itself.</p><ol>",
+pub fn overlay_html(problems: &Diagnostics, behind: Behind) -> String {
+    let (title, lead) = match behind {
+        Behind::LastGood => (
+            "The site could not be rebuilt",
+            "The last good version is shown below. Fix these and save; this message goes away by itself.",
+        ),
+        Behind::Nothing => (
+            "The site could not be built",
+            "There is no page to show until these are fixed. Fix them and save; the site appears by itself.",
+        ),
+    };
+    let mut h = format!(
+        "<div id=\"generator-overlay\" role=\"alert\" aria-live=\"assertive\"><h2>{title}</h2><p>{lead}</p><ol>"
     );
     for d in &problems.0 {
         h.push_str("<li><code>");
         h.push_str(&escape_html(&d.location()));
         h.push_str("</code> ");
-        h.push_str(&escape_html(&d.message));
+        h.push_str(&with_code(&d.message));
         if let Some(hint) = &d.hint {
             h.push_str("<br><em>");
-            h.push_str(&escape_html(hint));
+            h.push_str(&with_code(hint));
             h.push_str("</em>");
         }
         h.push_str("</li>");
@@ -32,16 +51,41 @@ pub fn overlay_html(problems: &Diagnostics) -> String {
     h
 }
 
+/// `text` escaped, with what the terminal shows between backticks (`` `duration` ``)
+/// set as code, as the backticks mean; an unpaired backtick stays as it is.
+fn with_code(text: &str) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    if parts.len() % 2 == 0 {
+        return escape_html(text);
+    }
+    let mut out = String::with_capacity(text.len() + 32);
+    for (i, part) in parts.iter().enumerate() {
+        if i % 2 == 1 {
+            out.push_str("<code>");
+            out.push_str(&escape_html(part));
+            out.push_str("</code>");
+        } else {
+            out.push_str(&escape_html(part));
+        }
+    }
+    out
+}
+
 /// `html` with the reload script, and the overlay when there are problems. Pages
 /// without `<head>`/`<body>` (alias redirects) get only what fits.
 pub fn inject(html: &str, problems: &Diagnostics) -> String {
+    inject_over(html, problems, Behind::LastGood)
+}
+
+/// [`inject`], saying what is [`Behind`] the panel.
+pub fn inject_over(html: &str, problems: &Diagnostics, behind: Behind) -> String {
     let mut head = format!("<script src=\"{SCRIPT_PATH}\" defer></script>");
     let mut out = String::with_capacity(html.len() + 512);
     let body_panel = if problems.is_empty() {
         String::new()
     } else {
         head.push_str(&format!("<link rel=\"stylesheet\" href=\"{STYLE_PATH}\">"));
-        overlay_html(problems)
+        overlay_html(problems, behind)
     };
     match html.find("</head>") {
         Some(i) => {
@@ -125,6 +169,36 @@ mod tests {
         assert!(!html.contains("<script>alert"));
         assert!(html.contains("<body class=\"b\"><div id=\"generator-overlay\""));
         assert!(html.contains("reload.js\" defer></script><link rel=\"stylesheet\" href=\"/__generator/overlay.css\"></head>"));
+    }
+
+    /// Started on a site that never built, the panel does not promise a last good
+    /// version; what is between backticks reads as code, not as backticks.
+    #[test]
+    fn with_nothing_built_the_panel_says_so_and_sets_backticks_as_code() {
+        let problems = Diagnostics(vec![Diagnostic::new(
+            "content/a.md",
+            "unknown field `durration`",
+        )
+        .with_hint("did you mean `duration`?")]);
+        let html = inject_over(
+            "<html><head></head><body></body></html>",
+            &problems,
+            Behind::Nothing,
+        );
+        assert!(
+            html.contains("There is no page to show until these are fixed"),
+            "{html}"
+        );
+        assert!(!html.contains("last good version"), "{html}");
+        assert!(
+            html.contains("unknown field <code>durration</code>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("did you mean <code>duration</code>?"),
+            "{html}"
+        );
+        assert!(with_code("a ` b").contains("a ` b"));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::{Stream, StreamExt};
 
-use super::overlay::{self, inject};
+use super::overlay::{self, inject, inject_over, Behind};
 use super::rebuild::Preview;
 use super::reload::Message;
 use crate::output::OutputFile;
@@ -161,7 +161,7 @@ fn lookup(shared: &Shared, path: &str) -> Found {
     let Some(site) = &preview.site else {
         // Nothing has built yet: a page of its own that lists the problems.
         let html = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Build failed</title></head><body></body></html>";
-        return Found::Missing(Some(inject(html, &problems)));
+        return Found::Missing(Some(inject_over(html, &problems, Behind::Nothing)));
     };
     let key = output_path(path);
     let as_page = |f: &OutputFile| match f {

@@ -53,6 +53,23 @@ async fn get(shared: &Arc<Shared>, path: &str) -> (StatusCode, String, String) {
     )
 }
 
+/// Started on a site that has never built, every address shows the problems, and the
+/// panel does not promise a last good version that is not there.
+#[tokio::test]
+async fn a_site_broken_from_the_start_shows_its_problems_without_promising_a_page() {
+    let t = SiteTest::from_fixture("basic");
+    t.change("content/about.md", "title: About us", "titel: About us");
+    let s = shared(&t);
+    let (status, body, _) = get(&s, "/about/").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("content/about.md:2:1"), "{body}");
+    assert!(
+        body.contains("There is no page to show until these are fixed"),
+        "{body}"
+    );
+    assert!(!body.contains("last good version"), "{body}");
+}
+
 #[tokio::test]
 async fn pages_come_from_memory_with_the_reload_script() {
     let t = SiteTest::from_fixture("basic");
