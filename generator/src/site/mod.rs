@@ -183,9 +183,16 @@ impl Site {
             let clashes = site_files::alias_clashes(root, &content, |p| scratch.contains_key(p));
             problems.0.extend(clashes.0);
             let targets = Targets::from_content(&content, scratch.into_keys());
-            problems
-                .0
-                .extend(check_links(root, &content, &targets, config.base_url.as_str()).0);
+            problems.0.extend(
+                check_links(
+                    root,
+                    &content,
+                    &targets,
+                    config.base_url.as_str(),
+                    &config.menu,
+                )
+                .0,
+            );
             problems.sort();
             return Err(Error::Site(problems));
         }
@@ -242,6 +249,7 @@ impl Site {
             &self.content,
             &targets,
             self.config.base_url.as_str(),
+            &self.config.menu,
         )
     }
 

@@ -69,6 +69,18 @@ fn a_broken_menu_link_is_named_once_at_its_line_in_site_yaml() {
         .failure(1)
         .stderr_has("site.yaml:10: the menu links to /abuot/: ");
     assert!(run.stderr.contains("1 problem found"), "{}", run.stderr);
+    // A dead link on every page is not published: the build refuses it too, with a
+    // did-you-mean; a menu link to a draft says so.
+    t.build()
+        .failure(1)
+        .stderr_has("site.yaml:10: the menu links to /abuot/: ")
+        .stderr_has("did you mean `/about/`?");
+    assert!(!t.path("dist").exists());
+    t.change("site.yaml", "url: /abuot/}", "url: /about/}");
+    t.change("content/about.md", "title: About us", "title: About us\ndraft: true");
+    t.build()
+        .failure(1)
+        .stderr_has("the menu links to /about/: /about/ is a draft (`draft: true` in ");
 }
 
 #[test]

@@ -202,6 +202,7 @@ impl Site {
             &self.content,
             &targets,
             self.config.base_url.as_str(),
+            &self.config.menu,
         );
         if !links.is_empty() {
             return Err(Error::Site(links));
