@@ -131,6 +131,7 @@ fn run(cli: Cli) -> Result<(), Error> {
 fn report(e: &Error, writes: bool) {
     match e {
         Error::Site(problems) => {
+            let problems = generator::templates::merge_repeats(problems);
             for d in &problems.0 {
                 eprintln!("error: {d}");
             }

@@ -111,11 +111,14 @@ impl Diagnostics {
         self.0.len()
     }
 
-    /// Sorts by file, then position, so output is stable whatever order work ran in.
+    /// Sorts by file, then position, so output is stable whatever order work ran in,
+    /// and drops repeats: a mistake in a template shared by every service page is
+    /// one mistake, not one per page.
     pub fn sort(&mut self) {
         self.0.sort_by(|a, b| {
             (&a.path, a.line, a.column, &a.message).cmp(&(&b.path, b.line, b.column, &b.message))
         });
+        self.0.dedup();
     }
 }
 

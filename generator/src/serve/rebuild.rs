@@ -74,9 +74,9 @@ impl Preview {
 
     /// Every current problem, in file order.
     pub fn problems(&self) -> Diagnostics {
-        let mut all = Diagnostics(self.problems.values().flatten().cloned().collect());
-        all.sort();
-        all
+        crate::templates::merge_repeats(&Diagnostics(
+            self.problems.values().flatten().cloned().collect(),
+        ))
     }
 
     /// Applies a batch of changes.

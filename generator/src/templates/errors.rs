@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use site_config::Diagnostic;
+use site_config::{Diagnostic, Diagnostics};
 
 /// The error and every error under it, as one line.
 pub(super) fn error_chain(e: &tera::Error) -> String {
@@ -59,6 +59,46 @@ pub(super) fn template_diagnostic(
         d = d.with_hint(hint);
     }
     d
+}
+
+/// One mistake in a template that many pages share is one problem: the same file,
+/// position and message "(while rendering X)" for several pages becomes one line
+/// naming the first page and how many others. Sorted as [`Diagnostics::sort`] sorts.
+pub fn merge_repeats(problems: &Diagnostics) -> Diagnostics {
+    const WHILE: &str = " (while rendering ";
+    let mut merged: Vec<(Diagnostic, usize)> = Vec::new();
+    let mut sorted = problems.clone();
+    sorted.sort();
+    for d in sorted.0 {
+        let base = d.message.rfind(WHILE).map(|i| &d.message[..i]);
+        let same = |m: &Diagnostic| {
+            m.path == d.path
+                && m.line == d.line
+                && m.column == d.column
+                && m.hint == d.hint
+                && base.is_some()
+                && m.message.rfind(WHILE).map(|i| &m.message[..i]) == base
+        };
+        match merged.iter_mut().find(|(m, _)| same(m)) {
+            Some((_, others)) => *others += 1,
+            None => merged.push((d, 0)),
+        }
+    }
+    Diagnostics(
+        merged
+            .into_iter()
+            .map(|(mut d, others)| {
+                if others > 0 {
+                    let plural = if others == 1 { "" } else { "s" };
+                    if let Some(close) = d.message.rfind(')') {
+                        d.message
+                            .insert_str(close, &format!(" and {others} other page{plural}"));
+                    }
+                }
+                d
+            })
+            .collect(),
+    )
 }
 
 /// The template Tera was rendering when a variable was not found ("... not found in
@@ -131,6 +171,33 @@ mod tests {
             .unwrap_err();
         let d = template_diagnostic(Path::new("themes/t/templates/x.html"), "", &e, None);
         assert_eq!(d.line, Some(2), "{d}");
+    }
+
+    #[test]
+    fn a_mistake_shared_by_many_pages_is_said_once() {
+        let at = |page: &str| {
+            Diagnostic::new(
+                "templates/service.html",
+                format!("Variable `x` not found (while rendering {page})"),
+            )
+            .at(23, 5)
+        };
+        let all = Diagnostics(vec![
+            at("content/services/b.md"),
+            at("content/services/a.md"),
+            Diagnostic::new("content/a.md", "other").at(1, 1),
+            at("content/services/c.md"),
+        ]);
+        let merged = merge_repeats(&all);
+        assert_eq!(merged.len(), 2, "{merged}");
+        assert_eq!(
+            merged.0[1].message,
+            "Variable `x` not found (while rendering content/services/a.md and 2 other pages)"
+        );
+        assert_eq!(
+            merge_repeats(&Diagnostics(vec![at("p.md")])).0[0].message,
+            at("p.md").message
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ use walkdir::WalkDir;
 
 use crate::content::is_ignored;
 use crate::output::AssetMap;
+pub use errors::merge_repeats;
 use errors::{error_chain, included_in_error, named_in, template_diagnostic};
 
 mod errors;

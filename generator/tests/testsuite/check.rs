@@ -77,7 +77,11 @@ fn a_broken_menu_link_is_named_once_at_its_line_in_site_yaml() {
         .stderr_has("did you mean `/about/`?");
     assert!(!t.path("dist").exists());
     t.change("site.yaml", "url: /abuot/}", "url: /about/}");
-    t.change("content/about.md", "title: About us", "title: About us\ndraft: true");
+    t.change(
+        "content/about.md",
+        "title: About us",
+        "title: About us\ndraft: true",
+    );
     t.build()
         .failure(1)
         .stderr_has("the menu links to /about/: /about/ is a draft (`draft: true` in ");
