@@ -295,7 +295,7 @@ fn broken(
     Some((format!("{page} has no #{fragment}"), hint))
 }
 
-fn missing_file(site_path: &str, targets: &Targets<'_>) -> (String, Option<String>) {
+fn missing_file<'a>(site_path: &str, targets: &'a Targets<'_>) -> (String, Option<String>) {
     if let Some(md) = site_path.strip_suffix(".md") {
         let file = format!("{}.md", md.trim_start_matches('/'));
         // Compare file names, not paths: pages in one folder share a long prefix.
@@ -310,10 +310,20 @@ fn missing_file(site_path: &str, targets: &Targets<'_>) -> (String, Option<Strin
             .map(|(_, s)| format!("did you mean `{}`?", relative_like(&file, s)));
         return (format!("no page comes from content/{file}"), hint);
     }
+    let wanted = site_path.trim_start_matches('/');
+    let wanted_name = wanted.rsplit('/').next().unwrap_or(wanted);
+    if wanted_name.contains('.') {
+        // A file (a photo, a PDF): another file's name, not a page, is the likely one.
+        // Names compared, not paths, which share long prefixes.
+        let name = |p: &'a str| p.rsplit('/').next().unwrap_or(p);
+        let best = suggest(wanted_name, targets.files.iter().map(|f| name(f)))
+            .and_then(|n| targets.files.iter().find(|f| name(f) == n));
+        let hint = best.map(|s| format!("did you mean `/{s}`?"));
+        return (format!("there is no page or file at {site_path}"), hint);
+    }
     let pages = targets
         .sources()
         .map(|(p, _)| p.strip_suffix("index.html").unwrap_or(p));
-    let wanted = site_path.trim_start_matches('/');
     let hint = suggest(wanted, pages).map(|s| format!("did you mean `/{s}`?"));
     (format!("there is no page or file at {site_path}"), hint)
 }
@@ -391,6 +401,15 @@ mod tests {
         assert_eq!(why("/old/#x"), None);
         let (msg, _) = why("/old/#book").unwrap();
         assert_eq!(msg, "/old/ has no #book");
+    }
+
+    /// A missing photo is offered a file whose name is close, never a page.
+    #[test]
+    fn a_missing_file_is_offered_a_file_not_a_page() {
+        let (_, hint) = why("/img/b.jpg").unwrap();
+        assert_eq!(hint.as_deref(), Some("did you mean `/img/a.jpg`?"));
+        let (_, hint) = why("/about.png").unwrap();
+        assert_eq!(hint, None, "a page is no photo");
     }
 
     /// Issue 16, item 2: a misspelt page or anchor gets a did-you-mean.
