@@ -3,7 +3,7 @@
 //! against the other pages (stage two, [`Page`]), gathering every problem on the way.
 //! Given the last build's [`ContentCache`], it reads only the files that changed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -400,6 +400,30 @@ fn content_key(rel: &Path) -> String {
 }
 
 fn check_urls(root: &Path, pages: &[&PageMeta], problems: &mut Diagnostics) {
+    // Cheap when nothing clashes, as in nearly every build.
+    let mut seen: HashSet<String> = HashSet::with_capacity(pages.len());
+    let clash = pages.iter().any(|p| {
+        !seen.insert(p.url.clone()) || p.aliases.iter().any(|a| !seen.insert(normalise_alias(a)))
+    });
+    if !clash {
+        return;
+    }
+    // The mistake is most likely the one just made: a page whose `slug` is written
+    // out rather than its file name's, then the file saved last, is blamed; the other
+    // keeps its address.
+    let mut pages = pages.to_vec();
+    let keyed: HashMap<&Path, (bool, Option<std::time::SystemTime>)> = pages
+        .iter()
+        .map(|p| {
+            let rel = p.source.strip_prefix("content").unwrap_or(&p.source);
+            let written_out = p.url != super::paths::url_from_file_name(rel);
+            let saved = std::fs::metadata(root.join(&p.source))
+                .and_then(|m| m.modified())
+                .ok();
+            (p.source.as_path(), (written_out, saved))
+        })
+        .collect();
+    pages.sort_by_key(|p| keyed.get(p.source.as_path()).copied());
     // The first page to claim an address keeps it; later claims are the mistakes.
     // Each address to the page that has it, and whether as an alias.
     let mut owners: HashMap<String, (&Path, bool)> = HashMap::new();
@@ -410,7 +434,7 @@ fn check_urls(root: &Path, pages: &[&PageMeta], problems: &mut Diagnostics) {
             None
         }
     };
-    for p in pages {
+    for p in &pages {
         if let Some((other, _)) = claim(p.url.clone(), &p.source, false) {
             problems.push(
                 Diagnostic::new(
@@ -428,7 +452,7 @@ fn check_urls(root: &Path, pages: &[&PageMeta], problems: &mut Diagnostics) {
             );
         }
     }
-    for p in pages {
+    for p in &pages {
         for alias in &p.aliases {
             if let Some((other, as_alias)) = claim(normalise_alias(alias), &p.source, true) {
                 let what = if as_alias {

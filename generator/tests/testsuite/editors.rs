@@ -260,3 +260,30 @@ fn a_link_to_a_markdown_file_from_the_site_root_resolves() {
         .read("dist/services/scalp/index.html")
         .contains(r#"href="/about/#team""#));
 }
+
+/// Two pages claim one alias: the page saved last (where the editor just typed it) is
+/// named at its alias's line, whatever the files' names; the other keeps it.
+#[test]
+fn a_clashing_alias_is_blamed_on_the_page_saved_last() {
+    let t = SiteTest::from_fixture("basic");
+    t.change(
+        "content/services/peel.md",
+        "order: 2",
+        "order: 2\naliases: [/offer/]",
+    );
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(t.path("content/services/peel.md"))
+        .unwrap()
+        .set_modified(an_hour_ago)
+        .unwrap();
+    t.change(
+        "content/services/injections.md",
+        "order: 2",
+        "order: 2\naliases: [/offer/]",
+    );
+    t.build().failure(1).stderr_has(
+        "content/services/injections.md:6: alias /offer/ is already an alias of content/services/peel.md",
+    );
+}
