@@ -55,7 +55,7 @@ pub fn overlay_html(problems: &Diagnostics, behind: Behind) -> String {
 /// set as code, as the backticks mean; an unpaired backtick stays as it is.
 fn with_code(text: &str) -> String {
     let parts: Vec<&str> = text.split('`').collect();
-    if parts.len() % 2 == 0 {
+    if parts.len().is_multiple_of(2) {
         return escape_html(text);
     }
     let mut out = String::with_capacity(text.len() + 32);

@@ -139,7 +139,7 @@ async fn an_open_tab_follows_edits_errors_and_fixes() {
         .unwrap();
     let text = overlay.text().await.unwrap();
     assert!(text.contains("content/about.md:2:1"), "{text}");
-    assert!(text.contains("did you mean `title`?"), "{text}");
+    assert!(text.contains("did you mean title?"), "{text}");
     assert!(
         c.source().await.unwrap().contains("We are a growing team."),
         "last good page under the overlay"
