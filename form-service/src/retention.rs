@@ -3,8 +3,8 @@
 //!
 //! [`purge`] is the one piece of code both use: submissions received before the cutoff
 //! and the outbox rows about them, every outbox row queued before then, `.eml` files
-//! written before then (but never a submission whose staff email is still waiting or
-//! failed, nor its emails: staff have not received it yet), comments rejected (or never confirmed) before then, and, whatever
+//! written before then (but never a submission whose staff email is still waiting to
+//! be sent, nor its emails: staff have not received it yet), comments rejected (or never confirmed) before then, and, whatever
 //! the days, registrations never confirmed, spent links and ended sessions.
 //!
 //! The schedule logs what went as counts only and keeps the time of the last successful
@@ -46,8 +46,8 @@ pub struct Purged {
     pub sessions: usize,
     /// Comments rejected before the cutoff, or held and never confirmed.
     pub comments: usize,
-    /// Submissions past the cutoff kept because their staff email is still waiting or
-    /// failed in the outbox (staff never received them).
+    /// Submissions past the cutoff kept because their staff email is still waiting to
+    /// be sent (staff have not received them yet).
     pub undelivered: usize,
 }
 

@@ -174,6 +174,16 @@ async fn purge_never_deletes_a_request_staff_have_not_received() {
         outbox.contains("ann@example.com") || outbox.contains("Ann"),
         "{outbox}"
     );
+
+    // Given up on (failed), it goes at its age: health data is not kept past retention
+    // for as long as nobody retries it.
+    rusqlite::Connection::open(data.path().join("forms.sqlite3"))
+        .unwrap()
+        .execute("UPDATE outbox SET status = 'failed'", [])
+        .unwrap();
+    let out = stdout(&command(data.path(), &["purge", "--older-than", "30"]));
+    assert!(out.starts_with("Purged 1 submission(s)"), "{out}");
+    assert!(!out.contains("Kept"), "{out}");
 }
 
 /// `restore` of a path with no backup answered with the raw `backup.json: No such file

@@ -212,6 +212,16 @@ impl SiteConfig {
         format!("{base}/forms/{form}")
     }
 
+    /// Whether a site path is the form service's rather than a page of the site: the
+    /// service's public areas (`/forms/`, `/members/`) when it answers on the site's own
+    /// host (no `form_service.url`). A menu may link there.
+    pub fn served_by_form_service(&self, path: &str) -> bool {
+        self.form_service.url.is_none()
+            && ["/forms/", "/members/"]
+                .iter()
+                .any(|area| path.starts_with(area) || path == area.trim_end_matches('/'))
+    }
+
     /// The site's origin (`https://example.com`), which form posts must come from.
     pub fn origin(&self) -> &str {
         let url = self.base_url.as_str();
@@ -358,6 +368,40 @@ business:
 
         let d = first_problem(&MINIMAL.replace("https://clinic.example/", "clinic.example"));
         assert_eq!(d.line, Some(2));
+    }
+
+    /// Setting a key aside never makes mistakes of its own: a misspelt required key is
+    /// one problem (not also "missing"), a list at the key's own indent goes with it, an
+    /// empty value does not spread to the keys after it, and a key inside a flow
+    /// mapping spread over lines ends the reading rather than break the YAML.
+    #[test]
+    fn setting_a_key_aside_adds_no_mistake_of_its_own() {
+        let all = |src: &str| -> Vec<Diagnostic> {
+            SiteConfig::parse(src, Path::new("site.yaml"))
+                .unwrap_err()
+                .into_diagnostics()
+                .0
+        };
+        let ds = all(&MINIMAL.replace("description:", "descripton:"));
+        assert_eq!(ds.len(), 1, "{ds:?}");
+
+        let ds = all(&format!(
+            "{MINIMAL}menus:\n- {{title: Home, url: /}}\n- {{title: About, url: /about/}}\n"
+        ));
+        assert_eq!(ds.len(), 1, "{ds:?}");
+        assert!(ds[0].message.contains("unknown field `menus`"), "{ds:?}");
+
+        let ds = all(&format!(
+            "{MINIMAL}form_service:\n  outbox_retry_hours:\n    hours: 72\n  acknowledge: true\n  dedupe_seconds: 120\n"
+        ));
+        assert_eq!(ds.len(), 1, "{ds:?}");
+        assert_eq!(ds[0].line, Some(20), "{ds:?}");
+
+        let ds = all(&format!(
+            "{MINIMAL}form_service:\n  rate_limit: {{per_minute: 6,\n    brust: 1}}\n"
+        ));
+        assert_eq!(ds.len(), 1, "{ds:?}");
+        assert!(ds[0].message.contains("brust"), "{ds:?}");
     }
 
     #[test]

@@ -49,7 +49,9 @@ pub fn from_yaml_located_all<T: DeserializeOwned>(
     let mut text = src.to_string();
     let mut problems: Vec<Diagnostic> = Vec::new();
     let mut set_aside: Vec<usize> = Vec::new();
-    let mut keys_set_aside: Vec<String> = Vec::new();
+    // Keys set aside, and the names their did-you-mean offered: a required key missing
+    // under one of these names is the same mistake, already named.
+    let mut named: Vec<String> = Vec::new();
     // Each round blanks at least one line that was not blank: it ends.
     loop {
         let e = match serde_yaml::from_str::<T>(&text) {
@@ -69,11 +71,21 @@ pub fn from_yaml_located_all<T: DeserializeOwned>(
             .nth(1)
             .and_then(|r| r.split('`').next())
             .map(str::to_string);
-        // A required key set aside for its value: that mistake is already named.
-        if missing.as_ref().is_some_and(|k| keys_set_aside.contains(k)) {
+        // Already named (the same message again means setting aside did not help).
+        if missing.as_ref().is_some_and(|k| named.contains(k))
+            || problems.iter().any(|p| p.message == d.message)
+        {
             break;
         }
-        let at = d.line.and_then(|l| l.checked_sub(first_line));
+        let at = key_line(&e, &text, &d).and_then(|l| l.checked_sub(first_line));
+        if let Some(hint) = &d.hint {
+            if let Some(name) = hint
+                .strip_prefix("did you mean `")
+                .and_then(|r| r.split('`').next())
+            {
+                named.push(name.to_string());
+            }
+        }
         problems.push(d);
         // A mistake in the YAML itself (not in what a key holds) leaves nothing
         // certain to read on from.
@@ -81,19 +93,47 @@ pub fn from_yaml_located_all<T: DeserializeOwned>(
         let Some(at) = at.filter(|_| fixable) else {
             break;
         };
-        match set_aside_key(&mut lines, at) {
-            Some(key) => {
-                keys_set_aside.push(key);
-                set_aside.push(at + first_line);
-                text = lines.join("\n");
-            }
-            None => break,
+        let mut blanked = lines.clone();
+        let Some(key) = set_aside_key(&mut blanked, at) else {
+            break;
+        };
+        let next = blanked.join("\n");
+        // Setting the key aside must leave YAML that still reads, or what follows
+        // would be mistakes of our own making.
+        if serde_yaml::from_str::<serde_yaml::Value>(&next).is_err() {
+            break;
         }
+        lines = blanked;
+        named.push(key);
+        set_aside.push(at + first_line);
+        text = next;
     }
     ReadAll {
         value: None,
         problems,
         set_aside,
+    }
+}
+
+/// The line (as the diagnostics count) of the key a mistake is about: the one
+/// serde_yaml names (`form_service.outbox_retry_hours: invalid type ...`), found in the
+/// text, rather than where the parser was when it gave up (the next key, for an empty
+/// value); an unknown key is where serde_yaml says.
+fn key_line(e: &serde_yaml::Error, text: &str, d: &Diagnostic) -> Option<usize> {
+    let full = e.to_string();
+    if full.contains("unknown field") {
+        return d.line;
+    }
+    let named = full
+        .split_once(": ")
+        .map(|(p, _)| p)
+        .filter(|p| !p.contains(' ') && !p.contains('[') && !p.is_empty());
+    match named {
+        Some(p) => {
+            let keys: Vec<&str> = p.split('.').collect();
+            crate::locate_key(text, &keys).map(|(l, _)| l).or(d.line)
+        }
+        None => d.line,
     }
 }
 
@@ -124,12 +164,18 @@ fn set_aside_key(lines: &mut [String], at: usize) -> Option<String> {
     } else {
         String::new()
     };
+    // A list may sit at the key's own indent (`menu:` then `- title: ...`): its items
+    // are the value too, as the first line below the key shows.
+    let mut compact_list: Option<bool> = None;
     for l in lines.iter_mut().skip(at + 1) {
         let trimmed = l.trim_start();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        if l.len() - trimmed.len() <= key_col {
+        let indent = l.len() - trimmed.len();
+        let item = trimmed == "-" || trimmed.starts_with("- ");
+        let compact = *compact_list.get_or_insert(!dash && indent == key_col && item);
+        if indent < key_col || indent == key_col && !(compact && item) {
             break;
         }
         l.clear();

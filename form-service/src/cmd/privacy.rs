@@ -58,8 +58,8 @@ pub(super) fn purge(config: &Path, data_dir: &Path, older_than: Option<u32>) -> 
     );
     if p.undelivered > 0 {
         report.push_str(&format!(
-            "Kept {} older submission(s) whose staff email is still waiting or failed in the outbox: \
-             staff have not received them (see `form-service outbox list`).\n",
+            "Kept {} older submission(s) whose staff email is still waiting to be sent: \
+             staff have not received them yet (see `form-service outbox list`).\n",
             p.undelivered
         ));
     }

@@ -106,15 +106,17 @@ pub struct Purged {
     pub undelivered: usize,
 }
 
-/// Submissions received before `?1` whose staff email has not been delivered (waiting
-/// or failed in the outbox). `purge` keeps them, and their emails.
+/// Submissions received before `?1` whose staff email is still being tried (waiting in
+/// the outbox). `purge` keeps them, and their emails, until it is sent or given up on:
+/// one given up on (failed) goes at its age like any other, or health data would stay
+/// past retention for as long as nobody retried it.
 const UNDELIVERED: &str = "SELECT submission_id FROM outbox
-     WHERE kind = 'staff' AND status IN ('pending', 'failed') AND submission_id IN
+     WHERE kind = 'staff' AND status = 'pending' AND submission_id IN
        (SELECT id FROM submissions WHERE received_at < ?1)";
 
 /// Deletes submissions received before `before`, with their emails, and every email
 /// queued before then, whatever it was about; except a submission whose staff email
-/// is still waiting or failed, which stays with its emails (counted in `undelivered`).
+/// is still waiting to be sent, which stays with its emails (counted in `undelivered`).
 pub fn purge(c: &mut Connection, before: i64) -> Result<Purged, Error> {
     let tx = c.transaction()?;
     let undelivered: usize = tx.query_row(

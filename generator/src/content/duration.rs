@@ -57,11 +57,16 @@ impl Duration {
                 }
                 // After hours, the whole value with the minutes' unit added (`1h30`
                 // is `1h 30 min`, not the `30 min` a hint naming the number implied).
-                "" if seen_hours => {
+                "" if seen_hours && !seen_minutes => {
                     let before = s[..s.len() - here.len()].trim_end();
                     return Err(format!(
                         "`{input}` has no unit after `{number_text}`; write `{before} {number_text} min`"
                     ));
+                }
+                "" if seen_minutes => {
+                    return Err(format!(
+                        "`{input}` has a number without a unit after the minutes, `{number_text}`; write it like `1h 30m`"
+                    ))
                 }
                 "" => {
                     return Err(format!(
@@ -225,6 +230,7 @@ mod tests {
             ("1..5h", "not a number"),
             ("1h 30", "no unit after `30`; write `1h 30 min`"),
             ("1hr30", "write `1hr 30 min`"),
+            ("1h 30m 15", "without a unit after the minutes"),
             ("90", "no unit; write `90 min`"),
             ("2", "write `2 min` or `2 hr`"),
         ] {

@@ -89,22 +89,38 @@ impl<'de> Deserialize<'de> for Amount {
     }
 }
 
-/// The plain number in a price written with a currency sign or thousands separators
-/// (`£1,200` → `1200`, `50 EUR` → `50`), when that is all there is to it.
+/// The plain number in a price written with a currency sign, a currency code or
+/// commas between thousands (`£1,200` → `1200`, `50 EUR` → `50`), when that is surely
+/// what was meant: `49,50` or `1.200` could be either, and get no number.
 fn number_in(text: &str) -> Option<String> {
+    let letters: String = text.chars().filter(|c| c.is_alphabetic()).collect();
+    // Letters only as a currency code: `call us` is no price.
+    if !(letters.is_empty()
+        || letters.len() == 3 && letters.chars().all(|c| c.is_ascii_uppercase()))
+    {
+        return None;
+    }
     let kept: String = text
         .chars()
-        .filter(|c| !(c.is_whitespace() || *c == ',' || c.is_alphabetic() || "£$€¥".contains(*c)))
+        .filter(|c| !(c.is_whitespace() || c.is_alphabetic() || "£$€¥".contains(*c)))
         .collect();
-    let number = kept
-        .parse::<f64>()
-        .ok()
-        .filter(|n| n.is_finite() && *n >= 0.0)?;
-    // Only when the letters were a currency code, not words (`call us` is no price).
-    let letters: String = text.chars().filter(|c| c.is_alphabetic()).collect();
-    (letters.is_empty() || (letters.len() == 3 && letters.chars().all(|c| c.is_ascii_uppercase())))
-        .then(|| kept.trim_start_matches('+').to_string())
-        .filter(|_| number >= 0.0)
+    let (whole, decimals) = kept.split_once('.').unwrap_or((&kept, ""));
+    let groups: Vec<&str> = whole.split(',').collect();
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let grouped = groups.len() == 1
+        || (1..=3).contains(&groups[0].len()) && groups[1..].iter().all(|g| g.len() == 3);
+    let sure = groups.iter().all(|g| digits(g))
+        && grouped
+        && (decimals.is_empty() || digits(decimals) && decimals.len() <= 2)
+        && !kept.ends_with('.');
+    sure.then(|| {
+        let whole = groups.concat();
+        if decimals.is_empty() {
+            whole
+        } else {
+            format!("{whole}.{decimals}")
+        }
+    })
 }
 
 /// The `price` field as written: an amount, or `quoted` (priced at the consultation).
@@ -293,6 +309,9 @@ mod tests {
             ("'1,200'", "write `1200`"),
             ("'50 EUR'", "write `50`"),
             ("'call us'", "the currency comes from"),
+            ("'49,50'", "or `quoted` (the currency comes from"),
+            ("'€1.200'", "or `quoted` (the currency comes from"),
+            ("'£1,200.50'", "write `1200.50`"),
             ("12.345", "two decimals"),
             (".nan", "0 or more"),
             ("99999999999999999", "too large"),

@@ -183,16 +183,9 @@ impl Site {
             let clashes = site_files::alias_clashes(root, &content, |p| scratch.contains_key(p));
             problems.0.extend(clashes.0);
             let targets = Targets::from_content(&content, scratch.into_keys());
-            problems.0.extend(
-                check_links(
-                    root,
-                    &content,
-                    &targets,
-                    config.base_url.as_str(),
-                    &config.menu,
-                )
-                .0,
-            );
+            problems
+                .0
+                .extend(check_links(root, &content, &targets, &config).0);
             problems.sort();
             return Err(Error::Site(problems));
         }
@@ -244,13 +237,7 @@ impl Site {
         if rendered {
             targets.add_output(&self.output);
         }
-        check_links(
-            &self.opts.root,
-            &self.content,
-            &targets,
-            self.config.base_url.as_str(),
-            &self.config.menu,
-        )
+        check_links(&self.opts.root, &self.content, &targets, &self.config)
     }
 
     /// Comments left out of the site because their page is not one of its service

@@ -79,7 +79,8 @@ pub fn merge_repeats(problems: &Diagnostics) -> Diagnostics {
                 && base.is_some()
                 && m.message.rfind(WHILE).map(|i| &m.message[..i]) == base
         };
-        match merged.iter_mut().find(|(m, _)| same(m)) {
+        // Sorted: a repeat follows the problem it repeats.
+        match merged.last_mut().filter(|(m, _)| same(m)) {
             Some((_, others)) => *others += 1,
             None => merged.push((d, 0)),
         }

@@ -76,7 +76,14 @@ fn a_broken_menu_link_is_named_once_at_its_line_in_site_yaml() {
         .stderr_has("site.yaml:10: the menu links to /abuot/: ")
         .stderr_has("did you mean `/about/`?");
     assert!(!t.path("dist").exists());
-    t.change("site.yaml", "url: /abuot/}", "url: /about/}");
+    // With the form service on the site's own host, its pages are not the site's.
+    t.change("site.yaml", "url: /abuot/}", "url: /members/}");
+    t.build()
+        .failure(1)
+        .stderr_has("the menu links to /members/");
+    t.change("site.yaml", "  url: https://forms.clinic.example\n", "");
+    t.build().success();
+    t.change("site.yaml", "url: /members/}", "url: /about/}");
     t.change(
         "content/about.md",
         "title: About us",

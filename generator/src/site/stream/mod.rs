@@ -197,13 +197,7 @@ impl Site {
         for (path, ids) in page_ids {
             targets.add_ids(path, ids);
         }
-        let links = check_links(
-            &self.opts.root,
-            &self.content,
-            &targets,
-            self.config.base_url.as_str(),
-            &self.config.menu,
-        );
+        let links = check_links(&self.opts.root, &self.content, &targets, &self.config);
         if !links.is_empty() {
             return Err(Error::Site(links));
         }
