@@ -2,13 +2,12 @@
 //! reduce to, and the one test of whether an origin a browser named is ours. CORS
 //! answers and the check on posts (`http::guard`) both ask [`is_allowed`].
 
-/// `scheme://host[:port]` of an absolute URL, lowercased as browsers send it.
+/// `scheme://host[:port]` of an absolute URL ([`site_config::origin_of`]), lowercased
+/// as browsers send it; anything else as it is (`null` is no origin of ours).
 pub fn of(url: &str) -> String {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    let end = url[after_scheme..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| after_scheme + i);
-    url[..end].to_ascii_lowercase()
+    site_config::origin_of(url)
+        .unwrap_or(url)
+        .to_ascii_lowercase()
 }
 
 /// True when `named` (an `Origin` header, or a `Referer` page address) is one of

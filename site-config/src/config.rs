@@ -234,7 +234,7 @@ impl SiteConfig {
 /// port; `None` for a URL without a scheme.
 pub fn origin_of(url: &str) -> Option<&str> {
     let after = url.find("://")? + 3;
-    Some(match url[after..].find('/') {
+    Some(match url[after..].find(['/', '?', '#']) {
         Some(i) => &url[..after + i],
         None => url,
     })

@@ -171,22 +171,7 @@ async fn issue13_1_staff_sessions_last_the_configured_days_and_can_be_listed_and
     s.site.form_service.staff.session_days = 2;
     let mut c = Club::with(s);
     let cookie = c.sign_in_staff().await;
-    let home = |c: &Club| {
-        let c2 = cookie.clone();
-        let app = c.app.clone();
-        async move {
-            let res = crate::support::http::send(
-                &app,
-                crate::support::peer(3),
-                Request::get("/staff/")
-                    .header("cookie", c2)
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await;
-            text(res).await
-        }
-    };
+    let home = |c: &Club| staff_home(c, cookie.clone());
     assert!(home(&c).await.contains(&format!("signed in as {STAFF}")));
 
     // The command line lists the session, and revokes it.
@@ -236,23 +221,10 @@ async fn signing_in_again_in_the_same_browser_ends_the_old_staff_session() {
     assert_ne!(old, new);
     let list = ok(c.command(&["staff", "sessions"]));
     assert_eq!(list.lines().count(), 2, "a header and one session: {list}");
-    let home = |cookie: String| {
-        let app = c.app.clone();
-        async move {
-            let res = crate::support::http::send(
-                &app,
-                crate::support::peer(3),
-                Request::get("/staff/")
-                    .header("cookie", cookie)
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await;
-            text(res).await
-        }
-    };
-    assert!(home(old).await.contains("Sign in as staff first"));
-    assert!(home(new).await.contains(&format!("signed in as {STAFF}")));
+    assert!(staff_home(&c, old).await.contains("Sign in as staff first"));
+    assert!(staff_home(&c, new)
+        .await
+        .contains(&format!("signed in as {STAFF}")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -492,4 +464,21 @@ async fn a_staff_sign_in_link_signs_in_only_the_browser_that_asked_for_it() {
         "{cookies:?}"
     );
     assert_eq!(sessions(&c), 1);
+}
+
+/// The staff home page as the browser holding `cookie` sees it.
+fn staff_home(c: &Club, cookie: String) -> impl std::future::Future<Output = String> {
+    let app = c.app.clone();
+    async move {
+        let res = crate::support::http::send(
+            &app,
+            crate::support::peer(3),
+            Request::get("/staff/")
+                .header("cookie", cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        text(res).await
+    }
 }
