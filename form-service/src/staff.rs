@@ -79,7 +79,7 @@ pub struct SignInRequest {
     pub mail: NewMail,
     /// Seconds the link works.
     pub lifetime: i64,
-    /// The hash of the asking browser's cookie ([`browser_hash`]).
+    /// The hash of the secret in the asking browser's cookie (as `members::token` keeps one).
     pub browser: [u8; 32],
 }
 

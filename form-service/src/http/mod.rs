@@ -4,7 +4,7 @@
 //! Routes: `POST /forms/{form}` (and its CORS preflight), the members' area under
 //! `/members/`, comments' emailed links under `/comments/`, staff sign-in under
 //! `/staff/`, `GET /health` and `GET /metrics` (insiders only). The areas (`forms`, `members`, `comments`, `staff`)
-//! never import each other: [`submit`] here hands each valid post to its kind's
+//! never import each other: `submit` here hands each valid post to its kind's
 //! handler, and what they share lives in `reply`, `view`, `session`, `guard`. Layers,
 //! outermost first: a last-resort panic catcher, `answer` (bodies for errors, security
 //! and CORS headers), `metrics::record` (counts each answer by its error's kind), the

@@ -3,7 +3,7 @@
 //!
 //! It reads due rows, delivers them one by one, and records the results through the
 //! store's writer. It wakes when a commit queues mail, when a retry falls due, and at
-//! least every [`IDLE_CHECK`] (the `outbox retry` command runs in another process).
+//! least every `IDLE_CHECK` (the `outbox retry` command runs in another process).
 
 pub mod message;
 mod transport;

@@ -305,7 +305,7 @@ impl Store {
     }
 
     /// Runs `f` in the writer's next transaction and returns its result once that is
-    /// committed. `f` may run twice (see [`TxJob`]); its effects count only once.
+    /// committed. `f` may run twice (see `TxJob`); its effects count only once.
     pub async fn transact<T: Send + 'static>(
         &self,
         f: impl Fn(&mut Tx<'_>) -> Result<T, Error> + Send + 'static,

@@ -1,6 +1,6 @@
 //! Opening the database and bringing its schema up to date.
 //!
-//! Migrations are numbered by their place in [`MIGRATIONS`] and recorded in
+//! Migrations are numbered by their place in `MIGRATIONS` and recorded in
 //! `PRAGMA user_version`; each runs in its own transaction. Never edit a shipped one:
 //! add the next.
 
