@@ -8,7 +8,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, ClientBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
@@ -131,13 +131,22 @@ async fn an_open_tab_follows_edits_errors_and_fixes() {
     assert_eq!(mark, json!(true), "the page reloaded by itself");
 
     t.change("content/about.md", "title: About us", "titel: About us");
-    let overlay = c
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Id("generator-overlay"))
+    // The tab reloads when the site breaks: asked from the page, which may be
+    // mid-navigation (a WebDriver wait for the element is aborted by it).
+    wait_for(
+        &c,
+        "const o = document.getElementById('generator-overlay'); return !!o && o.innerText.length > 0;",
+        "the overlay",
+    )
+    .await;
+    let text = c
+        .execute(
+            "return document.getElementById('generator-overlay').innerText;",
+            vec![],
+        )
         .await
         .unwrap();
-    let text = overlay.text().await.unwrap();
+    let text = text.as_str().unwrap_or_default().to_string();
     assert!(text.contains("content/about.md:2:1"), "{text}");
     assert!(text.contains("did you mean title?"), "{text}");
     assert!(
