@@ -60,12 +60,7 @@ pub fn check_site(site: &Site) -> Diagnostics {
                     if menu_reported.insert(url.clone()) {
                         let yaml = std::fs::read_to_string(site.opts.root.join("site.yaml"))
                             .unwrap_or_default();
-                        let line = site_config::locate_value(&yaml, &["menu"], &url)
-                            .map_or(1, |(line, _)| line);
-                        problems.push(
-                            Diagnostic::new("site.yaml", format!("the menu links to {url}: {why}"))
-                                .at_line(line),
-                        );
+                        problems.push(crate::links::menu_diagnostic(&yaml, &url, &why));
                     }
                     continue;
                 }

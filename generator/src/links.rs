@@ -177,17 +177,19 @@ fn menu_problems<'m>(
         let src = yaml.get_or_insert_with(|| {
             std::fs::read_to_string(root.join("site.yaml")).unwrap_or_default()
         });
-        let line = site_config::locate_value(src, &["menu"], &item.url).map_or(1, |(l, _)| l);
-        let mut d = Diagnostic::new(
-            "site.yaml",
-            format!("the menu links to {}: {why}", item.url),
-        )
-        .at_line(line);
-        if let Some(h) = hint {
-            d = d.with_hint(h);
-        }
-        Some(d)
+        let d = menu_diagnostic(src, &item.url, &why);
+        Some(match hint {
+            Some(h) => d.with_hint(h),
+            None => d,
+        })
     })
+}
+
+/// A menu link that leads nowhere (`why`), at its line in `site_yaml`: the build's
+/// check of the page it names and `check`'s of its `#part` say it alike.
+pub(crate) fn menu_diagnostic(site_yaml: &str, url: &str, why: &str) -> Diagnostic {
+    let line = site_config::locate_value(site_yaml, &["menu"], url).map_or(1, |(l, _)| l);
+    Diagnostic::new("site.yaml", format!("the menu links to {url}: {why}")).at_line(line)
 }
 
 /// [`check_links`] for one page.

@@ -203,13 +203,22 @@ impl SiteConfig {
 
     /// Where a form posts: the form service's address, or the site's own host.
     pub fn form_action(&self, form: &str) -> String {
-        let base = self
-            .form_service
+        format!("{}{FORMS_AREA}{form}", self.form_service_base())
+    }
+
+    /// The members' page on the form service, where members sign in.
+    pub fn members_url(&self) -> String {
+        format!("{}{MEMBERS_AREA}", self.form_service_base())
+    }
+
+    /// The form service's address without its last slash; empty when it answers on the
+    /// site's own host.
+    fn form_service_base(&self) -> &str {
+        self.form_service
             .url
             .as_deref()
             .map(|u| u.trim_end_matches('/'))
-            .unwrap_or("");
-        format!("{base}/forms/{form}")
+            .unwrap_or("")
     }
 
     /// Whether a site path is the form service's rather than a page of the site: the
@@ -217,7 +226,7 @@ impl SiteConfig {
     /// host (no `form_service.url`). A menu may link there.
     pub fn served_by_form_service(&self, path: &str) -> bool {
         self.form_service.url.is_none()
-            && ["/forms/", "/members/"]
+            && [FORMS_AREA, MEMBERS_AREA]
                 .iter()
                 .any(|area| path.starts_with(area) || path == area.trim_end_matches('/'))
     }
@@ -229,6 +238,10 @@ impl SiteConfig {
         origin_of(url).unwrap_or(url)
     }
 }
+
+/// Where the form service takes the site's forms, and where its members' pages are.
+const FORMS_AREA: &str = "/forms/";
+const MEMBERS_AREA: &str = "/members/";
 
 /// The origin (`https://forms.example.com`) of an absolute URL: its scheme, host and
 /// port; `None` for a URL without a scheme.

@@ -227,7 +227,7 @@ pub(super) fn site_value(config: &SiteConfig) -> Value {
         "comment_form": config.forms.iter().find(|(_, f)| f.kind == FormKind::Comment).map(|(name, _)| name),
         "loyalty": config.loyalty,
         // Members sign in on the form service, which serves their page.
-        "members_url": config.form_action("x").trim_end_matches("/forms/x").to_string() + "/members/",
+        "members_url": config.members_url(),
         "extra": config.extra,
     })
 }
